@@ -1,0 +1,1 @@
+"""Loupe Factory domain code: plain Python, no Streamlit imports."""

@@ -1,0 +1,36 @@
+"""Domain errors with messages a user understands.
+
+Pages catch `LoupeError` and show `str(error)`; anything else propagates.
+"""
+
+
+class LoupeError(Exception):
+    """Base of every error the app shows to a user as a sentence."""
+
+
+class NotFound(LoupeError):
+    """The record does not exist, or the viewer may not see it (we never say which)."""
+
+
+class PermissionDenied(LoupeError):
+    """The viewer's role or location does not allow this action."""
+
+
+class ValidationFailed(LoupeError):
+    """Input was rejected; `problems` lists every problem found, field by field."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+class InsufficientStock(LoupeError):
+    """A stock change would drive quantity or weight below zero."""
+
+
+class ConfigurationError(LoupeError):
+    """A deployment setting is missing or malformed."""
+
+
+class ExternalServiceError(LoupeError):
+    """An outside service (the LLM endpoint) failed; nothing was stored."""

@@ -1,0 +1,96 @@
+"""Tag IDs (reference 3.3): workspace prefix + product short name + next number.
+
+Decisions where the reference is silent (section 5, Q16):
+- Numbers are 4 digits (0001 … 9999); after 9999 the number simply grows
+  (GEMDIA10000) while the whole tag stays within 50 characters.
+- Numbers are never reused; a number already taken by an imported tag is skipped.
+- A product without a short name uses its name, sanitised; an empty result uses "ITEM".
+- Derived tags (a partial transfer, production receipts) are the source tag plus
+  a suffix and running number (-T1, -RCV1 …), shortened from the left part to fit.
+"""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from lib.errors import ValidationFailed
+from lib.models import InventoryItem, TagSequence
+
+MAX_TAG_LENGTH = 50
+_NOT_ALLOWED = re.compile(r"[^A-Z0-9-]")
+TAG_PATTERN = re.compile(r"^[A-Z0-9-]{1,50}$")
+
+
+def sanitise(text: str) -> str:
+    """Upper-case and keep only letters, digits and dashes."""
+    return _NOT_ALLOWED.sub("", (text or "").upper())
+
+
+def validate_short_name(short_name: str) -> str:
+    """A product short name: upper-case letters, digits and dashes, 1-20 characters."""
+    value = (short_name or "").strip().upper()
+    if not value:
+        raise ValidationFailed("Short name is required (it starts every tag ID of the product).")
+    if len(value) > 20 or not TAG_PATTERN.match(value):
+        raise ValidationFailed("Short name may only use letters A-Z, digits and dashes, at most 20 characters.")
+    return value
+
+
+def validate_tag(tag_id: str) -> str:
+    """A tag typed or imported by a user: same alphabet, at most 50 characters."""
+    value = (tag_id or "").strip().upper()
+    if len(value) > MAX_TAG_LENGTH:
+        raise ValidationFailed(f"Tag ID may be at most {MAX_TAG_LENGTH} characters (got {len(value)}).")
+    if not TAG_PATTERN.match(value):
+        raise ValidationFailed("Tag ID may only use letters A-Z, digits and dashes.")
+    return value
+
+
+def tag_prefix(workspace_prefix: str, short_name: str | None, product_name: str) -> str:
+    """The combined prefix of regular tags for one product."""
+    infix = sanitise(short_name or "") or sanitise(product_name) or "ITEM"
+    return (sanitise(workspace_prefix) + infix)[: MAX_TAG_LENGTH - 4]
+
+
+def _claim_sequence_row(session: Session, prefix: str) -> TagSequence:
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(TagSequence).values(prefix=prefix, last_number=0)
+                    .on_conflict_do_nothing(index_elements=["prefix"]))
+    stmt = (select(TagSequence).where(TagSequence.prefix == prefix).with_for_update()
+            .execution_options(populate_existing=True))
+    return session.scalars(stmt).one()
+
+
+def next_tag(session: Session, prefix: str) -> str:
+    """Reserve and return the next free regular tag for `prefix` (row-locked)."""
+    sequence = _claim_sequence_row(session, prefix)
+    number = sequence.last_number
+    while True:
+        number += 1
+        tag = f"{prefix}{number:04d}"
+        if len(tag) > MAX_TAG_LENGTH:
+            raise ValidationFailed(f"Tag numbers for {prefix} are exhausted within {MAX_TAG_LENGTH} characters.")
+        if session.scalar(select(InventoryItem.id).where(InventoryItem.tag_id == tag)) is None:
+            break
+    sequence.last_number = number
+    session.flush()
+    return tag
+
+
+def derived_tag(session: Session, source_tag: str, suffix: str) -> str:
+    """Source tag + suffix + running number unique per source (e.g. GEMDIA0001-T1).
+
+    Shortens the source part, keeping its end, so the tag stays within 50 characters.
+    """
+    number = 1
+    while True:
+        tail = f"-{suffix}{number}"
+        head = source_tag if len(source_tag) + len(tail) <= MAX_TAG_LENGTH else source_tag[-(MAX_TAG_LENGTH - len(tail)):]
+        tag = head + tail
+        if session.scalar(select(InventoryItem.id).where(InventoryItem.tag_id == tag)) is None:
+            return tag
+        number += 1

@@ -1,0 +1,104 @@
+"""Weight units and conversions through grams (reference section 2.7).
+
+Every factor is a Decimal copied from the reference table; conversion always
+goes unit -> grams -> unit so that two records in different units add up.
+"""
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+
+@dataclass(frozen=True)
+class WeightUnit:
+    symbol: str
+    name: str
+    category: str
+    grams: Decimal
+
+
+WEIGHT_UNITS: tuple[WeightUnit, ...] = (
+    WeightUnit("mg", "Milligram", "Metric", Decimal("0.001")),
+    WeightUnit("cg", "Centigram", "Metric", Decimal("0.01")),
+    WeightUnit("dg", "Decigram", "Metric", Decimal("0.1")),
+    WeightUnit("g", "Gram", "Metric", Decimal("1")),
+    WeightUnit("dag", "Decagram", "Metric", Decimal("10")),
+    WeightUnit("hg", "Hectogram", "Metric", Decimal("100")),
+    WeightUnit("kg", "Kilogram", "Metric", Decimal("1000")),
+    WeightUnit("tonne", "Tonne", "Metric", Decimal("1000000")),
+    WeightUnit("ct", "Carat", "Gemstone & jewelry", Decimal("0.2")),
+    WeightUnit("dwt", "Pennyweight", "Gemstone & jewelry", Decimal("1.555")),
+    WeightUnit("gr", "Grain", "Gemstone & jewelry", Decimal("0.0648")),
+    WeightUnit("oz", "Ounce", "Imperial/US", Decimal("28.3495")),
+    WeightUnit("lb", "Pound", "Imperial/US", Decimal("453.592")),
+    WeightUnit("st", "Stone", "Imperial/US", Decimal("6350.29")),
+    WeightUnit("ozt", "Troy ounce", "Troy", Decimal("31.1035")),
+    WeightUnit("lbt", "Troy pound", "Troy", Decimal("373.242")),
+    WeightUnit("tola", "Tola", "Traditional/regional", Decimal("11.664")),
+    WeightUnit("masha", "Masha", "Traditional/regional", Decimal("0.972")),
+    WeightUnit("ratti", "Ratti", "Traditional/regional", Decimal("0.1215")),
+)
+
+UNITS_BY_SYMBOL: dict[str, WeightUnit] = {unit.symbol: unit for unit in WEIGHT_UNITS}
+UNIT_SYMBOLS: tuple[str, ...] = tuple(UNITS_BY_SYMBOL)
+
+# Weights are kept to 4 decimals in their own unit and 10 in grams, so any
+# 4-decimal weight in any unit converts to grams without rounding.
+WEIGHT_QUANTUM = Decimal("0.0001")
+GRAMS_QUANTUM = Decimal("0.0000000001")
+
+
+def unit(symbol: str) -> WeightUnit:
+    """The unit for `symbol` (case-insensitive); ValueError names unknown units."""
+    found = UNITS_BY_SYMBOL.get(str(symbol).strip().lower()) if symbol is not None else None
+    if found is None:
+        raise ValueError(f"Unknown weight unit {symbol!r}; use one of: {', '.join(UNIT_SYMBOLS)}")
+    return found
+
+
+def is_unit(symbol: str) -> bool:
+    """True when `symbol` names a known weight unit."""
+    return symbol is not None and str(symbol).strip().lower() in UNITS_BY_SYMBOL
+
+
+def to_grams(weight: Decimal, symbol: str) -> Decimal:
+    """`weight` in unit `symbol` expressed in grams (exact for 4-decimal inputs)."""
+    return (Decimal(weight) * unit(symbol).grams).quantize(GRAMS_QUANTUM)
+
+
+def from_grams(grams: Decimal, symbol: str, places: Decimal = WEIGHT_QUANTUM) -> Decimal:
+    """`grams` expressed in unit `symbol`, rounded to `places`."""
+    return (Decimal(grams) / unit(symbol).grams).quantize(places)
+
+
+def convert(weight: Decimal, from_symbol: str, to_symbol: str) -> Decimal:
+    """Convert `weight` between two units through grams."""
+    return from_grams(to_grams(weight, from_symbol), to_symbol)
+
+
+def parse_weight(raw, field: str = "Weight", allow_zero: bool = False, allow_negative: bool = False) -> Decimal:
+    """Parse user input into a 4-decimal Decimal weight.
+
+    Rejects text, NaN, infinity, more than 4 decimals, and zero or negative
+    values unless allowed. The ValueError message names `field`.
+    """
+    try:
+        value = Decimal(str(raw).strip().replace(",", "")) if raw is not None else None
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        raise ValueError(f"{field} must be a number, got {raw!r}")
+    if value != value.quantize(WEIGHT_QUANTUM):
+        raise ValueError(f"{field} may have at most 4 decimals, got {raw!r}")
+    if value < 0 and not allow_negative:
+        raise ValueError(f"{field} cannot be negative")
+    if value == 0 and not allow_zero:
+        raise ValueError(f"{field} must be greater than zero")
+    if abs(value) >= Decimal("1e12"):
+        raise ValueError(f"{field} is too large")
+    return value.quantize(WEIGHT_QUANTUM)
+
+
+def format_weight(weight: Decimal | float | None, symbol: str, places: int = 2) -> str:
+    """Human text for a weight, always with its unit ("12.50 ct"); "—" for None."""
+    if weight is None:
+        return "—"
+    return f"{Decimal(str(weight)):,.{places}f} {symbol}"

@@ -1,0 +1,97 @@
+"""Workspace settings: stored in the database, audited, read on every rerun.
+
+`SETTINGS` lists each admin setting with its default and help text; the
+README documents every one (a test keeps them in step).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lib import audit
+from lib.access import Actor, Right
+from lib.errors import ValidationFailed
+from lib.models import Plan, Workspace
+from lib.tags import sanitise
+from lib.units import is_unit, unit
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    field: str
+    label: str
+    default: object
+    help: str
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec("ai_summaries_enabled", "AI summaries", False,
+                "Lets admins and managers generate an AI summary of a product's inventory activity. "
+                "When off, no request ever leaves the server."),
+    SettingSpec("managers_all_locations", "Managers can use inventory from all locations", False,
+                "Managers see and use stock in every location instead of only their own. "
+                "Available on the Professional, Business and Enterprise plans."),
+    SettingSpec("plan", "Plan", Plan.PROFESSIONAL,
+                "The workspace plan. Starter does not allow cross-location managers."),
+    SettingSpec("default_weight_unit", "Default weight unit", "g",
+                "Totals, averages and charts are shown in this unit; new items start with it."),
+    SettingSpec("tag_prefix", "Inventory tag prefix", "",
+                "First part of every new tag ID (letters, digits and dashes)."),
+)
+
+
+def get_workspace(session: Session) -> Workspace:
+    """The single workspace row."""
+    return session.scalars(select(Workspace)).one()
+
+
+def _validated(field: str, value, workspace: Workspace, plan: Plan):
+    if field == "default_weight_unit":
+        if not is_unit(value):
+            raise ValidationFailed(f"Unknown weight unit {value!r}.")
+        return unit(value).symbol
+    if field == "plan":
+        try:
+            return Plan(value)
+        except ValueError:
+            raise ValidationFailed(f"Unknown plan {value!r}.") from None
+    if field == "tag_prefix":
+        cleaned = sanitise(value)
+        if len(cleaned) > 20:
+            raise ValidationFailed("The tag prefix may be at most 20 characters.")
+        return cleaned
+    if field == "managers_all_locations":
+        if value and not plan.allows_cross_location_managers:
+            raise ValidationFailed("Managers can use inventory from all locations only on the "
+                                   "Professional, Business or Enterprise plan.")
+        return bool(value)
+    if field == "ai_summaries_enabled":
+        return bool(value)
+    if field == "name":
+        text = str(value).strip()
+        if not text or len(text) > 120:
+            raise ValidationFailed("The workspace name must be 1 to 120 characters.")
+        return text
+    raise ValidationFailed(f"Unknown workspace setting {field!r}.")
+
+
+def update_settings(session: Session, *, actor: Actor, **changes) -> Workspace:
+    """Change workspace settings (admins only); every change is audited.
+
+    Moving to Starter also switches off cross-location managers, since the plan
+    no longer allows it.
+    """
+    actor.require(Right.MANAGE_SETTINGS)
+    workspace = get_workspace(session)
+    plan = Plan(changes.get("plan", workspace.plan))
+    cleaned = {field: _validated(field, value, workspace, plan) for field, value in changes.items()}
+    if not plan.allows_cross_location_managers:
+        cleaned["managers_all_locations"] = False
+    old, new = audit.changed_fields(workspace, cleaned)
+    if new:
+        audit.record(session, actor_id=actor.user_id, action="update settings", entity="workspace",
+                     entity_id=workspace.id, old=old, new=new)
+    session.flush()
+    return workspace

@@ -1,0 +1,37 @@
+"""Home: the workspace at a glance (stock in scope, per location, recent activity)."""
+import pandas as pd
+import streamlit as st
+
+from lib.dashboard import recent_activity, stock_overview
+from lib.units import format_weight
+from ui import context
+
+actor = context.actor()
+with context.db() as session:
+    overview = stock_overview(session, actor=actor)
+    activity = recent_activity(session, actor=actor)
+
+st.title("Home")
+st.caption("Items held count records that are not archived and still have pieces or weight.")
+first, second, third = st.columns(3)
+first.metric("Inventory items", f"{overview.items:,}", border=True)
+second.metric(f"Total weight ({overview.unit})", format_weight(overview.weight, overview.unit), border=True)
+third.metric("Locations", len(overview.by_location), border=True)
+
+if len(overview.by_location) > 1:
+    st.subheader("By location")
+    columns = st.columns(len(overview.by_location))
+    for column, row in zip(columns, overview.by_location):
+        column.metric(row.location, f"{row.items:,} items", format_weight(row.weight, overview.unit),
+                      delta_color="off", delta_arrow="off", border=True)
+
+st.subheader("Recent activity")
+if not activity:
+    st.info("No stock movements yet in your locations.")
+else:
+    frame = pd.DataFrame([{
+        "When": a.at, "Tag ID": a.tag_id, "Product": a.product, "Location": a.location, "Movement": a.movement,
+        "Pieces": a.quantity_delta, "Weight": f"{a.weight_delta:+,.4f} {a.weight_unit}", "By": a.user, "Note": a.note,
+    } for a in activity])
+    st.dataframe(frame, hide_index=True, width="stretch", key="home_activity",
+                 column_config={"When": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})

@@ -1,0 +1,78 @@
+"""Settings (admins): organization and locations, product catalogs, AI usage, audit log."""
+import pandas as pd
+import streamlit as st
+
+from lib import audit, locations
+from lib.errors import LoupeError
+from lib.workspace import SETTINGS, get_workspace, update_settings
+from ui import context
+
+actor = context.actor()
+_HELP = {spec.field: spec.help for spec in SETTINGS}
+
+st.title("Settings")
+organization_tab, audit_tab = st.tabs(["Organization", "Audit log"])
+
+with organization_tab:
+    with context.db() as session:
+        workspace = get_workspace(session)
+        name, prefix = workspace.name, workspace.tag_prefix
+        rows = locations.list_locations(session)
+    with st.form("organization_form"):
+        new_name = st.text_input("Workspace name", value=name, key="org_name")
+        new_prefix = st.text_input("Inventory tag prefix", value=prefix, key="org_tag_prefix",
+                                   help=_HELP["tag_prefix"])
+        if st.form_submit_button("Save", type="primary"):
+            try:
+                with context.db(write=True) as session:
+                    update_settings(session, actor=actor, name=new_name, tag_prefix=new_prefix)
+            except LoupeError as error:
+                st.error(str(error))
+            else:
+                st.success("Saved.")
+                st.rerun()
+
+    st.subheader("Locations")
+    st.dataframe(pd.DataFrame([{"Name": r.name, "Short name": r.short_name, "Type": r.kind, "Active": r.active}
+                               for r in rows]), hide_index=True, width="stretch", key="locations_table")
+    add_column, edit_column = st.columns(2)
+    with add_column, st.form("add_location_form", clear_on_submit=True):
+        st.markdown("**Add a location**")
+        loc_name = st.text_input("Name", key="loc_new_name")
+        loc_short = st.text_input("Short name", key="loc_new_short")
+        loc_kind = st.selectbox("Type", locations.LOCATION_KINDS, key="loc_new_kind")
+        if st.form_submit_button("Add location"):
+            try:
+                with context.db(write=True) as session:
+                    locations.add_location(session, actor=actor, name=loc_name, short_name=loc_short, kind=loc_kind)
+            except LoupeError as error:
+                st.error(str(error))
+            else:
+                st.rerun()
+    with edit_column:
+        by_id = {r.id: r for r in rows}
+        chosen = st.selectbox("Edit location", list(by_id), format_func=lambda i: by_id[i].name, key="loc_edit_pick")
+        if chosen is not None:
+            target = by_id[chosen]
+            with st.form("edit_location_form"):
+                edit_name = st.text_input("Name", value=target.name, key="loc_edit_name")
+                edit_short = st.text_input("Short name", value=target.short_name, key="loc_edit_short")
+                edit_kind = st.selectbox("Type", locations.LOCATION_KINDS, key="loc_edit_kind",
+                                         index=locations.LOCATION_KINDS.index(target.kind)
+                                         if target.kind in locations.LOCATION_KINDS else 0)
+                edit_active = st.checkbox("Active", value=target.active, key="loc_edit_active")
+                if st.form_submit_button("Save location"):
+                    try:
+                        with context.db(write=True) as session:
+                            locations.update_location(session, actor=actor, location_id=target.id, name=edit_name,
+                                                      short_name=edit_short, kind=edit_kind, active=edit_active)
+                    except LoupeError as error:
+                        st.error(str(error))
+                    else:
+                        st.rerun()
+
+with audit_tab:
+    with context.db() as session:
+        entries = audit.recent_entries(session, limit=200)
+    st.caption("The newest 200 changes: who, when, what, with old and new values.")
+    st.dataframe(pd.DataFrame(entries), hide_index=True, width="stretch", key="audit_table")

@@ -1,0 +1,69 @@
+"""Users (admins): add a user, change role or location, deactivate or reactivate."""
+import pandas as pd
+import streamlit as st
+
+from lib import users
+from lib.access import visible_locations
+from lib.errors import LoupeError
+from lib.models import Role
+from ui import context
+
+actor = context.actor()
+with context.db() as session:
+    rows = users.list_users(session, actor=actor)
+    locations = {loc.id: loc.name for loc in visible_locations(session, actor=actor)}
+
+st.title("Users")
+st.dataframe(pd.DataFrame([{
+    "Username": r.username, "Name": r.name, "Email": r.email, "Role": r.role.label,
+    "Location": r.location or "—", "Active": r.active, "Last sign-in": r.last_login_at,
+} for r in rows]), hide_index=True, width="stretch", key="users_table",
+    column_config={"Last sign-in": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+
+location_choices = [None, *locations]
+add_tab, edit_tab = st.tabs(["Add a user", "Change a user"])
+
+with add_tab, st.form("add_user_form", clear_on_submit=False):
+    left, right = st.columns(2)
+    username = left.text_input("Username", key="new_username", help="Lower-case letters, digits, dot, dash, underscore.")
+    name = right.text_input("Full name", key="new_name")
+    email = left.text_input("Email", key="new_email")
+    password = right.text_input("Initial password", type="password", key="new_password",
+                                help=f"At least {users.MIN_PASSWORD_LENGTH} characters; they can change it later.")
+    role = left.selectbox("Role", list(Role), format_func=lambda r: r.label, key="new_role")
+    location_id = right.selectbox("Location", location_choices, key="new_location",
+                                  format_func=lambda i: "— (admins only)" if i is None else locations[i])
+    if st.form_submit_button("Add user", type="primary"):
+        try:
+            with context.db(write=True) as session:
+                users.create_user(session, actor=actor, username=username, name=name, email=email,
+                                  password=password, role=role, location_id=location_id)
+        except LoupeError as error:
+            for problem in getattr(error, "problems", [str(error)]):
+                st.error(problem)
+        else:
+            st.success(f"User {username.strip().lower()} added.")
+            st.rerun()
+
+with edit_tab:
+    by_id = {r.id: r for r in rows}
+    chosen = st.selectbox("User", list(by_id), format_func=lambda i: f"{by_id[i].username} ({by_id[i].name})",
+                          key="edit_user")
+    target = by_id[chosen]
+    with st.form("edit_user_form"):
+        new_role = st.selectbox("Role", list(Role), index=list(Role).index(target.role),
+                                format_func=lambda r: r.label, key="edit_role")
+        new_location = st.selectbox("Location", location_choices, key="edit_location",
+                                    index=location_choices.index(target.location_id) if target.location_id in location_choices else 0,
+                                    format_func=lambda i: "— (admins only)" if i is None else locations[i])
+        active = st.checkbox("Active (may sign in)", value=target.active, key="edit_active")
+        if st.form_submit_button("Save changes", type="primary"):
+            try:
+                with context.db(write=True) as session:
+                    users.update_user(session, actor=actor, user_id=target.id, role=new_role,
+                                      location_id=new_location, active=active)
+            except LoupeError as error:
+                st.error(str(error))
+            else:
+                st.success(f"{target.username} updated. The change applies on their next click.")
+                st.rerun()

@@ -1,0 +1,39 @@
+"""The page registry: one entry per page with its stable url path and who may open it.
+
+Stable url paths (later modules keep them): `/` home, `/products`,
+`/product?id=<id>`, `/inventory`, `/users` (admin), `/settings` (admin).
+`/orders` and `/production` are reserved for the orders and production modules.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lib.access import Actor, Right
+
+PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    file: str
+    title: str
+    icon: str
+    url_path: str  # "" is the home page
+    right: Right | None = None  # None: every signed-in user
+    in_menu: bool = True
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("home.py", "Home", "🏠", ""),
+    PageSpec("products.py", "Products", "💎", "products", Right.VIEW_INVENTORY),
+    PageSpec("product.py", "Product details", "🔎", "product", Right.VIEW_INVENTORY, in_menu=False),
+    PageSpec("inventory.py", "Inventory", "📦", "inventory", Right.VIEW_INVENTORY),
+    PageSpec("users.py", "Users", "👥", "users", Right.MANAGE_USERS),
+    PageSpec("settings.py", "Settings", "⚙️", "settings", Right.MANAGE_SETTINGS),
+)
+
+
+def pages_for(actor: Actor) -> list[PageSpec]:
+    """The pages this actor may open, in menu order."""
+    return [page for page in PAGES if page.right is None or actor.can(page.right)]

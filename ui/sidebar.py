@@ -1,0 +1,107 @@
+"""The sidebar: menu, who is signed in, password change, logout, admin workspace settings."""
+from __future__ import annotations
+
+import streamlit as st
+
+from lib import users
+from lib.access import Actor, Right, actor_for_user
+from lib.errors import LoupeError
+from lib.models import Plan
+from lib.units import UNITS_BY_SYMBOL, WEIGHT_UNITS
+from lib.workspace import SETTINGS, get_workspace, update_settings
+from ui import auth, context
+
+_HELP = {spec.field: spec.help for spec in SETTINGS}
+
+
+def render(actor: Actor, menu: list) -> None:
+    with st.sidebar:
+        st.markdown("### 💎 Loupe Factory")
+        for page in menu:
+            st.page_link(page, icon=page.icon)
+        st.divider()
+        _who(actor)
+        if actor.can(Right.MANAGE_SETTINGS):
+            _workspace_settings(actor)
+        _password_change(actor)
+        if st.button("Log out", key="sidebar_logout", width="stretch"):
+            auth.sign_out(actor)
+            st.rerun()
+
+
+def _who(actor: Actor) -> None:
+    with context.db() as session:
+        workspace = get_workspace(session)
+        home = users.location_name(session, actor.home_location_id)
+    scope = "all locations" if actor.sees_all_locations else (home or "no location assigned")
+    st.caption(workspace.name)
+    st.text(f"{actor.name} · {actor.role.label}")  # st.text: user text is never markdown
+    st.caption(f"Sees: {scope}")
+
+
+_SETTING_WIDGETS = {  # widget key -> workspace field
+    "ws_ai_summaries": "ai_summaries_enabled",
+    "ws_managers_all_locations": "managers_all_locations",
+    "ws_plan": "plan",
+    "ws_default_unit": "default_weight_unit",
+}
+_SETTINGS_ERROR = "ws_settings_error"
+
+
+def _save_setting(actor: Actor, widget_key: str) -> None:
+    """on_change: save exactly the setting the admin touched (never stale widget state)."""
+    try:
+        with context.db(write=True) as session:
+            # Re-read the actor: a role changed since the last rerun must not save.
+            fresh = actor_for_user(session, actor.user_id)
+            update_settings(session, actor=fresh, **{_SETTING_WIDGETS[widget_key]: st.session_state[widget_key]})
+    except LoupeError as error:
+        st.session_state[_SETTINGS_ERROR] = str(error)
+    else:
+        st.toast("Workspace settings saved.")
+
+
+def _workspace_settings(actor: Actor) -> None:
+    with context.db() as session:
+        workspace = get_workspace(session)
+        # Widgets show the database's values on every rerun, so a change made by
+        # another admin appears here and is never overwritten by this browser.
+        st.session_state["ws_ai_summaries"] = workspace.ai_summaries_enabled
+        st.session_state["ws_managers_all_locations"] = workspace.managers_all_locations
+        st.session_state["ws_plan"] = workspace.plan
+        st.session_state["ws_default_unit"] = workspace.default_weight_unit
+        plan_allows = workspace.plan.allows_cross_location_managers
+    with st.expander("Workspace settings", icon="⚙️"):
+        error = st.session_state.pop(_SETTINGS_ERROR, None)
+        if error:
+            st.error(error)
+        st.toggle("AI summaries", key="ws_ai_summaries", help=_HELP["ai_summaries_enabled"],
+                  on_change=_save_setting, args=(actor, "ws_ai_summaries"))
+        st.toggle("Managers can use inventory from all locations", key="ws_managers_all_locations",
+                  disabled=not plan_allows, help=_HELP["managers_all_locations"],
+                  on_change=_save_setting, args=(actor, "ws_managers_all_locations"))
+        if not plan_allows:
+            st.caption("Not available on the Starter plan: upgrade to Professional, Business or Enterprise.")
+        st.selectbox("Plan", list(Plan), format_func=lambda p: p.label, key="ws_plan", help=_HELP["plan"],
+                     on_change=_save_setting, args=(actor, "ws_plan"))
+        st.selectbox("Default weight unit", [u.symbol for u in WEIGHT_UNITS],
+                     format_func=lambda s: f"{s} ({UNITS_BY_SYMBOL[s].name})", key="ws_default_unit",
+                     help=_HELP["default_weight_unit"], on_change=_save_setting, args=(actor, "ws_default_unit"))
+
+
+def _password_change(actor: Actor) -> None:
+    with st.expander("Change my password", icon="🔑"):
+        with st.form("password_form", clear_on_submit=True):
+            current = st.text_input("Current password", type="password", key="pw_current")
+            new = st.text_input("New password", type="password", key="pw_new")
+            repeat = st.text_input("Repeat new password", type="password", key="pw_repeat")
+            submitted = st.form_submit_button("Change password")
+        if submitted:
+            try:
+                with context.db(write=True) as session:
+                    users.change_own_password(session, actor=actor, current_password=current,
+                                              new_password=new, repeat_password=repeat)
+            except LoupeError as error:
+                st.error(str(error))
+            else:
+                st.success("Your password has been changed.")
