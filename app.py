@@ -1,7 +1,8 @@
 """Loupe Factory: the router. Page config, sign-in gate, sidebar, navigation.
 
-Nothing renders data before sign-in: until then the only page registered is
-the sign-in form, so a deep link such as /product?id=3 shows just that form.
+Nothing renders data before sign-in: until then every url path runs only the
+sign-in form, so a deep link such as /product?id=3 shows just that form, and
+after signing in the same address opens the real page.
 """
 import streamlit as st
 
@@ -25,9 +26,12 @@ def main() -> None:
     actor = auth.signed_in_actor()
     if actor is None:
         st.session_state.pop(context.ACTOR_KEY, None)
-        st.navigation([st.Page(_sign_in_page, title="Sign in", url_path="signin", default=True)],
-                      position="hidden")
-        st.stop()
+        # Every known url path leads to the sign-in form (and nothing else), so a
+        # deep link keeps its address and opens the real page once signed in.
+        st.navigation([st.Page(_sign_in_page, title="Sign in", url_path=spec.url_path or None,
+                               default=spec.url_path == "")
+                       for spec in navigation.PAGES], position="hidden").run()
+        return
     st.session_state[context.ACTOR_KEY] = actor
     specs = navigation.pages_for(actor)
     pages = {spec: st.Page(str(navigation.PAGES_DIR / spec.file), title=spec.title, icon=spec.icon,

@@ -109,3 +109,6 @@ def fresh_engine(fresh_url):
     engine = db.make_engine(fresh_url)
     yield engine
     engine.dispose()
+
+
+pytest_plugins = ["tests.conftest_browser"]

@@ -45,8 +45,18 @@ def db(write: bool = False) -> Iterator[Session]:
 
 
 def actor() -> Actor:
-    """The signed-in Actor for this rerun (app.py sets it before any page runs)."""
+    """The signed-in Actor for this rerun (app.py sets it before any page runs).
+
+    Streamlit runs a script in pages/ directly, without app.py, for the very
+    first request a fresh server gets when that request is a deep link. Then
+    there is no actor yet: show the sign-in form and nothing else; the rerun
+    after signing in goes through app.py as usual.
+    """
     current = st.session_state.get(ACTOR_KEY)
-    if current is None:  # a page run without the router: never render data
+    if current is None:
+        from ui import auth
+
+        if auth.signed_in_actor() is not None:
+            st.rerun()
         st.stop()
     return current

@@ -1,0 +1,126 @@
+"""Real-browser helpers: a live Streamlit server on a free port and headless Chromium.
+
+Use the fixtures `live_server` (a function returning a started server for a
+database URL) and `browser_page` (a fresh Playwright page) from
+tests/conftest_browser via `pytest_plugins`, or call these helpers directly.
+Chromium comes from Debian (/usr/bin/chromium); Playwright's own browser
+download does not work here.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+PROJECT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+
+def require_chromium() -> None:
+    """Skip (locally) or fail (in CI) when Debian's chromium is missing."""
+    if os.path.exists(CHROMIUM):
+        return
+    message = "Debian's chromium is missing; install it with: sudo apt-get install -y chromium"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_server(database_url: str, data_dir: Path, extra_env: dict | None = None) -> LiveServer:
+    """Start the real app (streamlit run app.py) on 127.0.0.1 and wait until it answers."""
+    port = free_port()
+    env = {**os.environ, "LOUPE_DATABASE_URL": database_url, "LOUPE_DATA_DIR": str(data_dir),
+           "LOUPE_COOKIE_SECRET": "browser-test-cookie-secret-0123456789abcdef", **(extra_env or {})}
+    log_path = data_dir / f"server-{port}.log"
+    log = open(log_path, "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(PROJECT / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"The app exited early:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return LiveServer(url, process, log_path)
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"The app did not start within 60 s:\n{log_path.read_text()}")
+
+
+def launch_browser(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def wait_until_idle(page, timeout_ms: int = 30_000) -> None:
+    """Wait until Streamlit has finished running the script (no "Running…" status)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
+
+
+def fill_sign_in_form(page, username: str, password: str) -> None:
+    """Type into the real sign-in form once the app is idle, and submit it."""
+    page.get_by_label("Username", exact=True).wait_for()
+    wait_until_idle(page)
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def sign_in(page, base_url: str, username: str, password: str, path: str = "") -> None:
+    """Open `path` and sign in through the real form."""
+    page.goto(f"{base_url}/{path}")
+    fill_sign_in_form(page, username, password)
+    try:
+        page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
+    except Exception:
+        save_screenshot(page, f"sign-in-{username}")
+        raise
+
+
+def save_screenshot(page, name: str) -> Path:
+    """Keep a picture of what the browser showed, for a failing test's report."""
+    folder = PROJECT / "test-artifacts"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
