@@ -1,0 +1,235 @@
+"""The numbers of the Product Details page: KPIs, the 30-day change and the weight trend.
+
+Definitions (also in docs/product-details.md and the page's help texts):
+
+- An item *counts* when it is in the viewer's scope, belongs to the product,
+  matches the kind switch and the filters, and is held stock
+  (`models.IN_STOCK`: not archived, quantity > 0 or weight > 0).
+- *Total weight* is the sum of the counted items' weights converted to the
+  workspace default unit (SQL sums the gram column; conversion happens once,
+  at the end). *Average* = total / count, None ("—") when count is 0.
+- *Added* and *deducted* come from the ledger (`stock_movements`). Per bucket,
+  added = sum of positive weight deltas, deducted = sum of the magnitudes of
+  negative deltas, of movements at locations in the viewer's scope that match
+  the product, kind switch and filters (filters use the classification each
+  movement carries, so no join back to items is needed). A transfer is a
+  deduction at the sending location and an addition at the receiving one: a
+  viewer who sees both locations sees both in the same bucket, so it nets to
+  zero; a viewer who sees one side sees only that side.
+- *30-day change* = added - deducted over the 30 calendar days (UTC) ending
+  today, i.e. exactly the sum of the 30-day chart's net bars. Its percentage
+  is relative to the weight held 30 days ago, taken as total - change; None
+  ("—") when that is 0.
+- Buckets: daily for the 30- and 90-day ranges (30 / 90 days ending today),
+  weekly (weeks start on Monday) for 12 months (the 52 weeks ending with the
+  current week). SQL groups by bucket; empty buckets are filled here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import case, func, literal_column
+from sqlalchemy.orm import Session
+
+from lib.access import Actor
+from lib.item_query import ItemFilters, movements_statement, totals
+from lib.models import StockMovement
+from lib.units import WEIGHT_QUANTUM, from_grams
+from lib.workspace import get_workspace
+
+RANGES: dict[str, tuple[str, int, str]] = {  # key -> (bucket, number of buckets, label)
+    "30d": ("day", 30, "30 days"),
+    "90d": ("day", 90, "90 days"),
+    "12m": ("week", 52, "12 months"),
+}
+CHANGE_DAYS = 30
+PERCENT_QUANTUM = Decimal("0.1")
+
+
+def product_filters(product_id: int, filters: ItemFilters) -> ItemFilters:
+    """`filters` narrowed to one product (whatever product filter it carried)."""
+    return filters.with_(product_ids=(int(product_id),))
+
+
+def today_utc() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def _start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def _grams(value) -> Decimal:
+    """A database sum as Decimal (SQLite sums NUMERIC as floats; str() keeps them short)."""
+    return Decimal(str(value)) if value is not None else Decimal(0)
+
+
+# ---------------------------------------------------------------------------
+# The 30-day change and the KPIs
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Flow:
+    """Weight added and deducted in a period, in grams."""
+
+    added_g: Decimal
+    deducted_g: Decimal
+
+    @property
+    def net_g(self) -> Decimal:
+        return self.added_g - self.deducted_g
+
+
+def _flow_columns():
+    delta = StockMovement.weight_delta_g
+    return (func.coalesce(func.sum(case((delta > 0, delta), else_=0)), 0),
+            func.coalesce(func.sum(case((delta < 0, -delta), else_=0)), 0))
+
+
+def thirty_day_flow(session: Session, *, actor: Actor, product_id: int, filters: ItemFilters,
+                    today: date | None = None) -> Flow:
+    """Added and deducted grams over the 30 days ending `today` (one aggregate, no join)."""
+    today = today or today_utc()
+    stmt = (movements_statement(actor, product_filters(product_id, filters), *_flow_columns())
+            .where(StockMovement.moved_at >= _start(today - timedelta(days=CHANGE_DAYS - 1)),
+                   StockMovement.moved_at < _start(today + timedelta(days=1))))
+    added, deducted = session.execute(stmt).one()
+    return Flow(_grams(added), _grams(deducted))
+
+
+@dataclass(frozen=True)
+class Change:
+    """The 30-day weight change in the default unit."""
+
+    unit: str
+    added: Decimal
+    deducted: Decimal
+    net: Decimal
+    held_before: Decimal  # total - net: the weight held 30 days ago
+    percent: Decimal | None  # net / held_before * 100, None when held_before is 0
+
+
+def thirty_day_change(session: Session, *, actor: Actor, product_id: int, filters: ItemFilters,
+                      today: date | None = None, unit: str | None = None, total_g: Decimal | None = None) -> Change:
+    """The 30-day change and its percentage of the weight held 30 days ago."""
+    unit = unit or get_workspace(session).default_weight_unit
+    if total_g is None:
+        total_g = totals(session, actor=actor,
+                         filters=product_filters(product_id, filters).with_(in_stock_only=True)).grams
+    flow = thirty_day_flow(session, actor=actor, product_id=product_id, filters=filters, today=today)
+    return _change(unit, flow, _grams(total_g))
+
+
+def _change(unit: str, flow: Flow, total_g: Decimal) -> Change:
+    held_before_g = total_g - flow.net_g
+    held_before = from_grams(held_before_g, unit)
+    net = from_grams(flow.net_g, unit)
+    percent = None
+    if held_before != 0:  # decided in the shown unit, so float dust from SQLite never divides
+        percent = (flow.net_g / held_before_g * 100).quantize(PERCENT_QUANTUM)
+    return Change(unit, from_grams(flow.added_g, unit), from_grams(flow.deducted_g, unit), net, held_before, percent)
+
+
+@dataclass(frozen=True)
+class Kpis:
+    unit: str
+    items: int
+    pieces: int
+    total: Decimal
+    average: Decimal | None  # None: no items ("—")
+    change: Change
+
+
+def kpis(session: Session, *, actor: Actor, product_id: int, filters: ItemFilters,
+         today: date | None = None, unit: str | None = None) -> Kpis:
+    """Item count, total and average weight, and the 30-day change: two aggregate queries."""
+    unit = unit or get_workspace(session).default_weight_unit
+    held = totals(session, actor=actor, filters=product_filters(product_id, filters).with_(in_stock_only=True))
+    grams = _grams(held.grams)
+    average = from_grams(grams / held.items, unit) if held.items else None
+    change = thirty_day_change(session, actor=actor, product_id=product_id, filters=filters, today=today,
+                               unit=unit, total_g=grams)
+    return Kpis(unit, held.items, held.pieces, from_grams(grams, unit), average, change)
+
+
+# ---------------------------------------------------------------------------
+# The weight trend
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Bucket:
+    bucket: date  # first day of the bucket
+    added: Decimal
+    deducted: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.added - self.deducted
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def window(range_key: str, today: date) -> tuple[str, list[date]]:
+    """(bucket size, first day of every bucket) for a range ending `today`."""
+    if range_key not in RANGES:
+        raise ValueError(f"Unknown range {range_key!r}; use one of {', '.join(RANGES)}")
+    size, count, _label = RANGES[range_key]
+    if size == "day":
+        return size, [today - timedelta(days=count - 1 - i) for i in range(count)]
+    last = monday(today)
+    return size, [last - timedelta(weeks=count - 1 - i) for i in range(count)]
+
+
+def bucket_expression(dialect_name: str, column, size: str):
+    """SQL for the first day of the day/week (Monday) a UTC timestamp falls in."""
+    if size not in ("day", "week"):
+        raise ValueError(f"Unknown bucket size {size!r}")
+    if dialect_name == "postgresql":
+        return func.date_trunc(literal_column(f"'{size}'"), func.timezone(literal_column("'UTC'"), column))
+    if dialect_name == "sqlite":  # timestamps are stored as UTC text 'YYYY-MM-DD HH:MM:SS...'
+        if size == "day":
+            return func.date(column)
+        return func.date(column, literal_column("'weekday 0'"), literal_column("'-6 days'"))
+    raise NotImplementedError(f"No date buckets for the {dialect_name} dialect")
+
+
+def _as_date(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def weight_series(session: Session, *, actor: Actor, product_id: int, filters: ItemFilters, range_key: str = "30d",
+                  today: date | None = None, unit: str | None = None) -> list[Bucket]:
+    """Added and deducted weight per bucket in the default unit, every bucket present (zeros filled).
+
+    One grouped aggregate over the product's movements in the range; the
+    movement rows carry product, time, kind and location, so the covering
+    index ix_moves_product_time answers it without touching items.
+    """
+    today = today or today_utc()
+    unit = unit or get_workspace(session).default_weight_unit
+    size, starts = window(range_key, today)
+    bucket = bucket_expression(session.get_bind().dialect.name, StockMovement.moved_at, size).label("bucket")
+    stmt = (movements_statement(actor, product_filters(product_id, filters), bucket, *_flow_columns())
+            .where(StockMovement.moved_at >= _start(starts[0]),
+                   StockMovement.moved_at < _start(today + timedelta(days=1)))
+            .group_by(bucket))
+    found = {_as_date(day): (_grams(added), _grams(deducted)) for day, added, deducted in session.execute(stmt)}
+    zero = Decimal(0).quantize(WEIGHT_QUANTUM)
+    series = []
+    for start in starts:
+        added, deducted = found.get(start, (None, None))
+        series.append(Bucket(start, from_grams(added, unit) if added is not None else zero,
+                             from_grams(deducted, unit) if deducted is not None else zero))
+    return series
+
+
+def series_is_empty(series: list[Bucket]) -> bool:
+    return all(b.added == 0 and b.deducted == 0 for b in series)
