@@ -125,13 +125,13 @@ def list_products(session: Session, *, actor: Actor, search: str = "") -> list[P
     """
     unit = get_workspace(session).default_weight_unit
     stats = (items_statement(actor, ItemFilters(), InventoryItem.product_id.label("product_id"),
-                             func.count(case((IN_STOCK, 1))).label("items"),
+                             func.count(case((IN_STOCK, 1))).label("item_count"),
                              func.coalesce(func.sum(case((IN_STOCK, InventoryItem.weight_g), else_=0)), 0)
                              .label("grams"))
              .group_by(InventoryItem.product_id).subquery())
     ptype = aliased(CatalogEntry)
     stmt = (select(Product.id, Product.name, Product.short_name, ptype.name, Product.active,
-                   func.coalesce(stats.c.items, 0), func.coalesce(stats.c.grams, 0))
+                   func.coalesce(stats.c.item_count, 0), func.coalesce(stats.c.grams, 0))
             .outerjoin(ptype, ptype.id == Product.product_type_id)
             .order_by(Product.name_key, Product.id))
     if sees_every_product(actor):
