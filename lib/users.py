@@ -145,10 +145,10 @@ def update_user(session: Session, *, actor: Actor, user_id: int, role: Role | No
     if active is not None:
         changes["active"] = bool(active)
     new_role = changes.get("role", user.role)
-    _check_location(session, new_role, changes.get("location_id", user.location_id))
     losing_admin = user.role is Role.ADMIN and user.active and (new_role is not Role.ADMIN or changes.get("active") is False)
     if losing_admin and _active_admin_count(session) <= 1:
         raise PermissionDenied("The workspace needs at least one active admin.")
+    _check_location(session, new_role, changes.get("location_id", user.location_id))
     old, new = audit.changed_fields(user, changes)
     if new:
         audit.record(session, actor_id=actor.user_id, action="update user", entity="user",

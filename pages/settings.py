@@ -6,11 +6,13 @@ from lib import audit, locations
 from lib.errors import LoupeError
 from lib.workspace import SETTINGS, get_workspace, update_settings
 from ui import context
+from ui.feedback import flash, show_flash
 
 actor = context.actor()
 _HELP = {spec.field: spec.help for spec in SETTINGS}
 
 st.title("Settings")
+show_flash()
 organization_tab, audit_tab = st.tabs(["Organization", "Audit log"])
 
 with organization_tab:
@@ -29,7 +31,7 @@ with organization_tab:
             except LoupeError as error:
                 st.error(str(error))
             else:
-                st.success("Saved.")
+                flash("Saved.")
                 st.rerun()
 
     st.subheader("Locations")
@@ -54,13 +56,13 @@ with organization_tab:
         chosen = st.selectbox("Edit location", list(by_id), format_func=lambda i: by_id[i].name, key="loc_edit_pick")
         if chosen is not None:
             target = by_id[chosen]
-            with st.form("edit_location_form"):
-                edit_name = st.text_input("Name", value=target.name, key="loc_edit_name")
-                edit_short = st.text_input("Short name", value=target.short_name, key="loc_edit_short")
-                edit_kind = st.selectbox("Type", locations.LOCATION_KINDS, key="loc_edit_kind",
+            with st.form(f"edit_location_form_{target.id}"):
+                edit_name = st.text_input("Name", value=target.name, key=f"loc_edit_name_{target.id}")
+                edit_short = st.text_input("Short name", value=target.short_name, key=f"loc_edit_short_{target.id}")
+                edit_kind = st.selectbox("Type", locations.LOCATION_KINDS, key=f"loc_edit_kind_{target.id}",
                                          index=locations.LOCATION_KINDS.index(target.kind)
                                          if target.kind in locations.LOCATION_KINDS else 0)
-                edit_active = st.checkbox("Active", value=target.active, key="loc_edit_active")
+                edit_active = st.checkbox("Active", value=target.active, key=f"loc_edit_active_{target.id}")
                 if st.form_submit_button("Save location"):
                     try:
                         with context.db(write=True) as session:

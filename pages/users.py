@@ -7,6 +7,7 @@ from lib.access import visible_locations
 from lib.errors import LoupeError
 from lib.models import Role
 from ui import context
+from ui.feedback import flash, show_flash
 
 actor = context.actor()
 with context.db() as session:
@@ -14,6 +15,7 @@ with context.db() as session:
     locations = {loc.id: loc.name for loc in visible_locations(session, actor=actor)}
 
 st.title("Users")
+show_flash()
 st.dataframe(pd.DataFrame([{
     "Username": r.username, "Name": r.name, "Email": r.email, "Role": r.role.label,
     "Location": r.location or "—", "Active": r.active, "Last sign-in": r.last_login_at,
@@ -42,7 +44,7 @@ with add_tab, st.form("add_user_form", clear_on_submit=False):
             for problem in getattr(error, "problems", [str(error)]):
                 st.error(problem)
         else:
-            st.success(f"User {username.strip().lower()} added.")
+            flash(f"User {username.strip().lower()} added.")
             st.rerun()
 
 with edit_tab:
@@ -50,13 +52,13 @@ with edit_tab:
     chosen = st.selectbox("User", list(by_id), format_func=lambda i: f"{by_id[i].username} ({by_id[i].name})",
                           key="edit_user")
     target = by_id[chosen]
-    with st.form("edit_user_form"):
+    with st.form(f"edit_user_form_{target.id}"):  # keyed by user: fields show that user's values
         new_role = st.selectbox("Role", list(Role), index=list(Role).index(target.role),
-                                format_func=lambda r: r.label, key="edit_role")
-        new_location = st.selectbox("Location", location_choices, key="edit_location",
+                                format_func=lambda r: r.label, key=f"edit_role_{target.id}")
+        new_location = st.selectbox("Location", location_choices, key=f"edit_location_{target.id}",
                                     index=location_choices.index(target.location_id) if target.location_id in location_choices else 0,
                                     format_func=lambda i: "— (admins only)" if i is None else locations[i])
-        active = st.checkbox("Active (may sign in)", value=target.active, key="edit_active")
+        active = st.checkbox("Active (may sign in)", value=target.active, key=f"edit_active_{target.id}")
         if st.form_submit_button("Save changes", type="primary"):
             try:
                 with context.db(write=True) as session:
@@ -65,5 +67,5 @@ with edit_tab:
             except LoupeError as error:
                 st.error(str(error))
             else:
-                st.success(f"{target.username} updated. The change applies on their next click.")
+                flash(f"{target.username} updated. The change applies on their next click.")
                 st.rerun()

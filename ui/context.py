@@ -45,18 +45,17 @@ def db(write: bool = False) -> Iterator[Session]:
 
 
 def actor() -> Actor:
-    """The signed-in Actor for this rerun (app.py sets it before any page runs).
+    """The signed-in Actor for this rerun; pages call it first.
 
-    Streamlit runs a script in pages/ directly, without app.py, for the very
-    first request a fresh server gets when that request is a deep link. Then
-    there is no actor yet: show the sign-in form and nothing else; the rerun
-    after signing in goes through app.py as usual.
+    When Streamlit ran this page script without the router (see ui/router.py),
+    run the router here (sign-in gate, sidebar, then this page) and stop.
     """
-    current = st.session_state.get(ACTOR_KEY)
-    if current is None:
-        from ui import auth
+    from ui import router
 
-        if auth.signed_in_actor() is not None:
-            st.rerun()
+    if not router.active():
+        router.run()
+        st.stop()
+    current = st.session_state.get(ACTOR_KEY)
+    if current is None:  # the router always sets it before a page runs
         st.stop()
     return current

@@ -24,6 +24,7 @@ class PageSpec:
     in_menu: bool = True
 
 
+
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("home.py", "Home", "🏠", ""),
     PageSpec("products.py", "Products", "💎", "products", Right.VIEW_INVENTORY),
