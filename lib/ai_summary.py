@@ -1,0 +1,560 @@
+"""AI summaries of a product's stock (reference 4, element 12; 3.8.1 metering).
+
+The model never sees rows: `build_facts` computes a compact fact sheet in SQL
+with the page's definitions (same scope, kind switch and filters as the KPIs),
+and the only user-typed text in it is the product's own name, as JSON data.
+Location and quality names are admin-managed labels of the viewer's own scope.
+
+Generating is split in three steps so no database transaction stays open while
+the model thinks (a SQLite write lock held for 20 s would stall the team):
+`prepare_summary` (read) -> `request_completion` (no session) ->
+`store_summary` (short write). `generate_summary` runs all three on one
+session, for scripts and tests. Nothing is stored unless the model answered.
+
+Grounding: every figure in the reply is checked against the fact sheet
+(rounding and unit conversion allowed); unsupported figures are counted,
+stored, and marked in the text shown to users.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from lib import audit, llm, prompts
+from lib.access import Actor, Right
+from lib.config import Settings
+from lib.errors import ConfigurationError, NotFound, PermissionDenied, ValidationFailed
+from lib.item_query import ItemFilters, items_statement, movements_statement, totals
+from lib.models import (AiSummary, AiUsage, CatalogEntry, InventoryItem, Location, Product, StockMovement, User,
+                        utcnow)
+from lib.units import UNITS_BY_SYMBOL, from_grams, unit as weight_unit
+from lib.workspace import get_workspace
+
+FEATURE = "product_summary"
+FEATURE_LABELS = {FEATURE: "Product summary"}
+PROMPT_NAME = "product_summary"
+WINDOWS = (30, 90)
+LARGEST_MOVEMENTS = 5
+MAX_GROUPS = 10
+LABEL_CHARS = 60
+NOT_TRACKED = ["open sales-order demand", "active production jobs"]  # until orders/production exist
+MARK_OPEN, MARK_CLOSE = "⚠️[", "]"
+
+
+def credits_for(tokens: int) -> int:
+    """Reference 3.8.1: 1 credit per 1,000 tokens, rounded up, at least 1 per request."""
+    return max(1, math.ceil(max(tokens, 0) / 1000))
+
+
+# ---------------------------------------------------------------- keys and scope
+
+def view_filters(product_id: int, filters: ItemFilters) -> ItemFilters:
+    """The page's filters narrowed to one product (the kind switch is `filters.kinds`)."""
+    return filters.with_(product_ids=(product_id,), in_stock_only=False)
+
+
+def kind_key(filters: ItemFilters) -> str:
+    return ",".join(sorted(kind.value for kind in filters.kinds)) or "all"
+
+
+def filters_key(filters: ItemFilters) -> str:
+    """Canonical JSON of every filter except product and kind (stored with the summary)."""
+    values = {}
+    for spec in fields(ItemFilters):
+        if spec.name in ("product_ids", "kinds", "in_stock_only"):
+            continue
+        value = getattr(filters, spec.name)
+        if isinstance(value, tuple):
+            value = sorted(getattr(v, "value", v) for v in value)
+        elif isinstance(value, date):
+            value = value.isoformat()
+        values[spec.name] = value.strip() if isinstance(value, str) else value
+    return json.dumps(values, sort_keys=True)
+
+
+def data_version(session: Session, *, actor: Actor, product_id: int, filters: ItemFilters) -> int:
+    """The newest ledger movement id behind this view (0 when none): a change makes summaries stale."""
+    stmt = movements_statement(actor, view_filters(product_id, filters), func.max(StockMovement.id))
+    return int(session.scalar(stmt) or 0)
+
+
+def _product(session: Session, actor: Actor, product_id: int) -> Product:
+    """The product, if the viewer may see it (admins always; others need stock history in scope)."""
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFound("No such product.")
+    if not actor.sees_all_locations:
+        seen = session.scalar(items_statement(actor, ItemFilters(product_ids=(product_id,)),
+                                              InventoryItem.id).limit(1))
+        if seen is None:
+            raise NotFound("No such product in your locations.")
+    return product
+
+
+# ---------------------------------------------------------------- the fact sheet
+
+def _number(value: Decimal) -> float | int:
+    value = Decimal(value)
+    return int(value) if value == value.to_integral_value() else float(value.normalize())
+
+
+def _label(text: str | None, fallback: str) -> str:
+    text = " ".join(str(text or "").split())
+    return text[:LABEL_CHARS] if text else fallback
+
+
+def _share(part: Decimal, whole: Decimal) -> float | None:
+    return float(round(part * 100 / whole, 1)) if whole else None
+
+
+def _groups(rows: list[tuple], unit: str, whole_g: Decimal, name: str) -> list[dict]:
+    """Rows (label, items, grams), largest first, capped at MAX_GROUPS with an "(other)" row."""
+    rows = sorted(((label, int(count), Decimal(str(grams or 0))) for label, count, grams in rows),
+                  key=lambda row: (-row[2], row[0]))
+    if len(rows) > MAX_GROUPS:
+        rest = rows[MAX_GROUPS - 1:]
+        rows = rows[:MAX_GROUPS - 1] + [("(other)", sum(r[1] for r in rest), sum(r[2] for r in rest))]
+    return [{name: label, "items": count, "weight": _number(from_grams(grams, unit)),
+             "share_pct": _share(grams, whole_g)} for label, count, grams in rows]
+
+
+def _breakdowns(session: Session, actor: Actor, held: ItemFilters, unit: str, whole_g: Decimal) -> dict:
+    count, grams = func.count(InventoryItem.id), func.coalesce(func.sum(InventoryItem.weight_g), 0)
+    by_kind = items_statement(actor, held, InventoryItem.kind, count, grams).group_by(InventoryItem.kind)
+    by_location = (items_statement(actor, held, Location.name, count, grams)
+                   .join(Location, Location.id == InventoryItem.location_id).group_by(Location.id, Location.name))
+    by_quality = (items_statement(actor, held, CatalogEntry.name, count, grams)
+                  .outerjoin(CatalogEntry, CatalogEntry.id == InventoryItem.quality_id)
+                  .group_by(CatalogEntry.id, CatalogEntry.name))
+    kinds = [(kind.label, n, g) for kind, n, g in session.execute(by_kind)]
+    locations = [(_label(name, "unnamed location"), n, g) for name, n, g in session.execute(by_location)]
+    qualities = [(_label(name, "not set"), n, g) for name, n, g in session.execute(by_quality)]
+    return {"by_kind": _groups(kinds, unit, whole_g, "kind"),
+            "by_location": _groups(locations, unit, whole_g, "location"),
+            "by_quality": _groups(qualities, unit, whole_g, "quality")}
+
+
+def _window(session: Session, actor: Actor, view: ItemFilters, unit: str, days: int, now: datetime,
+            total_g: Decimal) -> dict:
+    """Added (positive deltas) and deducted (magnitudes of negative deltas) over the last `days` days."""
+    delta = StockMovement.weight_delta_g
+    stmt = movements_statement(actor, view, func.coalesce(func.sum(case((delta > 0, delta), else_=0)), 0),
+                               func.coalesce(func.sum(case((delta < 0, -delta), else_=0)), 0))
+    added, deducted = session.execute(stmt.where(StockMovement.moved_at >= now - timedelta(days=days))).one()
+    added, deducted = Decimal(str(added)), Decimal(str(deducted))
+    net = added - deducted
+    return {"days": days, "added_weight": _number(from_grams(added, unit)),
+            "deducted_weight": _number(from_grams(deducted, unit)),
+            "net_weight": _number(from_grams(net, unit)),
+            "net_change_pct": _share(net, total_g - net) if total_g - net > 0 else None}
+
+
+def _largest(session: Session, actor: Actor, view: ItemFilters, unit: str, now: datetime) -> list[dict]:
+    stmt = (movements_statement(actor, view, StockMovement.moved_at, StockMovement.movement_kind,
+                                StockMovement.kind, StockMovement.weight_delta_g)
+            .where(StockMovement.moved_at >= now - timedelta(days=max(WINDOWS)), StockMovement.weight_delta_g != 0)
+            .order_by(func.abs(StockMovement.weight_delta_g).desc(), StockMovement.id.desc())
+            .limit(LARGEST_MOVEMENTS))
+    return [{"date": moved_at.date().isoformat(), "movement": movement.label, "inventory_kind": kind.label,
+             "weight": _number(from_grams(Decimal(str(grams)), unit))}
+            for moved_at, movement, kind, grams in session.execute(stmt)]
+
+
+def _ages(session: Session, actor: Actor, view: ItemFilters, now: datetime) -> dict:
+    oldest = session.scalar(items_statement(actor, view.with_(in_stock_only=True), func.min(InventoryItem.created_at)))
+    latest = session.scalar(movements_statement(actor, view, func.max(StockMovement.moved_at)))
+    return {"oldest_stock_age_days": (now - oldest).days if oldest else None,
+            "days_since_last_movement": (now - latest).days if latest else None}
+
+
+def build_facts(session: Session, *, actor: Actor, product_id: int, filters: ItemFilters,
+                now: datetime | None = None) -> dict:
+    """The fact sheet for one product in the viewer's scope, kind switch and filters.
+
+    Held stock = items in scope matching the filters and `models.IN_STOCK`;
+    weights are in the workspace default unit; added/deducted are sums of
+    positive / magnitudes of negative `weight_delta_g` of the scoped, filtered
+    movements in each window. No notes, tag IDs or people's names.
+    """
+    now = now or utcnow()
+    product = _product(session, actor, product_id)
+    unit = get_workspace(session).default_weight_unit
+    view = view_filters(product_id, filters)
+    held = totals(session, actor=actor, filters=view.with_(in_stock_only=True))
+    stock = {"items": held.items, "pieces": held.pieces, "total_weight": _number(from_grams(held.grams, unit)),
+             "average_weight": _number(from_grams(held.grams / held.items, unit)) if held.items else None,
+             **_ages(session, actor, view, now)}
+    return {
+        "product": {"name": _label(product.name, "unnamed product")},
+        "as_of": now.date().isoformat(),
+        "unit": unit,
+        "view": {"inventory_kind": ", ".join(k.label for k in filters.kinds) or "all kinds",
+                 "other_filters_applied": filters_key(filters) != filters_key(ItemFilters())},
+        "stock": stock,
+        **_breakdowns(session, actor, view.with_(in_stock_only=True), unit, held.grams),
+        "movement": {f"last_{days}_days": _window(session, actor, view, unit, days, now, held.grams)
+                     for days in WINDOWS},
+        "largest_recent_movements": _largest(session, actor, view, unit, now),
+        "not_tracked": list(NOT_TRACKED),
+    }
+
+
+def has_activity(facts: dict) -> bool:
+    """False for an empty view: no held stock and no movement in the windows."""
+    return bool(facts["stock"]["items"] or facts["largest_recent_movements"])
+
+
+def facts_json(facts: dict) -> str:
+    """The facts as JSON for the prompt: `<`, `>` and backticks escaped so no value can close the block."""
+    text = json.dumps(facts, indent=1, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("`", "\\u0060")
+
+
+# ---------------------------------------------------------------- grounding
+
+_FIGURE = re.compile(
+    r"(?P<date>(?<![\w.])\d{4}-\d{2}-\d{2}(?!\d))"
+    r"|(?P<num>(?<![\w.])[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+|,\d{1,2}(?!\d))?)"
+    r"(?P<space>[ \u00a0]?)(?P<word>%|[^\W\d_]+)?")
+_UNIT_WORDS = {"gram": "g", "grams": "g", "gm": "g", "gms": "g", "carat": "ct", "carats": "ct", "cts": "ct",
+               "kilogram": "kg", "kilograms": "kg", "milligram": "mg", "milligrams": "mg", "ounce": "oz",
+               "ounces": "oz", "pennyweight": "dwt", "pennyweights": "dwt", "grain": "gr", "grains": "gr",
+               "tolas": "tola", "pound": "lb", "pounds": "lb", "lbs": "lb"}
+_ORDINALS = {"st", "nd", "rd", "th"}
+_COUNT_WORDS = {"item", "items", "piece", "pieces", "pcs", "record", "records", "tag", "tags", "day", "days",
+                "week", "weeks", "month", "months", "year", "years", "location", "locations", "kind", "kinds",
+                "quality", "qualities", "movement", "movements", "order", "orders", "job", "jobs",
+                "customer", "customers", "times"}
+
+
+@dataclass(frozen=True)
+class Figure:
+    start: int
+    end: int
+    text: str
+    supported: bool
+
+
+@dataclass(frozen=True)
+class Grounding:
+    figures: tuple[Figure, ...]
+
+    @property
+    def unsupported(self) -> list[Figure]:
+        return [figure for figure in self.figures if not figure.supported]
+
+    def marked(self, text: str) -> str:
+        """`text` with every unsupported figure wrapped as ⚠️[12.5 g]."""
+        out, position = [], 0
+        for figure in self.unsupported:
+            out += [text[position:figure.start], MARK_OPEN, figure.text, MARK_CLOSE]
+            position = figure.end
+        return "".join(out) + text[position:]
+
+
+@dataclass(frozen=True)
+class _Known:
+    weights: tuple[Decimal, ...]
+    percents: tuple[Decimal, ...]
+    counts: tuple[Decimal, ...]  # every number that is neither a weight nor a percentage
+    numbers: tuple[Decimal, ...]
+    dates: frozenset[str]
+    unit: str
+
+
+def _known(facts: dict) -> _Known:
+    weights, percents, counts, numbers, dates = [], [], [], [], set()
+
+    def walk(key: str, value) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(k, v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(key, v)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = abs(Decimal(str(value)))
+            numbers.append(number)
+            (weights if key == "weight" or key.endswith("_weight") else
+             percents if key.endswith("_pct") else counts).append(number)
+        elif isinstance(value, str):
+            dates.update(re.findall(r"\d{4}-\d{2}-\d{2}", value))
+            found = [_parse_number(m) for m in re.findall(r"\d+(?:\.\d+)?", value)]
+            numbers.extend(found)
+            counts.extend(found)
+
+    walk("", facts)
+    return _Known(tuple(weights), tuple(percents), tuple(counts), tuple(numbers), frozenset(dates),
+                  facts.get("unit", "g"))
+
+
+def _parse_number(text: str) -> Decimal:
+    text = text.lstrip("+-−")
+    if re.fullmatch(r"\d+,\d{1,2}", text):
+        text = text.replace(",", ".")
+    return abs(Decimal(text.replace(",", "")))
+
+
+def _tolerance(text: str, value: Decimal) -> Decimal:
+    """Half a unit of the last digit written; "1,200" may round 1,234 (at most 5%)."""
+    digits = text.lstrip("+-−").replace(",", ".") if re.fullmatch(r"[-+−]?\d+,\d{1,2}", text) else text
+    decimals = len(digits.split(".")[1]) if "." in digits else 0
+    tolerance = Decimal(5) / Decimal(10) ** (decimals + 1)
+    zeros = len(digits) - len(digits.rstrip("0")) if decimals == 0 else 0
+    if zeros and value >= 100:
+        tolerance = max(tolerance, min(Decimal(5) * Decimal(10) ** (zeros - 1), value * Decimal("0.05")))
+    return tolerance + Decimal("1e-9")
+
+
+def _candidates(known: _Known, word: str | None) -> tuple[Decimal, ...]:
+    symbol = _unit_symbol(word)
+    if symbol:
+        factor = weight_unit(known.unit).grams / weight_unit(symbol).grams
+        return tuple(w * factor for w in known.weights)
+    if word == "%":
+        return known.percents
+    if word and word.lower() in _COUNT_WORDS:
+        return known.counts
+    return known.numbers
+
+
+def _unit_symbol(word: str | None) -> str | None:
+    if not word:
+        return None
+    lowered = word.lower()
+    return _UNIT_WORDS.get(lowered) or (lowered if lowered in UNITS_BY_SYMBOL else None)
+
+
+def _is_list_marker(text: str, match: re.Match) -> bool:
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    return not text[line_start:match.start()].strip() and text[match.end("num"):match.end("num") + 1] in (".", ")") \
+        and not match.group("word")
+
+
+def check_figures(text: str, facts: dict) -> Grounding:
+    """Every date and number in `text`, each marked supported or not by the facts."""
+    known, found = _known(facts), []
+    for match in _FIGURE.finditer(text):
+        if match.group("date"):
+            found.append(Figure(match.start(), match.end(), match.group("date"), match.group("date") in known.dates))
+            continue
+        word, number = match.group("word"), match.group("num")
+        if (word and not match.group("space") and word.lower() in _ORDINALS) or _is_list_marker(text, match):
+            continue
+        value = _parse_number(number)
+        end = match.end() if word and (_unit_symbol(word) or word == "%") else match.end("num")
+        supported = any(abs(value - c) <= _tolerance(number, c) for c in _candidates(known, word))
+        found.append(Figure(match.start(), end, text[match.start():end], supported))
+    return Grounding(tuple(found))
+
+
+# ---------------------------------------------------------------- generate and store
+
+@dataclass(frozen=True)
+class SummaryRequest:
+    """Everything needed to call the model and store the answer (built inside a read transaction)."""
+
+    product_id: int
+    scope_key: str
+    kind_key: str
+    filters_key: str
+    data_version: int
+    prompt_version: str
+    facts: dict
+    facts_json: str
+    system: str
+    user: str
+    is_refresh: bool
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    """A stored summary as pages show it."""
+
+    id: int
+    text: str
+    marked_text: str
+    unsupported_figures: int
+    model: str
+    created_at: datetime
+    generated_by: str
+    prompt_version: str
+    total_tokens: int
+    credits: int
+    facts: dict
+    facts_json: str
+    stale: bool
+
+
+def check_can_generate(session: Session, *, actor: Actor, settings: Settings) -> None:
+    """Raise unless this actor may send a summary request now (role, workspace switch, endpoint)."""
+    actor.require(Right.GENERATE_AI_SUMMARY)
+    if not get_workspace(session).ai_summaries_enabled:
+        raise PermissionDenied("AI summaries are turned off for this workspace. "
+                               "An admin can turn them on under Workspace settings in the sidebar.")
+    message = llm.not_configured_message(settings)
+    if message:
+        raise ConfigurationError(message)
+
+
+def prepare_summary(session: Session, *, actor: Actor, settings: Settings, product_id: int,
+                    filters: ItemFilters) -> SummaryRequest:
+    """Check the gate, build the facts and render the prompt. Sends nothing."""
+    check_can_generate(session, actor=actor, settings=settings)
+    facts = build_facts(session, actor=actor, product_id=product_id, filters=filters)
+    if not has_activity(facts):
+        raise ValidationFailed("There is nothing to summarise: this product has no stock and no movements "
+                               "in the last 90 days in your view.")
+    payload = facts_json(facts)
+    prompt = prompts.load(PROMPT_NAME).render(facts_json=payload, unit=facts["unit"])
+    keys = dict(product_id=product_id, scope_key=actor.scope_key, kind_key=kind_key(filters),
+                filters_key=filters_key(filters))
+    return SummaryRequest(**keys, data_version=data_version(session, actor=actor, product_id=product_id,
+                                                            filters=filters),
+                          prompt_version=prompt.version, facts=facts, facts_json=payload, system=prompt.system,
+                          user=prompt.user, is_refresh=_latest_row(session, **keys) is not None)
+
+
+def request_completion(request: SummaryRequest, *, settings: Settings,
+                       client: llm.LlmClient | None = None) -> llm.Completion:
+    """Call the model (no database work here). Raises LlmError / ConfigurationError."""
+    client = client or llm.client_for(settings)
+    return client.complete(system=request.system, user=request.user)
+
+
+def store_summary(session: Session, *, actor: Actor, request: SummaryRequest,
+                  completion: llm.Completion) -> SummaryView:
+    """Store the summary and its usage row, audited, and return it as pages show it."""
+    actor.require(Right.GENERATE_AI_SUMMARY)
+    text = clean_reply(completion.text)
+    grounding = check_figures(text, request.facts)
+    credits = credits_for(completion.total_tokens)
+    row = AiSummary(product_id=request.product_id, scope_key=request.scope_key, kind_key=request.kind_key,
+                    filters_key=request.filters_key, data_version=request.data_version,
+                    prompt_version=request.prompt_version, model=completion.model,
+                    prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
+                    total_tokens=completion.total_tokens, credits=credits,
+                    unsupported_figures=len(grounding.unsupported), text=text, facts_json=request.facts_json,
+                    user_id=actor.user_id)
+    session.add(row)
+    session.add(AiUsage(user_id=actor.user_id, feature=FEATURE, action="refresh" if request.is_refresh else "generate",
+                        model=completion.model, tokens=completion.total_tokens, credits=credits))
+    session.flush()
+    audit.record(session, actor_id=actor.user_id, action="generate AI summary", entity="ai_summary",
+                 entity_id=row.id, new={"product_id": row.product_id, "scope": row.scope_key, "kind": row.kind_key,
+                                        "model": row.model, "tokens": row.total_tokens, "credits": credits,
+                                        "unsupported_figures": row.unsupported_figures})
+    return _view(row, actor.username, stale=False)
+
+
+def generate_summary(session: Session, *, actor: Actor, settings: Settings, product_id: int,
+                     filters: ItemFilters, client: llm.LlmClient | None = None) -> SummaryView:
+    """Prepare, call the model and store, on one session (pages use the three steps instead)."""
+    request = prepare_summary(session, actor=actor, settings=settings, product_id=product_id, filters=filters)
+    completion = request_completion(request, settings=settings, client=client)
+    return store_summary(session, actor=actor, request=request, completion=completion)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_reply(text: str) -> str:
+    """The reply as stored: control and bidi characters removed, line breaks normalised, length capped."""
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    if len(text) > llm.MAX_REPLY_CHARS + len(llm.TRUNCATION_MARK):
+        text = text[:llm.MAX_REPLY_CHARS].rstrip() + llm.TRUNCATION_MARK
+    return text
+
+
+# ---------------------------------------------------------------- reading back
+
+def _latest_row(session: Session, *, product_id: int, scope_key: str, kind_key: str,
+                filters_key: str) -> tuple[AiSummary, str | None] | None:
+    stmt = (select(AiSummary, User.username).outerjoin(User, User.id == AiSummary.user_id)
+            .where(AiSummary.product_id == product_id, AiSummary.scope_key == scope_key,
+                   AiSummary.kind_key == kind_key, AiSummary.filters_key == filters_key)
+            .order_by(AiSummary.created_at.desc(), AiSummary.id.desc()).limit(1))
+    found = session.execute(stmt).first()
+    return (found[0], found[1]) if found else None
+
+
+def _view(row: AiSummary, username: str | None, stale: bool) -> SummaryView:
+    facts = json.loads(row.facts_json)
+    grounding = check_figures(row.text, facts)
+    return SummaryView(id=row.id, text=row.text, marked_text=grounding.marked(row.text),
+                       unsupported_figures=row.unsupported_figures, model=row.model, created_at=row.created_at,
+                       generated_by=username or "a removed user", prompt_version=row.prompt_version,
+                       total_tokens=row.total_tokens, credits=row.credits, facts=facts, facts_json=row.facts_json,
+                       stale=stale)
+
+
+def latest_summary(session: Session, *, actor: Actor, product_id: int, filters: ItemFilters) -> SummaryView | None:
+    """The newest stored summary for exactly this viewer's scope, kind and filters, or None.
+
+    Only summaries generated for the same scope are ever returned, so a member
+    sees one only when it was generated within their own location(s), and
+    nobody reads figures from locations outside their scope.
+    """
+    actor.require(Right.VIEW_INVENTORY)
+    found = _latest_row(session, product_id=product_id, scope_key=actor.scope_key, kind_key=kind_key(filters),
+                        filters_key=filters_key(filters))
+    if found is None:
+        return None
+    row, username = found
+    unit_now = get_workspace(session).default_weight_unit
+    stale = (row.data_version != data_version(session, actor=actor, product_id=product_id, filters=filters)
+             or json.loads(row.facts_json).get("unit") != unit_now)
+    return _view(row, username, stale)
+
+
+@dataclass(frozen=True)
+class PanelState:
+    """What the product page's AI panel needs, in one read."""
+
+    enabled: bool
+    configured_message: str  # "" when the endpoint is configured
+    can_generate: bool
+    summary: SummaryView | None
+
+
+def panel_state(session: Session, *, actor: Actor, settings: Settings, product_id: int,
+                filters: ItemFilters) -> PanelState:
+    """Workspace switch, endpoint configuration, the viewer's right and the stored summary."""
+    enabled = get_workspace(session).ai_summaries_enabled
+    summary = latest_summary(session, actor=actor, product_id=product_id, filters=filters) if enabled else None
+    return PanelState(enabled=enabled, configured_message=llm.not_configured_message(settings),
+                      can_generate=actor.can(Right.GENERATE_AI_SUMMARY), summary=summary)
+
+
+# ---------------------------------------------------------------- usage history
+
+@dataclass(frozen=True)
+class UsageReport:
+    rows: list[dict]
+    requests: int
+    tokens: int
+    credits: int
+
+
+def usage_history(session: Session, *, actor: Actor, days: int = 30, limit: int = 500) -> UsageReport:
+    """AI usage of the last `days` days, newest first (admins): date, user, feature, action, tokens, credits."""
+    actor.require(Right.VIEW_AI_USAGE)
+    since = utcnow() - timedelta(days=days)
+    stmt = (select(AiUsage, User.username).outerjoin(User, User.id == AiUsage.user_id)
+            .where(AiUsage.at >= since).order_by(AiUsage.at.desc(), AiUsage.id.desc()).limit(limit))
+    rows = [{"at": usage.at, "user": username or "removed user",
+             "feature": FEATURE_LABELS.get(usage.feature, usage.feature), "action": usage.action,
+             "model": usage.model, "tokens": usage.tokens, "credits": usage.credits}
+            for usage, username in session.execute(stmt)]
+    count, tokens, credits = session.execute(
+        select(func.count(AiUsage.id), func.coalesce(func.sum(AiUsage.tokens), 0),
+               func.coalesce(func.sum(AiUsage.credits), 0)).where(AiUsage.at >= since)).one()
+    return UsageReport(rows=rows, requests=int(count), tokens=int(tokens), credits=int(credits))
