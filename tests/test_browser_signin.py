@@ -1,7 +1,7 @@
 """Browser journey: each demo role signs in through the real form and sees its own navigation."""
 import pytest
 
-from tests.browser import fill_sign_in_form, sign_in
+from tests.browser import fill_sign_in_form, sign_in, wait_until_idle
 from tests.factories import TEST_PASSWORD
 from tests.scenarios import two_location_workshop
 
@@ -51,3 +51,29 @@ def test_wrong_password_and_inactive_user_get_clear_messages(fresh_url, live_ser
     page.get_by_text("This account has been deactivated").wait_for()
     fill_sign_in_form(page, "", "")
     page.get_by_text("Enter both your username and your password.").wait_for()
+
+
+def test_cookie_keeps_you_signed_in_until_logout_and_a_copied_cookie_dies_with_it(fresh_url, live_server, browser_page):
+    two_location_workshop(fresh_url)
+    server = live_server(fresh_url)
+    page = browser_page
+    sign_in(page, server.url, "mo", TEST_PASSWORD)
+    page.wait_for_function("() => document.cookie.includes('loupe_auth=')", timeout=15_000)
+    cookies = [c for c in page.context.cookies() if c["name"] == "loupe_auth"]
+    assert cookies
+
+    copy = page.context.browser.new_context()
+    copy.add_cookies(cookies)
+    other = copy.new_page()
+    other.goto(server.url)  # a new browser session, signed in by the cookie alone
+    other.get_by_role("button", name="Log out").wait_for(timeout=30_000)
+
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_label("Username", exact=True).wait_for()
+
+    third = copy.new_page()
+    third.goto(server.url)
+    third.get_by_label("Username", exact=True).wait_for(timeout=30_000)
+    wait_until_idle(third)
+    assert third.get_by_role("button", name="Log out").count() == 0
+    copy.close()
