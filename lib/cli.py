@@ -49,10 +49,12 @@ def serve(port: int) -> None:
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
+        lock.close()
         raise ConfigurationError(
             f"Loupe Factory is already running for {settings.data_dir} (see {lock_path}). "
             "Open http://localhost:8501 or stop the other `make run` first.") from None
     if not _port_free(port):
+        lock.close()
         raise ConfigurationError(f"Port {port} is in use by another program. Stop it or run `make run PORT=8502`.")
     prepare()
     lock.write(str(os.getpid()))
