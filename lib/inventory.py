@@ -332,6 +332,13 @@ def parse_quantity(raw, field: str = "Quantity", allow_negative: bool = False) -
     return int(value)
 
 
+def no_commas(raw, field: str):
+    """Refuse "1,5" and "1,500": a comma could be a decimal comma or a thousands separator, so never guess."""
+    if isinstance(raw, str) and "," in raw:
+        raise ValueError(f"{field} {raw.strip()!r}: write numbers without commas, with a dot for decimals (1.5)")
+    return raw
+
+
 def clean_text(raw, field: str, limit: int) -> str:
     """Stripped text of at most `limit` characters. Shown as plain text, so any characters are kept."""
     text = "" if raw is None else str(raw).strip()
@@ -453,11 +460,13 @@ def _clean_new_item(session: Session, actor: Actor, data: NewItem) -> tuple[_Cle
     symbol = data.weight_unit or get_workspace(session).default_weight_unit
     if not is_unit(symbol):
         problems["weight_unit"] = f"Weight unit: unknown unit {symbol!r}; use one of {', '.join(UNIT_SYMBOLS)}"
-    weight = _clean_value(problems, "weight", parse_weight, data.weight, "Weight")
+    weight = _clean_value(problems, "weight", lambda raw: parse_weight(no_commas(raw, "Weight"), "Weight"),
+                          data.weight)
     raw_quantity = data.quantity
     if raw_quantity is None or (isinstance(raw_quantity, str) and not raw_quantity.strip()):
         raw_quantity = 1 if kind is InventoryKind.FINISHED else 0
-    quantity = _clean_value(problems, "quantity", parse_quantity, raw_quantity, "Quantity")
+    quantity = _clean_value(problems, "quantity", lambda raw: parse_quantity(no_commas(raw, "Quantity")),
+                            raw_quantity)
     location_id = data.location_id if data.location_id is not None else actor.home_location_id
     location = session.get(Location, location_id) if location_id is not None else None
     if location is None or not location.active:
@@ -760,8 +769,10 @@ def _clean_edit(session: Session, item: InventoryItem, changes: dict) -> tuple[d
 def adjust(session: Session, *, actor: Actor, item_id: int, quantity_delta=0, weight_delta=0,
            reason: str, reference: str = "") -> StockMovement:
     """A manual adjustment: signed changes of pieces and/or weight (item's unit) with a required reason."""
-    quantity = _as_validation(parse_quantity, quantity_delta or 0, "Quantity change", allow_negative=True)
-    weight = _as_validation(parse_weight, weight_delta or 0, "Weight change", allow_zero=True, allow_negative=True)
+    quantity = _as_validation(lambda raw: parse_quantity(no_commas(raw, "Quantity change"), "Quantity change",
+                                                         allow_negative=True), quantity_delta or 0)
+    weight = _as_validation(lambda raw: parse_weight(no_commas(raw, "Weight change"), "Weight change",
+                                                     allow_zero=True, allow_negative=True), weight_delta or 0)
     why = _reason(reason)
     ref = _as_validation(clean_text, reference, "Reference", 120)
     if quantity == 0 and weight == 0:
@@ -802,9 +813,10 @@ def transfer(session: Session, *, actor: Actor, item_id: int, to_location_id: in
     A partial transfer creates a new item `<tag>-T<n>` at the target holding the moved part.
     """
     partial = quantity is not None or weight is not None
-    pieces = _as_validation(parse_quantity, quantity or 0, "Pieces to move") if partial else None
-    grams_part = (_as_validation(parse_weight, weight or 0, "Weight to move", allow_zero=True)
-                  if partial else None)
+    pieces = (_as_validation(lambda raw: parse_quantity(no_commas(raw, "Pieces to move"), "Pieces to move"),
+                             quantity or 0) if partial else None)
+    grams_part = (_as_validation(lambda raw: parse_weight(no_commas(raw, "Weight to move"), "Weight to move",
+                                                          allow_zero=True), weight or 0) if partial else None)
     ref = _as_validation(clean_text, reference, "Reference", 100)
     text = _as_validation(clean_text, note, "Note", MAX_REASON)
     item = _item_for_action(session, actor, item_id, Right.TRANSFER_INVENTORY)

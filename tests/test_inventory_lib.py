@@ -128,6 +128,7 @@ def test_defaults_unit_quantity_location_and_type_rules(session, shop):
     ({"weight": "inf"}, "weight", "must be a number"),
     ({"weight": "12 grams"}, "weight", "must be a number"),
     ({"weight": "1.00001"}, "weight", "4 decimals"),
+    ({"weight": "1,5"}, "weight", "without commas"),
     ({"quantity": "1.5"}, "quantity", "whole number"),
     ({"quantity": "two"}, "quantity", "whole number"),
     ({"quantity": -1}, "quantity", "negative"),
