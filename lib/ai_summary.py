@@ -21,7 +21,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import case, func, select
@@ -30,10 +30,11 @@ from sqlalchemy.orm import Session
 from lib import audit, llm, prompts
 from lib.access import Actor, Right
 from lib.config import Settings
-from lib.errors import ConfigurationError, NotFound, PermissionDenied, ValidationFailed
+from lib.errors import ConfigurationError, PermissionDenied, ValidationFailed
 from lib.item_query import ItemFilters, items_statement, movements_statement, totals
-from lib.models import (AiSummary, AiUsage, CatalogEntry, InventoryItem, Location, Product, StockMovement, User,
-                        utcnow)
+from lib.models import AiSummary, AiUsage, CatalogEntry, InventoryItem, Location, StockMovement, User, utcnow
+from lib.product_details import Flow, Kpis, kpis
+from lib.products import get_product_in_scope
 from lib.units import UNITS_BY_SYMBOL, from_grams, unit as weight_unit
 from lib.workspace import get_workspace
 
@@ -85,19 +86,6 @@ def data_version(session: Session, *, actor: Actor, product_id: int, filters: It
     return int(session.scalar(stmt) or 0)
 
 
-def _product(session: Session, actor: Actor, product_id: int) -> Product:
-    """The product, if the viewer may see it (admins always; others need stock history in scope)."""
-    product = session.get(Product, product_id)
-    if product is None:
-        raise NotFound("No such product.")
-    if not actor.sees_all_locations:
-        seen = session.scalar(items_statement(actor, ItemFilters(product_ids=(product_id,)),
-                                              InventoryItem.id).limit(1))
-        if seen is None:
-            raise NotFound("No such product in your locations.")
-    return product
-
-
 # ---------------------------------------------------------------- the fact sheet
 
 def _number(value: Decimal) -> float | int:
@@ -141,25 +129,50 @@ def _breakdowns(session: Session, actor: Actor, held: ItemFilters, unit: str, wh
             "by_quality": _groups(qualities, unit, whole_g, "quality")}
 
 
-def _window(session: Session, actor: Actor, view: ItemFilters, unit: str, days: int, now: datetime,
-            total_g: Decimal) -> dict:
-    """Added (positive deltas) and deducted (magnitudes of negative deltas) over the last `days` days."""
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def _since(today: date, days: int) -> datetime:
+    """Start of the window of `days` calendar days (UTC) ending today, as the page's KPI and chart count."""
+    return _start_of(today - timedelta(days=days - 1))
+
+
+def _flow(session: Session, actor: Actor, view: ItemFilters, today: date, days: int) -> Flow:
+    """Added (positive deltas) and deducted (magnitudes of negative deltas) grams in the window."""
     delta = StockMovement.weight_delta_g
-    stmt = movements_statement(actor, view, func.coalesce(func.sum(case((delta > 0, delta), else_=0)), 0),
-                               func.coalesce(func.sum(case((delta < 0, -delta), else_=0)), 0))
-    added, deducted = session.execute(stmt.where(StockMovement.moved_at >= now - timedelta(days=days))).one()
-    added, deducted = Decimal(str(added)), Decimal(str(deducted))
-    net = added - deducted
-    return {"days": days, "added_weight": _number(from_grams(added, unit)),
-            "deducted_weight": _number(from_grams(deducted, unit)),
-            "net_weight": _number(from_grams(net, unit)),
-            "net_change_pct": _share(net, total_g - net) if total_g - net > 0 else None}
+    stmt = (movements_statement(actor, view, func.coalesce(func.sum(case((delta > 0, delta), else_=0)), 0),
+                                func.coalesce(func.sum(case((delta < 0, -delta), else_=0)), 0))
+            .where(StockMovement.moved_at >= _since(today, days),
+                   StockMovement.moved_at < _start_of(today + timedelta(days=1))))
+    added, deducted = session.execute(stmt).one()
+    return Flow(Decimal(str(added)), Decimal(str(deducted)))
 
 
-def _largest(session: Session, actor: Actor, view: ItemFilters, unit: str, now: datetime) -> list[dict]:
+def _window(days: int, added: Decimal, deducted: Decimal, percent: Decimal | None) -> dict:
+    """One movement window in the default unit (`added`/`deducted` already in that unit)."""
+    return {"days": days, "added_weight": _number(added), "deducted_weight": _number(deducted),
+            "net_weight": _number(added - deducted), "net_change_pct": float(percent) if percent is not None else None}
+
+
+def _movement(session: Session, actor: Actor, view: ItemFilters, kpi: Kpis, total_g: Decimal,
+              today: date) -> dict:
+    """The 30-day window is the page's KPI itself; the 90-day one uses the same definition."""
+    change = kpi.change
+    windows = {"last_30_days": _window(30, change.added, change.deducted, change.percent)}
+    flow = _flow(session, actor, view, today, 90)
+    held_before_g = total_g - flow.net_g
+    percent = (flow.net_g / held_before_g * 100).quantize(Decimal("0.1")) \
+        if from_grams(held_before_g, kpi.unit) != 0 else None
+    windows["last_90_days"] = _window(90, from_grams(flow.added_g, kpi.unit),
+                                      from_grams(flow.deducted_g, kpi.unit), percent)
+    return windows
+
+
+def _largest(session: Session, actor: Actor, view: ItemFilters, unit: str, today: date) -> list[dict]:
     stmt = (movements_statement(actor, view, StockMovement.moved_at, StockMovement.movement_kind,
                                 StockMovement.kind, StockMovement.weight_delta_g)
-            .where(StockMovement.moved_at >= now - timedelta(days=max(WINDOWS)), StockMovement.weight_delta_g != 0)
+            .where(StockMovement.moved_at >= _since(today, max(WINDOWS)), StockMovement.weight_delta_g != 0)
             .order_by(func.abs(StockMovement.weight_delta_g).desc(), StockMovement.id.desc())
             .limit(LARGEST_MOVEMENTS))
     return [{"date": moved_at.date().isoformat(), "movement": movement.label, "inventory_kind": kind.label,
@@ -178,30 +191,31 @@ def build_facts(session: Session, *, actor: Actor, product_id: int, filters: Ite
                 now: datetime | None = None) -> dict:
     """The fact sheet for one product in the viewer's scope, kind switch and filters.
 
-    Held stock = items in scope matching the filters and `models.IN_STOCK`;
-    weights are in the workspace default unit; added/deducted are sums of
-    positive / magnitudes of negative `weight_delta_g` of the scoped, filtered
-    movements in each window. No notes, tag IDs or people's names.
+    Stock figures and the 30-day window are `product_details.kpis` itself, so
+    the summary can never disagree with the page's KPI cards: held stock =
+    items in scope matching the filters and `models.IN_STOCK`, weights in the
+    workspace default unit, added/deducted = sums of positive / magnitudes of
+    negative `weight_delta_g` of the scoped, filtered movements, over calendar
+    days (UTC) ending today. No notes, tag IDs or people's names.
     """
     now = now or utcnow()
-    product = _product(session, actor, product_id)
-    unit = get_workspace(session).default_weight_unit
-    view = view_filters(product_id, filters)
-    held = totals(session, actor=actor, filters=view.with_(in_stock_only=True))
-    stock = {"items": held.items, "pieces": held.pieces, "total_weight": _number(from_grams(held.grams, unit)),
-             "average_weight": _number(from_grams(held.grams / held.items, unit)) if held.items else None,
+    product = get_product_in_scope(session, actor=actor, product_id=product_id)
+    view = view_filters(product.id, filters)
+    kpi = kpis(session, actor=actor, product_id=product.id, filters=filters, today=now.date())
+    total_g = totals(session, actor=actor, filters=view.with_(in_stock_only=True)).grams
+    stock = {"items": kpi.items, "pieces": kpi.pieces, "total_weight": _number(kpi.total),
+             "average_weight": _number(kpi.average) if kpi.average is not None else None,
              **_ages(session, actor, view, now)}
     return {
         "product": {"name": _label(product.name, "unnamed product")},
         "as_of": now.date().isoformat(),
-        "unit": unit,
+        "unit": kpi.unit,
         "view": {"inventory_kind": ", ".join(k.label for k in filters.kinds) or "all kinds",
                  "other_filters_applied": filters_key(filters) != filters_key(ItemFilters())},
         "stock": stock,
-        **_breakdowns(session, actor, view.with_(in_stock_only=True), unit, held.grams),
-        "movement": {f"last_{days}_days": _window(session, actor, view, unit, days, now, held.grams)
-                     for days in WINDOWS},
-        "largest_recent_movements": _largest(session, actor, view, unit, now),
+        **_breakdowns(session, actor, view.with_(in_stock_only=True), kpi.unit, total_g),
+        "movement": _movement(session, actor, view, kpi, total_g, now.date()),
+        "largest_recent_movements": _largest(session, actor, view, kpi.unit, now.date()),
         "not_tracked": list(NOT_TRACKED),
     }
 

@@ -1,0 +1,194 @@
+"""The AI summary panel and the AI usage tab, run headless (AppTest) against a real database
+and a real chat-completions server on 127.0.0.1."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from lib import db, ledger
+from lib.models import AiSummary, AiUsage, InventoryItem, MovementKind, User, Workspace
+from tests.apptest import point_app_at, signed_in, texts
+from tests.fake_llm import Behaviour, fake_llm  # noqa: F401  (fixture)
+from tests.scenarios import two_location_workshop
+from ui import context
+
+RUN_TIMEOUT = 60
+
+
+def _panel_page(user_id: int, product_id: int):
+    """The panel alone, as pages/product.py calls it (no filters, all kinds)."""
+    from lib import db as lib_db
+    from lib.access import actor_for_user
+    from lib.item_query import ItemFilters
+    from ui import ai_panel, context
+
+    with lib_db.session_scope(context.engine()) as session:
+        viewer = actor_for_user(session, user_id)
+    ai_panel.render(viewer, product_id, ItemFilters())
+
+
+@pytest.fixture
+def shop(fresh_url, tmp_path, monkeypatch):
+    """Ruby has stock in North (nina, mo) and South (sam); AI summaries on; endpoint unset."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LOUPE_LLM_MODEL", "LOUPE_LLM_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    point_app_at(fresh_url, tmp_path)
+    workshop = two_location_workshop(fresh_url)
+    set_ai(fresh_url, True)
+    yield workshop
+    context.settings.clear()
+
+
+def configure(monkeypatch, url: str, timeout: str = "2") -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", url)
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    monkeypatch.setenv("LOUPE_LLM_MODEL", "fake-model")
+    monkeypatch.setenv("LOUPE_LLM_TIMEOUT", timeout)
+    context.settings.clear()
+
+
+def set_ai(url: str, enabled: bool) -> None:
+    engine = db.make_engine(url)
+    with db.session_scope(engine, write=True) as session:
+        session.scalars(select(Workspace)).one().ai_summaries_enabled = enabled
+    engine.dispose()
+
+
+def user_id(url: str, username: str) -> int:
+    engine = db.make_engine(url)
+    with db.session_scope(engine) as session:
+        found = session.scalar(select(User.id).where(User.username == username))
+    engine.dispose()
+    return found
+
+
+def stored(url: str) -> tuple[int, int]:
+    engine = db.make_engine(url)
+    with db.session_scope(engine) as session:
+        result = (session.scalar(select(func.count(AiSummary.id))), session.scalar(select(func.count(AiUsage.id))))
+    engine.dispose()
+    return result
+
+
+def panel(shop, username: str) -> AppTest:
+    at = AppTest.from_function(_panel_page, args=(user_id(shop.url, username), shop.product_id),
+                               default_timeout=RUN_TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def button_keys(at: AppTest) -> set[str]:
+    return {button.key for button in at.button}
+
+
+def generate(at: AppTest) -> AppTest:
+    at.button(key="ai_generate").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_when_off_the_panel_says_so_and_tells_admins_where_to_turn_it_on(shop, monkeypatch, fake_llm):
+    configure(monkeypatch, fake_llm.url)
+    set_ai(shop.url, False)
+    admin = panel(shop, "boss")
+    assert "Workspace settings → AI summaries" in texts(admin) and not button_keys(admin)
+    manager = panel(shop, "nina")
+    assert "AI summaries are off for this workspace." in texts(manager) and not button_keys(manager)
+    assert fake_llm.requests == []
+
+
+def test_when_not_configured_the_panel_names_the_settings(shop, fake_llm):
+    at = panel(shop, "nina")
+    assert "LOUPE_LLM_MODEL" in texts(at) and "OPENAI_BASE_URL" in texts(at)
+    assert "ai_generate" not in button_keys(at) and fake_llm.requests == []
+
+
+def test_a_manager_summarises_on_demand_and_reruns_send_nothing(shop, monkeypatch, fake_llm):
+    configure(monkeypatch, fake_llm.url)
+    fake_llm.reply = "Ruby: 1.2 g held in North.\n- Nothing moved recently."
+    at = panel(shop, "nina")
+    assert "ai_generate" in button_keys(at) and fake_llm.requests == []
+    generate(at)
+    assert len(fake_llm.requests) == 1
+    shown = [element.value for element in at.text]
+    assert "Ruby: 1.2 g held in North.\n- Nothing moved recently." in shown
+    assert any(value.startswith("Generated at ") and "by model fake-model for nina" in value for value in shown)
+    assert '"total_weight": 1.2' in at.get("code")[0].value  # the facts expander: 6 ct = 1.2 g, North only
+    assert '"TRUB' not in at.get("code")[0].value
+    at.run()
+    assert len(fake_llm.requests) == 1 and "ai_generate" not in button_keys(at)
+    assert stored(shop.url) == (1, 1)
+
+
+def test_markup_in_a_reply_is_shown_literally_and_invented_figures_are_marked(shop, monkeypatch, fake_llm):
+    configure(monkeypatch, fake_llm.url)
+    reply = "<b>Stock</b> is **1.2 g** <script>alert('x')</script> [click](javascript:x) and 9.9 g on order."
+    fake_llm.reply = reply
+    at = generate(panel(shop, "nina"))
+    shown = [element.value for element in at.text]
+    assert reply.replace("9.9 g", "⚠️[9.9 g]") in shown
+    markdown = " ".join(element.value for element in at.markdown)
+    assert "<b>" not in markdown and "<script>" not in markdown and "javascript:" not in markdown
+    assert "1 figure in this summary could not be found" in texts(at)
+
+
+@pytest.mark.parametrize("behaviour, words", [
+    (Behaviour(status=500), "server error (HTTP 500)"),
+    (Behaviour(status=429), "HTTP 429"),
+    (Behaviour(delay=5), "did not answer within 1 s"),
+    (Behaviour(body="not json"), "not a valid chat completion"),
+    (Behaviour(choices=False), "empty reply"),
+], ids=["500", "429", "timeout", "malformed", "empty"])
+def test_failures_keep_the_page_working_and_store_nothing(shop, monkeypatch, fake_llm, behaviour, words):
+    configure(monkeypatch, fake_llm.url, timeout="1")
+    fake_llm.default = behaviour
+    at = generate(panel(shop, "nina"))
+    assert any(words in element.value for element in at.error), [e.value for e in at.error]
+    assert "ai_generate" in button_keys(at) and stored(shop.url) == (0, 0)
+
+
+def test_members_see_a_summary_only_from_their_own_scope(shop, monkeypatch, fake_llm):
+    configure(monkeypatch, fake_llm.url)
+    fake_llm.reply = "North summary."
+    generate(panel(shop, "nina"))
+    member_north = panel(shop, "mo")
+    assert "North summary." in [element.value for element in member_north.text]
+    assert not button_keys(member_north)
+    member_south = panel(shop, "sam")
+    assert "North summary." not in texts(member_south) + " ".join(e.value for e in member_south.text)
+    assert not button_keys(member_south) and not member_south.get("code")
+    admin = panel(shop, "boss")  # sees every location: a different scope, so not nina's summary
+    assert "ai_generate" in button_keys(admin)
+
+
+def test_refresh_is_offered_when_stock_in_scope_changed(shop, monkeypatch, fake_llm):
+    configure(monkeypatch, fake_llm.url)
+    generate(panel(shop, "nina"))
+    engine = db.make_engine(shop.url)
+    with db.session_scope(engine, write=True) as session:
+        item = session.scalars(select(InventoryItem).where(InventoryItem.tag_id == "TRUB0001")).one()
+        ledger.apply_change(session, item_id=item.id, user_id=None, movement_kind=MovementKind.ADJUSTMENT,
+                            weight_delta=Decimal("1"))
+    engine.dispose()
+    at = panel(shop, "nina")
+    assert "ai_refresh" in button_keys(at) and "Stock has changed" in texts(at)
+    at.button(key="ai_refresh").click().run()
+    assert len(fake_llm.requests) == 2 and "ai_refresh" not in button_keys(at)
+    assert stored(shop.url) == (2, 2)
+
+
+def test_admins_see_ai_usage_on_settings(shop, monkeypatch, fake_llm):
+    configure(monkeypatch, fake_llm.url)
+    generate(panel(shop, "nina"))
+    at = signed_in(shop.url, "boss", page="settings.py")
+    at.run(timeout=RUN_TIMEOUT)
+    assert not at.exception, [e.value for e in at.exception]
+    assert "AI usage" in [tab.label for tab in at.tabs]
+    (table,) = [frame.value for frame in at.dataframe if "Credits" in frame.value.columns]
+    assert list(table.columns) == ["Date", "User", "Feature", "Action", "Model", "Tokens", "Credits"]
+    assert table.iloc[0][["User", "Feature", "Tokens", "Credits"]].tolist() == ["nina", "Product summary", 1150, 2]
+    assert "fake-model" in " ".join(e.value for e in at.text)

@@ -1,0 +1,91 @@
+"""The "AI generated summary" panel of the Product Details page (issue 5).
+
+`render(actor, product_id, filters)` is the only entry point. It never calls
+the model on a rerun: only the "Summarise activity" / "Refresh summary"
+buttons do, and only while the workspace switch is on and the endpoint is
+configured (lib.ai_summary checks both again before anything is sent).
+
+Model text is untrusted: it is shown with `st.text` (no Markdown, no HTML),
+with unsupported figures marked as ⚠️[12.5 g]. Markdown is used only for our
+own fixed sentences.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from lib import ai_summary
+from lib.access import Actor, Right
+from lib.errors import LoupeError
+from lib.item_query import ItemFilters
+from ui import context
+
+OFF_FOR_ADMINS = ("AI summaries are off for this workspace. Turn them on in the sidebar under "
+                  "**Workspace settings → AI summaries**; admins and managers can then summarise a "
+                  "product's activity on demand.")
+OFF_FOR_OTHERS = "AI summaries are off for this workspace."
+
+
+def render(actor: Actor, product_id: int, filters: ItemFilters) -> None:
+    """Draw the panel for this product, kind switch and filters."""
+    with context.db() as session:
+        state = ai_summary.panel_state(session, actor=actor, settings=context.settings(),
+                                       product_id=product_id, filters=filters)
+    if not state.enabled:
+        st.info(OFF_FOR_ADMINS if actor.can(Right.MANAGE_SETTINGS) else OFF_FOR_OTHERS, icon="✨")
+        return
+    if state.summary is None and not state.can_generate:
+        return  # members: only a summary generated within their own scope, otherwise nothing
+    with st.container(border=True, key="ai_panel"):
+        st.markdown("**✨ AI generated summary**")
+        if state.summary is not None:
+            _summary(state.summary)
+        if state.can_generate:
+            _actions(actor, product_id, filters, state)
+
+
+def _summary(view: ai_summary.SummaryView) -> None:
+    st.text(view.marked_text, width="stretch")
+    when = view.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    st.text(f"Generated at {when} by model {view.model} for {view.generated_by} · "
+            f"{view.total_tokens:,} tokens · {view.credits} credit{'s' if view.credits != 1 else ''}")
+    if view.unsupported_figures:
+        count = view.unsupported_figures
+        st.warning(f"{count} figure{'s' if count != 1 else ''} in this summary could not be found in the facts "
+                   "the model was given; marked ⚠️[…] above. Check them against the facts below.")
+    if view.stale:
+        st.caption("Stock has changed since this summary was generated.")
+    with st.expander("Facts used", key="ai_facts"):
+        st.caption("Everything the model was told about this product, computed from your view of the stock. "
+                   f"Weights are in {view.facts.get('unit', '')}.")
+        st.code(view.facts_json, language="json")
+
+
+def _actions(actor: Actor, product_id: int, filters: ItemFilters, state: ai_summary.PanelState) -> None:
+    if state.configured_message:
+        st.warning(state.configured_message)
+        return
+    if state.summary is None:
+        clicked = st.button("Summarise activity", key="ai_generate", icon="✨", type="primary")
+    elif state.summary.stale:
+        clicked = st.button("Refresh summary", key="ai_refresh", icon="🔄")
+    else:
+        return
+    if clicked:
+        _generate(actor, product_id, filters)
+
+
+def _generate(actor: Actor, product_id: int, filters: ItemFilters) -> None:
+    """Read facts, call the model with no transaction open, then store in a short write."""
+    settings = context.settings()
+    try:
+        with context.db() as session:
+            request = ai_summary.prepare_summary(session, actor=actor, settings=settings,
+                                                 product_id=product_id, filters=filters)
+        with st.spinner("Summarising… this usually takes a few seconds."):
+            completion = ai_summary.request_completion(request, settings=settings)
+        with context.db(write=True) as session:
+            ai_summary.store_summary(session, actor=actor, request=request, completion=completion)
+    except LoupeError as error:
+        st.error(f"No summary this time: {error}")
+        return
+    st.rerun()
