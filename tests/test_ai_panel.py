@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib import db, ledger
 from lib.models import AiSummary, AiUsage, InventoryItem, MovementKind, User, Workspace
+from tests import factories
 from tests.apptest import point_app_at, signed_in, texts
 from tests.fake_llm import Behaviour, fake_llm  # noqa: F401  (fixture)
 from tests.scenarios import two_location_workshop
@@ -192,3 +193,16 @@ def test_admins_see_ai_usage_on_settings(shop, monkeypatch, fake_llm):
     assert list(table.columns) == ["Date", "User", "Feature", "Action", "Model", "Tokens", "Credits"]
     assert table.iloc[0][["User", "Feature", "Tokens", "Credits"]].tolist() == ["nina", "Product summary", 1150, 2]
     assert "fake-model" in " ".join(e.value for e in at.text)
+
+
+def test_an_empty_product_sends_nothing_and_says_why(shop, monkeypatch, fake_llm):
+    configure(monkeypatch, fake_llm.url)
+    engine = db.make_engine(shop.url)
+    with db.session_scope(engine, write=True) as session:
+        empty_id = factories.make_product(session, "Empty Opal", "EOP").id
+    engine.dispose()
+    at = AppTest.from_function(_panel_page, args=(user_id(shop.url, "boss"), empty_id), default_timeout=RUN_TIMEOUT)
+    at.run()
+    generate(at)
+    assert any("nothing to summarise" in element.value for element in at.error)
+    assert fake_llm.requests == [] and stored(shop.url) == (0, 0)

@@ -1,0 +1,86 @@
+"""Browser journey: an admin turns AI summaries on, a manager summarises a product, the admin
+turns them off again and the panel is gone. The app talks to a real chat-completions server
+on 127.0.0.1 (tests/fake_llm.py) that records every request."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from lib import db
+from lib.models import Workspace
+from tests.browser import save_screenshot, sign_in, wait_until_idle
+from tests.factories import TEST_PASSWORD
+from tests.fake_llm import FakeLLM
+from tests.scenarios import two_location_workshop
+
+pytestmark = pytest.mark.browser
+
+REPLY = "Ruby: 1.2 g held in North. <b>not bold</b> and **not bold either**\n- Nothing moved in the last 30 days."
+
+
+def ai_enabled(url: str) -> bool:
+    engine = db.make_engine(url)
+    with db.session_scope(engine) as session:
+        enabled = session.scalars(select(Workspace)).one().ai_summaries_enabled
+    engine.dispose()
+    return enabled
+
+
+def toggle_ai_summaries(page) -> None:
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    toggle = sidebar.get_by_text("AI summaries", exact=True)
+    if not toggle.is_visible():
+        sidebar.get_by_text("Workspace settings").click()
+    toggle.click()
+    wait_until_idle(page)
+
+
+def log_out(page) -> None:
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_label("Username", exact=True).wait_for()
+
+
+def test_admin_turns_ai_on_manager_summarises_admin_turns_it_off(fresh_url, live_server, browser_page):
+    workshop = two_location_workshop(fresh_url)
+    product_path = f"product?id={workshop.product_id}"
+    with FakeLLM() as fake:
+        fake.reply = REPLY
+        server = live_server(fresh_url, extra_env={"OPENAI_BASE_URL": fake.url, "OPENAI_API_KEY": "test",
+                                                   "LOUPE_LLM_MODEL": "fake-model"})
+        page = browser_page
+        try:
+            sign_in(page, server.url, "boss", TEST_PASSWORD)
+            toggle_ai_summaries(page)
+            assert ai_enabled(fresh_url)
+            log_out(page)
+
+            sign_in(page, server.url, "nina", TEST_PASSWORD, path=product_path)
+            page.get_by_role("button", name="Summarise activity").click()
+            page.get_by_text("Ruby: 1.2 g held in North.", exact=False).wait_for()
+            wait_until_idle(page)
+            summary = page.locator('[data-testid="stText"]', has_text="Ruby: 1.2 g held in North.")
+            assert "<b>not bold</b> and **not bold either**" in summary.inner_text()
+            assert summary.locator("b, strong").count() == 0
+            assert page.get_by_text("by model fake-model for nina").is_visible()
+            assert len(fake.requests) == 1 and "TRUB" not in fake.requests[0].prompt
+            save_screenshot(page, "ai-summary-manager")
+            page.reload()
+            page.get_by_text("Ruby: 1.2 g held in North.", exact=False).wait_for()
+            assert len(fake.requests) == 1  # reruns and reloads never call the model
+            log_out(page)
+
+            sign_in(page, server.url, "boss", TEST_PASSWORD, path=product_path)
+            toggle_ai_summaries(page)
+            assert not ai_enabled(fresh_url)
+            page.get_by_text("AI summaries are off for this workspace").wait_for()
+            assert page.get_by_role("button", name="Summarise activity").count() == 0
+            log_out(page)
+
+            sign_in(page, server.url, "nina", TEST_PASSWORD, path=product_path)
+            page.get_by_text("AI summaries are off for this workspace").wait_for()
+            assert page.get_by_text("Ruby: 1.2 g held in North.", exact=False).count() == 0
+            assert page.get_by_role("button", name="Summarise activity").count() == 0
+            assert len(fake.requests) == 1
+        except Exception:
+            save_screenshot(page, "ai-summary-journey-failure")
+            raise
