@@ -39,7 +39,7 @@ from lib.access import Actor, Right, get_item_in_scope
 from lib.catalogs import clean_name
 from lib.errors import NotFound, ValidationFailed
 from lib.item_query import ItemFilters, items_statement
-from lib.models import IN_STOCK, CatalogEntry, CatalogKind, Image, InventoryItem, Product
+from lib.models import IN_STOCK, AuditEntry, CatalogEntry, CatalogKind, Image, InventoryItem, Product, StockMovement
 from lib.tags import validate_short_name
 from lib.units import from_grams
 from lib.workspace import get_workspace
@@ -347,3 +347,11 @@ def product_image(session: Session, *, actor: Actor, product_id: int) -> Product
         return None
     tag_id, data, mime_type = row
     return ProductImage(item_id, tag_id, image_id, bytes(data), mime_type, chosen)
+
+
+def data_version(session: Session) -> tuple[int, int]:
+    """(newest movement id, newest audit entry id): changes whenever stock moves or an audited
+    write (product, catalog, image choice, settings, item edit) happens. Both are primary-key maxima."""
+    return (session.scalar(select(func.max(StockMovement.id))) or 0,
+            session.scalar(select(func.max(AuditEntry.id))) or 0)
+

@@ -1,7 +1,316 @@
-"""Placeholder until the product page lands (being built in this session)."""
+"""Product details (/product?id=<id>): what is happening with this product, in the viewer's scope.
+
+Header, kind switch, KPI cards, the weight trend, the related inventory
+table with filters, export and a link to the Inventory page, and the
+product image chooser. Numbers come from lib.product_details (definitions
+there and in docs/product-details.md); the table is lib.inventory.page_rows,
+the same rows the Inventory page shows. Reads are cached for a minute, keyed
+by plain values including the data version (newest movement and audit ids),
+so an adjustment or an edit anywhere shows on the next rerun.
+"""
+from __future__ import annotations
+
+import html
+from datetime import date
+
+import pandas as pd
 import streamlit as st
 
-from ui import context
+from lib import catalogs, charts, images, inventory, product_details as details, products
+from lib.access import Actor, Right
+from lib.errors import LoupeError, NotFound
+from lib.export import export_items
+from lib.item_query import ItemFilters, Page, totals
+from lib.models import InventoryKind, ItemStatus
+from lib.units import format_weight, from_grams
+from lib.workspace import get_workspace
+from ui import ai_panel, context
 
-context.actor()
-st.title("product")
+TTL_SECONDS = 60
+KIND_OPTIONS = ("all", *(kind.value for kind in InventoryKind))
+KIND_LABELS = {"all": "All", **{kind.value: kind.label for kind in InventoryKind}}
+SORT_LABELS = {"created_at": "Created", "tag_id": "Tag ID", "kind": "Kind", "shape": "Shape", "size": "Size",
+               "colour": "Colour", "quality": "Quality", "quantity": "Pieces", "weight": "Weight",
+               "location": "Location", "status": "Status"}
+PAGE_SIZES = (25, 50, 100)
+FILTER_KEYS = {field: f"product_filter_{field}" for field, _column, _label in catalogs.FILTER_FIELDS}
+STATE_KEYS = ("product_kind", "product_range", "product_search", "product_held_only", "product_sort",
+              "product_sort_desc", "product_page", "product_page_size", *FILTER_KEYS.values())
+PLACEHOLDER = ('<svg xmlns="http://www.w3.org/2000/svg" width="160" height="160" viewBox="0 0 160 160">'
+               '<rect width="160" height="160" rx="14" fill="#f1f3f6"/>'
+               '<path d="M52 62h56l14 16-42 44-42-44z" fill="none" stroke="#9aa3b2" stroke-width="4" '
+               'stroke-linejoin="round"/><path d="M38 78h84M66 62l-8 16 22 44 22-44-8-16" fill="none" '
+               'stroke="#9aa3b2" stroke-width="3" stroke-linejoin="round"/>'
+               '<text x="80" y="146" font-family="sans-serif" font-size="13" fill="#7b8494" '
+               'text-anchor="middle">No image yet</text></svg>')
+
+HELP = {
+    "items": "Inventory records of this product in your locations that match the kind and filters and are "
+             "held: not archived, with pieces > 0 or weight > 0.",
+    "total": "Sum of the counted records' weights, converted to the workspace default unit.",
+    "average": "Total weight ÷ item count (per record, not per piece). — when nothing is counted.",
+    "change": "Added − deducted over the last 30 days (UTC, today included), from the stock ledger, at your "
+              "locations, for this kind and these filters. The percentage compares it with the weight held "
+              "30 days ago (total − change); — when that was 0.",
+    "chart": "Per day (30 and 90 days) or per week starting Monday (12 months): added = positive weight "
+             "changes, deducted = negative ones, of movements at your locations that match the kind and "
+             "filters. A transfer between two locations you see shows on both sides and nets to zero; "
+             "one you see one side of counts as added or deducted on that side.",
+}
+
+
+# ---------------------------------------------------------------------------
+# Cached reads: plain values in (the actor is a frozen record of ids and a role), plain data out.
+# ---------------------------------------------------------------------------
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
+def _numbers(actor: Actor, product_id: int, filters: ItemFilters, range_key: str, today: date, unit: str,
+             version: tuple[int, int]):
+    with context.db() as session:
+        kpis = details.kpis(session, actor=actor, product_id=product_id, filters=filters, today=today, unit=unit)
+        series = details.weight_series(session, actor=actor, product_id=product_id, filters=filters,
+                                       range_key=range_key, today=today, unit=unit)
+    return kpis, series
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
+def _table(actor: Actor, filters: ItemFilters, page: Page, count_needed: bool, version: tuple[int, int]):
+    with context.db() as session:
+        rows = inventory.page_rows(session, actor=actor, filters=filters, page=page)
+        count = totals(session, actor=actor, filters=filters).items if count_needed else None
+    return rows, count
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
+def _options(actor: Actor, product_id: int, filters: ItemFilters, version: tuple[int, int]):
+    with context.db() as session:
+        return catalogs.product_filter_options(session, actor=actor, product_id=product_id, filters=filters)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
+def _picture(actor: Actor, product_id: int, version: tuple[int, int]):
+    with context.db() as session:
+        return products.product_image(session, actor=actor, product_id=product_id)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=16, show_spinner=False)
+def _gallery(actor: Actor, product_id: int, version: tuple[int, int]):
+    with context.db() as session:
+        return products.gallery_images(session, actor=actor, product_id=product_id)
+
+
+def _export(actor: Actor, filters: ItemFilters, fmt: str, unit: str) -> bytes:
+    """Runs when the user clicks a download button: the whole filtered set, streamed to a file, read back."""
+    with context.db() as session:
+        exported = export_items(session, actor=actor, filters=filters, fmt=fmt, unit=unit, basename="product")
+    try:
+        return exported.path.read_bytes()
+    finally:
+        exported.path.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------
+# Actions
+# ---------------------------------------------------------------------------
+
+def _choose(actor: Actor, product_id: int, item_id: int | None) -> None:
+    try:
+        with context.db(write=True) as session:
+            products.choose_image(session, actor=actor, product_id=product_id, item_id=item_id)
+    except LoupeError as error:
+        st.session_state["product_image_error"] = str(error)
+    else:
+        st.toast("Product image saved.")
+
+
+def _reset_page() -> None:
+    st.session_state["product_page"] = 1
+
+
+# ---------------------------------------------------------------------------
+# The page
+# ---------------------------------------------------------------------------
+
+actor = context.actor()
+raw_id = st.query_params.get("id")
+try:
+    with context.db() as session:
+        product = products.get_product_in_scope(session, actor=actor, product_id=raw_id)
+        unit = get_workspace(session).default_weight_unit
+        version = products.data_version(session)
+except NotFound as error:
+    st.title("Product not found")
+    st.error(str(error))
+    st.page_link("pages/products.py", label="Back to Products", icon=":material/arrow_back:")
+    st.stop()
+
+# Filters belong to one product: opening another product starts from a clean view.
+if st.session_state.get("product_state_for") != product.id:
+    for key in STATE_KEYS:
+        st.session_state.pop(key, None)
+    st.session_state["product_state_for"] = product.id
+today = details.today_utc()
+
+# Header: picture, name, short name, type (user text is escaped, never markdown).
+picture = _picture(actor, product.id, version)
+head_picture, head_text = st.columns([1, 6], vertical_alignment="center")
+with head_picture:
+    if picture is not None:
+        st.image(picture.data, width=140, alt=f"Product image (photo of {picture.tag_id})")
+    else:
+        st.image(PLACEHOLDER, width=140, alt="No product image yet")
+with head_text:
+    type_text = html.escape(product.product_type or "No product type")
+    st.html(
+        f'<div style="font-size:2.1rem;font-weight:700;line-height:1.2;margin:0 0 .4rem 0">'
+        f'{html.escape(product.name)}</div>'
+        f'<div style="display:flex;gap:.5rem;align-items:center;flex-wrap:wrap;color:#555">'
+        f'<span style="background:#e8eefc;color:#1f4fbf;border-radius:6px;padding:.1rem .5rem;'
+        f'font-family:monospace" title="Short name: the tag-ID infix">{html.escape(product.short_name)}</span>'
+        f'<span>{type_text}</span></div>')
+    if not product.active:
+        st.warning("This product is inactive: it stays visible with its stock, but is not offered for new items.")
+    st.page_link("pages/products.py", label="All products", icon=":material/arrow_back:")
+
+kind_value = st.segmented_control("Inventory kind", KIND_OPTIONS, default="all", required=True,
+                                  format_func=KIND_LABELS.get, key="product_kind", on_change=_reset_page,
+                                  help="Switches the cards, the chart, the table and the export.")
+kinds = () if kind_value in (None, "all") else (InventoryKind(kind_value),)
+
+# Filter selections are read before the numbers so the cards and the chart follow them.
+with st.expander("Filters and search", icon=":material/filter_list:",
+                 expanded=any(st.session_state.get(key) for key in (*FILTER_KEYS.values(), "product_search"))):
+    search = st.text_input("Search tag ID or notes", key="product_search", on_change=_reset_page,
+                           placeholder="e.g. LFRDIA0012 or 'repolish'", max_chars=200)
+    selected = {field: tuple(st.session_state.get(FILTER_KEYS[field]) or ()) for field in FILTER_KEYS}
+    option_lists = _options(actor, product.id, ItemFilters(kinds=kinds, **selected), version)
+    columns = st.columns(3)
+    for index, (field, _column, label) in enumerate(catalogs.FILTER_FIELDS):
+        choices = option_lists.for_field(field)
+        names = dict(choices)
+        with columns[index % 3]:
+            st.multiselect(label, [value for value, _name in choices], key=FILTER_KEYS[field],
+                           format_func=lambda value, names=names: names.get(value, f"#{value}"),
+                           on_change=_reset_page, placeholder="Any")
+    selected = {field: tuple(sorted(st.session_state.get(FILTER_KEYS[field]) or ())) for field in FILTER_KEYS}
+
+filters = ItemFilters(search=(search or "").strip(), kinds=kinds, **selected)
+range_key = st.session_state.get("product_range") or "30d"
+kpis, series = _numbers(actor, product.id, filters, range_key, today, unit, version)
+
+first, second, third, fourth = st.columns(4)
+first.metric("Items", f"{kpis.items:,}", border=True, help=HELP["items"], icon=":material/inventory_2:")
+second.metric("Total weight", format_weight(kpis.total, unit), border=True, help=HELP["total"],
+              icon=":material/scale:")
+third.metric("Average weight", format_weight(kpis.average, unit) if kpis.average is not None else "—",
+             border=True, help=HELP["average"], icon=":material/balance:")
+change = kpis.change
+fourth.metric("30-day change", f"{change.net:+,.2f} {unit}",
+              delta=f"{change.percent:+.1f}%" if change.percent is not None else "—",
+              delta_color="normal" if change.percent is not None else "off",
+              delta_arrow="auto" if change.percent is not None else "off",
+              delta_description="of the weight held 30 days ago", border=True, help=HELP["change"],
+              icon=":material/trending_up:")
+st.caption(f"Last 30 days: added {format_weight(change.added, unit)}, deducted "
+           f"{format_weight(change.deducted, unit)}. Held 30 days ago: {format_weight(change.held_before, unit)}.")
+
+# AI summary panel (issue 5) renders here
+ai_panel.render(actor, product.id, filters)
+
+with st.container(border=True):
+    title_column, range_column = st.columns([3, 2], vertical_alignment="center")
+    title_column.subheader("Weight added vs deducted", help=HELP["chart"])
+    with range_column:
+        st.segmented_control("Range", list(details.RANGES), default="30d", required=True,
+                             format_func=lambda key: details.RANGES[key][2], key="product_range",
+                             label_visibility="collapsed")
+    if details.series_is_empty(series):
+        st.info(f"No stock movements of this product in your locations over the last "
+                f"{details.RANGES[range_key][2]} for this kind and these filters.")
+    else:
+        st.altair_chart(charts.weight_trend(series, unit, details.RANGES[range_key][0]), key="product_chart",
+                        width="stretch")
+
+# The related inventory table.
+with st.container(border=True):
+    st.subheader("Inventory records")
+    held_only = st.toggle("Only records that count (held stock)", value=True, key="product_held_only",
+                          on_change=_reset_page,
+                          help="Off: also consumed and archived records of this product in your locations.")
+    table_filters = details.table_filters(product.id, filters, held_only)
+    sort_column, order_column, size_column = st.columns([2, 1, 1], vertical_alignment="bottom")
+    sort = sort_column.selectbox("Sort by", list(SORT_LABELS), format_func=SORT_LABELS.get, key="product_sort",
+                                 on_change=_reset_page)
+    descending = order_column.toggle("Descending", value=True, key="product_sort_desc", on_change=_reset_page)
+    page_size = size_column.selectbox("Rows per page", PAGE_SIZES, index=1, key="product_page_size",
+                                      on_change=_reset_page)
+    count = kpis.items if held_only else None
+    if count is None:
+        _rows, count = _table(actor, table_filters, Page(1, 1, sort, descending), True, version)
+    pages = max(1, -(-count // page_size))
+    if st.session_state.get("product_page", 1) > pages:
+        st.session_state["product_page"] = pages
+    page_number = st.number_input("Page", min_value=1, max_value=pages, step=1, key="product_page",
+                                  help=f"{pages:,} page(s)")
+    rows, _count = _table(actor, table_filters, Page(int(page_number), page_size, sort, descending), False, version)
+    if not rows:
+        st.info("No inventory records of this product in your locations match this view.")
+    else:
+        first_row = (int(page_number) - 1) * page_size + 1
+        st.caption(f"Records {first_row:,}–{first_row + len(rows) - 1:,} of {count:,}. "
+                   f"Weights in the record's own unit, and in {unit}.")
+        frame = pd.DataFrame.from_records([{
+            "Photo": images.data_uri(row.get("thumbnail")),
+            "Tag ID": row["tag_id"], "Kind": InventoryKind(row["kind"]).label,
+            "Finished type": row["finished_type"] or "", "M&S type": row["ms_type"] or "",
+            "Shape": row["shape"] or "", "Size": row["size"] or "", "Colour": row["colour"] or "",
+            "Quality": row["quality"] or "", "Pieces": int(row["quantity"]),
+            "Weight": inventory.weight_text(row["weight"], row["weight_unit"]),
+            f"Weight ({unit})": float(from_grams(row["weight_g"], unit)),
+            "Location": row["location"], "Status": ItemStatus(row["status"]).label,
+            "Created": row["created_at"].date() if row["created_at"] else None, "Notes": row["notes"] or "",
+        } for row in rows])
+        st.dataframe(frame, hide_index=True, width="stretch", key="product_table", column_config={
+            "Photo": st.column_config.ImageColumn("Photo", width="small"),
+            f"Weight ({unit})": st.column_config.NumberColumn(format="%.4f"),
+            "Created": st.column_config.DateColumn(format="YYYY-MM-DD"),
+        })
+
+    actions = st.columns([1, 1, 2], vertical_alignment="center")
+    stamp_name = f"{product.short_name}-{kind_value or 'all'}"
+    actions[0].download_button(
+        "Export CSV", data=lambda: _export(actor, table_filters, "csv", unit), file_name=f"{stamp_name}.csv",
+        mime="text/csv", key="product_export_csv", on_click="ignore", icon=":material/download:",
+        disabled=count == 0, help="Every record of this view (all pages), in your locations.")
+    actions[1].download_button(
+        "Export XLSX", data=lambda: _export(actor, table_filters, "xlsx", unit), file_name=f"{stamp_name}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="product_export_xlsx",
+        on_click="ignore", icon=":material/download:", disabled=count == 0)
+    with actions[2]:
+        st.page_link("pages/inventory.py", label="Open in Inventory", icon=":material/open_in_new:",
+                     query_params=inventory.filters_to_query(table_filters))
+
+# The product image: chosen from pictures of the product's own items (no upload here).
+if actor.can(Right.CHOOSE_PRODUCT_IMAGE):
+    with st.expander("Choose the product image", icon=":material/photo_library:"):
+        error = st.session_state.pop("product_image_error", None)
+        if error:
+            st.error(error)
+        gallery = _gallery(actor, product.id, version)
+        if not gallery:
+            st.info("No record of this product in your locations has a photo yet. Add one on the Inventory page.")
+        else:
+            st.caption("Pictures of this product's records in your locations. People who cannot see the chosen "
+                       "record see their newest own picture instead.")
+            chosen_id = picture.item_id if picture is not None and picture.chosen else None
+            grid = st.columns(6)
+            for index, image in enumerate(gallery):
+                with grid[index % 6]:
+                    st.image(image.thumbnail, caption=image.tag_id, width="stretch")
+                    current = image.item_id == chosen_id
+                    st.button("Chosen" if current else "Use this", key=f"product_image_pick_{image.item_id}",
+                              disabled=current, type="primary" if current else "secondary", width="stretch",
+                              on_click=_choose, args=(actor, product.id, image.item_id))
+            if product.image_item_id is not None:
+                st.button("Back to automatic (newest picture)", key="product_image_auto",
+                          on_click=_choose, args=(actor, product.id, None))
