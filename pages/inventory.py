@@ -1,7 +1,672 @@
-"""Placeholder until the inventory page lands (being built in this session)."""
+"""Inventory: the stock list (filters live in the url), item detail with its actions, the add wizard, import.
+
+Thin page: widgets (every one with a stable key), lib calls, rendering. User text (names, notes, tags,
+messages that quote them) is only ever shown through st.text, dataframes or `plain()`-escaped alerts.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
 import streamlit as st
 
+from lib import export, importer, inventory
+from lib.access import Right
+from lib.errors import LoupeError
+from lib.item_query import SORTABLE, ItemFilters, Page
+from lib.models import CatalogKind, InventoryKind, ItemStatus
+from lib.units import UNIT_SYMBOLS, UNITS_BY_SYMBOL
 from ui import context
 
-context.actor()
-st.title("inventory")
+VIEWS = ("Stock", "Add item", "Import")
+ACTIONS = {"edit": "Edit", "adjust": "Adjust", "transfer": "Transfer", "status": "Status", "archive": "Archive",
+           "photo": "Photo"}
+SORT_LABELS = {"tag_id": "Tag ID", "product": "Product", "kind": "Kind", "shape": "Shape", "size": "Size",
+               "colour": "Colour", "quality": "Quality", "quantity": "Pieces", "weight": "Weight",
+               "location": "Location", "status": "Status", "created_at": "Created"}
+_ID_WIDGETS = {"product_ids": "inv_f_product", "finished_type_ids": "inv_f_finished", "ms_type_ids": "inv_f_ms",
+               "shape_ids": "inv_f_shape", "size_ids": "inv_f_size", "colour_ids": "inv_f_colour",
+               "quality_ids": "inv_f_quality", "location_ids": "inv_f_location"}
+_ID_SOURCES = {"product_ids": "product", "finished_type_ids": CatalogKind.FINISHED_TYPE,
+               "ms_type_ids": CatalogKind.MS_TYPE, "shape_ids": CatalogKind.SHAPE, "size_ids": CatalogKind.SIZE,
+               "colour_ids": CatalogKind.COLOUR, "quality_ids": CatalogKind.QUALITY, "location_ids": "location"}
+_ID_LABELS = {"product_ids": "Product", "finished_type_ids": "Finished type", "ms_type_ids": "M&S type",
+              "shape_ids": "Shape", "size_ids": "Size", "colour_ids": "Colour", "quality_ids": "Quality",
+              "location_ids": "Location"}
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=])")
+
+
+def plain(text: object) -> str:
+    """Escape Markdown so alerts show user text exactly as typed (HTML is never enabled)."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
+
+def flash(kind: str, text: str) -> None:
+    """Show a message after the next rerun."""
+    st.session_state["inv_flash"] = (kind, text)
+
+
+def show_flash() -> None:
+    kind, text = st.session_state.pop("inv_flash", (None, None))
+    if kind:
+        getattr(st, kind)(plain(text))
+
+
+def show_error(error: LoupeError) -> None:
+    st.error(plain(error))
+    problems = getattr(error, "problems", [])
+    if len(problems) > 1 and problems[0] not in str(error):
+        for problem in problems:
+            st.text(f"• {problem}")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Filters <-> url query
+# --------------------------------------------------------------------------------------------------------------
+
+def seed_from_url(opts: inventory.Options) -> None:
+    """When the url query is new (first load or a link), put its filters into the widgets."""
+    query = st.query_params.to_dict()
+    if st.session_state.get("inv_url") == query:
+        return
+    filters, page = inventory.filters_from_query(query), inventory.page_from_query(query)
+    st.session_state["inv_q"] = filters.search
+    st.session_state["inv_f_kind"] = list(filters.kinds)
+    st.session_state["inv_f_status"] = list(filters.statuses)
+    for name, key in _ID_WIDGETS.items():
+        known = opts.names(_ID_SOURCES[name])
+        st.session_state[key] = [value for value in getattr(filters, name) if value in known]
+    st.session_state["inv_f_from"], st.session_state["inv_f_to"] = filters.created_from, filters.created_to
+    st.session_state["inv_f_in_stock"] = filters.in_stock_only
+    st.session_state["inv_sort"], st.session_state["inv_desc"] = page.sort, page.descending
+    st.session_state["inv_per_page"] = page.size
+    set_page(page.number)
+    item = str(query.get("item", ""))
+    st.session_state["inv_open"] = int(item) if item.isdigit() else None
+    st.session_state["inv_url"] = query
+
+
+def write_url(filters: ItemFilters, page: Page) -> None:
+    query = {**inventory.filters_to_query(filters), **inventory.page_to_query(page)}
+    if st.session_state.get("inv_open"):
+        query["item"] = str(st.session_state["inv_open"])
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+    st.session_state["inv_url"] = query
+
+
+def first_page() -> None:
+    set_page(1)
+
+
+def set_page(number: int) -> None:
+    """Change the page from code: a new pager widget starts at it (widget state is never overwritten)."""
+    st.session_state["inv_page"] = number
+    st.session_state["inv_pager_gen"] = st.session_state.get("inv_pager_gen", 0) + 1
+
+
+def page_picked(key: str) -> None:
+    st.session_state["inv_page"] = st.session_state[key]
+
+
+def filter_widgets(opts: inventory.Options) -> ItemFilters:
+    with st.container(border=True):
+        top = st.columns([3, 3, 3])
+        search = top[0].text_input("Search", key="inv_q", placeholder="Tag ID, product name or notes",
+                                   on_change=first_page)
+        kinds = top[1].pills("Kind", list(InventoryKind), selection_mode="multi", key="inv_f_kind",
+                             format_func=lambda k: k.label, on_change=first_page)
+        statuses = top[2].pills("Status", list(ItemStatus), selection_mode="multi", key="inv_f_status",
+                                format_func=lambda s: s.label, on_change=first_page)
+        with st.expander("More filters", icon=":material/filter_list:"):
+            ids = {}
+            columns = st.columns(4)
+            for index, (name, key) in enumerate(_ID_WIDGETS.items()):
+                names = opts.names(_ID_SOURCES[name])
+                ids[name] = tuple(columns[index % 4].multiselect(
+                    _ID_LABELS[name], list(names), key=key, format_func=names.get, on_change=first_page))
+            dates = st.columns(3)
+            created_from = dates[0].date_input("Created from", value=None, key="inv_f_from", on_change=first_page)
+            created_to = dates[1].date_input("Created to", value=None, key="inv_f_to", on_change=first_page)
+            in_stock = dates[2].toggle("Only items holding stock", key="inv_f_in_stock", on_change=first_page)
+    return ItemFilters(search=search or "", kinds=tuple(kinds or ()), statuses=tuple(statuses or ()),
+                       created_from=created_from, created_to=created_to, in_stock_only=bool(in_stock), **ids)
+
+
+def view_widgets() -> Page:
+    columns = st.columns([2, 2, 2, 4])
+    sort = columns[0].selectbox("Sort by", SORTABLE, key="inv_sort", format_func=SORT_LABELS.get)
+    descending = columns[1].toggle("Newest / largest first", key="inv_desc")
+    size = columns[2].selectbox("Rows per page", inventory.PAGE_SIZES, key="inv_per_page", on_change=first_page)
+    return Page(number=int(st.session_state.get("inv_page") or 1), size=size, sort=sort, descending=descending)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The stock list
+# --------------------------------------------------------------------------------------------------------------
+
+def open_selected(rows: list[dict]) -> None:
+    selection = st.session_state["inv_table"].selection.rows
+    if selection and selection[0] < len(rows):
+        st.session_state["inv_open"] = rows[selection[0]]["id"]
+
+
+def open_picked() -> None:
+    st.session_state["inv_open"] = st.session_state.get("inv_pick")
+
+
+def export_data(actor, filters: ItemFilters, fmt: str, unit: str):
+    """A callable for st.download_button: builds the file only when clicked, from a chunked lib export."""
+    def build() -> bytes:
+        with context.db() as session:
+            exported = export.export_items(session, actor=actor, filters=filters, fmt=fmt, unit=unit)
+        try:
+            return exported.path.read_bytes()
+        finally:
+            exported.path.unlink(missing_ok=True)
+    return build
+
+
+def stock_list(actor, opts: inventory.Options) -> None:
+    filters = filter_widgets(opts)
+    page = view_widgets()
+    with context.db() as session:
+        view = inventory.list_items(session, actor=actor, filters=filters, page=page)
+    if st.session_state.get("inv_page") != view.page.number:
+        set_page(view.page.number)  # it was past the last page
+    write_url(filters, view.page)
+    totals = st.columns(4)
+    totals[0].metric("Items", f"{view.totals.items:,}")
+    totals[1].metric("Pieces", f"{view.totals.pieces:,}")
+    totals[2].metric(f"Total weight ({view.unit})", view.total_weight_text)
+    with totals[3]:
+        stamp = date.today().isoformat()
+        st.download_button("Export CSV", export_data(actor, filters, "csv", view.unit), key="inv_export_csv",
+                           file_name=f"inventory-{stamp}.csv", mime="text/csv", on_click="ignore",
+                           icon=":material/download:", disabled=not view.totals.items)
+        st.download_button("Export XLSX", export_data(actor, filters, "xlsx", view.unit), key="inv_export_xlsx",
+                           file_name=f"inventory-{stamp}.xlsx", on_click="ignore", icon=":material/download:",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           disabled=not view.totals.items)
+    st.caption(f"{view.totals.items:,} items · {view.totals.pieces:,} pcs · {view.total_weight_text} "
+               f"(all pages; weights converted to {view.unit}). Exports contain every filtered item.")
+    if not view.rows:
+        st.info("No items match these filters.")
+        return
+    st.dataframe(inventory.list_frame(view), key="inv_table", hide_index=True, on_select=lambda: open_selected(view.rows),
+                 selection_mode="single-row", row_height=52,
+                 column_config={"Photo": st.column_config.ImageColumn("Photo", width="small"),
+                                "Created": st.column_config.DateColumn("Created", format="YYYY-MM-DD")})
+    bottom = st.columns([3, 5])
+    tags = {row["id"]: row["tag_id"] for row in view.rows}
+    bottom[0].selectbox("Open item", list(tags), index=None, key="inv_pick", format_func=tags.get,
+                        placeholder="Choose a tag (or click a row)", on_change=open_picked)
+    with bottom[1]:
+        pager = f"inv_pager_{st.session_state.get('inv_pager_gen', 0)}"
+        st.pagination(view.page_count, default=view.page.number, key=pager, max_visible_pages=7,
+                      on_change=page_picked, args=(pager,))
+        st.caption(f"Page {view.page.number} of {view.page_count:,}")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Item detail and actions
+# --------------------------------------------------------------------------------------------------------------
+
+def close_item() -> None:
+    st.session_state["inv_open"] = None
+    st.session_state.pop("inv_pick", None)
+
+
+def item_section(actor, opts: inventory.Options) -> None:
+    item_id = st.session_state.get("inv_open")
+    if not item_id:
+        return
+    try:
+        with context.db() as session:
+            detail = inventory.item_detail(session, actor=actor, item_id=item_id)
+    except LoupeError as error:
+        show_error(error)
+        close_item()
+        return
+    item = detail.item
+    with st.container(border=True, key="inv_detail"):
+        head = st.columns([6, 1])
+        head[0].subheader(f"{item.tag_id}")
+        head[1].button("Close", key="inv_close", on_click=close_item, icon=":material/close:")
+        left, right = st.columns([1, 3])
+        with left:
+            if detail.image:
+                st.image(detail.image, width="stretch")
+            else:
+                st.caption("No photo")
+        with right:
+            metrics = st.columns(3)
+            metrics[0].metric("Pieces", f"{item.quantity:,}")
+            metrics[1].metric("Weight", detail.weight_text)
+            metrics[2].metric("Status", item.status.label)
+            st.dataframe(fields_table(detail), hide_index=True, key="inv_fields")
+        st.markdown("**Movement history**")
+        if detail.history_total > len(detail.history):
+            st.caption(f"Newest {len(detail.history)} of {detail.history_total:,} movements.")
+        st.dataframe(inventory.history_frame(detail), hide_index=True, key="inv_history",
+                     column_config={"When": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm")})
+        item_actions(actor, opts, detail)
+
+
+def fields_table(detail: inventory.ItemDetail):
+    import pandas as pd
+
+    item, names = detail.item, detail.names
+    rows = [("Tag ID", item.tag_id), ("Product", detail.product), ("Kind", item.kind.label),
+            ("Finished type", names["finished_type_id"]), ("M&S type", names["ms_type_id"]),
+            ("Shape", names["shape_id"]), ("Size", names["size_id"]), ("Colour", names["colour_id"]),
+            ("Quality", names["quality_id"]), ("Location", detail.location),
+            ("Created", item.created_at.strftime("%Y-%m-%d %H:%M")), ("Created by", detail.created_by),
+            ("Notes", item.notes)]
+    return pd.DataFrame([(label, value or "—") for label, value in rows], columns=["Field", "Value"])
+
+
+def item_actions(actor, opts: inventory.Options, detail: inventory.ItemDetail) -> None:
+    action = st.segmented_control("Action", list(ACTIONS), key="inv_action", format_func=ACTIONS.get)
+    if not action:
+        return
+    allowed, why = inventory.can(actor, action)
+    if not allowed:
+        st.warning(plain(why))
+        return
+    {"edit": edit_form, "adjust": adjust_form, "transfer": transfer_form, "status": status_form,
+     "archive": archive_form, "photo": photo_form}[action](actor, opts, detail)
+
+
+def run_action(success, function, **kwargs) -> None:
+    """One write transaction; a refusal is shown, success (text, or a function of the result) is flashed."""
+    try:
+        with context.db(write=True) as session:
+            result = function(session, **kwargs)
+    except LoupeError as error:
+        show_error(error)
+    else:
+        flash("success", success(result) if callable(success) else success)
+        st.rerun()
+
+
+def _catalog_select(opts, label, kind: CatalogKind, key: str, current=None):
+    """A catalog choice with "—" for none; starts at `current` unless the widget already has a value."""
+    names = dict(opts.catalogs[kind])
+    choices = [None, *names]
+    if key in st.session_state:
+        if st.session_state[key] not in choices:
+            st.session_state[key] = None
+        return st.selectbox(label, choices, key=key, format_func=lambda v: "—" if v is None else names.get(v, "?"))
+    return st.selectbox(label, choices, index=choices.index(current) if current in choices else 0, key=key,
+                        format_func=lambda v: "—" if v is None else names.get(v, "?"))
+
+
+def edit_form(actor, opts, detail) -> None:
+    item = detail.item
+    products = dict(opts.products)
+    with st.form("inv_edit_form"):
+        columns = st.columns(3)
+        with columns[0]:
+            product = st.selectbox("Product", list(products), index=list(products).index(item.product_id),
+                                   format_func=products.get, key="inv_edit_product")
+            kind = st.selectbox("Kind", list(InventoryKind), index=list(InventoryKind).index(item.kind),
+                                format_func=lambda k: k.label, key="inv_edit_kind")
+            finished = _catalog_select(opts, "Finished type", CatalogKind.FINISHED_TYPE, "inv_edit_finished",
+                                       item.finished_type_id)
+        with columns[1]:
+            ms_type = _catalog_select(opts, "M&S type", CatalogKind.MS_TYPE, "inv_edit_ms", item.ms_type_id)
+            shape = _catalog_select(opts, "Shape", CatalogKind.SHAPE, "inv_edit_shape", item.shape_id)
+            size = _catalog_select(opts, "Size", CatalogKind.SIZE, "inv_edit_size", item.size_id)
+        with columns[2]:
+            colour = _catalog_select(opts, "Colour", CatalogKind.COLOUR, "inv_edit_colour", item.colour_id)
+            quality = _catalog_select(opts, "Quality", CatalogKind.QUALITY, "inv_edit_quality", item.quality_id)
+        notes = st.text_area("Notes", value=item.notes, key="inv_edit_notes", max_chars=inventory.MAX_NOTES)
+        if st.form_submit_button("Save changes", key="inv_edit_save", type="primary"):
+            run_action(f"{item.tag_id} saved.", inventory.edit_attributes, actor=actor, item_id=item.id, changes={
+                "product_id": product, "kind": kind, "finished_type_id": finished, "ms_type_id": ms_type,
+                "shape_id": shape, "size_id": size, "colour_id": colour, "quality_id": quality, "notes": notes})
+
+
+def adjust_form(actor, opts, detail) -> None:
+    item = detail.item
+    st.caption(f"A manual adjustment adds or removes stock (use a minus sign to remove). Weight is in "
+               f"{item.weight_unit}, the unit of this item.")
+    with st.form("inv_adjust_form", clear_on_submit=False):
+        columns = st.columns(2)
+        pieces = columns[0].text_input("Change in pieces", value="0", key="inv_adj_qty")
+        weight = columns[1].text_input(f"Change in weight ({item.weight_unit})", value="0", key="inv_adj_weight")
+        reason = st.text_input("Reason (required)", key="inv_adj_reason", max_chars=inventory.MAX_REASON)
+        reference = st.text_input("Reference (optional)", key="inv_adj_ref", max_chars=120)
+        if st.form_submit_button("Record adjustment", key="inv_adj_save", type="primary"):
+            run_action(f"{item.tag_id} adjusted.", inventory.adjust, actor=actor, item_id=item.id,
+                       quantity_delta=pieces, weight_delta=weight, reason=reason, reference=reference)
+
+
+def transfer_form(actor, opts, detail) -> None:
+    item = detail.item
+    targets = {loc_id: name for loc_id, name in opts.locations if loc_id != item.location_id}
+    if not targets:
+        st.info("There is no other location in your scope to transfer to.")
+        return
+    st.caption(f"Move everything, or part: a part becomes a new item {item.tag_id}-T<n> at the target. "
+               f"Holding {item.quantity} pcs · {detail.weight_text}.")
+    with st.form("inv_transfer_form"):
+        target = st.selectbox("To location", list(targets), format_func=targets.get, key="inv_tr_to")
+        whole = st.toggle("Move the whole item", value=True, key="inv_tr_whole")
+        columns = st.columns(2)
+        pieces = columns[0].text_input("Pieces to move (part only)", value="0", key="inv_tr_qty")
+        weight = columns[1].text_input(f"Weight to move in {item.weight_unit} (part only)", value="0",
+                                       key="inv_tr_weight")
+        reference = st.text_input("Reference (optional)", key="inv_tr_ref", max_chars=100)
+        if st.form_submit_button("Transfer", key="inv_tr_save", type="primary"):
+            amounts = {} if whole else {"quantity": pieces, "weight": weight}
+            run_action(lambda r: f"{item.tag_id} moved to {targets[target]}." if r.whole else
+                       f"Moved part of {item.tag_id} to {targets[target]} as new item {r.tag_id}.",
+                       inventory.transfer, actor=actor,
+                       item_id=item.id, to_location_id=target, reference=reference, **amounts)
+
+
+def status_form(actor, opts, detail) -> None:
+    item = detail.item
+    if item.status is ItemStatus.ARCHIVED:
+        st.caption("Archived items can be restored (managers and admins).")
+        if st.button("Restore", key="inv_restore"):
+            run_action(f"{item.tag_id} restored.", inventory.restore, actor=actor, item_id=item.id)
+        return
+    st.caption("Available ↔ On hold by hand. Consumed follows the stock (zero = Consumed); archive is its own action.")
+    choice = st.segmented_control("New status", inventory.MANUAL_STATUSES, key="inv_status_choice",
+                                  format_func=lambda s: s.label)
+    if st.button("Set status", key="inv_status_save", disabled=choice is None):
+        run_action(f"{item.tag_id} is now {choice.label}.", inventory.set_status, actor=actor, item_id=item.id,
+                   status=choice)
+
+
+def archive_form(actor, opts, detail) -> None:
+    item = detail.item
+    if item.status is ItemStatus.ARCHIVED:
+        st.info("This item is archived. Restore it from the Status action.")
+        return
+    if item.quantity or item.weight:
+        st.warning(f"Archiving writes off the stock it still holds: {item.quantity} pcs · {detail.weight_text}.")
+    with st.form("inv_archive_form"):
+        reason = st.text_input("Reason (required)", key="inv_arch_reason", max_chars=inventory.MAX_REASON)
+        if st.form_submit_button("Archive", key="inv_arch_save", type="primary"):
+            run_action(f"{item.tag_id} archived.", inventory.archive, actor=actor, item_id=item.id, reason=reason)
+
+
+def photo_form(actor, opts, detail) -> None:
+    upload = st.file_uploader("New photo (PNG, JPEG or WebP, at most 5 MB)", type=list(inventory.images.UPLOAD_TYPES),
+                              key="inv_photo_file", max_upload_size=5)
+    if st.button("Save photo", key="inv_photo_save", disabled=upload is None):
+        run_action(f"{detail.item.tag_id}: photo saved.", inventory.set_photo, actor=actor, item_id=detail.item.id,
+                   image=upload.getvalue())
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Add wizard: Identification -> Attributes -> Storage & review -> Done
+# --------------------------------------------------------------------------------------------------------------
+
+STEPS = ("Identification", "Attributes", "Storage & review", "Done")
+STEP_FIELDS = {
+    0: {"inv_add_kind": "kind", "inv_add_finished": "finished_type_id", "inv_add_ms": "ms_type_id",
+        "inv_add_product": "product_id", "inv_add_shape": "shape_id", "inv_add_colour": "colour_id"},
+    1: {"inv_add_size": "size_id", "inv_add_qty": "quantity", "inv_add_weight": "weight",
+        "inv_add_unit": "weight_unit"},
+    2: {"inv_add_quality": "quality_id", "inv_add_location": "location_id", "inv_add_created": "created_on",
+        "inv_add_notes": "notes", "inv_add_tag": "tag_id", "inv_add_merge": "auto_merge"},
+}
+
+
+def draft() -> dict:
+    return st.session_state.setdefault("inv_add_draft", {})
+
+
+def keep(step: int) -> None:
+    """Copy this step's widget values into the draft (widget state is dropped when a step is hidden)."""
+    for key in STEP_FIELDS[step]:
+        if key in st.session_state:
+            draft()[key] = st.session_state[key]
+
+
+def restore_step(step: int, defaults: dict) -> None:
+    for key in STEP_FIELDS[step]:
+        if key not in st.session_state:
+            st.session_state[key] = draft().get(key, defaults.get(key))
+
+
+def new_item_from_draft() -> inventory.NewItem:
+    values = {field: draft().get(key) for fields in STEP_FIELDS.values() for key, field in fields.items()}
+    values["notes"] = values.get("notes") or ""
+    values["tag_id"] = values.get("tag_id") or ""
+    values["auto_merge"] = bool(values.get("auto_merge"))
+    return inventory.NewItem(**values)
+
+
+def go(step: int) -> None:
+    st.session_state["inv_add_step"] = step
+
+
+def next_step(step: int) -> None:
+    keep(step)
+    go(step + 1)
+
+
+def add_wizard(actor, opts: inventory.Options) -> None:
+    step = st.session_state.setdefault("inv_add_step", 0)
+    st.progress((step + 1) / len(STEPS), text=f"Step {step + 1} of {len(STEPS)}: {STEPS[step]}")
+    with context.db() as session:
+        active = inventory.options(session, actor=actor, active_only=True)
+    with st.container(border=True, key="inv_add_box"):
+        [identification, attributes, storage, done][step](actor, active)
+
+
+def step_problems(actor, step: int) -> list[str]:
+    with context.db() as session:
+        problems = inventory.validate_new_item(session, actor=actor, data=new_item_from_draft())
+    fields = set(STEP_FIELDS[step].values())
+    return [message for name, message in problems.items() if name in fields]
+
+
+def nav(actor, step: int, forward: str = "Next") -> None:
+    columns = st.columns([1, 1, 6])
+    if step > 0:
+        columns[0].button("Back", key=f"inv_add_back_{step}", on_click=lambda: (keep(step), go(step - 1)))
+    if columns[1].button(forward, key=f"inv_add_next_{step}", type="primary"):
+        keep(step)
+        problems = step_problems(actor, step)
+        if problems:
+            for problem in problems:
+                st.error(plain(problem))
+        else:
+            go(step + 1)
+            st.rerun()
+
+
+def identification(actor, opts: inventory.Options) -> None:
+    restore_step(0, {"inv_add_kind": InventoryKind.FINISHED})
+    st.segmented_control("Type", list(InventoryKind), key="inv_add_kind", format_func=lambda k: k.label,
+                         required=True)
+    kind = st.session_state.get("inv_add_kind")
+    if kind is InventoryKind.FINISHED:
+        _catalog_select(opts, "Finished type", CatalogKind.FINISHED_TYPE, "inv_add_finished",
+                        st.session_state.get("inv_add_finished"))
+    if kind is InventoryKind.MATERIALS:
+        _catalog_select(opts, "Materials & supplies type", CatalogKind.MS_TYPE, "inv_add_ms",
+                        st.session_state.get("inv_add_ms"))
+    products = dict(opts.products)
+    st.selectbox("Product", list(products), key="inv_add_product", format_func=products.get,
+                 placeholder="Choose a product")
+    columns = st.columns(2)
+    with columns[0]:
+        _catalog_select(opts, "Shape", CatalogKind.SHAPE, "inv_add_shape", st.session_state.get("inv_add_shape"))
+    with columns[1]:
+        _catalog_select(opts, "Colour", CatalogKind.COLOUR, "inv_add_colour", st.session_state.get("inv_add_colour"))
+    nav(actor, 0)
+
+
+def attributes(actor, opts: inventory.Options) -> None:
+    restore_step(1, {"inv_add_qty": "1" if draft().get("inv_add_kind") is InventoryKind.FINISHED else "0",
+                     "inv_add_weight": "", "inv_add_unit": opts.default_unit})
+    _catalog_select(opts, "Size", CatalogKind.SIZE, "inv_add_size", st.session_state.get("inv_add_size"))
+    columns = st.columns(3)
+    columns[0].text_input("Quantity (pieces)", key="inv_add_qty")
+    columns[1].text_input("Weight", key="inv_add_weight", placeholder="e.g. 2.35")
+    columns[2].selectbox("Weight unit", UNIT_SYMBOLS, key="inv_add_unit",
+                         format_func=lambda s: f"{s} ({UNITS_BY_SYMBOL[s].name})")
+    nav(actor, 1)
+
+
+def review_table(opts: inventory.Options):
+    import pandas as pd
+
+    data = new_item_from_draft()
+    products, locations = dict(opts.products), dict(opts.locations)
+    def name(kind, value):
+        return dict(opts.catalogs[kind]).get(value) if value is not None else None
+    rows = [("Type", InventoryKind(data.kind).label if data.kind else None), ("Product", products.get(data.product_id)),
+            ("Finished type", name(CatalogKind.FINISHED_TYPE, data.finished_type_id)),
+            ("M&S type", name(CatalogKind.MS_TYPE, data.ms_type_id)),
+            ("Shape", name(CatalogKind.SHAPE, data.shape_id)), ("Colour", name(CatalogKind.COLOUR, data.colour_id)),
+            ("Size", name(CatalogKind.SIZE, data.size_id)), ("Quantity", data.quantity),
+            ("Weight", f"{data.weight} {data.weight_unit}"), ("Quality", name(CatalogKind.QUALITY, data.quality_id)),
+            ("Location", locations.get(data.location_id))]
+    return pd.DataFrame([(label, "—" if value in (None, "") else str(value)) for label, value in rows],
+                        columns=["Field", "Value"])
+
+
+def storage(actor, opts: inventory.Options) -> None:
+    restore_step(2, {"inv_add_location": opts.home_location_id or (opts.locations[0][0] if opts.locations else None),
+                     "inv_add_created": date.today(), "inv_add_notes": "", "inv_add_tag": "",
+                     "inv_add_merge": False})
+    columns = st.columns(3)
+    with columns[0]:
+        _catalog_select(opts, "Quality", CatalogKind.QUALITY, "inv_add_quality",
+                        st.session_state.get("inv_add_quality"))
+    locations = dict(opts.locations)
+    columns[1].selectbox("Location", list(locations), key="inv_add_location", format_func=locations.get)
+    columns[2].date_input("Created date", key="inv_add_created", max_value=date.today())
+    st.text_area("Notes", key="inv_add_notes", max_chars=inventory.MAX_NOTES)
+    columns = st.columns(2)
+    columns[0].text_input("Tag ID (leave empty to generate the next one)", key="inv_add_tag")
+    columns[1].toggle("Auto-merge into a matching record (same product, type, shape, size, colour, quality, "
+                      "location)", key="inv_add_merge")
+    photo = st.file_uploader("Photo (optional: PNG, JPEG or WebP, at most 5 MB)", key="inv_add_photo",
+                             type=list(inventory.images.UPLOAD_TYPES), max_upload_size=5)
+    keep(2)
+    st.markdown("**Review**")
+    st.dataframe(review_table(opts), hide_index=True, key="inv_add_review")
+    columns = st.columns([1, 1, 6])
+    columns[0].button("Back", key="inv_add_back_2", on_click=lambda: (keep(2), go(1)))
+    if columns[1].button("Add item", key="inv_add_save", type="primary"):
+        try:
+            with context.db(write=True) as session:
+                result = inventory.add_item(session, actor=actor, data=new_item_from_draft(),
+                                            image=photo.getvalue() if photo else None)
+        except LoupeError as error:
+            show_error(error)
+        else:
+            st.session_state["inv_add_result"] = result
+            go(3)
+            st.rerun()
+
+
+def reset_wizard() -> None:
+    for key in [key for fields in STEP_FIELDS.values() for key in fields] + ["inv_add_draft", "inv_add_result",
+                                                                               "inv_add_photo"]:
+        st.session_state.pop(key, None)
+    go(0)
+
+
+def open_added(item_id: int) -> None:
+    st.session_state["inv_open"] = item_id
+    st.session_state["inv_view"] = "Stock"
+    reset_wizard()
+
+
+def done(actor, opts: inventory.Options) -> None:
+    result = st.session_state.get("inv_add_result")
+    if result is None:
+        reset_wizard()
+        st.rerun()
+    if result.merged:
+        st.success(f"Merged into {result.tag_id}: its stock grew by this lot.")
+    else:
+        st.success(f"Added {result.tag_id}.")
+    if result.note:
+        st.info(plain(result.note))
+    columns = st.columns([1, 1, 6])
+    columns[0].button("Add another", key="inv_add_again", on_click=reset_wizard, type="primary")
+    columns[1].button("Open item", key="inv_add_open", on_click=open_added, args=(result.item_id,))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Import (admins)
+# --------------------------------------------------------------------------------------------------------------
+
+def import_view(actor) -> None:
+    if not actor.can(Right.IMPORT_INVENTORY):
+        st.info(plain(f"Your role ({actor.role.label}) may not import inventory: imports are for admins."))
+        return
+    st.caption("CSV, XLS or XLSX up to 10 MB and 2,000 rows per sheet. Columns: Product and Weight (required); "
+               "Type (default Finished), Finished Type, Quantity, Weight Unit, Quality, Location, Color, Shape, "
+               "Size, Notes. Headers are matched ignoring case and spaces. Nothing is written until you confirm "
+               "a preview without problems; then every row is written, or none.")
+    generation = st.session_state.setdefault("inv_import_gen", 0)
+    upload = st.file_uploader("Spreadsheet", type=list(importer.FILE_TYPES), key=f"inv_import_file_{generation}",
+                              max_upload_size=10)
+    if upload is None:
+        return
+    data = upload.getvalue()
+    try:
+        sheets = importer.sheet_names(upload.name, data)
+        sheet_name = st.selectbox("Sheet", sheets, key="inv_import_sheet") if len(sheets) > 1 else None
+        sheet = importer.read_sheet(upload.name, data, sheet_name)
+        auto_merge = st.toggle("Auto-merge with existing inventory", key="inv_import_merge")
+        with context.db() as session:
+            preview = importer.preview(session, actor=actor, sheet=sheet, auto_merge=auto_merge)
+    except LoupeError as error:
+        show_error(error)
+        return
+    if sheet.ignored_columns:
+        st.caption("Ignored columns: " + ", ".join(sheet.ignored_columns))
+    bad = sum(1 for row in preview.rows if row.problems)
+    if bad:
+        st.error(f"{bad} of {len(preview.rows)} rows have problems. Fix them in the file and upload it again; "
+                 "nothing has been written.")
+    else:
+        st.success(f"All {len(preview.rows)} rows are ready to import.")
+    st.dataframe(preview.frame(), hide_index=True, key="inv_import_preview")
+    if st.button("Confirm import", key="inv_import_confirm", type="primary", disabled=bool(bad)):
+        try:
+            with context.db(write=True) as session:
+                result = importer.commit(session, actor=actor, sheet=sheet, auto_merge=auto_merge)
+        except LoupeError as error:
+            show_error(error)
+        else:
+            st.session_state["inv_import_gen"] = generation + 1
+            flash("success", f"Imported {len(result.tags)} rows: {result.added} new items, {result.merged} merged.")
+            st.rerun()
+
+
+# --------------------------------------------------------------------------------------------------------------
+
+def main() -> None:
+    actor = context.actor()
+    st.title("Inventory")
+    with context.db() as session:
+        opts = inventory.options(session, actor=actor)
+    seed_from_url(opts)
+    show_flash()
+    view = st.segmented_control("View", VIEWS, key="inv_view", default="Stock", required=True,
+                                label_visibility="collapsed")
+    if view == "Add item":
+        add_wizard(actor, opts)
+    elif view == "Import":
+        import_view(actor)
+    else:
+        item_section(actor, opts)
+        stock_list(actor, opts)
+
+
+main()
