@@ -355,3 +355,18 @@ def data_version(session: Session) -> tuple[int, int]:
     return (session.scalar(select(func.max(StockMovement.id))) or 0,
             session.scalar(select(func.max(AuditEntry.id))) or 0)
 
+
+
+def admin_products(session: Session, *, actor: Actor, search: str = "") -> list[ProductInfo]:
+    """Every product with its type, by name, for the admin settings screen (no stock figures)."""
+    actor.require(Right.MANAGE_PRODUCTS)
+    ptype = aliased(CatalogEntry)
+    stmt = (select(Product, ptype.name).outerjoin(ptype, ptype.id == Product.product_type_id)
+            .order_by(Product.name_key, Product.id))
+    text = (search or "").strip().lower()
+    if text:
+        stmt = stmt.where(or_(Product.name_key.contains(text, autoescape=True),
+                              func.lower(Product.short_name).contains(text, autoescape=True),
+                              func.lower(ptype.name).contains(text, autoescape=True)))
+    return [ProductInfo(p.id, p.name, p.short_name, p.product_type_id, type_name, p.active, p.image_item_id)
+            for p, type_name in session.execute(stmt)]

@@ -5,7 +5,7 @@ import streamlit as st
 from lib import audit, locations
 from lib.errors import LoupeError
 from lib.workspace import SETTINGS, get_workspace, update_settings
-from ui import context, settings_ai
+from ui import context, settings_ai, settings_products
 from ui.feedback import flash, show_flash
 
 actor = context.actor()
@@ -13,7 +13,7 @@ _HELP = {spec.field: spec.help for spec in SETTINGS}
 
 st.title("Settings")
 show_flash()
-organization_tab, ai_tab, audit_tab = st.tabs(["Organization", "AI usage", "Audit log"])
+organization_tab, products_tab, ai_tab, audit_tab = st.tabs(["Organization", "Products", "AI usage", "Audit log"])
 
 with organization_tab:
     with context.db() as session:
@@ -72,6 +72,9 @@ with organization_tab:
                         st.error(str(error))
                     else:
                         st.rerun()
+
+with products_tab:
+    settings_products.render(actor)
 
 with ai_tab:
     settings_ai.render(actor)

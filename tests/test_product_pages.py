@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from lib import db, ledger, workspace
+from lib import audit, db, ledger, workspace
 from lib.access import actor_for_user
 from lib.models import CatalogKind, InventoryItem, InventoryKind, Location, MovementKind, Product, User
 from tests import factories as f
@@ -257,3 +257,68 @@ def test_an_adjustment_and_a_unit_change_show_on_the_next_rerun(own_shop):
     at.run()
     assert _metrics(at)["Total weight"] == "28.50 ct" and _metrics(at)["Average weight"] == "9.50 ct"
     assert any(c.startswith("Weight (ct)") for c in at.dataframe[0].value.columns)
+
+
+def _settings(shop: Shop):
+    at = signed_in(shop.url, "boss", page="settings.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _submit(at, label: str):
+    [button for button in at.button if button.label == label][0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _frame_with(at, column: str, not_column: str | None = None):
+    return [d.value for d in at.dataframe if column in d.value.columns and not_column not in d.value.columns][0]
+
+
+def _count_products(url: str) -> int:
+    engine = db.make_engine(url)
+    with db.session_scope(engine) as session:
+        count = len(session.scalars(select(Product.id)).all())
+    engine.dispose()
+    return count
+
+
+def test_settings_products_tab_adds_edits_and_refuses_duplicates(own_shop):
+    at = _settings(own_shop)
+    before = _count_products(own_shop.url)
+    at.text_input(key="prod_new_name").input("RUBY")
+    at.text_input(key="prod_new_short").input("RB2")
+    _submit(at, "Add product")
+    assert any("already exists" in e.value for e in at.error)
+    assert _count_products(own_shop.url) == before
+
+    at.text_input(key="prod_new_name").input("Star <i>Sapphire</i>")
+    _submit(at, "Add product")
+    assert not at.error and any("Product added" in s.value for s in at.success)
+    assert _count_products(own_shop.url) == before + 1
+    assert "Star <i>Sapphire</i>" in list(_frame_with(at, "Product type")["Name"])
+
+    at.selectbox(key="catalog_kind").set_value(CatalogKind.SHAPE).run()
+    at.text_input(key="catalog_new_name_shape").input("oval")
+    _submit(at, "Add entry")
+    assert any("already has" in e.value for e in at.error)
+    at.text_input(key="catalog_new_name_shape").input("Pear")
+    _submit(at, "Add entry")
+    assert "Pear" in list(_frame_with(at, "Active", not_column="Short name")["Name"])
+    at.selectbox(key="catalog_edit_pick_shape").select_index(
+        list(at.selectbox(key="catalog_edit_pick_shape").options).index("Pear")).run()
+    pear_key = [t.key for t in at.toggle if t.key and t.key.startswith("catalog_edit_active_")][0]
+    at.toggle(key=pear_key).set_value(False)
+    _submit(at, "Save entry")
+    frame = _frame_with(at, "Active", not_column="Short name")
+    assert dict(zip(frame["Name"], frame["Active"]))["Pear"] == False  # noqa: E712 (numpy bool)
+
+    at.selectbox(key="prod_unit").set_value("ct")
+    _submit(at, "Save unit")
+    engine = db.make_engine(own_shop.url)
+    with db.session_scope(engine) as session:
+        assert workspace.get_workspace(session).default_weight_unit == "ct"
+        actions = [row["action"] for row in audit.recent_entries(session)]
+    engine.dispose()
+    assert {"add product", "add catalog entry", "update catalog entry", "update settings"} <= set(actions)
