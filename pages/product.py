@@ -3,8 +3,8 @@
 Header, kind switch, KPI cards, the weight trend, the related inventory
 table with filters, export and a link to the Inventory page, and the
 product image chooser. Numbers come from lib.product_details (definitions
-there and in docs/product-details.md); the table is lib.inventory.page_rows,
-the same rows the Inventory page shows. Reads are cached for a minute, keyed
+there and in docs/product-details.md); the table is product_details.table_page,
+the same rows, order and scope the Inventory page shows. Reads are cached for a minute, keyed
 by plain values including the data version (newest movement and audit ids),
 so an adjustment or an edit anywhere shows on the next rerun.
 """
@@ -74,11 +74,15 @@ def _numbers(actor: Actor, product_id: int, filters: ItemFilters, range_key: str
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
-def _table(actor: Actor, filters: ItemFilters, page: Page, count_needed: bool, version: tuple[int, int]):
+def _count(actor: Actor, filters: ItemFilters, version: tuple[int, int]) -> int:
     with context.db() as session:
-        rows = inventory.page_rows(session, actor=actor, filters=filters, page=page)
-        count = totals(session, actor=actor, filters=filters).items if count_needed else None
-    return rows, count
+        return totals(session, actor=actor, filters=filters).items
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
+def _rows(actor: Actor, filters: ItemFilters, page: Page, count: int, version: tuple[int, int]) -> list[dict]:
+    with context.db() as session:
+        return details.table_page(session, actor=actor, filters=filters, page=page, expected_rows=count)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
@@ -244,15 +248,13 @@ with st.container(border=True):
     descending = order_column.toggle("Descending", value=True, key="product_sort_desc", on_change=_reset_page)
     page_size = size_column.selectbox("Rows per page", PAGE_SIZES, index=1, key="product_page_size",
                                       on_change=_reset_page)
-    count = kpis.items if held_only else None
-    if count is None:
-        _rows, count = _table(actor, table_filters, Page(1, 1, sort, descending), True, version)
+    count = kpis.items if held_only else _count(actor, table_filters, version)
     pages = max(1, -(-count // page_size))
     if st.session_state.get("product_page", 1) > pages:
         st.session_state["product_page"] = pages
     page_number = st.number_input("Page", min_value=1, max_value=pages, step=1, key="product_page",
                                   help=f"{pages:,} page(s)")
-    rows, _count = _table(actor, table_filters, Page(int(page_number), page_size, sort, descending), False, version)
+    rows = _rows(actor, table_filters, Page(int(page_number), page_size, sort, descending), count, version)
     if not rows:
         st.info("No inventory records of this product in your locations match this view.")
     else:

@@ -24,11 +24,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from lib import ledger
+from lib import inventory, ledger
 from lib.export import export_items
 from lib.item_query import ItemFilters, Page, item_page
 from lib.models import (CatalogKind, InventoryItem, InventoryKind, ItemStatus, MovementKind, Role, StockMovement)
-from lib.product_details import kpis, monday, series_is_empty, thirty_day_change, weight_series, window
+from lib.product_details import (kpis, monday, series_is_empty, table_filters, table_page, thirty_day_change,
+                                 weight_series, window)
 from lib.units import from_grams
 from tests import factories as f
 
@@ -300,3 +301,36 @@ def test_export_equals_the_filtered_table(session, story, filters, who, tmp_path
     tags = [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)]
     xlsx.path.unlink()
     assert tags == [row["tag_id"] for row in rows]
+
+
+@pytest.mark.parametrize("descending", [True, False])
+@pytest.mark.parametrize("who", ["admin", "member_north"])
+def test_table_page_equals_the_inventory_list_on_either_access_path(session, story, descending, who, monkeypatch):
+    actor = getattr(story, who)
+    filters = table_filters(story.product_id, ItemFilters(), held_only=False)
+    pages = [Page(number, 2, "created_at", descending) for number in (1, 2, 3, 4)]
+    expected = [[row["id"] for row in inventory.page_rows(session, actor=actor, filters=filters, page=page)]
+                for page in pages]
+    assert sum(len(ids) for ids in expected) == (5 if who == "admin" else 3)
+    delegated = []
+    real = inventory.page_rows
+    monkeypatch.setattr(inventory, "page_rows", lambda *a, **k: delegated.append(1) or real(*a, **k))
+    # A huge expected count makes walking the created-at index the cheaper plan on SQLite.
+    walked = [[row["id"] for row in table_page(session, actor=actor, filters=filters, page=page,
+                                               expected_rows=10**6)] for page in pages]
+    assert walked == expected
+    assert bool(delegated) == (session.get_bind().dialect.name != "sqlite")
+    rows = table_page(session, actor=actor, filters=filters, page=pages[0], expected_rows=10**6)
+    assert set(rows[0]) >= {"tag_id", "thumbnail", "location", "shape", "weight_g"}
+    # A small expected count keeps the ordinary plan.
+    delegated.clear()
+    table_page(session, actor=actor, filters=filters, page=pages[0], expected_rows=2)
+    assert delegated == [1]
+
+
+def test_series_with_a_search_filter_takes_the_grouped_form(session, story):
+    series = weight_series(session, actor=story.admin, product_id=story.product_id,
+                           filters=ItemFilters(search="old stock"), range_key="12m", today=story.today)
+    got = {b.bucket: (b.added, b.deducted) for b in series if b.added or b.deducted}
+    assert got == {monday(story.today - timedelta(days=100)): (D("20.0000"), D("0.0000")),
+                   monday(story.today - timedelta(days=5)): (D("2.5000"), D("0.0000"))}
