@@ -1,0 +1,83 @@
+"""Inventory list and export benchmarks (run by `make bench`).
+
+- inventory_first_page_ms: `lib.inventory.list_items` (first page of 50 with thumbnails, plus the totals line)
+  with no filter, as an admin who sees every location; median of 5 runs after one warm-up, each in its own
+  session as a page rerun would be.
+- inventory_filtered_page_ms: the same with a search (the first word of the first product's name) plus two
+  filters (kind Finished and the first location).
+- inventory_export_peak_mb: peak growth of Python heap memory (tracemalloc) while `lib.export.export_items`
+  writes every item to CSV. tracemalloc counts what Python allocates (rows, strings, the csv writer); SQLite's
+  own page cache lives outside it and is bounded by its cache_size, so it does not grow with the row count.
+
+The same page figures are measured on the small demo (suffix _small) to show how the cost grows with size.
+"""
+from __future__ import annotations
+
+import time
+import tracemalloc
+
+from sqlalchemy import select
+
+from bench.run import BenchContext, Result, median_ms
+from lib import db, export, inventory
+from lib.access import actor_for_user
+from lib.item_query import ItemFilters, Page
+from lib.models import InventoryKind, Location, Product, Role, User
+
+PAGE_TARGET_MS = 250
+EXPORT_TARGET_MB = 150
+
+
+def _admin_and_filters(engine) -> tuple:
+    with db.session_scope(engine) as session:
+        admin_id = session.scalars(select(User.id).where(User.role == Role.ADMIN, User.active.is_(True))
+                                   .order_by(User.id)).first()
+        actor = actor_for_user(session, admin_id)
+        word = session.scalars(select(Product.name).order_by(Product.id)).first().split()[0].lower()
+        location_id = session.scalars(select(Location.id).order_by(Location.id)).first()
+        unit = inventory.get_workspace(session).default_weight_unit
+    filtered = ItemFilters(search=word, kinds=(InventoryKind.FINISHED,), location_ids=(location_id,))
+    return actor, filtered, unit
+
+
+def _page_ms(engine, actor, filters: ItemFilters) -> tuple[float, int]:
+    found = {}
+
+    def call():
+        with db.session_scope(engine) as session:
+            view = inventory.list_items(session, actor=actor, filters=filters, page=Page())
+            found["items"] = view.totals.items
+
+    return median_ms(call, repeat=5, warmup=1), found["items"]
+
+
+def _export_peak_mb(engine, actor, unit: str) -> tuple[float, int, float]:
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    baseline = tracemalloc.get_traced_memory()[0]
+    started = time.perf_counter()
+    with db.session_scope(engine) as session:
+        exported = export.export_items(session, actor=actor, filters=ItemFilters(), fmt="csv", unit=unit)
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    exported.path.unlink(missing_ok=True)
+    return (peak - baseline) / 1024 / 1024, exported.rows, seconds
+
+
+def run(context: BenchContext) -> list[Result]:
+    results: list[Result] = []
+    for suffix, engine, target in (("", context.large, PAGE_TARGET_MS), ("_small", context.small, None)):
+        actor, filtered, unit = _admin_and_filters(engine)
+        first, items = _page_ms(engine, actor, ItemFilters())
+        narrow, matched = _page_ms(engine, actor, filtered)
+        scale = "large" if not suffix else "small"
+        results.append(Result(f"inventory_first_page_ms{suffix}", first, "ms", target,
+                              f"{scale}: page 1 of {items:,} items + totals, no filter"))
+        results.append(Result(f"inventory_filtered_page_ms{suffix}", narrow, "ms", target,
+                              f"{scale}: search {filtered.search!r} + kind + location -> {matched:,} items"))
+        if not suffix:
+            peak, rows, seconds = _export_peak_mb(engine, actor, unit)
+            results.append(Result("inventory_export_peak_mb", peak, "MB", EXPORT_TARGET_MB,
+                                  f"tracemalloc peak while exporting {rows:,} rows to CSV in {seconds:.0f} s"))
+    return results
