@@ -131,6 +131,12 @@ def _reset_page() -> None:
     st.session_state["product_page"] = 1
 
 
+def _clear_filters() -> None:
+    for key in (*FILTER_KEYS.values(), "product_search"):
+        st.session_state[key] = "" if key == "product_search" else []
+    _reset_page()
+
+
 # ---------------------------------------------------------------------------
 # The page
 # ---------------------------------------------------------------------------
@@ -182,23 +188,35 @@ kind_value = st.segmented_control("Inventory kind", KIND_OPTIONS, default="all",
 kinds = () if kind_value in (None, "all") else (InventoryKind(kind_value),)
 
 # Filter selections are read before the numbers so the cards and the chart follow them.
-with st.expander("Filters and search", icon=":material/filter_list:",
-                 expanded=any(st.session_state.get(key) for key in (*FILTER_KEYS.values(), "product_search"))):
-    search = st.text_input("Search tag ID or notes", key="product_search", on_change=_reset_page,
-                           placeholder="e.g. LFRDIA0012 or 'repolish'", max_chars=200)
-    selected = {field: tuple(st.session_state.get(FILTER_KEYS[field]) or ()) for field in FILTER_KEYS}
-    option_lists = _options(actor, product.id, ItemFilters(kinds=kinds, **selected), version)
-    columns = st.columns(3)
-    for index, (field, _column, label) in enumerate(catalogs.FILTER_FIELDS):
-        choices = option_lists.for_field(field)
-        names = dict(choices)
-        with columns[index % 3]:
-            st.multiselect(label, [value for value, _name in choices], key=FILTER_KEYS[field],
-                           format_func=lambda value, names=names: names.get(value, f"#{value}"),
-                           on_change=_reset_page, placeholder="Any")
-    selected = {field: tuple(sorted(st.session_state.get(FILTER_KEYS[field]) or ())) for field in FILTER_KEYS}
+# The filters panel renders (and looks up its option lists) only while open; the chosen values
+# persist while it is closed, and keep scoping everything below.
+def _chosen(key: str):
+    return st.session_state.get(key) or ()
 
-filters = ItemFilters(search=(search or "").strip(), kinds=kinds, **selected)
+
+active_filters = sum(1 for key in (*FILTER_KEYS.values(), "product_search") if _chosen(key))
+panel = st.expander(f"Filters and search{f' ({active_filters} active)' if active_filters else ''}",
+                    icon=":material/filter_list:", key="product_filters_panel", on_change="rerun")
+if panel.open:
+    with panel:
+        st.text_input("Search tag ID or notes", key="product_search", on_change=_reset_page,
+                      placeholder="e.g. LFRDIA0012 or 'repolish'", max_chars=200, persist_state="page")
+        selected = {field: tuple(_chosen(FILTER_KEYS[field])) for field in FILTER_KEYS}
+        option_lists = _options(actor, product.id, ItemFilters(kinds=kinds, **selected), version)
+        columns = st.columns(3)
+        for index, (field, _column, label) in enumerate(catalogs.FILTER_FIELDS):
+            choices = option_lists.for_field(field)
+            names = dict(choices)
+            with columns[index % 3]:
+                st.multiselect(label, [value for value, _name in choices], key=FILTER_KEYS[field],
+                               format_func=lambda value, names=names: names.get(value, f"#{value}"),
+                               on_change=_reset_page, placeholder="Any", persist_state="page")
+        if active_filters:
+            st.button("Clear filters", key="product_filters_clear", on_click=_clear_filters)
+search = str(st.session_state.get("product_search") or "").strip()
+selected = {field: tuple(sorted(_chosen(FILTER_KEYS[field]))) for field in FILTER_KEYS}
+
+filters = ItemFilters(search=search, kinds=kinds, **selected)
 range_key = st.session_state.get("product_range") or "30d"
 kpis, series = _numbers(actor, product.id, filters, range_key, today, unit, version)
 
@@ -293,15 +311,18 @@ with st.container(border=True):
                      query_params=inventory.filters_to_query(table_filters))
 
 # The product image: chosen from pictures of the product's own items (no upload here).
+# The gallery is read only while its panel is open.
 if actor.can(Right.CHOOSE_PRODUCT_IMAGE):
-    with st.expander("Choose the product image", icon=":material/photo_library:"):
+    gallery_panel = st.expander("Choose the product image", icon=":material/photo_library:",
+                                key="product_gallery_panel", on_change="rerun")
+    with gallery_panel:
         error = st.session_state.pop("product_image_error", None)
         if error:
             st.error(error)
-        gallery = _gallery(actor, product.id, version)
-        if not gallery:
+        gallery = _gallery(actor, product.id, version) if gallery_panel.open else []
+        if gallery_panel.open and not gallery:
             st.info("No record of this product in your locations has a photo yet. Add one on the Inventory page.")
-        else:
+        elif gallery:
             st.caption("Pictures of this product's records in your locations. People who cannot see the chosen "
                        "record see their newest own picture instead.")
             chosen_id = picture.item_id if picture is not None and picture.chosen else None

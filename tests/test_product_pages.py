@@ -71,8 +71,13 @@ def own_shop(fresh_url, tmp_path) -> Shop:
     return built
 
 
-def _open(shop: Shop, username: str, product_id):
+def _open(shop: Shop, username: str, product_id, filters_open: bool = False, gallery_open: bool = False):
+    """Open the page; the filters and gallery panels render their contents only when open."""
     at = signed_in(shop.url, username, page="product.py", query={"id": str(product_id)})
+    if filters_open:
+        at.session_state["product_filters_panel"] = True
+    if gallery_open:
+        at.session_state["product_gallery_panel"] = True
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -95,7 +100,7 @@ def _header(at) -> str:
 
 
 def test_admin_sees_all_locations(shop):
-    at = _open(shop, "boss", shop.ruby)
+    at = _open(shop, "boss", shop.ruby, filters_open=True, gallery_open=True)
     assert _metrics(at) == {"Items": "3", "Total weight": "7.20 g", "Average weight": "2.40 g",
                             "30-day change": "+7.20 g"}
     assert [m.delta for m in at.metric][3] == "—"  # nothing was held 30 days ago
@@ -112,7 +117,7 @@ def test_admin_sees_all_locations(shop):
 
 
 def test_kind_switch_and_filters_rescope_everything(shop):
-    at = _open(shop, "boss", shop.ruby)
+    at = _open(shop, "boss", shop.ruby, filters_open=True)
     at.segmented_control(key="product_kind").set_value("rough").run()
     assert _metrics(at)["Items"] == "1" and _metrics(at)["Total weight"] == "5.00 g"
     assert _tags(at) == ["TRUB0003"]
@@ -136,17 +141,18 @@ def test_kind_switch_and_filters_rescope_everything(shop):
 
 
 def test_member_sees_only_their_location_and_cannot_choose(shop):
-    at = _open(shop, "mo", shop.ruby)
+    at = _open(shop, "mo", shop.ruby, filters_open=True, gallery_open=True)
     assert _metrics(at) == {"Items": "2", "Total weight": "6.20 g", "Average weight": "3.10 g",
                             "30-day change": "+6.20 g"}
     assert sorted(_tags(at)) == ["TRUB0001", "TRUB0003"]
     assert not [b for b in at.button if b.key and b.key.startswith("product_image_pick_")]
+    assert "Choose the product image" not in [e.label for e in at.expander]
     options = at.multiselect(key="product_filter_location_ids").options
     assert options == ["North"]
 
 
 def test_manager_sees_own_location_and_may_choose(shop):
-    at = _open(shop, "nina", shop.ruby)
+    at = _open(shop, "nina", shop.ruby, gallery_open=True)
     assert _metrics(at)["Items"] == "2"
     assert at.button(key="product_image_pick_%d" % shop.pictured_item).label == "Use this"
 
@@ -182,7 +188,7 @@ def test_missing_id_is_not_found(shop):
 
 
 def test_product_without_inventory_is_an_empty_friendly_page_for_admins(shop):
-    at = _open(shop, "boss", shop.opal)
+    at = _open(shop, "boss", shop.opal, gallery_open=True)
     assert _metrics(at) == {"Items": "0", "Total weight": "0.00 g", "Average weight": "—",
                             "30-day change": "+0.00 g"}
     assert not at.dataframe and not at.exception
@@ -225,7 +231,7 @@ def test_products_page_for_each_role(shop):
 
 
 def test_manager_picks_the_image_and_members_see_it(own_shop):
-    at = _open(own_shop, "nina", own_shop.ruby)
+    at = _open(own_shop, "nina", own_shop.ruby, gallery_open=True)
     at.button(key="product_image_pick_%d" % own_shop.pictured_item).click().run()
     assert not at.exception and not at.error
     engine = db.make_engine(own_shop.url)
@@ -322,3 +328,16 @@ def test_settings_products_tab_adds_edits_and_refuses_duplicates(own_shop):
         actions = [row["action"] for row in audit.recent_entries(session)]
     engine.dispose()
     assert {"add product", "add catalog entry", "update catalog entry", "update settings"} <= set(actions)
+
+
+def test_filters_keep_applying_while_the_panel_is_closed_and_clear(shop):
+    at = _open(shop, "boss", shop.ruby, filters_open=True)
+    at.multiselect(key="product_filter_location_ids").set_value([shop.south]).run()
+    at.session_state["product_filters_panel"] = False
+    at.run()
+    assert not at.multiselect and _metrics(at)["Items"] == "1" and _tags(at) == ["TRUB0002"]
+    assert "Filters and search (1 active)" in [e.label for e in at.expander]
+    at.session_state["product_filters_panel"] = True
+    at.run()
+    at.button(key="product_filters_clear").click().run()
+    assert _metrics(at)["Items"] == "3" and at.multiselect(key="product_filter_location_ids").value == []
