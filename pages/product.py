@@ -195,8 +195,12 @@ def _chosen(key: str):
 
 
 active_filters = sum(1 for key in (*FILTER_KEYS.values(), "product_search") if _chosen(key))
-panel = st.expander(f"Filters and search{f' ({active_filters} active)' if active_filters else ''}",
-                    icon=":material/filter_list:", key="product_filters_panel", on_change="rerun")
+# A constant label: the label is part of the panel's identity, so changing it would close the panel.
+panel = st.expander("Filters and search", icon=":material/filter_list:", key="product_filters_panel",
+                    on_change="rerun")
+if active_filters and not panel.open:
+    st.caption(f"{active_filters} filter{'s' if active_filters > 1 else ''} active: they apply to everything "
+               "below. Open Filters and search to change them.")
 if panel.open:
     with panel:
         st.text_input("Search tag ID or notes", key="product_search", on_change=_reset_page,
