@@ -6,19 +6,18 @@ three locations, six users (password ``loupe-demo``), the catalogs of the
 small generated pictures, and a year of stock movements ending now.
 
 How it stays fast and consistent:
-- Everything is planned in Python first with explicit integer ids, then
-  written with SQLAlchemy Core bulk inserts in chunks; no UPDATE ever touches
-  a balance.
-- Each item's history is simulated as discrete events in global time order
-  (so movement ids grow with `moved_at`). The simulation runs twice with the
-  same seed: the first pass only learns every item's final balance, location
-  and status so the items can be inserted before their movements (foreign
-  keys), the second pass streams the movements into the database.
+- Everything is planned in Python with explicit integer ids, then written in
+  chunks of 10,000 rows in one transaction; no UPDATE ever touches a balance.
+- Each item's history is simulated as discrete events in global time order (so
+  movement ids grow with `moved_at`) and recorded compactly; items are written
+  with their final balance, location and status, then their movements.
 - Weights are integers of 0.0001 in the item's unit while simulating, so every
-  running balance is exact; `weight_after` is never negative and the item's
-  cached quantity/weight/weight_g equal the sums of its movements.
+  running balance is exact: `quantity_after`/`weight_after` are never negative
+  and each item's quantity, weight and weight_g equal the sums of its movements.
 - Only `random.Random(seed)` (and generators seeded from it) decides anything:
   the same seed and the same `now` give the same data.
+- The presets are read at build time; without the file a small built-in
+  catalog is used, with a printed warning.
 
 Command line: ``python -m lib.demo --scale small|large [--database-url URL]``.
 """
@@ -32,13 +31,17 @@ import math
 import re
 import sys
 import time
+from array import array
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from heapq import heappop, heappush
+from itertools import accumulate
+from operator import itemgetter
 from pathlib import Path
 from random import Random
-from typing import Callable, Iterator
+from typing import Callable
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -62,7 +65,7 @@ from lib.models import (
     Workspace,
 )
 from lib.tags import tag_prefix
-from lib.units import to_grams
+from lib.units import UNITS_BY_SYMBOL, to_grams
 
 PRESETS_PATH = Path(__file__).resolve().parents[2] / "shared/reference/industry-presets.yaml"
 DEMO_PASSWORD = "loupe-demo"
@@ -263,9 +266,9 @@ METALS: list[tuple[str, str]] = [
     ("14K White Gold", "White Gold"), ("10K Yellow Gold", "Yellow Gold"), ("22K Yellow Gold", "Yellow Gold"),
     ("18K Rose Gold", "Rose Gold"), ("Palladium", "White Gold"), ("Gold Filled", "Yellow Gold"),
 ]
-# Jewelry product type (keyword) -> finished types, share of materials items, materials type, shapes.
+# Jewelry product type (first keyword found in it, so "ring" comes after "jump ring" and "earring")
+# -> finished types, share of materials items, materials type, shapes.
 JEWELRY_TYPES: list[tuple[str, list[str], float, str, list[str]]] = [
-    ("ring", ["Rings"], 0.3, "Stone Setting & Assembly", ["Half-Round", "Comfort-Fit", "Knife-Edge", "Euro-Shank", "Flat"]),
     ("pendant", ["Pendants"], 0.3, "Stone Setting & Assembly", ["V-Bail", "Rabbit-Ear", "Tube", "Hidden", "Ice-Pick", "Fancy"]),
     ("bezel", [], 1.0, "Stone Setting & Assembly", ["Round", "Oval", "Princess", "Emerald", "Pear", "Cushion"]),
     ("claw", [], 1.0, "Stone Setting & Assembly", ["Round", "Oval", "Princess", "Cushion", "Round Halo", "Flower"]),
@@ -276,6 +279,7 @@ JEWELRY_TYPES: list[tuple[str, list[str], float, str, list[str]]] = [
     ("charm", ["Charms & Beads"], 0.1, "Stone Setting & Assembly", ["Disc", "Tag", "Heart", "Bar/Rectangle", "Hexagon"]),
     ("bracelet", ["Bracelets", "Bangles & Cuffs"], 0.0, "Precious Metals", ["Cable", "Curb", "Rope", "Paperclip"]),
     ("necklace", ["Necklaces", "Jewelry Sets"], 0.0, "Precious Metals", ["Cable", "Rope", "Figaro", "Bead/Ball"]),
+    ("ring", ["Rings"], 0.3, "Stone Setting & Assembly", ["Half-Round", "Comfort-Fit", "Knife-Edge", "Euro-Shank", "Flat"]),
 ]
 # Workshop supplies: name, materials type, bulk (weighed out of one lot) or pieces, colour, product type.
 SUPPLIES: list[tuple[str, str, bool, str | None, str]] = [
@@ -341,11 +345,9 @@ DEDUCT_REASONS = ["Recount", "Re-weighed after cleaning", "Breakage", "Polishing
 # Planning (pure Python, deterministic)
 # ---------------------------------------------------------------------------
 
-KIND_CODES = (InventoryKind.ROUGH, InventoryKind.FINISHED, InventoryKind.MATERIALS)
 MOVE_RECEIPT, MOVE_IMPORT, MOVE_ISSUE, MOVE_ADJUST, MOVE_OUT, MOVE_IN, MOVE_WRITE_OFF = range(7)
 MOVE_KINDS = (MovementKind.RECEIPT, MovementKind.IMPORT, MovementKind.ISSUE, MovementKind.ADJUSTMENT,
               MovementKind.TRANSFER_OUT, MovementKind.TRANSFER_IN, MovementKind.WRITE_OFF)
-UNIT_SCALE = 10_000  # weights are simulated as integers of 0.0001
 
 
 def _nice(text: str) -> str:
@@ -467,9 +469,9 @@ def _products(rng: Random, presets: Presets, count: int) -> tuple[list[ProductPl
              + [("supply", s) for s in supply_order[n_supply:]])
     picks += spare[: max(0, count - len(picks))]
 
-    product_types = [LOOSE_GEMSTONES] + [_nice(t) for t in types] + ["Precious Metals", "Workshop Supplies"] \
-        + [_nice(c) for c in presets.supply_categories]
-    product_types = list(dict.fromkeys(product_types))
+    product_types = list(dict.fromkeys(
+        [LOOSE_GEMSTONES] + [_nice(t) for t in types] + [_nice(c) for c in presets.supply_categories]
+        + [_nice(supply[4]) for supply in SUPPLIES]))
 
     plans: list[ProductPlan] = []
     names: set[str] = set()
@@ -490,7 +492,7 @@ def _products(rng: Random, presets: Presets, count: int) -> tuple[list[ProductPl
                 rule = (ptype, presets.jewelry_finished_types[:3], 0.2, presets.ms_types[0], list(presets.jewelry_shapes)[:6])
             plan = ProductPlan(0, name, "", _nice(ptype), "jewelry", [colour], jewelry=rule)
         else:
-            name, ms_type, bulk, colour, ptype = spec
+            name, _ms_type, _bulk, colour, ptype = spec
             short = "".join(_code(w, 1) for w in _words(name))
             plan = ProductPlan(0, name, "", _nice(ptype), "supply", [colour] if colour else [], supply=spec)
         if name.lower() in names:
@@ -515,8 +517,29 @@ def _allocate(total: int, weights: list[float]) -> list[int]:
     return counts
 
 
-def _loguniform(rng: Random, low: float, high: float) -> float:
-    return math.exp(rng.uniform(math.log(low), math.log(high)))
+class _Dice:
+    """Fast draws from one `random.Random`: its choice()/randint()/choices() cost a few
+    microseconds each, which adds up over millions of draws."""
+
+    __slots__ = ("random",)
+
+    def __init__(self, rng: Random):
+        self.random = rng.random
+
+    def pick(self, options):
+        return options[int(self.random() * len(options))]
+
+    def between(self, low: int, high: int) -> int:
+        return low + int(self.random() * (high - low + 1))
+
+    def uniform(self, low: float, high: float) -> float:
+        return low + (high - low) * self.random()
+
+    def loguniform(self, low: float, high: float) -> float:
+        return math.exp(self.uniform(math.log(low), math.log(high)))
+
+    def weighted(self, options, cumulative: list[float]):
+        return options[bisect_right(cumulative, self.random() * cumulative[-1])]
 
 
 def _weight_units(value: float, places: int) -> int:
@@ -543,118 +566,149 @@ class ItemsPlan:
     product_items: dict[int, int] = field(default_factory=dict)
 
 
-def _pick_location(rng: Random, weights: tuple[float, float, float]) -> int:
-    return rng.choices((1, 2, 3), weights)[0]
+def _shape_options(names, shapes: dict[str, list[str]], catalog: CatalogPlan) -> list[tuple]:
+    """(shape id, ids of its named sizes, id of its group's last entry, usually "Mixed sizes")."""
+    options = []
+    for name in names:
+        if name not in shapes or catalog.id(CatalogKind.SHAPE, name) is None:
+            continue
+        sizes = shapes[name]
+        named = [catalog.id(CatalogKind.SIZE, s) for s in sizes if s.lower() != "mixed sizes"]
+        options.append((catalog.id(CatalogKind.SHAPE, name), [s for s in named if s],
+                        catalog.id(CatalogKind.SIZE, sizes[-1]) if sizes else None))
+    return options
+
+
+def _shape_and_size(dice: _Dice, options: list[tuple]) -> tuple[int | None, int | None]:
+    if not options:
+        return None, None
+    shape_id, sizes, last = dice.pick(options)
+    r = dice.random()
+    if r < 0.06 or not (sizes or last):
+        return shape_id, None
+    if r < 0.11 or not sizes:
+        return shape_id, last
+    return shape_id, dice.pick(sizes)
+
+
+LOCATION_IDS = (1, 2, 3)
+ROUGH_AT = list(accumulate((0.3, 0.0, 0.7)))
+CUT_STONES_AT = list(accumulate((0.5, 0.3, 0.2)))
+JEWELRY_AT = list(accumulate((0.5, 0.5, 0.0)))
+MATERIALS_AT = list(accumulate((0.7, 0.1, 0.2)))
+GEM_QUALITY_WEIGHTS = list(accumulate((10, 25, 35, 20, 10)))
 
 
 def _items(rng: Random, scale: Scale, products: list[ProductPlan], catalog: CatalogPlan, presets: Presets,
            image_pool: dict[str | None, list[int]], horizon: int) -> ItemsPlan:
     C = CatalogKind
+    dice = _Dice(rng)
     counts = _allocate(scale.items, [1.0 / (rank + 1) for rank in range(len(products))])
     # The biggest share goes to the first product (Round Diamond); the rest in a seeded order.
     order = [products[0]] + rng.sample(products[1:], len(products) - 1)
     count_of = {p.id: c for p, c in zip(order, counts)}
-    gem_ft = presets.gem_finished_types
-    gem_ft_weights = [0.65, 0.2, 0.15] + [0.05] * (len(gem_ft) - 3)
-    faceted_shapes = [s for s in presets.gem_shapes if presets.gem_shapes[s] and s not in ("Mix", "Balls", "High Dome", "Flat")]
 
-    def size_for(shape: str | None, shapes: dict[str, list[str]]) -> int | None:
-        sizes = shapes.get(shape or "", [])
-        if not sizes or rng.random() < 0.06:
-            return None
-        named = [s for s in sizes if s.lower() != "mixed sizes"] or sizes
-        return catalog.id(C.SIZE, rng.choice(named) if rng.random() > 0.05 else sizes[-1])
-
-    def gem_quality() -> int | None:
-        return catalog.id(C.QUALITY, rng.choices(QUALITIES, (10, 25, 35, 20, 10))[0])
+    qualities = [catalog.id(C.QUALITY, q) for q in QUALITIES]
+    gem_finished = [catalog.id(C.FINISHED_TYPE, n) for n in presets.gem_finished_types]
+    gem_finished_at = list(accumulate(([0.65, 0.2, 0.15] + [0.05] * len(gem_finished))[: len(gem_finished)]))
+    faceted = [s for s in presets.gem_shapes if presets.gem_shapes[s] and s not in ("Mix", "Balls", "High Dome", "Flat")]
+    faceted_options = _shape_options(faceted, presets.gem_shapes, catalog)
+    gem_shape_options = []
+    for name in presets.gem_finished_types:
+        if name.lower().startswith("cab"):
+            options = _shape_options(CABOCHON_SHAPES, presets.gem_shapes, catalog)
+        elif name.lower().startswith("bead"):
+            options = _shape_options(BEAD_SHAPES, presets.gem_shapes, catalog)
+        else:
+            options = None  # faceted: the product's own shape, else any faceted shape
+        gem_shape_options.append(options or None)
+    ms_default = catalog.id(C.MS_TYPE, presets.ms_types[0])
 
     raw: list[tuple] = []
     for product in products:
+        colours = [(name, catalog.id(C.COLOUR, name)) for name in product.colours]
+        own_shape = _shape_options([product.shape], presets.gem_shapes, catalog) if product.shape else []
+        if product.archetype == "jewelry":
+            _key, finished, material_share, ms_name, shape_names = product.jewelry
+            jewelry_shapes = _shape_options(shape_names, presets.jewelry_shapes, catalog)
+            finished_ids = [i for i in (catalog.id(C.FINISHED_TYPE, n) for n in finished) if i]
+            jewelry_ms = catalog.id(C.MS_TYPE, ms_name) or ms_default
+        elif product.archetype == "supply":
+            _name, ms_name, bulk_supply, _colour, _ptype = product.supply
+            supply_ms = catalog.id(C.MS_TYPE, ms_name) or catalog.id(C.MS_TYPE, presets.ms_types[-1])
+            metal = ms_name == "Precious Metals"
         for _ in range(count_of[product.id]):
             bulk = False
             ft = ms = shape = size = quality = None
-            colour = rng.choice(product.colours) if product.colours else None
+            colour_name, colour = dice.pick(colours) if colours else (None, None)
+            unit = "g"
             if product.archetype == "gem":
                 unit = "ct"
-                if rng.random() < 0.3:
+                if dice.random() < 0.3:
                     kind = InventoryKind.ROUGH
-                    q = rng.randint(1, 80)
-                    w = _weight_units(q * _loguniform(rng, 0.4, 30.0), 2)
-                    loc = _pick_location(rng, (0.3, 0.0, 0.7))
+                    q = dice.between(1, 80)
+                    w = _weight_units(q * dice.loguniform(0.4, 30.0), 2)
+                    loc = dice.weighted(LOCATION_IDS, ROUGH_AT)
                 else:
                     kind = InventoryKind.FINISHED
-                    ft_name = rng.choices(gem_ft, gem_ft_weights[: len(gem_ft)])[0]
-                    ft = catalog.id(C.FINISHED_TYPE, ft_name)
-                    if ft_name.lower().startswith("cab"):
-                        options = [s for s in CABOCHON_SHAPES if s in presets.gem_shapes]
-                    elif ft_name.lower().startswith("bead"):
-                        options = [s for s in BEAD_SHAPES if s in presets.gem_shapes]
-                    else:
-                        options = [product.shape] if product.shape else faceted_shapes
-                    shape_name = rng.choice(options or faceted_shapes)
-                    shape, size = catalog.id(C.SHAPE, shape_name), size_for(shape_name, presets.gem_shapes)
-                    q = 1 if rng.random() < 0.3 else rng.randint(2, 60)
-                    w = _weight_units(q * _loguniform(rng, 0.02, 6.0), 3)
-                    loc = _pick_location(rng, (0.5, 0.3, 0.2))
-                quality = gem_quality()
+                    index = bisect_right(gem_finished_at, dice.random() * gem_finished_at[-1])
+                    ft = gem_finished[index]
+                    shape, size = _shape_and_size(dice, gem_shape_options[index] or own_shape or faceted_options)
+                    q = 1 if dice.random() < 0.3 else dice.between(2, 60)
+                    w = _weight_units(q * dice.loguniform(0.02, 6.0), 3)
+                    loc = dice.weighted(LOCATION_IDS, CUT_STONES_AT)
+                quality = dice.weighted(qualities, GEM_QUALITY_WEIGHTS)
             elif product.archetype == "jewelry":
-                _key, finished, material_share, ms_name, shape_names = product.jewelry
-                unit = "g"
-                shape_name = rng.choice([s for s in shape_names if s in presets.jewelry_shapes] or [None])
-                shape, size = catalog.id(C.SHAPE, shape_name), size_for(shape_name, presets.jewelry_shapes)
-                if not finished or rng.random() < material_share:
+                shape, size = _shape_and_size(dice, jewelry_shapes)
+                if not finished_ids or dice.random() < material_share:
                     kind = InventoryKind.MATERIALS
-                    ms = catalog.id(C.MS_TYPE, ms_name) or catalog.id(C.MS_TYPE, presets.ms_types[0])
-                    q = rng.randint(10, 400)
-                    w = _weight_units(q * _loguniform(rng, 0.05, 2.0), 3)
-                    loc = _pick_location(rng, (0.7, 0.1, 0.2))
+                    ms = jewelry_ms
+                    q = dice.between(10, 400)
+                    w = _weight_units(q * dice.loguniform(0.05, 2.0), 3)
+                    loc = dice.weighted(LOCATION_IDS, MATERIALS_AT)
                 else:
                     kind = InventoryKind.FINISHED
-                    names = [n for n in finished if catalog.id(C.FINISHED_TYPE, n)] or presets.jewelry_finished_types[:1]
-                    ft = catalog.id(C.FINISHED_TYPE, rng.choice(names))
-                    q = 1 if rng.random() < 0.5 else rng.randint(2, 12)
-                    w = _weight_units(q * _loguniform(rng, 0.8, 25.0), 2)
-                    loc = _pick_location(rng, (0.5, 0.5, 0.0))
-                    if rng.random() < 0.6:
-                        quality = catalog.id(C.QUALITY, rng.choice(QUALITIES[:3]))
+                    ft = dice.pick(finished_ids)
+                    q = 1 if dice.random() < 0.5 else dice.between(2, 12)
+                    w = _weight_units(q * dice.loguniform(0.8, 25.0), 2)
+                    loc = dice.weighted(LOCATION_IDS, JEWELRY_AT)
+                    if dice.random() < 0.6:
+                        quality = dice.pick(qualities[:3])
             else:
-                _name, ms_name, bulk, _colour, _ptype = product.supply
                 kind = InventoryKind.MATERIALS
-                ms = catalog.id(C.MS_TYPE, ms_name) or catalog.id(C.MS_TYPE, presets.ms_types[-1])
-                unit = "g"
+                ms = supply_ms
+                bulk = bulk_supply
                 if bulk:
-                    q = rng.randint(1, 3)
-                    if ms_name == "Precious Metals" and rng.random() < 0.15:
+                    q = dice.between(1, 3)
+                    if metal and dice.random() < 0.15:
                         unit = "ozt"
-                        w = _weight_units(_loguniform(rng, 1.0, 40.0), 3)
+                        w = _weight_units(dice.loguniform(1.0, 40.0), 3)
                     else:
-                        w = _weight_units(_loguniform(rng, 50.0, 2000.0), 1)
+                        w = _weight_units(dice.loguniform(50.0, 2000.0), 1)
                 else:
-                    q = rng.randint(5, 200)
-                    w = _weight_units(q * _loguniform(rng, 2.0, 150.0), 1)
-                loc = _pick_location(rng, (0.7, 0.1, 0.2))
-            t0 = int(horizon * rng.random())
-            hold = None
-            r = rng.random()
-            if r < 0.04:
-                hold = ItemStatus.ON_HOLD
-            elif r < 0.05:
-                hold = ItemStatus.ARCHIVED
-            image = rng.choice(image_pool.get(colour) or image_pool[None]) if rng.random() < 0.3 else None
-            note = rng.choice(ITEM_NOTES) if rng.random() < 0.1 else ""
-            activity = (horizon - t0) / horizon * rng.uniform(0.4, 1.6)
-            raw.append((t0, len(raw), (product.id, kind, ft, ms, shape, size, catalog.id(C.COLOUR, colour), quality),
+                    q = dice.between(5, 200)
+                    w = _weight_units(q * dice.loguniform(2.0, 150.0), 1)
+                loc = dice.weighted(LOCATION_IDS, MATERIALS_AT)
+            t0 = int(horizon * dice.random())
+            r = dice.random()
+            hold = ItemStatus.ON_HOLD if r < 0.04 else ItemStatus.ARCHIVED if r < 0.05 else None
+            image = dice.pick(image_pool.get(colour_name) or image_pool[None]) if dice.random() < 0.3 else None
+            note = dice.pick(ITEM_NOTES) if dice.random() < 0.1 else ""
+            activity = (horizon - t0) / horizon * dice.uniform(0.4, 1.6)
+            if q == 1 and not bulk:  # a single stone or piece moves less than a parcel or a lot
+                activity *= 0.35
+            raw.append((t0, len(raw), (product.id, kind, ft, ms, shape, size, colour, quality),
                         unit, q, w, loc, bulk, activity, image, hold, note))
     raw.sort(key=lambda r: (r[0], r[1]))
     budgets = _allocate(scale.movements - len(raw), [r[8] for r in raw]) if raw else []
 
-    by_id = {p.id: p for p in products}
+    prefixes = {p.id: tag_prefix(TAG_PREFIX, p.short_name, p.name) for p in products}
     numbers: dict[int, int] = {}
     tags = []
     for entry in raw:
-        product = by_id[entry[2][0]]
-        numbers[product.id] = numbers.get(product.id, 0) + 1
-        tags.append(f"{tag_prefix(TAG_PREFIX, product.short_name, product.name)}{numbers[product.id]:04d}")
+        product_id = entry[2][0]
+        number = numbers[product_id] = numbers.get(product_id, 0) + 1
+        tags.append(f"{prefixes[product_id]}{number:04d}")
     return ItemsPlan(cls=[r[2] for r in raw], unit=[r[3] for r in raw], t0=[r[0] for r in raw],
                      q0=[r[4] for r in raw], w0=[r[5] for r in raw], loc0=[r[6] for r in raw],
                      bulk=[r[7] for r in raw], budget=budgets, image_id=[r[9] for r in raw],
@@ -665,106 +719,141 @@ def _items(rng: Random, scale: Scale, products: list[ProductPlan], catalog: Cata
 # The stock history: a discrete-event simulation in global time order
 # ---------------------------------------------------------------------------
 
+BUCKET_SECONDS = 3_600
+RECORD = 8  # slots per recorded movement: item, t, dq, dw, q after, w after, packed codes, reference number
+REFERENCE_FORMATS = ("", "PO-%d", "IMPORT-%03d", "JOB-%d", "SO-%d", "TR-%d")
+REF_NONE, REF_PO, REF_IMPORT, REF_JOB, REF_SO, REF_TRANSFER = range(6)
+MOVEMENT_NOTES = list(dict.fromkeys(["", "Spreadsheet import", "Issued in full", "Damaged beyond repair",
+                                     "Issued to production", "Picked for sales order"]
+                                    + ADD_REASONS + DEDUCT_REASONS))
+_NOTE = {note: index for index, note in enumerate(MOVEMENT_NOTES)}
+ADD_NOTES = [_NOTE[n] for n in ADD_REASONS]
+DEDUCT_NOTES = [_NOTE[n] for n in DEDUCT_REASONS]
+
+
 @dataclass
-class HistoryState:
+class History:
+    """Every movement, compactly: RECORD integers each in one array (about 64 bytes a
+    movement), in the order they happened; plus every item's final state."""
+    records: array
     quantity: list[int]
     weight: list[int]
     location: list[int]
     last_t: list[int]
     receipt_user: list[int]
-    movements: int = 0
+
+    @property
+    def movements(self) -> int:
+        return len(self.records) // RECORD
 
 
-def _simulate(items: ItemsPlan, seed: int, horizon: int, state: HistoryState) -> Iterator[tuple]:
-    """Yield (item index, t, move code, dq, dw, q after, w after, location, user, reference, note)
-    in time order; leaves every item's final balance in `state`. Never lets a balance go
-    below zero; an item is emptied only by its last movement."""
-    rng = Random(seed)
-    random_ = rng.random
-    q, w, loc = state.quantity, state.weight, state.location
-    last_t, receipt_user = state.last_t, state.receipt_user
+def _pack(code: int, location: int, user: int, reference: int, note: int) -> int:
+    return code | location << 3 | user << 5 | reference << 8 | note << 11
+
+
+def _simulate(items: ItemsPlan, seed: int, horizon: int) -> History:
+    """Run every item's history in time order.
+
+    Each item has a budget of movements after its receipt, spread over the time
+    left until now. No balance goes below zero; only an item's last movement
+    empties it. Events wait in hourly buckets (a heap of 200,000 pending items is
+    slow); each bucket is a small heap, so the order is exactly (time, item).
+    """
+    rand = Random(seed).random
+    n = len(items.q0)
+    q, w, loc = list(items.q0), list(items.w0), list(items.loc0)
+    last_t, receipt_user = list(items.t0), [1] * n
     budget = list(items.budget)
     bulk = items.bulk
-    received = bytearray(len(q))
-    heap = [(t, i) for i, t in enumerate(items.t0)]  # sorted, hence already a heap
-    other_locations = {1: (2, 3), 2: (1, 3), 3: (1, 2)}
+    received = bytearray(n)
+    records = array("q")
+    record = records.extend
+    staff = {location: tuple(users) for location, users in LOCATION_USERS.items()}
+    others = {1: (2, 3), 2: (1, 3), 3: (1, 2)}
+    buckets: list[list[int] | None] = [[] for _ in range(horizon // BUCKET_SECONDS + 1)]
+    for i, t in enumerate(items.t0):
+        buckets[t // BUCKET_SECONDS].append(t * n + i)
 
     def user_at(location: int) -> int:
-        return 1 if random_() < ADMIN_SHARE else rng.choice(LOCATION_USERS[location])
+        if rand() < ADMIN_SHARE:
+            return 1
+        users = staff[location]
+        return users[int(rand() * len(users))]
 
-    while heap:
-        t, i = heappop(heap)
-        qi, wi, li = q[i], w[i], loc[i]
-        if not received[i]:
-            received[i] = 1
-            user = receipt_user[i] = user_at(li)
-            if random_() < 0.08:
-                yield (i, t, MOVE_IMPORT, qi, wi, qi, wi, li, user, f"IMPORT-{t // 604_800 + 1:03d}", "Spreadsheet import")
-            else:
-                yield (i, t, MOVE_RECEIPT, qi, wi, qi, wi, li, user, f"PO-{rng.randint(1000, 9999)}", "")
-            state.movements += 1
-        else:
+    for b in range(len(buckets)):
+        pending = buckets[b]
+        buckets[b] = None
+        pending.sort()  # a sorted list is a heap
+        while pending:
+            t, i = divmod(heappop(pending), n)
+            qi, wi, li = q[i], w[i], loc[i]
             left = budget[i]
-            x = random_()
-            if left == 1 and x < 0.3:  # the last movement empties the item
-                code = MOVE_WRITE_OFF if random_() < 0.12 else MOVE_ISSUE
-                note = "Damaged beyond repair" if code == MOVE_WRITE_OFF else "Issued in full"
-                q[i] = w[i] = 0
-                yield (i, t, code, -qi, -wi, 0, 0, li, user_at(li), f"JOB-{rng.randint(10000, 99999)}", note)
-                budget[i] = 0
-                state.movements += 1
-            elif left >= 2 and x < 0.07:  # move the whole item to another location
-                to = rng.choice(other_locations[li])
-                user = user_at(li)
-                reference = f"TR-{rng.randint(100000, 999999)}"
-                yield (i, t, MOVE_OUT, -qi, -wi, 0, 0, li, user, reference, "")
-                loc[i] = to
-                yield (i, t, MOVE_IN, qi, wi, qi, wi, to, user, reference, "")
-                budget[i] = left - 2
-                state.movements += 2
-            else:
-                dq = dw = 0
-                code = MOVE_ISSUE if x < 0.62 else MOVE_ADJUST
-                if code == MOVE_ISSUE:
-                    if not bulk[i] and qi >= 2:
-                        dq = -rng.randint(1, max(1, qi // 3))
-                        dw = -(wi * -dq // qi)
-                    elif bulk[i] and wi >= 2:
-                        dw = -max(1, int(wi * rng.uniform(0.02, 0.25)))
-                    else:
-                        code = MOVE_ADJUST
-                if code == MOVE_ADJUST:
-                    if random_() < 0.55:  # deduct, keeping some stock
-                        if not bulk[i] and qi >= 2 and random_() < 0.35:
-                            dq, dw = -1, -(wi // qi)
-                        elif wi >= 2:
-                            dw = -max(1, int(wi * rng.uniform(0.001, 0.03)))
-                    if dq == 0 and dw == 0:  # add
-                        if not bulk[i] and random_() < 0.35:
-                            dq, dw = 1, wi // max(qi, 1)
-                        else:
-                            dw = max(1, int(wi * rng.uniform(0.001, 0.03)))
-                    reasons = ADD_REASONS if dq > 0 or dw > 0 else DEDUCT_REASONS
-                    reference, note = "", rng.choice(reasons)
+            if not received[i]:
+                received[i] = 1
+                user = receipt_user[i] = user_at(li)
+                if rand() < 0.08:
+                    record((i, t, qi, wi, qi, wi, _pack(MOVE_IMPORT, li, user, REF_IMPORT, 1), t // 604_800 + 1))
                 else:
-                    job = random_() < 0.7
-                    reference = f"JOB-{rng.randint(10000, 99999)}" if job else f"SO-{rng.randint(1000, 9999)}"
-                    note = "Issued to production" if job else "Picked for sales order"
-                qi += dq
-                wi += dw
-                q[i], w[i] = qi, wi
-                yield (i, t, code, dq, dw, qi, wi, li, user_at(li), reference, note)
-                budget[i] = left - 1
-                state.movements += 1
-        last_t[i] = t
-        left = budget[i]
-        if left > 0:
-            heappush(heap, (t + int((horizon - t) * (1.0 - random_() ** (1.0 / left))), i))
-
-
-def _fresh_state(items: ItemsPlan) -> HistoryState:
-    n = len(items.q0)
-    return HistoryState(list(items.q0), list(items.w0), list(items.loc0), list(items.t0), [1] * n)
+                    record((i, t, qi, wi, qi, wi, _pack(MOVE_RECEIPT, li, user, REF_PO, 0), 1000 + int(rand() * 9000)))
+            else:
+                x = rand()
+                if left == 1 and x < 0.3:  # the last movement empties the item
+                    code, note = (MOVE_WRITE_OFF, 3) if rand() < 0.12 else (MOVE_ISSUE, 2)
+                    q[i] = w[i] = 0
+                    record((i, t, -qi, -wi, 0, 0, _pack(code, li, user_at(li), REF_JOB, note),
+                            10000 + int(rand() * 90000)))
+                    left = 0
+                elif left >= 2 and (x < 0.07 or (x < 0.62 and qi == 1 and not bulk[i])):
+                    # move the whole item to another location (a single piece is moved, not split)
+                    to = others[li][rand() < 0.5]
+                    user = user_at(li)
+                    number = 100000 + int(rand() * 900000)
+                    record((i, t, -qi, -wi, 0, 0, _pack(MOVE_OUT, li, user, REF_TRANSFER, 0), number,
+                            i, t, qi, wi, qi, wi, _pack(MOVE_IN, to, user, REF_TRANSFER, 0), number))
+                    loc[i] = to
+                    left -= 2
+                else:
+                    dq = dw = 0
+                    code = MOVE_ISSUE if x < 0.62 else MOVE_ADJUST
+                    if code == MOVE_ISSUE:
+                        if not bulk[i] and qi >= 2:
+                            dq = -1 - int(rand() * max(1, qi // 3))
+                            dw = -(wi * -dq // qi)
+                        elif bulk[i] and wi >= 2:
+                            dw = -max(1, int(wi * (0.02 + 0.23 * rand())))
+                        else:
+                            code = MOVE_ADJUST
+                    if code == MOVE_ADJUST:
+                        if rand() < 0.55:  # deduct, keeping some stock
+                            if not bulk[i] and qi >= 2 and rand() < 0.35:
+                                dq, dw = -1, -(wi // qi)
+                            elif wi >= 2:
+                                dw = -max(1, int(wi * (0.001 + 0.029 * rand())))
+                        if dq == 0 and dw == 0:  # add
+                            if not bulk[i] and rand() < 0.35:
+                                dq, dw = 1, wi // max(qi, 1)
+                            else:
+                                dw = max(1, int(wi * (0.001 + 0.029 * rand())))
+                        notes = ADD_NOTES if dq > 0 or dw > 0 else DEDUCT_NOTES
+                        reference, number, note = REF_NONE, 0, notes[int(rand() * len(notes))]
+                    elif rand() < 0.7:
+                        reference, number, note = REF_JOB, 10000 + int(rand() * 90000), 4
+                    else:
+                        reference, number, note = REF_SO, 1000 + int(rand() * 9000), 5
+                    qi += dq
+                    wi += dw
+                    q[i], w[i] = qi, wi
+                    record((i, t, dq, dw, qi, wi, _pack(code, li, user_at(li), reference, note), number))
+                    left -= 1
+                budget[i] = left
+            last_t[i] = t
+            if left > 0:
+                due = t + int((horizon - t) * (1.0 - rand() ** (1.0 / left)))
+                if due // BUCKET_SECONDS == b:
+                    heappush(pending, due * n + i)
+                else:
+                    buckets[due // BUCKET_SECONDS].append(due * n + i)
+    return History(records, q, w, loc, last_t, receipt_user)
 
 
 # ---------------------------------------------------------------------------
@@ -779,12 +868,12 @@ def _png(image) -> bytes:
 
 def _shade(rgb: tuple[int, int, int], factor: float) -> tuple[int, int, int]:
     if factor >= 1:
-        return tuple(int(c + (255 - c) * (factor - 1)) for c in rgb)
+        return tuple(min(255, int(c + (255 - c) * (factor - 1))) for c in rgb)
     return tuple(int(c * factor) for c in rgb)
 
 
 def _gem_picture(rgb: tuple[int, int, int], variant: int, rng: Random):
-    """A 96x96 picture: soft background, a faceted stone (or a band for metals)."""
+    """A 96x96 picture on a soft background: a faceted stone, or a band for metals."""
     from PIL import Image as PILImage, ImageDraw
 
     size = IMAGE_SIZE
@@ -794,29 +883,28 @@ def _gem_picture(rgb: tuple[int, int, int], variant: int, rng: Random):
                                  PILImage.new("RGB", (size, size), top), mask)
     draw = ImageDraw.Draw(picture)
     cx, cy = size / 2 + rng.uniform(-4, 4), size / 2 + rng.uniform(-4, 4)
-    r = rng.uniform(26, 36)
+    r = rng.uniform(26, 34)
     form = variant % 6
-    if form == 5:  # a band: ring for metals and findings
+    if form == 5:  # a band: rings, wire and findings
         draw.ellipse((cx - r, cy - r * 0.8, cx + r, cy + r * 0.8), fill=_shade(rgb, 0.7))
         draw.ellipse((cx - r * 0.72, cy - r * 0.55, cx + r * 0.72, cy + r * 0.55), fill=top)
         draw.arc((cx - r, cy - r * 0.8, cx + r, cy + r * 0.8), 200, 300, fill=_shade(rgb, 1.5), width=3)
         return picture
-    sides = {0: 16, 1: 16, 2: 8, 3: 10, 4: 12}[form]
-    stretch_x, stretch_y = {0: (1.0, 1.0), 1: (0.75, 1.0), 2: (0.8, 1.05), 3: (0.75, 1.05), 4: (1.0, 0.9)}[form]
+    sides = {0: 16, 1: 16, 2: 8, 3: 12, 4: 12}[form]
+    stretch_x, stretch_y = {0: (1.0, 1.0), 1: (0.75, 1.0), 2: (0.8, 1.05), 3: (0.72, 0.9), 4: (1.0, 0.9)}[form]
     rotation = rng.uniform(0, math.pi / sides)
     outline = []
     for k in range(sides):
         angle = rotation + 2 * math.pi * k / sides
         radius = r
-        if form == 3:  # pear: pointed at the top
-            radius = r * (1.0 + 0.35 * max(0.0, -math.sin(angle)))
+        if form == 3:  # pear: drawn out to a point at the top
+            radius = r * (1.0 + 0.45 * max(0.0, -math.sin(angle)) ** 3)
         if form == 2 and k % 2:  # emerald cut: clipped corners
             radius = r * 0.86
         outline.append((cx + radius * stretch_x * math.cos(angle), cy + radius * stretch_y * math.sin(angle)))
     for k in range(sides):  # facets: triangles from the centre, alternating light and dark
         a, b = outline[k], outline[(k + 1) % sides]
-        light = 0.75 + 0.5 * ((k * 7 + variant) % 5) / 4
-        draw.polygon([(cx, cy), a, b], fill=_shade(rgb, light))
+        draw.polygon([(cx, cy), a, b], fill=_shade(rgb, 0.75 + 0.5 * ((k * 7 + variant) % 5) / 4))
     table = [(cx + (x - cx) * 0.5, cy + (y - cy) * 0.5) for x, y in outline]
     draw.polygon(table, fill=_shade(rgb, 1.12), outline=_shade(rgb, 0.6))
     draw.polygon(outline, outline=_shade(rgb, 0.5))
@@ -826,18 +914,18 @@ def _gem_picture(rgb: tuple[int, int, int], variant: int, rng: Random):
 
 
 def _images(rng: Random, count: int, created_at: datetime) -> tuple[list[dict], dict[str | None, list[int]]]:
-    """`count` distinct pictures spread over the colours (None = supplies, neutral)."""
+    """`count` distinct pictures spread over the colours (None = supplies, a neutral tone)."""
     from PIL import Image as PILImage
 
     keys: list[str | None] = list(COLOURS) + [None]
+    metals = {"Yellow Gold", "White Gold", "Rose Gold", "Silver", "Platinum"}
     rows, pool = [], {}
     for index in range(count):
         key = keys[index % len(keys)]
-        rgb = COLOURS.get(key, NEUTRAL_RGB) if key else NEUTRAL_RGB
         rank = index // len(keys)
-        metal = key in ("Yellow Gold", "White Gold", "Rose Gold", "Silver", "Platinum")
-        form = 5 if metal and rank % 2 == 0 else (rank + rng.randint(0, 4)) % 5
-        picture = _gem_picture(rgb, form + 6 * rng.randint(0, 4), rng)
+        form = 5 if key in metals and rank % 2 == 0 else (rank + rng.randint(0, 4)) % 5
+        picture = _gem_picture(COLOURS.get(key, NEUTRAL_RGB) if key else NEUTRAL_RGB,
+                               form + 6 * rng.randint(0, 4), rng)
         data = _png(picture)
         thumbnail = _png(picture.resize((THUMB_SIZE, THUMB_SIZE), PILImage.LANCZOS))
         image_id = index + 1
@@ -859,17 +947,66 @@ def is_empty(engine: Engine) -> bool:
         return connection.execute(select(Workspace.id).limit(1)).first() is None
 
 
-def _insert(connection: Connection, table, rows: list[dict]) -> None:
+def _insert(connection: Connection, model, rows: list[dict]) -> None:
     for start in range(0, len(rows), CHUNK_ROWS):
-        connection.execute(insert(table.__table__), rows[start:start + CHUNK_ROWS])
+        connection.execute(insert(model.__table__), rows[start:start + CHUNK_ROWS])
 
 
-def _decimal(units: int) -> Decimal:
-    return Decimal(units).scaleb(-4)
+def _same(value):
+    return value
+
+
+class _BulkInsert:
+    """Many-row INSERT for the two big tables.
+
+    SQLAlchemy compiles the statement once for this dialect and its own bind
+    processors convert the values (so storage formats stay SQLAlchemy's), but the
+    rows go to the driver's executemany as plain tuples: SQLAlchemy's per-row
+    bookkeeping would otherwise cost more than the database itself. On
+    PostgreSQL with psycopg the rows are streamed with COPY instead, in the same
+    transaction (row-by-row INSERTs there are several times slower).
+    """
+
+    def __init__(self, connection: Connection, model, columns: list[str]):
+        table = model.__table__
+        dialect = connection.dialect
+        compiled = insert(table).compile(dialect=dialect, column_keys=columns)
+        self.connection, self.columns, self.sql = connection, columns, compiled.string
+        self.positional = dialect.positional
+        self.reorder = None
+        if self.positional and list(compiled.positiontup) != columns:
+            self.reorder = itemgetter(*[columns.index(name) for name in compiled.positiontup])
+        self.processors = {name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) or _same
+                           for name in columns}
+        self.copy_sql = None
+        if dialect.name == "postgresql" and dialect.driver == "psycopg":
+            quote = dialect.identifier_preparer
+            self.copy_sql = (f"COPY {quote.format_table(table)} ({', '.join(quote.quote(c) for c in columns)}) "
+                             "FROM STDIN")
+
+    def convert(self, column: str) -> Callable:
+        return self.processors[column]
+
+    def write(self, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        if self.copy_sql is not None:
+            with self.connection.connection.driver_connection.cursor() as cursor:
+                with cursor.copy(self.copy_sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            return
+        if not self.positional:
+            params = [dict(zip(self.columns, row)) for row in rows]
+        elif self.reorder is not None:
+            params = [self.reorder(row) for row in rows]
+        else:
+            params = rows
+        self.connection.exec_driver_sql(self.sql, params)
 
 
 class _Progress:
-    """Prints "label done/total" about ten times per phase."""
+    """Reports "label done/total" about ten times per phase."""
 
     def __init__(self, report: Callable[[str], object], label: str, total: int):
         self.report, self.label, self.total = report, label, total
@@ -886,73 +1023,76 @@ def build_demo(engine: Engine, *, scale: str = "small", seed: int = 7, progress=
                now: datetime | None = None) -> DemoSummary:
     """Fill an empty, migrated database with the demo workspace; return what was made.
 
-    Raises ValueError when the database already holds a workspace or `scale` is unknown.
-    `now` (default: the current time) ends the year of generated history.
+    Raises ValueError when the database already has a workspace or `scale` is unknown.
+    `now` (default: the current time; naive means UTC) ends the year of generated
+    history; the same seed and `now` always give the same data. `progress` gets
+    short lines such as "items 40,000/200,000" (None: silent).
     """
     started = time.perf_counter()
     if scale not in SCALES:
         raise ValueError(f"Unknown demo scale {scale!r}; use one of: {', '.join(SCALES)}.")
     if not is_empty(engine):
         raise ValueError("The database already has a workspace; the demo can only be loaded into an "
-                         "empty database. Point --database-url at a new database file.")
+                         "empty database. Use a new database file (or an empty PostgreSQL database).")
     size = SCALES[scale]
     report = progress or (lambda _message: None)
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    now = now or datetime.now(timezone.utc)
+    if now.tzinfo is None:  # like the UtcDateTime columns: a naive time is UTC
+        now = now.replace(tzinfo=timezone.utc)
+    now = now.astimezone(timezone.utc).replace(microsecond=0)
     start = now - timedelta(days=HISTORY_DAYS)
     horizon = int((now - start).total_seconds())
     rng = Random(seed)
 
     presets = load_presets()
-    report(f"presets: {presets.source}")
     products, product_types = _products(rng, presets, size.products)
     catalog = _catalog(presets, product_types)
     image_rows, image_pool = _images(Random(rng.getrandbits(64)), size.images, start - timedelta(days=30))
-    report(f"catalog: {len(catalog.rows):,} entries, {len(products):,} products, {len(image_rows)} images")
+    report(f"catalog from {presets.source}: {len(catalog.rows):,} entries, {len(products):,} products, "
+           f"{len(image_rows)} images")
     items = _items(rng, size, products, catalog, presets, image_pool, horizon)
-    history_seed = rng.getrandbits(64)
-
-    report(f"planning the stock history of {len(items.q0):,} items")
-    final = _fresh_state(items)
-    for _movement in _simulate(items, history_seed, horizon, final):
-        pass
-
+    report(f"simulating a year of stock history for {len(items.q0):,} items")
+    history = _simulate(items, rng.getrandbits(64), horizon)
     password_hash = _hash_password()
+
     from lib.db import writer
 
     with writer(engine).connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
-        if sqlite:  # a bigger page cache for this connection only; restored below
-            connection.exec_driver_sql("PRAGMA cache_size=-262144")
-            connection.commit()
+        raw = connection.connection.driver_connection if sqlite else None
+        if sqlite:
+            # This connection only, outside any transaction, restored below: a big page
+            # cache, and no per-row foreign key lookups (every id here is assigned by us).
+            raw.execute("PRAGMA cache_size=-262144")
+            raw.execute("PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
                 if connection.execute(select(Workspace.id).limit(1)).first() is not None:
                     raise ValueError("The database already has a workspace; the demo can only be loaded "
                                      "into an empty database.")
                 _write_everything(connection, report, now, start, presets, products, catalog, image_rows,
-                                  items, final, history_seed, horizon, password_hash, scale, seed)
+                                  items, history, password_hash, scale, seed)
         finally:
             if sqlite:
-                connection.exec_driver_sql("PRAGMA cache_size=-2000")
-                connection.commit()
+                raw.execute("PRAGMA foreign_keys=ON")
+                raw.execute("PRAGMA cache_size=-2000")
+        report("refreshing planner statistics")
         _after_bulk_load(connection)
 
-    summary = DemoSummary(products=len(products), items=len(items.q0), movements=final.movements,
-                          users=len(USERS), locations=len(LOCATIONS), images=len(image_rows),
-                          seconds=round(time.perf_counter() - started, 2), scale=scale)
-    return summary
+    return DemoSummary(products=len(products), items=len(items.q0), movements=history.movements,
+                       users=len(USERS), locations=len(LOCATIONS), images=len(image_rows),
+                       seconds=round(time.perf_counter() - started, 2), scale=scale)
 
 
 def _hash_password() -> str:
     from lib.users import hash_password
 
-    return hash_password(DEMO_PASSWORD)  # bcrypt is slow: once, shared by all demo users
+    return hash_password(DEMO_PASSWORD)  # bcrypt is slow: hashed once, shared by all demo users
 
 
 def _write_everything(connection: Connection, report, now: datetime, start: datetime, presets: Presets,
                       products: list[ProductPlan], catalog: CatalogPlan, image_rows: list[dict],
-                      items: ItemsPlan, final: HistoryState, history_seed: int, horizon: int,
-                      password_hash: str, scale: str, seed: int) -> None:
+                      items: ItemsPlan, history: History, password_hash: str, scale: str, seed: int) -> None:
     _insert(connection, Workspace, [{
         "id": 1, "name": WORKSPACE_NAME, "industry": "jewelry", "plan": Plan.PROFESSIONAL,
         "default_weight_unit": "g", "tag_prefix": TAG_PREFIX, "ai_summaries_enabled": False,
@@ -970,101 +1110,154 @@ def _write_everything(connection: Connection, report, now: datetime, start: date
         "id": p.id, "name": p.name, "name_key": p.name.lower(), "short_name": p.short_name,
         "product_type_id": catalog.id(CatalogKind.PRODUCT_TYPE, p.product_type), "image_item_id": None,
         "active": True, "created_at": start - timedelta(days=p.created_offset_days)} for p in products])
-    report(f"products {len(products):,}/{len(products):,}")
 
-    total = len(items.q0)
-    meter = _Progress(report, "items", total)
-    rows: list[dict] = []
-    for i in range(total):
-        product_id, kind, ft, ms, shape, size, colour, quality = items.cls[i]
-        quantity, weight, unit = final.quantity[i], final.weight[i], items.unit[i]
-        weight_decimal = _decimal(weight)
-        if quantity == 0 and weight == 0:
-            status = ItemStatus.CONSUMED
-        else:
-            status = items.hold[i] or ItemStatus.AVAILABLE
-        rows.append({
-            "id": i + 1, "tag_id": items.tag[i], "product_id": product_id, "kind": kind,
-            "finished_type_id": ft, "ms_type_id": ms, "shape_id": shape, "size_id": size,
-            "colour_id": colour, "quality_id": quality, "quantity": quantity, "weight": weight_decimal,
-            "weight_unit": unit, "weight_g": to_grams(weight_decimal, unit), "location_id": final.location[i],
-            "image_id": items.image_id[i], "status": status, "notes": items.notes[i],
-            "created_at": start + timedelta(seconds=items.t0[i]), "created_by_id": final.receipt_user[i],
-            "updated_at": start + timedelta(seconds=final.last_t[i])})
-        if len(rows) == CHUNK_ROWS:
-            _insert(connection, InventoryItem, rows)
-            rows = []
-            meter.update(i + 1)
-    _insert(connection, InventoryItem, rows)
-    meter.update(total)
+    _write_items(connection, report, items, history, start)
 
-    # The product picture: the product's first item that has one.
+    # Each product's picture: its first item that has one.
     first_picture: dict[int, int] = {}
-    for i in range(total):
-        if items.image_id[i] is not None:
+    for i, image_id in enumerate(items.image_id):
+        if image_id is not None:
             first_picture.setdefault(items.cls[i][0], i + 1)
     if first_picture:
+        products_table = Product.__table__
         connection.execute(
-            update(Product.__table__).where(Product.__table__.c.id == bindparam("pid"))
+            update(products_table).where(products_table.c.id == bindparam("pid"))
             .values(image_item_id=bindparam("iid")),
             [{"pid": pid, "iid": iid} for pid, iid in sorted(first_picture.items())])
 
-    _write_movements(connection, report, items, history_seed, horizon, start, final.movements)
+    _write_movements(connection, report, items, history, start)
 
     _insert(connection, TagSequence, [
-        {"prefix": tag_prefix(TAG_PREFIX, p.short_name, p.name), "last_number": items.product_items.get(p.id, 0)}
+        {"prefix": tag_prefix(TAG_PREFIX, p.short_name, p.name), "last_number": items.product_items[p.id]}
         for p in products if items.product_items.get(p.id)])
     connection.execute(insert(AuditEntry.__table__).values(
         at=now, user_id=None, action="load demo", entity="workspace", entity_id="1", old_values=None,
-        new_values=json.dumps({"scale": scale, "seed": seed, "products": len(products), "items": total,
-                               "movements": final.movements, "presets": presets.source}, sort_keys=True)))
+        new_values=json.dumps({"scale": scale, "seed": seed, "products": len(products), "items": len(items.q0),
+                               "movements": history.movements, "presets": presets.source}, sort_keys=True)))
 
 
-def _write_movements(connection: Connection, report, items: ItemsPlan, history_seed: int, horizon: int,
-                     start: datetime, expected: int) -> None:
-    meter = _Progress(report, "movements", expected)
-    state = _fresh_state(items)
-    cls, units = items.cls, items.unit
-    grams_cache: dict[tuple[int, str], Decimal] = {}
-    table = StockMovement.__table__
-    statement = insert(table)
-    rows: list[dict] = []
-    movement_id = 0
-    for i, t, code, dq, dw, qa, wa, location, user, reference, note in _simulate(items, history_seed, horizon, state):
-        movement_id += 1
-        product_id, kind, ft, ms, shape, size, colour, quality = cls[i]
-        unit = units[i]
-        delta = _decimal(dw)
-        grams = grams_cache.get((dw, unit))
-        if grams is None:
-            grams = to_grams(delta, unit)
-            if len(grams_cache) < 200_000:
-                grams_cache[(dw, unit)] = grams
-        rows.append({
-            "id": movement_id, "item_id": i + 1, "product_id": product_id, "location_id": location,
-            "kind": kind, "finished_type_id": ft, "ms_type_id": ms, "shape_id": shape, "size_id": size,
-            "colour_id": colour, "quality_id": quality, "movement_kind": MOVE_KINDS[code],
-            "quantity_delta": dq, "weight_delta": delta, "weight_delta_g": grams, "quantity_after": qa,
-            "weight_after": _decimal(wa), "user_id": user, "moved_at": start + timedelta(seconds=t),
-            "reference": reference, "note": note})
+ITEM_COLUMNS = ["id", "tag_id", "product_id", "kind", "finished_type_id", "ms_type_id", "shape_id", "size_id",
+                "colour_id", "quality_id", "quantity", "weight", "weight_unit", "weight_g", "location_id",
+                "image_id", "status", "notes", "created_at", "created_by_id", "updated_at"]
+MOVEMENT_COLUMNS = ["id", "item_id", "product_id", "location_id", "kind", "finished_type_id", "ms_type_id",
+                    "shape_id", "size_id", "colour_id", "quality_id", "movement_kind", "quantity_delta",
+                    "weight_delta", "weight_delta_g", "quantity_after", "weight_after", "user_id", "moved_at",
+                    "reference", "note"]
+
+
+class _Values:
+    """Column values converted exactly as SQLAlchemy's bind processors would, but fast.
+
+    Weights are integers of 0.0001 and times whole seconds after `start`. When the
+    dialect stores numbers as floats (SQLite) the float is computed directly from
+    the integer (correctly rounded, so equal to float(Decimal)); times use a cached
+    text form once it is proven equal to SQLAlchemy's own. Otherwise (PostgreSQL)
+    exact Decimals and datetimes go through SQLAlchemy's processors.
+    """
+
+    def __init__(self, writer: _BulkInsert, weight_column: str, time_column: str, start: datetime):
+        self.number = writer.convert(weight_column)
+        self.at = writer.convert(time_column)
+        self.start = start
+        self.floats = isinstance(self.number(Decimal("1.2345")), float)
+        self.factors = {}  # unit -> grams per unit * 10,000, when that is a whole number
+        for symbol in UNITS_BY_SYMBOL:
+            factor = UNITS_BY_SYMBOL[symbol].grams * 10_000
+            if factor == factor.to_integral_value():
+                self.factors[symbol] = int(factor)
+        midnight = start.replace(hour=0, minute=0, second=0)
+        self.offset = int((start - midnight).total_seconds())
+        self.days = [(midnight.date() + timedelta(days=d)).isoformat() + " " for d in range(HISTORY_DAYS + 2)]
+        self.clock: dict[int, str] = {}
+        samples = (0, 1, 86_399, 86_400, 3_000_017, 31_535_999)
+        self.texts = all(self.at(start + timedelta(seconds=t)) == self._text(t) for t in samples)
+
+    def weight(self, units: int):
+        if self.floats:
+            return units / 10_000
+        return self.number(Decimal(units).scaleb(-4))
+
+    def grams(self, units: int, unit: str):
+        factor = self.factors.get(unit)
+        if factor is None:
+            return self.number(to_grams(Decimal(units).scaleb(-4), unit))
+        if self.floats:
+            return units * factor / 100_000_000
+        return self.number(Decimal(units * factor).scaleb(-8))
+
+    def _text(self, seconds: int) -> str:
+        day, second = divmod(self.offset + seconds, 86_400)
+        clock = self.clock.get(second)
+        if clock is None:
+            hours, rest = divmod(second, 3_600)
+            clock = self.clock[second] = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}.000000"
+        return self.days[day] + clock
+
+    def time(self, seconds: int):
+        if self.texts:
+            return self._text(seconds)
+        return self.at(self.start + timedelta(seconds=seconds))
+
+
+def _write_items(connection: Connection, report, items: ItemsPlan, history: History, start: datetime) -> None:
+    writer = _BulkInsert(connection, InventoryItem, ITEM_COLUMNS)
+    values = _Values(writer, "weight", "created_at", start)
+    kind_value = {k: writer.convert("kind")(k) for k in InventoryKind}
+    status_value = {s: writer.convert("status")(s) for s in ItemStatus}
+    weight_of, grams_of, time_of = values.weight, values.grams, values.time
+    total = len(items.q0)
+    meter = _Progress(report, "items", total)
+    rows: list[tuple] = []
+    for i in range(total):
+        product_id, kind, ft, ms, shape, size, colour, quality = items.cls[i]
+        quantity, weight, unit = history.quantity[i], history.weight[i], items.unit[i]
+        status = ItemStatus.CONSUMED if quantity == 0 and weight == 0 else items.hold[i] or ItemStatus.AVAILABLE
+        rows.append((i + 1, items.tag[i], product_id, kind_value[kind], ft, ms, shape, size, colour, quality,
+                     quantity, weight_of(weight), unit, grams_of(weight, unit), history.location[i],
+                     items.image_id[i], status_value[status], items.notes[i], time_of(items.t0[i]),
+                     history.receipt_user[i], time_of(history.last_t[i])))
         if len(rows) == CHUNK_ROWS:
-            connection.execute(statement, rows)
+            writer.write(rows)
             rows = []
-            meter.update(movement_id)
-    if rows:
-        connection.execute(statement, rows)
-    meter.update(movement_id)
-    if movement_id != expected:
-        raise RuntimeError(f"Demo history is not repeatable: {movement_id} movements, expected {expected}.")
+            meter.update(i + 1)
+    writer.write(rows)
+    meter.update(total)
+
+
+def _write_movements(connection: Connection, report, items: ItemsPlan, history: History, start: datetime) -> None:
+    writer = _BulkInsert(connection, StockMovement, MOVEMENT_COLUMNS)
+    values = _Values(writer, "weight_delta", "moved_at", start)
+    kind_value = {k: writer.convert("kind")(k) for k in InventoryKind}
+    move_value = [writer.convert("movement_kind")(k) for k in MOVE_KINDS]
+    weight_of, grams_of, time_of = values.weight, values.grams, values.time
+    classification = [(c[0], kind_value[c[1]]) + c[2:] for c in items.cls]
+    units = items.unit
+    records = history.records
+    total = history.movements
+    meter = _Progress(report, "movements", total)
+    rows: list[tuple] = []
+    for movement in range(total):
+        i, t, dq, dw, qa, wa, packed, number = records[movement * RECORD:(movement + 1) * RECORD]
+        product_id, kind, ft, ms, shape, size, colour, quality = classification[i]
+        reference = packed >> 8 & 7
+        rows.append((movement + 1, i + 1, product_id, packed >> 3 & 3, kind, ft, ms, shape, size, colour, quality,
+                     move_value[packed & 7], dq, weight_of(dw), grams_of(dw, units[i]), qa, weight_of(wa),
+                     packed >> 5 & 7, time_of(t), REFERENCE_FORMATS[reference] % number if reference else "",
+                     MOVEMENT_NOTES[packed >> 11]))
+        if len(rows) == CHUNK_ROWS:
+            writer.write(rows)
+            rows = []
+            meter.update(movement + 1)
+    writer.write(rows)
+    meter.update(total)
 
 
 def _after_bulk_load(connection: Connection) -> None:
-    """PostgreSQL: move the id sequences past the explicit ids. Both: refresh planner statistics."""
-    tables = ["workspace", "locations", "users", "catalog_entries", "images", "products", "inventory_items",
-              "stock_movements", "audit_log"]
+    """PostgreSQL: move the id sequences past our explicit ids. Both: refresh planner statistics."""
     if connection.dialect.name == "postgresql":
         with connection.begin():
-            for table in tables:
+            for table in ("workspace", "locations", "users", "catalog_entries", "images", "products",
+                          "inventory_items", "stock_movements", "audit_log"):
                 connection.exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}")
             connection.exec_driver_sql("ANALYZE")
@@ -1079,9 +1272,10 @@ def _after_bulk_load(connection: Connection) -> None:
 # ---------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib.demo", description="Load the Loupe Factory demo workspace.")
-    parser.add_argument("--scale", choices=sorted(SCALES), default="small")
-    parser.add_argument("--database-url", help="default: LOUPE_DATABASE_URL or the data folder's SQLite file")
+    parser = argparse.ArgumentParser(prog="python -m lib.demo", description="Load the Loupe Factory demo workspace "
+                                     f"into an empty database (users' password: {DEMO_PASSWORD}).")
+    parser.add_argument("--scale", choices=list(SCALES), default="small")
+    parser.add_argument("--database-url", help="default: LOUPE_DATABASE_URL, else the data folder's SQLite file")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
 
