@@ -27,7 +27,7 @@ def prepare() -> None:
     if demo.is_empty(engine):
         print("Empty database: loading the demo workspace (users admin, manager, member; password loupe-demo)…")
         summary = demo.build_demo(engine, scale="small")
-        print(f"Demo loaded: {summary}")
+        print(f"Demo loaded: {summary.line()}")
     engine.dispose()
 
 
