@@ -45,19 +45,22 @@ def serve(port: int) -> None:
     """Run Streamlit on `port`, refusing clearly if this data folder is already being served."""
     settings = load_settings()
     lock_path = settings.data_dir / "server.lock"
-    lock = open(lock_path, "w")
+    lock = open(lock_path, "a+")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
+        lock.seek(0)
+        running = lock.read().strip() or "another port"
         lock.close()
         raise ConfigurationError(
-            f"Loupe Factory is already running for {settings.data_dir} (see {lock_path}). "
-            "Open http://localhost:8501 or stop the other `make run` first.") from None
+            f"Loupe Factory is already running for {settings.data_dir} ({running}). "
+            "Use that server or stop the other `make run` first.") from None
     if not _port_free(port):
         lock.close()
         raise ConfigurationError(f"Port {port} is in use by another program. Stop it or run `make run PORT=8502`.")
     prepare()
-    lock.write(str(os.getpid()))
+    lock.truncate(0)
+    lock.write(f"pid {os.getpid()}, http://localhost:{port}")
     lock.flush()
     os.set_inheritable(lock.fileno(), True)  # Streamlit keeps holding the lock after exec
     print(f"Serving Loupe Factory on http://localhost:{port}")
