@@ -299,6 +299,14 @@ def test_markup_and_injected_instructions_are_stored_as_plain_text(session, fake
     assert len(fake_llm.requests) == 1
 
 
+def test_a_reply_in_another_language_is_kept_and_checked(session, fake_llm):
+    shop = make_shop(session)
+    fake_llm.reply = "El producto tiene 12,5 g en stock.\n- 在庫は 12.5 g です。\n- Entrada de 5 g en 30 días."
+    view = ai_summary.generate_summary(session, actor=shop.manager, settings=llm_settings(fake_llm.url),
+                                       product_id=shop.product.id, filters=ItemFilters())
+    assert view.text == fake_llm.reply and view.unsupported_figures == 0
+
+
 def test_an_enormous_reply_is_capped(session, fake_llm):
     shop = make_shop(session)
     fake_llm.reply = "word " * 50_000
