@@ -264,7 +264,7 @@ with st.container(border=True):
                           on_change=_reset_page,
                           help="Off: also consumed and archived records of this product in your locations.")
     table_filters = details.table_filters(product.id, filters, held_only)
-    sort_column, order_column, size_column = st.columns([2, 1, 1], vertical_alignment="bottom")
+    sort_column, order_column, size_column, page_column = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
     sort = sort_column.selectbox("Sort by", list(SORT_LABELS), format_func=SORT_LABELS.get, key="product_sort",
                                  on_change=_reset_page)
     descending = order_column.toggle("Descending", value=True, key="product_sort_desc", on_change=_reset_page)
@@ -274,14 +274,15 @@ with st.container(border=True):
     pages = max(1, -(-count // page_size))
     if st.session_state.get("product_page", 1) > pages:
         st.session_state["product_page"] = pages
-    page_number = st.number_input("Page", min_value=1, max_value=pages, step=1, key="product_page",
-                                  help=f"{pages:,} page(s)")
+    page_number = page_column.number_input("Page", min_value=1, max_value=pages, step=1, key="product_page",
+                                           help="Pages of this view; the caption below says how many.")
     rows = _rows(actor, table_filters, Page(int(page_number), page_size, sort, descending), count, version)
     if not rows:
         st.info("No inventory records of this product in your locations match this view.")
     else:
         first_row = (int(page_number) - 1) * page_size + 1
-        st.caption(f"Records {first_row:,}–{first_row + len(rows) - 1:,} of {count:,}. "
+        st.caption(f"Records {first_row:,}–{first_row + len(rows) - 1:,} of {count:,} (page {int(page_number):,} "
+                   f"of {pages:,}). "
                    f"Weights in the record's own unit, and in {unit}.")
         frame = pd.DataFrame.from_records([{
             "Photo": images.data_uri(row.get("thumbnail")),
