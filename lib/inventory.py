@@ -319,10 +319,15 @@ LIST_COLUMNS = ("Photo", "Tag ID", "Product", "Kind", "Type", "Shape", "Size", "
                 "Weight", "Location", "Status", "Created")
 
 
+NO_PHOTO = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='48' height='48'>"
+            "<rect width='48' height='48' rx='6' fill='%23f0f0f3'/><path d='M14 20l6-6h8l6 6-10 14z' "
+            "fill='none' stroke='%23b8b8c4' stroke-width='2'/></svg>")
+
+
 def list_frame(view: ListView) -> pd.DataFrame:
     """The page as a display table: labels instead of codes, weight with its unit, thumbnails as data URIs."""
     records = [{
-        "Photo": images.data_uri(row.get("thumbnail")),
+        "Photo": images.data_uri(row.get("thumbnail")) or NO_PHOTO,
         "Tag ID": row["tag_id"], "Product": row["product"], "Kind": InventoryKind(row["kind"]).label,
         "Type": row["finished_type"] or row["ms_type"] or "", "Shape": row["shape"] or "",
         "Size": row["size"] or "", "Colour": row["colour"] or "", "Quality": row["quality"] or "",

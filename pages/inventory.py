@@ -64,11 +64,33 @@ def show_error(error: LoupeError) -> None:
 # Filters <-> url query
 # --------------------------------------------------------------------------------------------------------------
 
-def seed_from_url(opts: inventory.Options) -> None:
-    """When the url query is new (first load or a link), put its filters into the widgets."""
+LIST_WIDGETS = ("inv_q", "inv_f_kind", "inv_f_status", *_ID_WIDGETS.values(), "inv_f_from", "inv_f_to",
+                "inv_f_in_stock", "inv_sort", "inv_desc", "inv_per_page")
+
+
+def follow_link() -> None:
+    """A new url query (first load, or a link from another page): open the list and the item it names.
+
+    The list widgets take the query's filters when they are next drawn (`seed_list_widgets`).
+    """
     query = st.query_params.to_dict()
     if st.session_state.get("inv_url") == query:
         return
+    item = str(query.get("item", ""))
+    st.session_state["inv_open"] = int(item) if item.isdigit() else None
+    st.session_state["inv_seed"] = True
+    st.session_state["inv_url"] = query
+    if st.session_state.get("inv_view", "Stock") != "Stock":
+        st.session_state["inv_view"] = "Stock"
+
+
+def seed_list_widgets(opts: inventory.Options) -> None:
+    """Right before the list widgets are drawn: fill them from the url when a link asked for it, or when they
+    were not drawn in the last run (Streamlit then forgets their state; the url still holds the view)."""
+    forgotten = any(key not in st.session_state for key in LIST_WIDGETS)
+    if not st.session_state.pop("inv_seed", False) and not forgotten:
+        return
+    query = st.query_params.to_dict()
     filters, page = inventory.filters_from_query(query), inventory.page_from_query(query)
     st.session_state["inv_q"] = filters.search
     st.session_state["inv_f_kind"] = list(filters.kinds)
@@ -81,9 +103,6 @@ def seed_from_url(opts: inventory.Options) -> None:
     st.session_state["inv_sort"], st.session_state["inv_desc"] = page.sort, page.descending
     st.session_state["inv_per_page"] = page.size
     set_page(page.number)
-    item = str(query.get("item", ""))
-    st.session_state["inv_open"] = int(item) if item.isdigit() else None
-    st.session_state["inv_url"] = query
 
 
 def write_url(filters: ItemFilters, page: Page) -> None:
@@ -110,8 +129,9 @@ def page_picked(key: str) -> None:
 
 
 def filter_widgets(opts: inventory.Options) -> ItemFilters:
+    seed_list_widgets(opts)
     with st.container(border=True):
-        top = st.columns([3, 3, 3])
+        top = st.columns([2, 3, 3])
         search = top[0].text_input("Search", key="inv_q", placeholder="Tag ID, product name or notes",
                                    on_change=first_page)
         kinds = top[1].pills("Kind", list(InventoryKind), selection_mode="multi", key="inv_f_kind",
@@ -188,7 +208,8 @@ def stock_list(actor, opts: inventory.Options) -> None:
                            file_name=f"inventory-{stamp}.xlsx", on_click="ignore", icon=":material/download:",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                            disabled=not view.totals.items)
-    st.caption(f"{view.totals.items:,} items · {view.totals.pieces:,} pcs · {view.total_weight_text} "
+    st.caption(f"{view.totals.items:,} item{'' if view.totals.items == 1 else 's'} · {view.totals.pieces:,} pcs · "
+               f"{view.total_weight_text} "
                f"(all pages; weights converted to {view.unit}). Exports contain every filtered item.")
     if not view.rows:
         st.info("No items match these filters.")
@@ -244,7 +265,8 @@ def item_section(actor, opts: inventory.Options) -> None:
             metrics[0].metric("Pieces", f"{item.quantity:,}")
             metrics[1].metric("Weight", detail.weight_text)
             metrics[2].metric("Status", item.status.label)
-            st.dataframe(fields_table(detail), hide_index=True, key="inv_fields")
+            fields = fields_table(detail)
+            st.dataframe(fields, hide_index=True, key="inv_fields", height=35 * (len(fields) + 1) + 3)
         st.markdown("**Movement history**")
         if detail.history_total > len(detail.history):
             st.caption(f"Newest {len(detail.history)} of {detail.history_total:,} movements.")
@@ -656,7 +678,7 @@ def main() -> None:
     st.title("Inventory")
     with context.db() as session:
         opts = inventory.options(session, actor=actor)
-    seed_from_url(opts)
+    follow_link()
     show_flash()
     view = st.segmented_control("View", VIEWS, key="inv_view", default="Stock", required=True,
                                 label_visibility="collapsed")

@@ -120,6 +120,15 @@ def test_search_and_filters_update_the_url(shop):
     assert "No items match these filters." in alerts(member, "info")  # South's bead is outside mo's scope
 
 
+def test_the_view_survives_a_visit_to_the_add_wizard(shop):
+    at = run(shop, "nina", {"product": str(shop.bead_id), "sort": "weight", "order": "asc", "per_page": "100"})
+    at.text_input(key="inv_q").input("TBEA002").run()
+    wizard(at).segmented_control(key="inv_view").set_value("Stock").run()
+    assert (at.text_input(key="inv_q").value, at.selectbox(key="inv_sort").value) == ("TBEA002", "weight")
+    assert (at.toggle(key="inv_desc").value, at.selectbox(key="inv_per_page").value) == (False, 100)
+    assert metric(ok(at), "Items") == "10"
+
+
 @pytest.mark.parametrize("username", ["boss", "mo"])
 def test_pagination_and_sorting(shop, username):
     at = run(shop, username, {"product": str(shop.bead_id), "per_page": "25", "sort": "quantity", "order": "desc"})
