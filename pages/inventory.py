@@ -319,9 +319,10 @@ def _catalog_select(opts, label, kind: CatalogKind, key: str, current=None):
     if key in st.session_state:
         if st.session_state[key] not in choices:
             st.session_state[key] = None
-        return st.selectbox(label, choices, key=key, format_func=lambda v: "—" if v is None else names.get(v, "?"))
+        return st.selectbox(label, choices, key=key, format_func=lambda v: "—" if v is None else names.get(v, "?"),
+                            placeholder="— (none)")
     return st.selectbox(label, choices, index=choices.index(current) if current in choices else 0, key=key,
-                        format_func=lambda v: "—" if v is None else names.get(v, "?"))
+                        format_func=lambda v: "—" if v is None else names.get(v, "?"), placeholder="— (none)")
 
 
 def edit_form(actor, opts, detail) -> None:
@@ -494,7 +495,7 @@ def nav(actor, step: int, forward: str = "Next") -> None:
     columns = st.columns([1, 1, 6])
     if step > 0:
         columns[0].button("Back", key=f"inv_add_back_{step}", on_click=lambda: (keep(step), go(step - 1)))
-    if columns[1].button(forward, key=f"inv_add_next_{step}", type="primary"):
+    if columns[1 if step > 0 else 0].button(forward, key=f"inv_add_next_{step}", type="primary"):
         keep(step)
         problems = step_problems(actor, step)
         if problems:
