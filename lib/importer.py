@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from lib import inventory
 from lib.access import Actor, Right
 from lib.errors import ValidationFailed
-from lib.models import CatalogEntry, CatalogKind, InventoryKind, Location, MovementKind, Product
+from lib.models import CatalogEntry, CatalogKind, InventoryKind, Location, Product
 from lib.units import WEIGHT_UNITS
 
 MAX_FILE_BYTES = 10 * 1024 * 1024

@@ -722,6 +722,38 @@ def history_frame(detail: ItemDetail) -> pd.DataFrame:
                                                     "Weight after", "Location", "By", "Reason / note", "Reference"])
 
 
+def fields_frame(detail: ItemDetail) -> pd.DataFrame:
+    """Every field of the item as a two-column Field / Value table ("—" when empty)."""
+    item, names = detail.item, detail.names
+    rows = [("Tag ID", item.tag_id), ("Product", detail.product), ("Kind", item.kind.label),
+            ("Finished type", names["finished_type_id"]), ("M&S type", names["ms_type_id"]),
+            ("Shape", names["shape_id"]), ("Size", names["size_id"]), ("Colour", names["colour_id"]),
+            ("Quality", names["quality_id"]), ("Location", detail.location),
+            ("Created", item.created_at.strftime("%Y-%m-%d %H:%M")), ("Created by", detail.created_by),
+            ("Notes", item.notes)]
+    return pd.DataFrame([(label, value or "—") for label, value in rows], columns=["Field", "Value"])
+
+
+def review_frame(data: NewItem, opts: Options) -> pd.DataFrame:
+    """What the add wizard is about to add, as a Field / Value table of names (not ids)."""
+    def name(kind: CatalogKind, value) -> str | None:
+        return dict(opts.catalogs[kind]).get(value) if value is not None else None
+
+    try:
+        kind = InventoryKind(data.kind).label
+    except ValueError:
+        kind = None
+    rows = [("Type", kind), ("Product", dict(opts.products).get(data.product_id)),
+            ("Finished type", name(CatalogKind.FINISHED_TYPE, data.finished_type_id)),
+            ("M&S type", name(CatalogKind.MS_TYPE, data.ms_type_id)), ("Shape", name(CatalogKind.SHAPE, data.shape_id)),
+            ("Colour", name(CatalogKind.COLOUR, data.colour_id)), ("Size", name(CatalogKind.SIZE, data.size_id)),
+            ("Quantity", data.quantity), ("Weight", f"{data.weight or '—'} {data.weight_unit or opts.default_unit}"),
+            ("Quality", name(CatalogKind.QUALITY, data.quality_id)),
+            ("Location", dict(opts.locations).get(data.location_id))]
+    return pd.DataFrame([(label, "—" if value in (None, "") else str(value)) for label, value in rows],
+                        columns=["Field", "Value"])
+
+
 # ---------------------------------------------------------------------------
 # Actions on one item
 # ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from datetime import date
 
 import streamlit as st
 
-from lib import export, importer, inventory
+from lib import export, images, importer, inventory
 from lib.access import Right
 from lib.errors import LoupeError
 from lib.item_query import SORTABLE, ItemFilters, Page
@@ -265,7 +265,7 @@ def item_section(actor, opts: inventory.Options) -> None:
             metrics[0].metric("Pieces", f"{item.quantity:,}")
             metrics[1].metric("Weight", detail.weight_text)
             metrics[2].metric("Status", item.status.label)
-            fields = fields_table(detail)
+            fields = inventory.fields_frame(detail)
             st.dataframe(fields, hide_index=True, key="inv_fields", height=35 * (len(fields) + 1) + 3)
         st.markdown("**Movement history**")
         if detail.history_total > len(detail.history):
@@ -273,19 +273,6 @@ def item_section(actor, opts: inventory.Options) -> None:
         st.dataframe(inventory.history_frame(detail), hide_index=True, key="inv_history",
                      column_config={"When": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm")})
         item_actions(actor, opts, detail)
-
-
-def fields_table(detail: inventory.ItemDetail):
-    import pandas as pd
-
-    item, names = detail.item, detail.names
-    rows = [("Tag ID", item.tag_id), ("Product", detail.product), ("Kind", item.kind.label),
-            ("Finished type", names["finished_type_id"]), ("M&S type", names["ms_type_id"]),
-            ("Shape", names["shape_id"]), ("Size", names["size_id"]), ("Colour", names["colour_id"]),
-            ("Quality", names["quality_id"]), ("Location", detail.location),
-            ("Created", item.created_at.strftime("%Y-%m-%d %H:%M")), ("Created by", detail.created_by),
-            ("Notes", item.notes)]
-    return pd.DataFrame([(label, value or "—") for label, value in rows], columns=["Field", "Value"])
 
 
 def item_actions(actor, opts: inventory.Options, detail: inventory.ItemDetail) -> None:
@@ -419,7 +406,7 @@ def archive_form(actor, opts, detail) -> None:
 
 
 def photo_form(actor, opts, detail) -> None:
-    upload = st.file_uploader("New photo (PNG, JPEG or WebP, at most 5 MB)", type=list(inventory.images.UPLOAD_TYPES),
+    upload = st.file_uploader("New photo (PNG, JPEG or WebP, at most 5 MB)", type=list(images.UPLOAD_TYPES),
                               key="inv_photo_file", max_upload_size=5)
     if st.button("Save photo", key="inv_photo_save", disabled=upload is None):
         run_action(f"{detail.item.tag_id}: photo saved.", inventory.set_photo, actor=actor, item_id=detail.item.id,
@@ -540,24 +527,6 @@ def attributes(actor, opts: inventory.Options) -> None:
     nav(actor, 1)
 
 
-def review_table(opts: inventory.Options):
-    import pandas as pd
-
-    data = new_item_from_draft()
-    products, locations = dict(opts.products), dict(opts.locations)
-    def name(kind, value):
-        return dict(opts.catalogs[kind]).get(value) if value is not None else None
-    rows = [("Type", InventoryKind(data.kind).label if data.kind else None), ("Product", products.get(data.product_id)),
-            ("Finished type", name(CatalogKind.FINISHED_TYPE, data.finished_type_id)),
-            ("M&S type", name(CatalogKind.MS_TYPE, data.ms_type_id)),
-            ("Shape", name(CatalogKind.SHAPE, data.shape_id)), ("Colour", name(CatalogKind.COLOUR, data.colour_id)),
-            ("Size", name(CatalogKind.SIZE, data.size_id)), ("Quantity", data.quantity),
-            ("Weight", f"{data.weight} {data.weight_unit}"), ("Quality", name(CatalogKind.QUALITY, data.quality_id)),
-            ("Location", locations.get(data.location_id))]
-    return pd.DataFrame([(label, "—" if value in (None, "") else str(value)) for label, value in rows],
-                        columns=["Field", "Value"])
-
-
 def storage(actor, opts: inventory.Options) -> None:
     restore_step(2, {"inv_add_location": opts.home_location_id or (opts.locations[0][0] if opts.locations else None),
                      "inv_add_created": date.today(), "inv_add_notes": "", "inv_add_tag": "",
@@ -575,10 +544,10 @@ def storage(actor, opts: inventory.Options) -> None:
     columns[1].toggle("Auto-merge into a matching record (same product, type, shape, size, colour, quality, "
                       "location)", key="inv_add_merge")
     photo = st.file_uploader("Photo (optional: PNG, JPEG or WebP, at most 5 MB)", key="inv_add_photo",
-                             type=list(inventory.images.UPLOAD_TYPES), max_upload_size=5)
+                             type=list(images.UPLOAD_TYPES), max_upload_size=5)
     keep(2)
     st.markdown("**Review**")
-    st.dataframe(review_table(opts), hide_index=True, key="inv_add_review")
+    st.dataframe(inventory.review_frame(new_item_from_draft(), opts), hide_index=True, key="inv_add_review")
     columns = st.columns([1, 1, 6])
     columns[0].button("Back", key="inv_add_back_2", on_click=lambda: (keep(2), go(1)))
     if columns[1].button("Add item", key="inv_add_save", type="primary"):
