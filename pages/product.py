@@ -10,6 +10,7 @@ so an adjustment or an edit anywhere shows on the next rerun.
 """
 from __future__ import annotations
 
+import hashlib
 import html
 from datetime import date
 
@@ -303,13 +304,16 @@ with st.container(border=True):
 
     actions = st.columns([1, 1, 2], vertical_alignment="center")
     stamp_name = f"{product.short_name}-{kind_value or 'all'}"
+    # The view is part of the buttons' keys: a new view is a new button, so the browser never keeps
+    # an earlier view's deferred download (observed in Chromium right after a filter change).
+    view_key = hashlib.sha1(repr((table_filters, unit, version)).encode()).hexdigest()[:10]
     actions[0].download_button(
         "Export CSV", data=lambda: _export(actor, table_filters, "csv", unit), file_name=f"{stamp_name}.csv",
-        mime="text/csv", key="product_export_csv", on_click="ignore", icon=":material/download:",
+        mime="text/csv", key=f"product_export_csv_{view_key}", on_click="ignore", icon=":material/download:",
         disabled=count == 0, help="Every record of this view (all pages), in your locations.")
     actions[1].download_button(
         "Export XLSX", data=lambda: _export(actor, table_filters, "xlsx", unit), file_name=f"{stamp_name}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="product_export_xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"product_export_xlsx_{view_key}",
         on_click="ignore", icon=":material/download:", disabled=count == 0)
     with actions[2]:
         st.page_link("pages/inventory.py", label="Open in Inventory", icon=":material/open_in_new:",

@@ -39,6 +39,36 @@ def _more_ruby(url: str, shop) -> None:
     engine.dispose()
 
 
+def _sign_in(page, base_url: str, username: str, path: str) -> None:
+    """tests.browser.sign_in, retried: on a busy machine the sign-in form may rerun under the typing
+    and come back empty (tests/test_browser_ai.py retries the same way)."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(3):
+        try:
+            sign_in(page, base_url, username, TEST_PASSWORD, path=path)
+            return
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+
+
+def _download(page, label: str):
+    """Click a download button and return the download. A click that lands while Streamlit swaps the
+    button for the new view's (its key carries the view) starts nothing: settle, and click again once."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(2):
+        page.wait_for_timeout(500)
+        try:
+            with page.expect_download(timeout=15_000) as download_info:
+                page.get_by_role("button", name=label).click()
+            return download_info.value
+        except PlaywrightTimeout:
+            if attempt == 1:
+                raise
+
+
 def _metric(page, label: str) -> str:
     card = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
     return card.locator('[data-testid="stMetricValue"]').inner_text().strip()
@@ -50,7 +80,7 @@ def test_manager_journey_open_switch_filter_export_and_pick_image(fresh_url, liv
     server = live_server(fresh_url)
     page = browser_page
     try:
-        sign_in(page, server.url, "nina", TEST_PASSWORD, path="products")
+        _sign_in(page, server.url, "nina", "products")
         wait_until_idle(page)
         # Rows are by name: the HTML-named product, then Ruby. Select Ruby's row (its checkbox cell).
         grid = page.locator('[data-testid="stDataFrame"]').first
@@ -73,9 +103,7 @@ def test_manager_journey_open_switch_filter_export_and_pick_image(fresh_url, liv
         wait_until_idle(page)
         assert _metric(page, "Items") == "1" and _metric(page, "Total weight") == "3.00 g"
 
-        with page.expect_download() as download_info:
-            page.get_by_role("button", name="Export CSV").click()
-        download = download_info.value
+        download = _download(page, "Export CSV")
         text = (tmp_path / "export.csv")
         download.save_as(text)
         rows = list(csv.DictReader(io.StringIO(text.read_text(encoding="utf-8"))))
@@ -87,6 +115,7 @@ def test_manager_journey_open_switch_filter_export_and_pick_image(fresh_url, liv
         before = page.locator('[data-testid="stImage"] img').first.get_attribute("alt")
         assert before == "Product image (photo of TRUB0005)"  # newest in-scope photo stands in
         pick = page.get_by_role("button", name="Use this")
+        pick.first.wait_for()
         assert pick.count() == 2  # TRUB0003 and TRUB0005 carry photos in North
         pick.last.click()  # the older photo: TRUB0003's
         wait_until_idle(page)
