@@ -64,8 +64,9 @@ def serve(port: int) -> None:
     lock.flush()
     os.set_inheritable(lock.fileno(), True)  # Streamlit keeps holding the lock after exec
     print(f"Serving Loupe Factory on http://localhost:{port}")
-    os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
-                              "--server.port", str(port), "--server.headless", "true"])
+    os.chdir(PROJECT_ROOT)
+    os.execv(sys.executable, [sys.executable, "-m", "ui.launch", "--server.port", str(port),
+                              "--server.headless", "true"])
 
 
 def main(argv: list[str] | None = None) -> int:

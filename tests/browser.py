@@ -67,7 +67,7 @@ def start_server(database_url: str, data_dir: Path, extra_env: dict | None = Non
     log_path = data_dir / f"server-{port}.log"
     log = open(log_path, "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(PROJECT / "app.py"), "--server.port", str(port),
+        [sys.executable, "-m", "ui.launch", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
         cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -97,10 +97,18 @@ def wait_until_idle(page, timeout_ms: int = 30_000) -> None:
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
 
 
+def wait_for_sign_in_form(page, timeout_ms: int = 30_000) -> None:
+    """Wait for the sign-in form and for the app to finish its run.
+
+    While a run is still going, the previous run's form can stay on screen
+    beside the new one for a moment, so only the settled page is inspected."""
+    page.get_by_label("Username", exact=True).first.wait_for(timeout=timeout_ms)
+    wait_until_idle(page, timeout_ms)
+
+
 def fill_sign_in_form(page, username: str, password: str) -> None:
     """Type into the real sign-in form once the app is idle, and submit it."""
-    page.get_by_label("Username", exact=True).wait_for()
-    wait_until_idle(page)
+    wait_for_sign_in_form(page)
     page.get_by_label("Username", exact=True).fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()

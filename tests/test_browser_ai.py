@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from lib import db
 from lib.models import Workspace
-from tests.browser import fill_sign_in_form, save_screenshot, wait_until_idle
+from tests.browser import save_screenshot, sign_in, wait_for_sign_in_form, wait_until_idle
 from tests.factories import TEST_PASSWORD
 from tests.fake_llm import FakeLLM
 from tests.scenarios import two_location_workshop
@@ -35,25 +35,9 @@ def toggle_ai_summaries(page) -> None:
     wait_until_idle(page)
 
 
-def sign_in(page, base_url: str, username: str, password: str, path: str = "") -> None:
-    """tests.browser.sign_in, retried: on a busy machine Streamlit sometimes shows the sign-in
-    form twice for a moment (a stale copy during a rerun), which trips Playwright's strict mode."""
-    from playwright.sync_api import Error as PlaywrightError
-
-    for attempt in range(3):
-        try:
-            page.goto(f"{base_url}/{path}")
-            fill_sign_in_form(page, username, password)
-            page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
-            return
-        except PlaywrightError:
-            if attempt == 2:
-                raise
-
-
 def log_out(page) -> None:
     page.get_by_role("button", name="Log out").click()
-    page.get_by_label("Username", exact=True).wait_for()
+    wait_for_sign_in_form(page)
 
 
 def test_admin_turns_ai_on_manager_summarises_admin_turns_it_off(fresh_url, live_server, browser_page):

@@ -1,7 +1,7 @@
 """Browser journey: each demo role signs in through the real form and sees its own navigation."""
 import pytest
 
-from tests.browser import fill_sign_in_form, sign_in, wait_until_idle
+from tests.browser import fill_sign_in_form, sign_in, wait_for_sign_in_form
 from tests.factories import TEST_PASSWORD
 from tests.scenarios import two_location_workshop
 
@@ -19,7 +19,7 @@ def test_each_role_sees_its_navigation_and_deep_links_need_sign_in(fresh_url, li
     page = browser_page
 
     page.goto(f"{server.url}/product?id={workshop.product_id}")
-    page.get_by_label("Username", exact=True).wait_for()
+    wait_for_sign_in_form(page)
     assert page.get_by_role("button", name="Sign in").is_visible()
     assert "Ruby" not in page.content() and "TRUB" not in page.content()
     assert page.locator('[data-testid="stSidebar"]').count() == 0
@@ -37,7 +37,7 @@ def test_each_role_sees_its_navigation_and_deep_links_need_sign_in(fresh_url, li
         else:
             assert page.get_by_text("Workspace settings").count() == 0
         page.get_by_role("button", name="Log out").click()
-        page.get_by_label("Username", exact=True).wait_for()
+        wait_for_sign_in_form(page)
 
 
 def test_wrong_password_and_inactive_user_get_clear_messages(fresh_url, live_server, browser_page):
@@ -69,11 +69,10 @@ def test_cookie_keeps_you_signed_in_until_logout_and_a_copied_cookie_dies_with_i
     other.get_by_role("button", name="Log out").wait_for(timeout=30_000)
 
     page.get_by_role("button", name="Log out").click()
-    page.get_by_label("Username", exact=True).wait_for()
+    wait_for_sign_in_form(page)
 
     third = copy.new_page()
     third.goto(server.url)
-    third.get_by_label("Username", exact=True).wait_for(timeout=30_000)
-    wait_until_idle(third)
+    wait_for_sign_in_form(third)
     assert third.get_by_role("button", name="Log out").count() == 0
     copy.close()

@@ -80,7 +80,7 @@ def _inactive_account(username: str, password: str) -> bool:
         return users.is_inactive_with_password(session, username=username, password=password)
 
 
-def _login_form(authenticator: stauth.Authenticate) -> Actor | None:
+def _login_form(authenticator: stauth.Authenticate, plumbing) -> Actor | None:
     placeholder = st.empty()
     with placeholder.container():
         st.title("💎 Loupe Factory")
@@ -106,7 +106,8 @@ def _login_form(authenticator: stauth.Authenticate) -> Actor | None:
         else:
             st.error("Wrong username or password.")
         return None
-    authenticator.cookie_controller.set_cookie()
+    with plumbing:
+        authenticator.cookie_controller.set_cookie()
     cookie = authenticator.cookie_controller.cookie_model
     token = jwt.encode({"username": username, "exp_date": cookie.exp_date}, cookie.cookie_key, algorithm="HS256")
     with context.db(write=True) as session:
@@ -123,17 +124,25 @@ def _login_form(authenticator: stauth.Authenticate) -> Actor | None:
 
 
 def signed_in_actor() -> Actor | None:
-    """The Actor for this rerun, or None after rendering the sign-in form."""
+    """The Actor for this rerun, or None after rendering the sign-in form.
+
+    The form and the authenticator's invisible cookie components live in two
+    containers created first, in a fixed order, so every signed-out run has the
+    same layout and a rerun never leaves a stale copy of the form beside the new one.
+    """
     actor = _actor_from_open_session()
     if actor is not None:
         return actor
+    form_area, plumbing = st.container(), st.container()
     with context.db() as session:
         credentials = users.credentials(session)
-    authenticator = _authenticator(credentials)
-    actor = _actor_from_cookie(authenticator)
+    with plumbing:
+        authenticator = _authenticator(credentials)
+        actor = _actor_from_cookie(authenticator)
     if actor is not None:
         return actor
-    return _login_form(authenticator)
+    with form_area:
+        return _login_form(authenticator, plumbing)
 
 
 def sign_out(actor: Actor) -> None:
