@@ -5,6 +5,8 @@ messages that quote them) is only ever shown through st.text, dataframes or `pla
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from datetime import date
 
@@ -201,10 +203,12 @@ def stock_list(actor, opts: inventory.Options) -> None:
     totals[2].metric(f"Total weight ({view.unit})", view.total_weight_text)
     with totals[3]:
         stamp = date.today().isoformat()
-        st.download_button("Export CSV", export_data(actor, filters, "csv", view.unit), key="inv_export_csv",
+        # Keyed by the filters: a click must build the export of the view on screen, never of an earlier one.
+        view_key = hashlib.sha1(json.dumps(inventory.filters_to_query(filters), sort_keys=True).encode()).hexdigest()[:12]
+        st.download_button("Export CSV", export_data(actor, filters, "csv", view.unit), key=f"inv_export_csv_{view_key}",
                            file_name=f"inventory-{stamp}.csv", mime="text/csv", on_click="ignore",
                            icon=":material/download:", disabled=not view.totals.items)
-        st.download_button("Export XLSX", export_data(actor, filters, "xlsx", view.unit), key="inv_export_xlsx",
+        st.download_button("Export XLSX", export_data(actor, filters, "xlsx", view.unit), key=f"inv_export_xlsx_{view_key}",
                            file_name=f"inventory-{stamp}.xlsx", on_click="ignore", icon=":material/download:",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                            disabled=not view.totals.items)

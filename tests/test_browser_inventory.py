@@ -103,6 +103,11 @@ def test_member_adds_with_photo_adjusts_and_finds_by_tag(fresh_url, live_server,
         assert "1" in items.inner_text()
         assert "1 item · 3 pcs · 3.00 g" in page.get_by_text("1 item ·").inner_text()
         save_screenshot(page, "inventory-found")
+        with page.expect_download(timeout=60_000) as download:  # the export holds the filtered set, not more
+            page.get_by_role("button", name="Export CSV").click()
+        download.value.save_as(tmp_path / "export.csv")
+        lines = (tmp_path / "export.csv").read_text().splitlines()
+        assert len(lines) == 2 and lines[1].startswith("TRUB0003,Ruby,Finished")
     except Exception:
         save_screenshot(page, "inventory-journey-failed")
         raise
