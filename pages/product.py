@@ -286,7 +286,7 @@ with st.container(border=True):
                    f"of {pages:,}). "
                    f"Weights in the record's own unit, and in {unit}.")
         frame = pd.DataFrame.from_records([{
-            "Photo": images.data_uri(row.get("thumbnail")),
+            "Photo": images.data_uri(row.get("thumbnail")) or products.NO_PICTURE_URI,
             "Tag ID": row["tag_id"], "Kind": InventoryKind(row["kind"]).label,
             "Finished type": row["finished_type"] or "", "M&S type": row["ms_type"] or "",
             "Shape": row["shape"] or "", "Size": row["size"] or "", "Colour": row["colour"] or "",

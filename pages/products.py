@@ -16,9 +16,6 @@ from lib.workspace import get_workspace
 from ui import context
 
 TTL_SECONDS = 60
-NO_PHOTO = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='48' height='48' "
-            "viewBox='0 0 48 48'><rect width='48' height='48' rx='8' fill='%23f1f3f6'/><path d='M15 19h18l5 6-14 "
-            "14-14-14z' fill='none' stroke='%239aa3b2' stroke-width='2' stroke-linejoin='round'/></svg>")
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
@@ -49,7 +46,8 @@ if not rows:
     st.stop()
 
 frame = pd.DataFrame.from_records([{
-    "Photo": images.data_uri(row.thumbnail) or NO_PHOTO, "Product": row.name, "Short name": row.short_name,
+    "Photo": images.data_uri(row.thumbnail) or products.NO_PICTURE_URI, "Product": row.name,
+    "Short name": row.short_name,
     "Product type": row.product_type or "", "Items": row.items, f"Total weight ({unit})": float(row.weight),
     **({"Active": row.active} if sees_all else {}),
 } for row in rows])
