@@ -149,8 +149,8 @@ try:
         product = products.get_product_in_scope(session, actor=actor, product_id=raw_id)
         unit = get_workspace(session).default_weight_unit
         version = products.data_version(session)
-except NotFound as error:
-    st.title("Product not found")
+except LoupeError as error:  # NotFound for unknown, malformed or out-of-scope ids
+    st.title("Product not found" if isinstance(error, NotFound) else "Product details")
     st.error(str(error))
     st.page_link("pages/products.py", label="Back to Products", icon=":material/arrow_back:")
     st.stop()
