@@ -65,13 +65,17 @@ HELP = {
 # ---------------------------------------------------------------------------
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
-def _numbers(actor: Actor, product_id: int, filters: ItemFilters, range_key: str, today: date, unit: str,
-             version: tuple[int, int]):
+def _kpis(actor: Actor, product_id: int, filters: ItemFilters, today: date, unit: str, version: tuple[int, int]):
     with context.db() as session:
-        kpis = details.kpis(session, actor=actor, product_id=product_id, filters=filters, today=today, unit=unit)
-        series = details.weight_series(session, actor=actor, product_id=product_id, filters=filters,
-                                       range_key=range_key, today=today, unit=unit)
-    return kpis, series
+        return details.kpis(session, actor=actor, product_id=product_id, filters=filters, today=today, unit=unit)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
+def _series(actor: Actor, product_id: int, filters: ItemFilters, range_key: str, today: date, unit: str,
+            version: tuple[int, int]):
+    with context.db() as session:
+        return details.weight_series(session, actor=actor, product_id=product_id, filters=filters,
+                                     range_key=range_key, today=today, unit=unit)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
@@ -223,7 +227,8 @@ selected = {field: tuple(sorted(_chosen(FILTER_KEYS[field]))) for field in FILTE
 
 filters = ItemFilters(search=search, kinds=kinds, **selected)
 range_key = st.session_state.get("product_range") or "30d"
-kpis, series = _numbers(actor, product.id, filters, range_key, today, unit, version)
+kpis = _kpis(actor, product.id, filters, today, unit, version)
+series = _series(actor, product.id, filters, range_key, today, unit, version)
 
 first, second, third, fourth = st.columns(4)
 first.metric("Items", f"{kpis.items:,}", border=True, help=HELP["items"], icon=":material/inventory_2:")
