@@ -89,6 +89,9 @@ def _modules():
 
 
 def print_table(results: list[Result]) -> None:
+    if not results:
+        print("No benchmark module returned a figure.")
+        return
     width = max(len(r.key) for r in results)
     print(f"\n{'benchmark'.ljust(width)}  {'value':>12}  {'target':>10}  status  note")
     for r in results:

@@ -489,7 +489,7 @@ def _clean_new_item(session: Session, actor: Actor, data: NewItem) -> tuple[_Cle
     symbol = data.weight_unit or get_workspace(session).default_weight_unit
     if not is_unit(symbol):
         problems["weight_unit"] = f"Weight unit: unknown unit {symbol!r}; use one of {', '.join(UNIT_SYMBOLS)}"
-    weight = _clean_value(problems, "weight", lambda raw: parse_weight(no_commas(raw, "Weight"), "Weight"),
+    weight = _clean_value(problems, "weight", lambda raw: parse_weight(raw, "Weight"),
                           data.weight)
     raw_quantity = data.quantity
     if raw_quantity is None or (isinstance(raw_quantity, str) and not raw_quantity.strip()):
@@ -832,7 +832,7 @@ def adjust(session: Session, *, actor: Actor, item_id: int, quantity_delta=0, we
     """A manual adjustment: signed changes of pieces and/or weight (item's unit) with a required reason."""
     quantity = _as_validation(lambda raw: parse_quantity(no_commas(raw, "Quantity change"), "Quantity change",
                                                          allow_negative=True), quantity_delta or 0)
-    weight = _as_validation(lambda raw: parse_weight(no_commas(raw, "Weight change"), "Weight change",
+    weight = _as_validation(lambda raw: parse_weight(raw, "Weight change",
                                                      allow_zero=True, allow_negative=True), weight_delta or 0)
     why = _reason(reason)
     ref = _as_validation(clean_text, reference, "Reference", 120)
@@ -876,7 +876,7 @@ def transfer(session: Session, *, actor: Actor, item_id: int, to_location_id: in
     partial = quantity is not None or weight is not None
     pieces = (_as_validation(lambda raw: parse_quantity(no_commas(raw, "Pieces to move"), "Pieces to move"),
                              quantity or 0) if partial else None)
-    grams_part = (_as_validation(lambda raw: parse_weight(no_commas(raw, "Weight to move"), "Weight to move",
+    grams_part = (_as_validation(lambda raw: parse_weight(raw, "Weight to move",
                                                           allow_zero=True), weight or 0) if partial else None)
     ref = _as_validation(clean_text, reference, "Reference", 100)
     text = _as_validation(clean_text, note, "Note", MAX_REASON)

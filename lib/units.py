@@ -78,10 +78,13 @@ def parse_weight(raw, field: str = "Weight", allow_zero: bool = False, allow_neg
     """Parse user input into a 4-decimal Decimal weight.
 
     Rejects text, NaN, infinity, more than 4 decimals, and zero or negative
-    values unless allowed. The ValueError message names `field`.
+    values unless allowed. Commas are refused: "1,5" could be a decimal comma
+    or a thousands separator, so we never guess. The ValueError names `field`.
     """
+    if isinstance(raw, str) and "," in raw:
+        raise ValueError(f"{field} {raw.strip()!r}: write numbers without commas, with a dot for decimals (1.5)")
     try:
-        value = Decimal(str(raw).strip().replace(",", "")) if raw is not None else None
+        value = Decimal(str(raw).strip()) if raw is not None else None
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite():
