@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from lib import inventory
 from lib.access import Actor
-from lib.item_query import ItemFilters, Page, item_rows_statement, items_statement, movements_statement, totals
+from lib.item_query import ItemFilters, Page, items_statement, movements_statement, totals
 from lib.models import InventoryItem, StockMovement
 from lib.units import WEIGHT_QUANTUM, from_grams
 from lib.workspace import get_workspace
@@ -349,7 +349,6 @@ def table_page(session: Session, *, actor: Actor, filters: ItemFilters, page: Pa
     ids = list(session.scalars(ids_stmt))
     if not ids:
         return []
-    rows = item_rows_statement(actor, ItemFilters(), "created_at", page.descending, True).where(
-        InventoryItem.id.in_(ids))
-    by_id = {row.id: dict(row._mapping) for row in session.execute(rows)}
+    # The inventory list's own display statement (built once there; the ids are already scoped).
+    by_id = {row.id: dict(row._mapping) for row in session.execute(inventory._display_statement(ids, True))}
     return [by_id[item_id] for item_id in ids if item_id in by_id]
