@@ -10,6 +10,7 @@ import csv
 import io
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lib import db
@@ -69,9 +70,12 @@ def _download(page, label: str):
                 raise
 
 
-def _metric(page, label: str) -> str:
-    card = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
-    return card.locator('[data-testid="stMetricValue"]').inner_text().strip()
+def _expect_metrics(page, **values: str) -> None:
+    """Wait (Playwright's retrying assertion) until each KPI card shows its value; keys are card labels
+    with spaces as underscores, e.g. Total_weight="6.20 g"."""
+    for label, value in values.items():
+        card = page.locator('[data-testid="stMetric"]').filter(has_text=label.replace("_", " ")).first
+        expect(card.locator('[data-testid="stMetricValue"]')).to_have_text(value)
 
 
 def test_manager_journey_open_switch_filter_export_and_pick_image(fresh_url, live_server, browser_page, tmp_path):
@@ -88,11 +92,11 @@ def test_manager_journey_open_switch_filter_export_and_pick_image(fresh_url, liv
         page.mouse.click(box["x"] + 16, box["y"] + box["height"] - ROW_HEIGHT / 2 - 1)
         page.wait_for_url(f"**/product?id={shop.ruby}")
         wait_until_idle(page)
-        assert _metric(page, "Items") == "4"  # North: TRUB0001, 0003, 0004, 0005
+        _expect_metrics(page, Items="4")  # North: TRUB0001, 0003, 0004, 0005
 
         page.locator('[data-testid="stButtonGroup"]').get_by_text("Finished", exact=True).click()
         wait_until_idle(page)
-        assert _metric(page, "Items") == "3" and _metric(page, "Total weight") == "6.20 g"
+        _expect_metrics(page, Items="3", Total_weight="6.20 g")
 
         page.get_by_text("Filters and search", exact=True).click()
         wait_until_idle(page)
@@ -101,7 +105,7 @@ def test_manager_journey_open_switch_filter_export_and_pick_image(fresh_url, liv
         page.get_by_role("option", name="Oval").click()
         page.keyboard.press("Escape")
         wait_until_idle(page)
-        assert _metric(page, "Items") == "1" and _metric(page, "Total weight") == "3.00 g"
+        _expect_metrics(page, Items="1", Total_weight="3.00 g")
 
         download = _download(page, "Export CSV")
         text = (tmp_path / "export.csv")
@@ -115,8 +119,10 @@ def test_manager_journey_open_switch_filter_export_and_pick_image(fresh_url, liv
         before = page.locator('[data-testid="stImage"] img').first.get_attribute("alt")
         assert before == "Product image (photo of TRUB0005)"  # newest in-scope photo stands in
         pick = page.get_by_role("button", name="Use this")
-        pick.first.wait_for()
-        assert pick.count() == 2  # TRUB0003 and TRUB0005 carry photos in North
+        expect(pick).to_have_count(2)  # TRUB0003 and TRUB0005 carry photos in North (waits for the gallery)
+        # Pictures load after their buttons are placed and push them down: click once all have loaded.
+        page.wait_for_function("() => Array.from(document.images).every(image => image.complete)")
+        wait_until_idle(page)
         pick.last.click()  # the older photo: TRUB0003's
         wait_until_idle(page)
         page.get_by_role("button", name="Chosen").wait_for()
