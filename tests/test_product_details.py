@@ -22,15 +22,13 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
 
 from lib import inventory, ledger
 from lib.export import export_items
 from lib.item_query import ItemFilters, Page, item_page
-from lib.models import (CatalogKind, InventoryItem, InventoryKind, ItemStatus, MovementKind, Role, StockMovement)
+from lib.models import CatalogKind, InventoryKind, ItemStatus, MovementKind, Role
 from lib.product_details import (kpis, monday, series_is_empty, table_filters, table_page, thirty_day_change,
                                  weight_series, window)
-from lib.units import from_grams
 from tests import factories as f
 
 D = Decimal
