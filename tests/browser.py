@@ -91,10 +91,12 @@ def launch_browser(playwright):
 
 
 def wait_until_idle(page, timeout_ms: int = 30_000) -> None:
-    """Wait until Streamlit has finished running the script (no "Running…" status)."""
+    """Wait until Streamlit has finished its run: no "Running…" status and no element of
+    the previous run still on screen (data-stale), which a loaded machine can show for a while."""
     page.wait_for_timeout(300)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')", timeout=timeout_ms)
 
 
 def wait_for_sign_in_form(page, timeout_ms: int = 30_000) -> None:
@@ -120,6 +122,7 @@ def sign_in(page, base_url: str, username: str, password: str, path: str = "") -
     fill_sign_in_form(page, username, password)
     try:
         page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
+        wait_until_idle(page)  # the cookie component's first mount reruns the page once
     except Exception:
         save_screenshot(page, f"sign-in-{username}")
         raise

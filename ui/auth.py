@@ -20,6 +20,7 @@ from ui import context
 COOKIE_NAME = "loupe_auth"
 SESSION_KEY = "loupe_login_session_id"
 NOTICE_KEY = "loupe_auth_notice"
+ERROR_KEY = "loupe_login_error"
 
 
 def _authenticator(credentials: dict) -> stauth.Authenticate:
@@ -80,11 +81,12 @@ def _inactive_account(username: str, password: str) -> bool:
         return users.is_inactive_with_password(session, username=username, password=password)
 
 
-def _login_form(authenticator: stauth.Authenticate, plumbing) -> Actor | None:
+def _login_form(plumbing, authenticator: stauth.Authenticate | None) -> Actor | None:
+    """The form; on a valid submit, the sign-in record, the cookie and the Actor."""
     placeholder = st.empty()
     with placeholder.container():
         st.title("💎 Loupe Factory")
-        notice = st.session_state.pop(NOTICE_KEY, None)
+        notice = st.session_state.get(NOTICE_KEY)  # kept until the next submit, like errors
         if notice:
             st.info(notice)
         with st.form("login_form"):
@@ -93,18 +95,34 @@ def _login_form(authenticator: stauth.Authenticate, plumbing) -> Actor | None:
             password = st.text_input("Password", type="password", key="login_password",
                                      autocomplete="current-password")
             submitted = st.form_submit_button("Sign in", type="primary")
-    if not submitted:
-        return None
+        error_slot = st.empty()
+    if submitted:
+        st.session_state.pop(ERROR_KEY, None)
+        st.session_state.pop(NOTICE_KEY, None)
+        actor = _accept(username, password, plumbing, authenticator)
+        if actor is not None:
+            placeholder.empty()
+            return actor
+    # Kept in the session: the cookie component's first mount reruns the page,
+    # and the message must still be there after that rerun.
+    if st.session_state.get(ERROR_KEY):
+        error_slot.error(st.session_state[ERROR_KEY])
+    return None
+
+
+def _accept(username: str, password: str, plumbing, authenticator: stauth.Authenticate | None) -> Actor | None:
+    """Check a submitted form; on success open the sign-in record and set the cookie."""
     username = (username or "").strip().lower()
     if not username or not password:
-        st.error("Enter both your username and your password.")
+        st.session_state[ERROR_KEY] = "Enter both your username and your password."
         return None
-    controller = authenticator.authentication_controller
-    if not controller.login(username, password):
-        if _inactive_account(username, password):
-            st.error("This account has been deactivated. Ask an admin to reactivate it.")
-        else:
-            st.error("Wrong username or password.")
+    if authenticator is None:  # built only now: no cookie component until it is needed
+        with plumbing:
+            authenticator = _authenticator(_active_credentials())
+    if not authenticator.authentication_controller.login(username, password):
+        st.session_state[ERROR_KEY] = (
+            "This account has been deactivated. Ask an admin to reactivate it."
+            if _inactive_account(username, password) else "Wrong username or password.")
         return None
     with plumbing:
         authenticator.cookie_controller.set_cookie()
@@ -115,34 +133,39 @@ def _login_form(authenticator: stauth.Authenticate, plumbing) -> Actor | None:
             record = users.open_login_session(session, username=username, token=token,
                                               expiry_days=context.settings().cookie_expiry_days)
         except PermissionDenied as error:
-            st.error(str(error))
+            st.session_state[ERROR_KEY] = str(error)
             return None
         st.session_state[SESSION_KEY] = record.id
-        actor = actor_for_user(session, record.user_id)
-    placeholder.empty()
-    return actor
+        return actor_for_user(session, record.user_id)
 
 
 def signed_in_actor() -> Actor | None:
     """The Actor for this rerun, or None after rendering the sign-in form.
 
-    The form and the authenticator's invisible cookie components live in two
-    containers created first, in a fixed order, so every signed-out run has the
-    same layout and a rerun never leaves a stale copy of the form beside the new one.
+    The authenticator (and its cookie component, whose first mount reruns the
+    page) is only built when there is a cookie to check or a form to accept,
+    so typing into a fresh sign-in form is never interrupted. The form and the
+    invisible cookie components live in two containers created first, in a
+    fixed order, so a rerun never leaves a stale copy of the form on screen.
     """
     actor = _actor_from_open_session()
     if actor is not None:
         return actor
     form_area, plumbing = st.container(), st.container()
-    with context.db() as session:
-        credentials = users.credentials(session)
-    with plumbing:
-        authenticator = _authenticator(credentials)
-        actor = _actor_from_cookie(authenticator)
-    if actor is not None:
-        return actor
+    authenticator = None
+    if st.context.cookies.get(COOKIE_NAME):
+        with plumbing:
+            authenticator = _authenticator(_active_credentials())
+            actor = _actor_from_cookie(authenticator)
+        if actor is not None:
+            return actor
     with form_area:
-        return _login_form(authenticator, plumbing)
+        return _login_form(plumbing, authenticator)
+
+
+def _active_credentials() -> dict:
+    with context.db() as session:
+        return users.credentials(session)
 
 
 def sign_out(actor: Actor) -> None:
@@ -151,6 +174,4 @@ def sign_out(actor: Actor) -> None:
     if login_session_id:
         with context.db(write=True) as session:
             users.end_login_session(session, login_session_id=login_session_id, reason="logout")
-    with context.db() as session:
-        credentials = users.credentials(session)
-    _forget_local_sign_in(_authenticator(credentials), "You have signed out.")
+    _forget_local_sign_in(_authenticator(_active_credentials()), "You have signed out.")
