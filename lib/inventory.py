@@ -285,7 +285,7 @@ for _key, _column in _NAME_COLUMNS.items():
     _DISPLAY = _DISPLAY.outerjoin(_NAMES[_key], _NAMES[_key].id == getattr(InventoryItem, _column))
 
 
-def _display_statement(ids: list[int], with_thumbnail: bool):
+def display_statement(ids: list[int], with_thumbnail: bool):
     """The display columns of item_query.item_rows_statement, for a known list of (already scoped) ids."""
     stmt = _DISPLAY.where(InventoryItem.id.in_(ids))
     if with_thumbnail:
@@ -299,7 +299,7 @@ def page_rows(session: Session, *, actor: Actor, filters: ItemFilters, page: Pag
     ids = list(session.scalars(_page_ids_statement(actor, filters, page)))
     if not ids:
         return []
-    by_id = {row.id: dict(row._mapping) for row in session.execute(_display_statement(ids, with_thumbnail))}
+    by_id = {row.id: dict(row._mapping) for row in session.execute(display_statement(ids, with_thumbnail))}
     return [by_id[item_id] for item_id in ids if item_id in by_id]
 
 

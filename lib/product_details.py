@@ -350,5 +350,5 @@ def table_page(session: Session, *, actor: Actor, filters: ItemFilters, page: Pa
     if not ids:
         return []
     # The inventory list's own display statement (built once there; the ids are already scoped).
-    by_id = {row.id: dict(row._mapping) for row in session.execute(inventory._display_statement(ids, True))}
+    by_id = {row.id: dict(row._mapping) for row in session.execute(inventory.display_statement(ids, True))}
     return [by_id[item_id] for item_id in ids if item_id in by_id]
