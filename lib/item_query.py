@@ -59,15 +59,19 @@ def _like(text: str) -> str:
     return f"%{escaped.lower()}%"
 
 
+def _classification_conditions(model, filters: ItemFilters) -> list:
+    """Product, kind, type, shape, size, colour, quality and location conditions on
+    `model` (items and movements name these columns alike)."""
+    conditions = [getattr(model, _ID_COLUMNS[name]).in_(sorted(getattr(filters, name)))
+                  for name in _ID_FILTERS if getattr(filters, name)]
+    if filters.kinds:
+        conditions.append(model.kind.in_(filters.kinds))
+    return conditions
+
+
 def apply_item_filters(stmt: Select, filters: ItemFilters) -> Select:
     """Add the WHERE clauses of `filters` to a statement over inventory_items."""
-    conditions = []
-    for name in _ID_FILTERS:
-        values = getattr(filters, name)
-        if values:
-            conditions.append(getattr(InventoryItem, _ID_COLUMNS[name]).in_(sorted(values)))
-    if filters.kinds:
-        conditions.append(InventoryItem.kind.in_(filters.kinds))
+    conditions = _classification_conditions(InventoryItem, filters)
     if filters.statuses:
         conditions.append(InventoryItem.status.in_(filters.statuses))
     if filters.created_from:
@@ -92,13 +96,7 @@ def apply_movement_filters(stmt: Select, filters: ItemFilters) -> Select:
     Classification filters use the movement's own columns (no join). Search,
     status and created-date filters need the item, so they add an IN subquery.
     """
-    conditions = []
-    for name in _ID_FILTERS:
-        values = getattr(filters, name)
-        if values:
-            conditions.append(getattr(StockMovement, _ID_COLUMNS[name]).in_(sorted(values)))
-    if filters.kinds:
-        conditions.append(StockMovement.kind.in_(filters.kinds))
+    conditions = _classification_conditions(StockMovement, filters)
     if filters.touches_item_only_fields:
         item_only = ItemFilters(search=filters.search, statuses=filters.statuses,
                                 created_from=filters.created_from, created_to=filters.created_to)
