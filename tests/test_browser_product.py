@@ -40,20 +40,6 @@ def _more_ruby(url: str, shop) -> None:
     engine.dispose()
 
 
-def _sign_in(page, base_url: str, username: str, path: str) -> None:
-    """tests.browser.sign_in, retried: on a busy machine the sign-in form may rerun under the typing
-    and come back empty (tests/test_browser_ai.py retries the same way)."""
-    from playwright.sync_api import Error as PlaywrightError
-
-    for attempt in range(3):
-        try:
-            sign_in(page, base_url, username, TEST_PASSWORD, path=path)
-            return
-        except PlaywrightError:
-            if attempt == 2:
-                raise
-
-
 def _download(page, label: str):
     """Click a download button and return the download. A click that lands while Streamlit swaps the
     button for the new view's (its key carries the view) starts nothing: settle, and click again once."""
@@ -84,7 +70,7 @@ def test_manager_journey_open_switch_filter_export_and_pick_image(fresh_url, liv
     server = live_server(fresh_url)
     page = browser_page
     try:
-        _sign_in(page, server.url, "nina", "products")
+        sign_in(page, server.url, "nina", TEST_PASSWORD, path="products")
         wait_until_idle(page)
         # Rows are by name: the HTML-named product, then Ruby. Select Ruby's row (its checkbox cell).
         grid = page.locator('[data-testid="stDataFrame"]').first
