@@ -20,9 +20,11 @@ import tracemalloc
 from sqlalchemy import select
 
 from bench.run import BenchContext, Result, median_ms
-from lib import db, export, inventory
+from lib import db
 from lib.access import actor_for_user
-from lib.item_query import ItemFilters, Page
+from lib.inventory import export
+from lib.inventory import items as inventory
+from lib.inventory.query import ItemFilters, Page
 from lib.models import InventoryKind, Location, Product, Role, User
 
 PAGE_TARGET_MS = 250

@@ -29,11 +29,13 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from bench.run import BenchContext, Result, median_ms
-from lib import db, product_details as details, products
+from lib import db
 from lib.access import Actor, actor_for_user
-from lib.item_query import ItemFilters, Page
+from lib.inventory.query import ItemFilters, Page
 from lib.models import InventoryItem, InventoryKind, Role, StockMovement, User
-from lib.workspace import get_workspace
+from lib.products import catalog as products
+from lib.products import details
+from lib.workspace.settings import get_workspace
 
 REPEAT = 5
 

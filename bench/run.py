@@ -14,12 +14,12 @@ import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from lib import db, demo
+from lib import db
 from lib.config import PROJECT_ROOT
+from lib.demo import build as demo
 
 BENCH_DIR = PROJECT_ROOT / "data" / "bench"
 RESULTS = PROJECT_ROOT / "bench" / "results.json"

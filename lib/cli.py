@@ -22,7 +22,7 @@ def prepare() -> None:
     engine = db.make_engine(settings.database_url)
     db.check_connection(engine)
     db.migrate(settings.database_url)
-    from lib import demo
+    from lib.demo import build as demo
 
     if demo.is_empty(engine):
         print("Empty database: loading the demo workspace (users admin, manager, member; password loupe-demo)…")

@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from lib.dashboard import recent_activity, stock_overview
+from lib.inventory.overview import recent_activity, stock_overview
 from lib.units import format_weight
 from ui import context
 

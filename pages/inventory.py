@@ -12,10 +12,12 @@ from datetime import date
 
 import streamlit as st
 
-from lib import export, images, importer, inventory
+from lib import images
 from lib.access import Right
 from lib.errors import LoupeError
-from lib.item_query import SORTABLE, ItemFilters, Page
+from lib.inventory import export, importer
+from lib.inventory import items as inventory
+from lib.inventory.query import SORTABLE, ItemFilters, Page
 from lib.models import CatalogKind, InventoryKind, ItemStatus
 from lib.units import UNIT_SYMBOLS, UNITS_BY_SYMBOL
 from ui import context

@@ -17,15 +17,19 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from lib import catalogs, charts, images, inventory, product_details as details, products
+from lib import images
 from lib.access import Actor, Right
 from lib.errors import LoupeError, NotFound
-from lib.export import export_items
-from lib.item_query import ItemFilters, Page, totals
+from lib.inventory import items as inventory
+from lib.inventory.export import export_items
+from lib.inventory.query import ItemFilters, Page, totals
 from lib.models import InventoryKind, ItemStatus
+from lib.products import catalog as products
+from lib.products import catalog_entries as catalogs
+from lib.products import details
 from lib.units import format_weight, from_grams
-from lib.workspace import get_workspace
-from ui import ai_panel, context
+from lib.workspace.settings import get_workspace
+from ui import ai_panel, charts, context
 
 TTL_SECONDS = 60
 KIND_OPTIONS = ("all", *(kind.value for kind in InventoryKind))

@@ -10,9 +10,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lib import images, products
+from lib import images
 from lib.access import Actor
-from lib.workspace import get_workspace
+from lib.products import catalog as products
+from lib.workspace.settings import get_workspace
 from ui import context
 
 TTL_SECONDS = 60

@@ -2,9 +2,10 @@
 import pandas as pd
 import streamlit as st
 
-from lib import audit, locations
+from lib import audit
 from lib.errors import LoupeError
-from lib.workspace import SETTINGS, get_workspace, update_settings
+from lib.workspace import locations
+from lib.workspace.settings import SETTINGS, get_workspace, update_settings
 from ui import context, settings_ai, settings_products
 from ui.feedback import flash, show_flash
 

@@ -2,10 +2,10 @@
 import pandas as pd
 import streamlit as st
 
-from lib import users
 from lib.access import visible_locations
 from lib.errors import LoupeError
 from lib.models import Role
+from lib.workspace import users
 from ui import context
 from ui.feedback import flash, show_flash
 

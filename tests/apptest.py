@@ -12,8 +12,9 @@ from pathlib import Path
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from lib import db, users
+from lib import db
 from lib.models import User
+from lib.workspace import users
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 30

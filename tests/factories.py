@@ -11,10 +11,21 @@ from sqlalchemy.orm import Session
 
 from lib import ledger
 from lib.access import Actor, actor_for_user
-from lib.models import (CatalogEntry, CatalogKind, InventoryItem, InventoryKind, Location, MovementKind, Plan,
-                        Product, Role, User, Workspace)
+from lib.models import (
+    CatalogEntry,
+    CatalogKind,
+    InventoryItem,
+    InventoryKind,
+    Location,
+    MovementKind,
+    Plan,
+    Product,
+    Role,
+    User,
+    Workspace,
+)
 from lib.units import to_grams
-from lib.users import hash_password
+from lib.workspace.users import hash_password
 
 _counter = itertools.count(1)
 TEST_PASSWORD = "test-pass-1"

@@ -1,10 +1,11 @@
 """Scope: a member never reads a row of another location; rights follow the role matrix."""
 import pytest
 
-from lib import dashboard, item_query
 from lib.access import Right, get_item_in_scope, visible_location_ids, visible_locations
 from lib.errors import NotFound, PermissionDenied
-from lib.item_query import ItemFilters, Page
+from lib.inventory import overview as dashboard
+from lib.inventory import query as item_query
+from lib.inventory.query import ItemFilters, Page
 from lib.models import Plan, Role
 from tests import factories as f
 

@@ -23,7 +23,7 @@ def _panel_page(user_id: int, product_id: int):
     """The panel alone, as pages/product.py calls it (no filters, all kinds)."""
     from lib import db as lib_db
     from lib.access import actor_for_user
-    from lib.item_query import ItemFilters
+    from lib.inventory.query import ItemFilters
     from ui import ai_panel, context
 
     with lib_db.session_scope(context.engine()) as session:

@@ -15,13 +15,31 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from lib import ai_summary, ledger
+from lib import ledger
 from lib.access import Actor
+from lib.ai import summaries as ai_summary
 from lib.config import Settings
-from lib.errors import ConfigurationError, ExternalServiceError, NotFound, PermissionDenied, ValidationFailed
-from lib.item_query import ItemFilters
-from lib.models import (AiSummary, AiUsage, AuditEntry, CatalogKind, InventoryItem, InventoryKind, Location,
-                        MovementKind, Product, Role, utcnow)
+from lib.errors import (
+    ConfigurationError,
+    ExternalServiceError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from lib.inventory.query import ItemFilters
+from lib.models import (
+    AiSummary,
+    AiUsage,
+    AuditEntry,
+    CatalogKind,
+    InventoryItem,
+    InventoryKind,
+    Location,
+    MovementKind,
+    Product,
+    Role,
+    utcnow,
+)
 from tests import factories as f
 from tests.fake_llm import Behaviour, fake_llm, refused_url  # noqa: F401  (fixture)
 

@@ -2,8 +2,9 @@
 import pytest
 from sqlalchemy import select
 
-from lib import db, users
+from lib import db
 from lib.models import LoginSession, Role, User
+from lib.workspace import users
 from tests.apptest import new_app, point_app_at, signed_in, texts
 from tests.factories import TEST_PASSWORD
 from tests.scenarios import two_location_workshop

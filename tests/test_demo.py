@@ -17,11 +17,28 @@ from PIL import Image as PILImage
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from lib import demo, ledger, tags
-from lib.models import (AuditEntry, CatalogEntry, CatalogKind, Image, InventoryItem, InventoryKind, ItemStatus,
-                        Location, MovementKind, Plan, Product, Role, StockMovement, TagSequence, User, Workspace)
+from lib import ledger, tags
+from lib.demo import build as demo
+from lib.models import (
+    AuditEntry,
+    CatalogEntry,
+    CatalogKind,
+    Image,
+    InventoryItem,
+    InventoryKind,
+    ItemStatus,
+    Location,
+    MovementKind,
+    Plan,
+    Product,
+    Role,
+    StockMovement,
+    TagSequence,
+    User,
+    Workspace,
+)
 from lib.units import to_grams
-from lib.users import password_matches
+from lib.workspace.users import password_matches
 
 NOW = datetime(2026, 6, 30, 12, 0, 0, tzinfo=timezone.utc)
 TINY = demo.Scale(products=8, items=150, movements=900, images=12)

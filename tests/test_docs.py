@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.workspace import SETTINGS
+from lib.workspace.settings import SETTINGS
 from ui.navigation import PAGES
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from lib import db
 from lib.models import AuditEntry, Plan
-from lib.workspace import get_workspace
+from lib.workspace.settings import get_workspace
 from tests.apptest import point_app_at, signed_in, texts
 from tests.factories import TEST_PASSWORD
 from tests.scenarios import two_location_workshop

@@ -8,9 +8,17 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from lib import importer, ledger
+from lib import ledger
 from lib.errors import PermissionDenied, ValidationFailed
-from lib.models import CatalogKind, InventoryItem, InventoryKind, MovementKind, Role, StockMovement
+from lib.inventory import importer
+from lib.models import (
+    CatalogKind,
+    InventoryItem,
+    InventoryKind,
+    MovementKind,
+    Role,
+    StockMovement,
+)
 from tests import factories as f
 
 

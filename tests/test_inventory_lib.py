@@ -12,11 +12,22 @@ import pytest
 from PIL import Image as PILImage
 from sqlalchemy import func, select
 
-from lib import db, export, images, inventory, ledger
+from lib import db, images, ledger
 from lib.errors import InsufficientStock, NotFound, PermissionDenied, ValidationFailed
-from lib.item_query import SORTABLE, ItemFilters, Page, item_page
-from lib.models import (AuditEntry, CatalogKind, Image, InventoryItem, InventoryKind, ItemStatus, MovementKind,
-                        Role, StockMovement)
+from lib.inventory import export
+from lib.inventory import items as inventory
+from lib.inventory.query import SORTABLE, ItemFilters, Page, item_page
+from lib.models import (
+    AuditEntry,
+    CatalogKind,
+    Image,
+    InventoryItem,
+    InventoryKind,
+    ItemStatus,
+    MovementKind,
+    Role,
+    StockMovement,
+)
 from tests import factories as f
 
 

@@ -7,7 +7,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from lib import db, inventory
+from lib import db
+from lib.inventory import items as inventory
 from lib.models import InventoryItem, InventoryKind, Location, User
 from tests import factories as f
 from tests.apptest import point_app_at, signed_in, texts

@@ -23,12 +23,21 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from lib import inventory, ledger
-from lib.export import export_items
-from lib.item_query import ItemFilters, Page, item_page
+from lib import ledger
+from lib.inventory import items as inventory
+from lib.inventory.export import export_items
+from lib.inventory.query import ItemFilters, Page, item_page
 from lib.models import CatalogKind, InventoryKind, ItemStatus, MovementKind, Role
-from lib.product_details import (kpis, monday, series_is_empty, table_filters, table_page, thirty_day_change,
-                                 weight_series, window)
+from lib.products.details import (
+    kpis,
+    monday,
+    series_is_empty,
+    table_filters,
+    table_page,
+    thirty_day_change,
+    weight_series,
+    window,
+)
 from tests import factories as f
 
 D = Decimal

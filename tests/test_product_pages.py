@@ -2,16 +2,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from lib import audit, db, ledger, workspace
+from lib import audit, db, ledger
 from lib.access import actor_for_user
-from lib.models import CatalogKind, InventoryItem, InventoryKind, Location, MovementKind, Product, User
+from lib.models import (
+    CatalogKind,
+    InventoryItem,
+    InventoryKind,
+    Location,
+    MovementKind,
+    Product,
+    User,
+)
+from lib.workspace import settings as workspace
 from tests import factories as f
 from tests.apptest import point_app_at, signed_in, texts
 from tests.scenarios import two_location_workshop

@@ -9,10 +9,20 @@ import pytest
 from PIL import Image as PILImage
 from sqlalchemy import func, select
 
-from lib import catalogs, products
 from lib.errors import NotFound, PermissionDenied, ValidationFailed
-from lib.item_query import ItemFilters
-from lib.models import AuditEntry, CatalogEntry, CatalogKind, Image, InventoryKind, Plan, Product, Role
+from lib.inventory.query import ItemFilters
+from lib.models import (
+    AuditEntry,
+    CatalogEntry,
+    CatalogKind,
+    Image,
+    InventoryKind,
+    Plan,
+    Product,
+    Role,
+)
+from lib.products import catalog as products
+from lib.products import catalog_entries as catalogs
 from tests import factories as f
 
 

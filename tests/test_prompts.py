@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib import prompts
+from lib.ai import prompts
 
 
 @pytest.mark.parametrize("name", prompts.names())

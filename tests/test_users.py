@@ -2,10 +2,10 @@
 import pytest
 from sqlalchemy import select
 
-from lib import users
 from lib.errors import PermissionDenied, ValidationFailed
 from lib.models import AuditEntry, Plan, Role, User
-from lib.workspace import SETTINGS, get_workspace, update_settings
+from lib.workspace import users
+from lib.workspace.settings import SETTINGS, get_workspace, update_settings
 from tests import factories as f
 
 

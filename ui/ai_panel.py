@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib import ai_summary
 from lib.access import Actor, Right
+from lib.ai import summaries as ai_summary
 from lib.errors import LoupeError
-from lib.item_query import ItemFilters
+from lib.inventory.query import ItemFilters
 from ui import context
 
 OFF_FOR_ADMINS = ("AI summaries are off for this workspace. Turn them on in the sidebar under "

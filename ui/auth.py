@@ -12,9 +12,9 @@ import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities.exceptions import LoginError
 
-from lib import users
 from lib.access import Actor, actor_for_user
 from lib.errors import PermissionDenied
+from lib.workspace import users
 from ui import context
 
 COOKIE_NAME = "loupe_auth"

@@ -4,9 +4,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lib import ai_summary, llm
 from lib.access import Actor
-from lib.workspace import get_workspace
+from lib.ai import llm
+from lib.ai import summaries as ai_summary
+from lib.workspace.settings import get_workspace
 from ui import context
 
 PERIODS = {7: "Last 7 days", 30: "Last 30 days", 90: "Last 90 days", 365: "Last 12 months"}

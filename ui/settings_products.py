@@ -9,12 +9,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lib import catalogs, products
 from lib.access import Actor
 from lib.errors import LoupeError
 from lib.models import CatalogKind
+from lib.products import catalog as products
+from lib.products import catalog_entries as catalogs
 from lib.units import UNITS_BY_SYMBOL, WEIGHT_UNITS
-from lib.workspace import SETTINGS, get_workspace, update_settings
+from lib.workspace.settings import SETTINGS, get_workspace, update_settings
 from ui import context
 from ui.feedback import flash
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib import users
 from lib.access import Actor, Right, actor_for_user
 from lib.errors import LoupeError
 from lib.models import Plan
 from lib.units import UNITS_BY_SYMBOL, WEIGHT_UNITS
-from lib.workspace import SETTINGS, get_workspace, update_settings
+from lib.workspace import users
+from lib.workspace.settings import SETTINGS, get_workspace, update_settings
 from ui import auth, context
 
 _HELP = {spec.field: spec.help for spec in SETTINGS}

@@ -36,13 +36,22 @@ from sqlalchemy.orm import Session, aliased
 
 from lib import audit
 from lib.access import Actor, Right, get_item_in_scope
-from lib.catalogs import clean_name
 from lib.errors import NotFound, ValidationFailed
-from lib.item_query import ItemFilters, items_statement
-from lib.models import IN_STOCK, AuditEntry, CatalogEntry, CatalogKind, Image, InventoryItem, Product, StockMovement
+from lib.inventory.query import ItemFilters, items_statement
+from lib.models import (
+    IN_STOCK,
+    AuditEntry,
+    CatalogEntry,
+    CatalogKind,
+    Image,
+    InventoryItem,
+    Product,
+    StockMovement,
+)
+from lib.products.catalog_entries import clean_name
 from lib.tags import validate_short_name
 from lib.units import from_grams
-from lib.workspace import get_workspace
+from lib.workspace.settings import get_workspace
 
 NOT_FOUND = "Product not found: it does not exist, or none of its inventory is in your locations."
 _ID_PATTERN = re.compile(r"^\s*\+?(\d{1,9})\s*$")

@@ -35,12 +35,18 @@ from sqlalchemy import String, case, event, func, literal, literal_column, selec
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from lib import inventory
 from lib.access import Actor
-from lib.item_query import ItemFilters, Page, items_statement, movements_statement, totals
+from lib.inventory import items as inventory
+from lib.inventory.query import (
+    ItemFilters,
+    Page,
+    items_statement,
+    movements_statement,
+    totals,
+)
 from lib.models import InventoryItem, StockMovement
 from lib.units import WEIGHT_QUANTUM, from_grams
-from lib.workspace import get_workspace
+from lib.workspace.settings import get_workspace
 
 RANGES: dict[str, tuple[str, int, str]] = {  # key -> (bucket, number of buckets, label)
     "30d": ("day", 30, "30 days"),

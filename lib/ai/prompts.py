@@ -24,7 +24,7 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 SECTION = re.compile(r"^## (system|user)\s*$", re.MULTILINE)
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 

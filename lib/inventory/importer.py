@@ -30,9 +30,9 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lib import inventory
 from lib.access import Actor, Right
 from lib.errors import ValidationFailed
+from lib.inventory import items as inventory
 from lib.models import CatalogEntry, CatalogKind, InventoryKind, Location, Product
 from lib.units import WEIGHT_UNITS
 

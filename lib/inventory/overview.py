@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from lib.access import Actor, scope_items, scope_movements
 from lib.models import IN_STOCK, InventoryItem, Location, Product, StockMovement, User
 from lib.units import from_grams
-from lib.workspace import get_workspace
+from lib.workspace.settings import get_workspace
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ from lib.models import (
 from lib.tags import tag_prefix
 from lib.units import UNITS_BY_SYMBOL, to_grams
 
-PRESETS_PATH = Path(__file__).resolve().parents[2] / "shared/reference/industry-presets.yaml"
+PRESETS_PATH = Path(__file__).resolve().parents[3] / "shared/reference/industry-presets.yaml"
 DEMO_PASSWORD = "loupe-demo"
 WORKSPACE_NAME = "Demo Jewelry Workshop"
 TAG_PREFIX = "LF"
@@ -874,7 +874,8 @@ def _shade(rgb: tuple[int, int, int], factor: float) -> tuple[int, int, int]:
 
 def _gem_picture(rgb: tuple[int, int, int], variant: int, rng: Random):
     """A 96x96 picture on a soft background: a faceted stone, or a band for metals."""
-    from PIL import Image as PILImage, ImageDraw
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
 
     size = IMAGE_SIZE
     top, bottom = _shade(rgb, 1.85), _shade(rgb, 1.55)
@@ -1085,7 +1086,7 @@ def build_demo(engine: Engine, *, scale: str = "small", seed: int = 7, progress=
 
 
 def _hash_password() -> str:
-    from lib.users import hash_password
+    from lib.workspace.users import hash_password
 
     return hash_password(DEMO_PASSWORD)  # bcrypt is slow: hashed once, shared by all demo users
 

@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from lib.access import Actor
-from lib.item_query import ItemFilters, iter_item_rows
+from lib.inventory.query import ItemFilters, iter_item_rows
 from lib.models import InventoryKind, ItemStatus
 from lib.units import from_grams
 

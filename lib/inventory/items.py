@@ -61,11 +61,38 @@ from sqlalchemy.orm import Session, aliased
 from lib import audit, images, ledger, tags
 from lib.access import Actor, Right, get_item_in_scope, visible_locations
 from lib.errors import NotFound, PermissionDenied, ValidationFailed
-from lib.item_query import SORTABLE, ItemFilters, Page, Totals, items_statement, totals
-from lib.models import (CatalogEntry, CatalogKind, Image, InventoryItem, InventoryKind, ItemStatus, Location,
-                        MovementKind, Product, StockMovement, User, utcnow)
-from lib.units import UNIT_SYMBOLS, convert, from_grams, is_unit, parse_weight, to_grams, unit
-from lib.workspace import get_workspace
+from lib.inventory.query import (
+    SORTABLE,
+    ItemFilters,
+    Page,
+    Totals,
+    items_statement,
+    totals,
+)
+from lib.models import (
+    CatalogEntry,
+    CatalogKind,
+    Image,
+    InventoryItem,
+    InventoryKind,
+    ItemStatus,
+    Location,
+    MovementKind,
+    Product,
+    StockMovement,
+    User,
+    utcnow,
+)
+from lib.units import (
+    UNIT_SYMBOLS,
+    convert,
+    from_grams,
+    is_unit,
+    parse_weight,
+    to_grams,
+    unit,
+)
+from lib.workspace.settings import get_workspace
 
 MAX_NOTES = 2000
 MAX_REASON = 500

@@ -16,8 +16,17 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from lib.access import Actor, scope_items, scope_movements
-from lib.models import (IN_STOCK, CatalogEntry, Image, InventoryItem, InventoryKind, ItemStatus, Location, Product,
-                        StockMovement)
+from lib.models import (
+    IN_STOCK,
+    CatalogEntry,
+    Image,
+    InventoryItem,
+    InventoryKind,
+    ItemStatus,
+    Location,
+    Product,
+    StockMovement,
+)
 
 _ID_FILTERS = ("product_ids", "finished_type_ids", "ms_type_ids", "shape_ids", "size_ids", "colour_ids",
                "quality_ids", "location_ids")

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from lib import audit
 from lib.access import Actor, Right
 from lib.errors import NotFound, ValidationFailed
-from lib.item_query import ItemFilters, items_statement
+from lib.inventory.query import ItemFilters, items_statement
 from lib.models import CatalogEntry, CatalogKind, InventoryItem, Location
 
 MAX_NAME = 120

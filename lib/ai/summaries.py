@@ -27,16 +27,32 @@ from decimal import Decimal
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from lib import audit, llm, prompts
+from lib import audit
 from lib.access import Actor, Right
+from lib.ai import llm, prompts
 from lib.config import Settings
 from lib.errors import ConfigurationError, PermissionDenied, ValidationFailed
-from lib.item_query import ItemFilters, items_statement, movements_statement, totals
-from lib.models import AiSummary, AiUsage, CatalogEntry, InventoryItem, Location, StockMovement, User, utcnow
-from lib.product_details import Flow, Kpis, kpis
-from lib.products import get_product_in_scope
-from lib.units import UNITS_BY_SYMBOL, from_grams, unit as weight_unit
-from lib.workspace import get_workspace
+from lib.inventory.query import (
+    ItemFilters,
+    items_statement,
+    movements_statement,
+    totals,
+)
+from lib.models import (
+    AiSummary,
+    AiUsage,
+    CatalogEntry,
+    InventoryItem,
+    Location,
+    StockMovement,
+    User,
+    utcnow,
+)
+from lib.products.catalog import get_product_in_scope
+from lib.products.details import Flow, Kpis, kpis
+from lib.units import UNITS_BY_SYMBOL, from_grams
+from lib.units import unit as weight_unit
+from lib.workspace.settings import get_workspace
 
 FEATURE = "product_summary"
 FEATURE_LABELS = {FEATURE: "Product summary"}

@@ -1,0 +1,1 @@
+"""The demo and benchmark workspaces (`build`): `python -m lib.demo --scale small|large`."""

@@ -1,0 +1,50 @@
+"""Stored AI summaries and the AI usage history.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lib.models.base import Base, UtcDateTime, utcnow
+
+
+class AiSummary(Base):
+    """A stored AI summary of a product's activity for one scope, kind and filter set."""
+
+    __tablename__ = "ai_summaries"
+    __table_args__ = (Index("ix_ai_summaries_lookup", "product_id", "scope_key", "kind_key", "filters_key", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    scope_key: Mapped[str] = mapped_column(String(400))  # "all" or sorted location ids
+    kind_key: Mapped[str] = mapped_column(String(20))
+    filters_key: Mapped[str] = mapped_column(Text)
+    data_version: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    prompt_version: Mapped[str] = mapped_column(String(20))
+    model: Mapped[str] = mapped_column(String(120))
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    total_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    credits: Mapped[int] = mapped_column(Integer, default=0)
+    unsupported_figures: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(Text)
+    facts_json: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AiUsage(Base):
+    """AI usage history (reference 3.8.1): credits = max(1, ceil(tokens / 1000))."""
+
+    __tablename__ = "ai_usage"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    feature: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(60))
+    model: Mapped[str] = mapped_column(String(120))
+    tokens: Mapped[int] = mapped_column(Integer)
+    credits: Mapped[int] = mapped_column(Integer)

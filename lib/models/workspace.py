@@ -1,0 +1,92 @@
+"""The workspace, its locations and users, and the server-side record of each sign-in.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lib.models.base import Base, UtcDateTime, enum_column, utcnow
+
+
+class Plan(str, enum.Enum):
+    STARTER = "starter"
+    PROFESSIONAL = "professional"
+    BUSINESS = "business"
+    ENTERPRISE = "enterprise"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def allows_cross_location_managers(self) -> bool:
+        return self is not Plan.STARTER
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    MEMBER = "member"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Workspace(Base):
+    __tablename__ = "workspace"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    industry: Mapped[str] = mapped_column(String(40), default="jewelry")
+    plan: Mapped[Plan] = mapped_column(enum_column(Plan), default=Plan.PROFESSIONAL)
+    default_weight_unit: Mapped[str] = mapped_column(String(8), default="g")
+    tag_prefix: Mapped[str] = mapped_column(String(20), default="")
+    ai_summaries_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    managers_all_locations: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Location(Base):
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    short_name: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(40), default="Workshop")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)  # always lower case
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    location: Mapped[Location | None] = relationship(lazy="joined")
+
+
+class LoginSession(Base):
+    """Server-side record of a sign-in; the cookie is only valid while this is open."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(40))
