@@ -1,11 +1,11 @@
 """Inventory list and export benchmarks (run by `make bench`).
 
-- inventory_first_page_ms: `lib.inventory.list_items` (first page of 50 with thumbnails, plus the totals line)
+- inventory_first_page_ms: `lib.inventory.items.list_items` (first page of 50 with thumbnails, plus the totals line)
   with no filter, as an admin who sees every location; median of 5 runs after one warm-up, each in its own
   session as a page rerun would be.
 - inventory_filtered_page_ms: the same with a search (the first word of the first product's name) plus two
   filters (kind Finished and the first location).
-- inventory_export_peak_mb: peak growth of Python heap memory (tracemalloc) while `lib.export.export_items`
+- inventory_export_peak_mb: peak growth of Python heap memory (tracemalloc) while `lib.inventory.export.export_items`
   writes every item to CSV. tracemalloc counts what Python allocates (rows, strings, the csv writer); SQLite's
   own page cache lives outside it and is bounded by its cache_size. The note adds the process's peak resident
   memory growth (Linux VmHWM after a reset) during a separate export run without tracemalloc, and its time.
@@ -22,10 +22,10 @@ from sqlalchemy import select
 from bench.run import BenchContext, Result, median_ms
 from lib import db
 from lib.access import actor_for_user
-from lib.inventory import export
-from lib.inventory import items as inventory
+from lib.inventory import export, items
 from lib.inventory.query import ItemFilters, Page
 from lib.models import InventoryKind, Location, Product, Role, User
+from lib.workspace.settings import get_workspace
 
 PAGE_TARGET_MS = 250
 EXPORT_TARGET_MB = 150
@@ -38,7 +38,7 @@ def _admin_and_filters(engine) -> tuple:
         actor = actor_for_user(session, admin_id)
         word = session.scalars(select(Product.name).order_by(Product.id)).first().split()[0].lower()
         location_id = session.scalars(select(Location.id).order_by(Location.id)).first()
-        unit = inventory.get_workspace(session).default_weight_unit
+        unit = get_workspace(session).default_weight_unit
     filtered = ItemFilters(search=word, kinds=(InventoryKind.FINISHED,), location_ids=(location_id,))
     return actor, filtered, unit
 
@@ -48,7 +48,7 @@ def _page_ms(engine, actor, filters: ItemFilters) -> tuple[float, int]:
 
     def call():
         with db.session_scope(engine) as session:
-            view = inventory.list_items(session, actor=actor, filters=filters, page=Page())
+            view = items.list_items(session, actor=actor, filters=filters, page=Page())
             found["items"] = view.totals.items
 
     return median_ms(call, repeat=5, warmup=1), found["items"]

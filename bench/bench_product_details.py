@@ -31,7 +31,7 @@ from sqlalchemy.engine import Engine
 from bench.run import BenchContext, Result, median_ms
 from lib import db
 from lib.access import Actor, actor_for_user
-from lib.inventory.query import ItemFilters, Page
+from lib.inventory.query import ItemFilters, Page, page_rows
 from lib.models import InventoryItem, InventoryKind, Role, StockMovement, User
 from lib.products import catalog as products
 from lib.products import details
@@ -82,8 +82,8 @@ def default_view(engine: Engine, actor: Actor, product_id: int, filters: ItemFil
         kpis = details.kpis(session, actor=actor, product_id=product.id, filters=filters, today=today, unit=unit)
         series = details.weight_series(session, actor=actor, product_id=product.id, filters=filters,
                                        range_key="90d", today=today, unit=unit)
-        rows = details.table_page(session, actor=actor, filters=details.table_filters(product.id, filters),
-                                  page=Page(), expected_rows=kpis.items)
+        rows = page_rows(session, actor=actor, filters=details.table_filters(product.id, filters),
+                          page=Page(), expected_rows=kpis.items)
     return kpis, series, rows
 
 

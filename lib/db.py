@@ -20,6 +20,7 @@ from lib.errors import ConfigurationError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _IMMEDIATE = "loupe_immediate"
+_INDEXED_BY = "loupe_sqlite_indexed_by"
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -47,6 +48,24 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection):
         immediate = connection.get_execution_options().get(_IMMEDIATE)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    event.listen(engine, "before_cursor_execute", _add_indexed_by, retval=True)
+
+
+def sqlite_index(table: str, index: str) -> dict:
+    """Execution options that make SQLite read `table` through `index` (`INDEXED BY`); ignored elsewhere.
+
+    SQLAlchemy has no SQLite table hints. Use it where SQLite's planner, whose
+    statistics are per-index averages, is known to pick a worse index.
+    """
+    return {_INDEXED_BY: ((table, index),)}
+
+
+def _add_indexed_by(connection, cursor, statement, parameters, context, executemany):
+    hints = context.execution_options.get(_INDEXED_BY) if context is not None else None
+    for table, index in hints or ():
+        statement = statement.replace(f"FROM {table} ", f"FROM {table} INDEXED BY {index} ")
+    return statement, parameters
 
 
 def writer(engine: Engine) -> Engine:

@@ -15,12 +15,10 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from lib.classification import STAMPED_FIELDS
 from lib.errors import InsufficientStock, NotFound, ValidationFailed
 from lib.models import InventoryItem, ItemStatus, MovementKind, StockMovement, utcnow
 from lib.units import WEIGHT_QUANTUM, to_grams
-
-CLASSIFICATION_FIELDS = ("product_id", "kind", "finished_type_id", "ms_type_id", "shape_id",
-                         "size_id", "colour_id", "quality_id")
 
 
 def lock_item(session: Session, item_id: int) -> InventoryItem:
@@ -35,8 +33,12 @@ def lock_item(session: Session, item_id: int) -> InventoryItem:
 
 def apply_change(session: Session, *, item_id: int, user_id: int | None, movement_kind: MovementKind,
                  quantity_delta: int = 0, weight_delta: Decimal = Decimal(0), reference: str = "",
-                 note: str = "", moved_at: datetime | None = None) -> StockMovement:
+                 note: str = "", moved_at: datetime | None = None, counterpart_location_id: int | None = None,
+                 counterpart_tag: str | None = None) -> StockMovement:
     """Change one item's stock by signed deltas (weight in the item's own unit).
+
+    A transfer names its counterpart: the location on the other side and the
+    tag of the item there (the same tag when a whole item moves).
 
     Raises InsufficientStock when quantity or weight would go below zero, and
     ValidationFailed for a change that changes nothing or a fractional weight
@@ -63,7 +65,8 @@ def apply_change(session: Session, *, item_id: int, user_id: int | None, movemen
         weight_delta_g=to_grams(weight_delta, item.weight_unit),
         quantity_after=new_quantity, weight_after=new_weight, user_id=user_id,
         moved_at=moved_at or utcnow(), reference=reference[:120], note=note,
-        **{field: getattr(item, field) for field in CLASSIFICATION_FIELDS},
+        counterpart_location_id=counterpart_location_id, counterpart_tag=counterpart_tag,
+        **{field: getattr(item, field) for field in STAMPED_FIELDS},
     )
     item.quantity = new_quantity
     item.weight = new_weight
@@ -94,13 +97,16 @@ def move_location(session: Session, *, item_id: int, to_location_id: int, user_i
     quantity, weight = item.quantity, Decimal(item.weight)
     if quantity == 0 and weight == 0:
         raise InsufficientStock(f"{item.tag_id} holds no stock to transfer.")
+    from_location_id = item.location_id
     out = apply_change(session, item_id=item.id, user_id=user_id, movement_kind=MovementKind.TRANSFER_OUT,
-                       quantity_delta=-quantity, weight_delta=-weight, reference=reference, note=note)
+                       quantity_delta=-quantity, weight_delta=-weight, reference=reference, note=note,
+                       counterpart_location_id=to_location_id, counterpart_tag=item.tag_id)
     item.location_id = to_location_id
     item.status = ItemStatus.AVAILABLE if item.status is ItemStatus.CONSUMED else item.status
     session.flush()
     into = apply_change(session, item_id=item.id, user_id=user_id, movement_kind=MovementKind.TRANSFER_IN,
-                        quantity_delta=quantity, weight_delta=weight, reference=reference, note=note)
+                        quantity_delta=quantity, weight_delta=weight, reference=reference, note=note,
+                        counterpart_location_id=from_location_id, counterpart_tag=item.tag_id)
     return out, into
 
 
@@ -109,7 +115,7 @@ def restamp_classification(session: Session, item: InventoryItem) -> None:
     charts need no join). Locations are history and are never restamped."""
     session.execute(
         update(StockMovement).where(StockMovement.item_id == item.id)
-        .values(**{field: getattr(item, field) for field in CLASSIFICATION_FIELDS})
+        .values(**{field: getattr(item, field) for field in STAMPED_FIELDS})
     )
 
 
@@ -143,8 +149,3 @@ def verify(session: Session, tolerance: Decimal = Decimal("0.00005")) -> list[Di
             problems.append(Discrepancy(item_id, tag_id, quantity, int(ledger_quantity),
                                         Decimal(str(weight)), ledger_weight))
     return problems
-
-
-def latest_movement_id(session: Session) -> int:
-    """Id of the newest movement (0 when none): a cheap data version for caches."""
-    return session.scalar(select(func.max(StockMovement.id))) or 0

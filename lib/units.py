@@ -105,3 +105,12 @@ def format_weight(weight: Decimal | float | None, symbol: str, places: int = 2) 
     if weight is None:
         return "—"
     return f"{Decimal(str(weight)):,.{places}f} {symbol}"
+
+
+def weight_text(weight, symbol: str) -> str:
+    """A weight with its unit, trailing zeros trimmed to at least 2 decimals ("6.50 ct", "0.0012 g")."""
+    value = Decimal(str(weight)).quantize(WEIGHT_QUANTUM)
+    text = f"{value:,.4f}".rstrip("0")
+    if len(text.split(".")[1]) < 2:
+        text = f"{value:,.2f}"
+    return f"{text} {symbol}"

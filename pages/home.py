@@ -31,7 +31,8 @@ if not activity:
 else:
     frame = pd.DataFrame([{
         "When": a.at, "Tag ID": a.tag_id, "Product": a.product, "Location": a.location, "Movement": a.movement,
-        "Pieces": a.quantity_delta, "Weight": f"{a.weight_delta:+,.4f} {a.weight_unit}", "By": a.user, "Note": a.note,
+        "Pieces": a.quantity_delta, "Weight": f"{a.weight_delta:+,.4f} {a.weight_unit}", "From / to": a.counterpart,
+        "By": a.user, "Note": a.note,
     } for a in activity])
     st.dataframe(frame, hide_index=True, width="stretch", key="home_activity",
                  column_config={"When": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})

@@ -7,61 +7,30 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import date
 
 import streamlit as st
 
 from lib import images
 from lib.access import Right
+from lib.classification import ATTRIBUTES
 from lib.errors import LoupeError
-from lib.inventory import export, importer
-from lib.inventory import items as inventory
+from lib.inventory import forms, importer, items, stock
 from lib.inventory.query import SORTABLE, ItemFilters, Page
 from lib.models import CatalogKind, InventoryKind, ItemStatus
 from lib.units import UNIT_SYMBOLS, UNITS_BY_SYMBOL
 from ui import context
+from ui import inventory_view as display
+from ui.feedback import flash, plain, run_action, show_error, show_flash
 
 VIEWS = ("Stock", "Add item", "Import")
 ACTIONS = {"edit": "Edit", "adjust": "Adjust", "transfer": "Transfer", "status": "Status", "archive": "Archive",
            "photo": "Photo"}
-SORT_LABELS = {"tag_id": "Tag ID", "product": "Product", "kind": "Kind", "shape": "Shape", "size": "Size",
-               "colour": "Colour", "quality": "Quality", "quantity": "Pieces", "weight": "Weight",
-               "location": "Location", "status": "Status", "created_at": "Created"}
-_ID_WIDGETS = {"product_ids": "inv_f_product", "finished_type_ids": "inv_f_finished", "ms_type_ids": "inv_f_ms",
-               "shape_ids": "inv_f_shape", "size_ids": "inv_f_size", "colour_ids": "inv_f_colour",
-               "quality_ids": "inv_f_quality", "location_ids": "inv_f_location"}
-_ID_SOURCES = {"product_ids": "product", "finished_type_ids": CatalogKind.FINISHED_TYPE,
-               "ms_type_ids": CatalogKind.MS_TYPE, "shape_ids": CatalogKind.SHAPE, "size_ids": CatalogKind.SIZE,
-               "colour_ids": CatalogKind.COLOUR, "quality_ids": CatalogKind.QUALITY, "location_ids": "location"}
-_ID_LABELS = {"product_ids": "Product", "finished_type_ids": "Finished type", "ms_type_ids": "M&S type",
-              "shape_ids": "Shape", "size_ids": "Size", "colour_ids": "Colour", "quality_ids": "Quality",
-              "location_ids": "Location"}
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=])")
-
-
-def plain(text: object) -> str:
-    """Escape Markdown so alerts show user text exactly as typed (HTML is never enabled)."""
-    return _MARKDOWN.sub(r"\\\1", str(text))
-
-
-def flash(kind: str, text: str) -> None:
-    """Show a message after the next rerun."""
-    st.session_state["inv_flash"] = (kind, text)
-
-
-def show_flash() -> None:
-    kind, text = st.session_state.pop("inv_flash", (None, None))
-    if kind:
-        getattr(st, kind)(plain(text))
-
-
-def show_error(error: LoupeError) -> None:
-    st.error(plain(error))
-    problems = getattr(error, "problems", [])
-    if len(problems) > 1 and problems[0] not in str(error):
-        for problem in problems:
-            st.text(f"• {problem}")
+_ID_WIDGETS = {"product_ids": "inv_f_product", **{a.filter_field: f"inv_f_{a.key}" for a in ATTRIBUTES},
+               "location_ids": "inv_f_location"}
+_ID_SOURCES = {"product_ids": "product", **{a.filter_field: a.catalog for a in ATTRIBUTES},
+               "location_ids": "location"}
+_ID_LABELS = {"product_ids": "Product", **{a.filter_field: a.label for a in ATTRIBUTES}, "location_ids": "Location"}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -88,14 +57,14 @@ def follow_link() -> None:
         st.session_state["inv_view"] = "Stock"
 
 
-def seed_list_widgets(opts: inventory.Options) -> None:
+def seed_list_widgets(opts: forms.Options) -> None:
     """Right before the list widgets are drawn: fill them from the url when a link asked for it, or when they
     were not drawn in the last run (Streamlit then forgets their state; the url still holds the view)."""
     forgotten = any(key not in st.session_state for key in LIST_WIDGETS)
     if not st.session_state.pop("inv_seed", False) and not forgotten:
         return
     query = st.query_params.to_dict()
-    filters, page = inventory.filters_from_query(query), inventory.page_from_query(query)
+    filters, page = display.filters_from_query(query), display.page_from_query(query)
     st.session_state["inv_q"] = filters.search
     st.session_state["inv_f_kind"] = list(filters.kinds)
     st.session_state["inv_f_status"] = list(filters.statuses)
@@ -110,7 +79,7 @@ def seed_list_widgets(opts: inventory.Options) -> None:
 
 
 def write_url(filters: ItemFilters, page: Page) -> None:
-    query = {**inventory.filters_to_query(filters), **inventory.page_to_query(page)}
+    query = {**display.filters_to_query(filters), **display.page_to_query(page)}
     if st.session_state.get("inv_open"):
         query["item"] = str(st.session_state["inv_open"])
     if st.query_params.to_dict() != query:
@@ -132,7 +101,7 @@ def page_picked(key: str) -> None:
     st.session_state["inv_page"] = st.session_state[key]
 
 
-def filter_widgets(opts: inventory.Options) -> ItemFilters:
+def filter_widgets(opts: forms.Options) -> ItemFilters:
     seed_list_widgets(opts)
     with st.container(border=True):
         top = st.columns([2, 3, 3])
@@ -159,9 +128,9 @@ def filter_widgets(opts: inventory.Options) -> ItemFilters:
 
 def view_widgets() -> Page:
     columns = st.columns([2, 2, 2, 4])
-    sort = columns[0].selectbox("Sort by", SORTABLE, key="inv_sort", format_func=SORT_LABELS.get)
+    sort = columns[0].selectbox("Sort by", SORTABLE, key="inv_sort", format_func=display.SORT_LABELS.get)
     descending = columns[1].toggle("Newest / largest first", key="inv_desc")
-    size = columns[2].selectbox("Rows per page", inventory.PAGE_SIZES, key="inv_per_page", on_change=first_page)
+    size = columns[2].selectbox("Rows per page", items.PAGE_SIZES, key="inv_per_page", on_change=first_page)
     return Page(number=int(st.session_state.get("inv_page") or 1), size=size, sort=sort, descending=descending)
 
 
@@ -179,23 +148,11 @@ def open_picked() -> None:
     st.session_state["inv_open"] = st.session_state.get("inv_pick")
 
 
-def export_data(actor, filters: ItemFilters, fmt: str, unit: str):
-    """A callable for st.download_button: builds the file only when clicked, from a chunked lib export."""
-    def build() -> bytes:
-        with context.db() as session:
-            exported = export.export_items(session, actor=actor, filters=filters, fmt=fmt, unit=unit)
-        try:
-            return exported.path.read_bytes()
-        finally:
-            exported.path.unlink(missing_ok=True)
-    return build
-
-
-def stock_list(actor, opts: inventory.Options) -> None:
+def stock_list(actor, opts: forms.Options) -> None:
     filters = filter_widgets(opts)
     page = view_widgets()
     with context.db() as session:
-        view = inventory.list_items(session, actor=actor, filters=filters, page=page)
+        view = items.list_items(session, actor=actor, filters=filters, page=page)
     if st.session_state.get("inv_page") != view.page.number:
         set_page(view.page.number)  # it was past the last page
     write_url(filters, view.page)
@@ -205,13 +162,16 @@ def stock_list(actor, opts: inventory.Options) -> None:
     totals[2].metric(f"Total weight ({view.unit})", view.total_weight_text)
     with totals[3]:
         stamp = date.today().isoformat()
-        # Keyed by the filters: a click must build the export of the view on screen, never of an earlier one.
-        view_key = hashlib.sha1(json.dumps(inventory.filters_to_query(filters), sort_keys=True).encode()).hexdigest()[:12]
-        st.download_button("Export CSV", export_data(actor, filters, "csv", view.unit), key=f"inv_export_csv_{view_key}",
-                           file_name=f"inventory-{stamp}.csv", mime="text/csv", on_click="ignore",
-                           icon=":material/download:", disabled=not view.totals.items)
-        st.download_button("Export XLSX", export_data(actor, filters, "xlsx", view.unit), key=f"inv_export_xlsx_{view_key}",
-                           file_name=f"inventory-{stamp}.xlsx", on_click="ignore", icon=":material/download:",
+        # Keyed by the view: a click must build the export of the view on screen, never of an earlier one.
+        view_key = hashlib.sha1(json.dumps({**display.filters_to_query(filters), "sort": view.page.sort,
+                                             "desc": view.page.descending}, sort_keys=True).encode()).hexdigest()[:12]
+        sort, descending = view.page.sort, view.page.descending
+        st.download_button("Export CSV", display.export_file(actor, filters, "csv", view.unit, sort, descending),
+                           key=f"inv_export_csv_{view_key}", file_name=f"inventory-{stamp}.csv", mime="text/csv",
+                           on_click="ignore", icon=":material/download:", disabled=not view.totals.items)
+        st.download_button("Export XLSX", display.export_file(actor, filters, "xlsx", view.unit, sort, descending),
+                           key=f"inv_export_xlsx_{view_key}", file_name=f"inventory-{stamp}.xlsx", on_click="ignore",
+                           icon=":material/download:",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                            disabled=not view.totals.items)
     st.caption(f"{view.totals.items:,} item{'' if view.totals.items == 1 else 's'} · {view.totals.pieces:,} pcs · "
@@ -220,7 +180,7 @@ def stock_list(actor, opts: inventory.Options) -> None:
     if not view.rows:
         st.info("No items match these filters.")
         return
-    st.dataframe(inventory.list_frame(view), key="inv_table", hide_index=True, on_select=lambda: open_selected(view.rows),
+    st.dataframe(display.list_frame(view.rows), key="inv_table", hide_index=True, on_select=lambda: open_selected(view.rows),
                  selection_mode="single-row", row_height=52,
                  column_config={"Photo": st.column_config.ImageColumn("Photo", width="small"),
                                 "Created": st.column_config.DateColumn("Created", format="YYYY-MM-DD")})
@@ -244,13 +204,13 @@ def close_item() -> None:
     st.session_state.pop("inv_pick", None)
 
 
-def item_section(actor, opts: inventory.Options) -> None:
+def item_section(actor, opts: forms.Options) -> None:
     item_id = st.session_state.get("inv_open")
     if not item_id:
         return
     try:
         with context.db() as session:
-            detail = inventory.item_detail(session, actor=actor, item_id=item_id)
+            detail = items.item_detail(session, actor=actor, item_id=item_id)
     except LoupeError as error:
         show_error(error)
         close_item()
@@ -271,38 +231,26 @@ def item_section(actor, opts: inventory.Options) -> None:
             metrics[0].metric("Pieces", f"{item.quantity:,}")
             metrics[1].metric("Weight", detail.weight_text)
             metrics[2].metric("Status", item.status.label)
-            fields = inventory.fields_frame(detail)
+            fields = display.fields_frame(detail)
             st.dataframe(fields, hide_index=True, key="inv_fields", height=35 * (len(fields) + 1) + 3)
         st.markdown("**Movement history**")
         if detail.history_total > len(detail.history):
             st.caption(f"Newest {len(detail.history)} of {detail.history_total:,} movements.")
-        st.dataframe(inventory.history_frame(detail), hide_index=True, key="inv_history",
+        st.dataframe(display.history_frame(detail), hide_index=True, key="inv_history",
                      column_config={"When": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm")})
         item_actions(actor, opts, detail)
 
 
-def item_actions(actor, opts: inventory.Options, detail: inventory.ItemDetail) -> None:
+def item_actions(actor, opts: forms.Options, detail: items.ItemDetail) -> None:
     action = st.segmented_control("Action", list(ACTIONS), key="inv_action", format_func=ACTIONS.get)
     if not action:
         return
-    allowed, why = inventory.can(actor, action)
+    allowed, why = items.can(actor, action)
     if not allowed:
         st.warning(plain(why))
         return
     {"edit": edit_form, "adjust": adjust_form, "transfer": transfer_form, "status": status_form,
      "archive": archive_form, "photo": photo_form}[action](actor, opts, detail)
-
-
-def run_action(success, function, **kwargs) -> None:
-    """One write transaction; a refusal is shown, success (text, or a function of the result) is flashed."""
-    try:
-        with context.db(write=True) as session:
-            result = function(session, **kwargs)
-    except LoupeError as error:
-        show_error(error)
-    else:
-        flash("success", success(result) if callable(success) else success)
-        st.rerun()
 
 
 def _catalog_select(opts, label, kind: CatalogKind, key: str, current=None):
@@ -321,6 +269,8 @@ def _catalog_select(opts, label, kind: CatalogKind, key: str, current=None):
 def edit_form(actor, opts, detail) -> None:
     item = detail.item
     products = dict(opts.products)
+    if item.product_id not in products:  # an inactive product stays on its records
+        products[item.product_id] = detail.product
     with st.form("inv_edit_form"):
         columns = st.columns(3)
         with columns[0]:
@@ -328,20 +278,14 @@ def edit_form(actor, opts, detail) -> None:
                                    format_func=products.get, key="inv_edit_product")
             kind = st.selectbox("Kind", list(InventoryKind), index=list(InventoryKind).index(item.kind),
                                 format_func=lambda k: k.label, key="inv_edit_kind")
-            finished = _catalog_select(opts, "Finished type", CatalogKind.FINISHED_TYPE, "inv_edit_finished",
-                                       item.finished_type_id)
-        with columns[1]:
-            ms_type = _catalog_select(opts, "M&S type", CatalogKind.MS_TYPE, "inv_edit_ms", item.ms_type_id)
-            shape = _catalog_select(opts, "Shape", CatalogKind.SHAPE, "inv_edit_shape", item.shape_id)
-            size = _catalog_select(opts, "Size", CatalogKind.SIZE, "inv_edit_size", item.size_id)
-        with columns[2]:
-            colour = _catalog_select(opts, "Colour", CatalogKind.COLOUR, "inv_edit_colour", item.colour_id)
-            quality = _catalog_select(opts, "Quality", CatalogKind.QUALITY, "inv_edit_quality", item.quality_id)
-        notes = st.text_area("Notes", value=item.notes, key="inv_edit_notes", max_chars=inventory.MAX_NOTES)
+        changes = {"product_id": product, "kind": kind}
+        for index, attribute in enumerate(ATTRIBUTES):
+            with columns[min(2, (index + 2) // 3)]:  # product, kind, then the attributes in three columns
+                changes[attribute.field] = _catalog_select(opts, attribute.label, attribute.catalog,
+                                                           f"inv_edit_{attribute.key}", getattr(item, attribute.field))
+        changes["notes"] = st.text_area("Notes", value=item.notes, key="inv_edit_notes", max_chars=forms.MAX_NOTES)
         if st.form_submit_button("Save changes", key="inv_edit_save", type="primary"):
-            run_action(f"{item.tag_id} saved.", inventory.edit_attributes, actor=actor, item_id=item.id, changes={
-                "product_id": product, "kind": kind, "finished_type_id": finished, "ms_type_id": ms_type,
-                "shape_id": shape, "size_id": size, "colour_id": colour, "quality_id": quality, "notes": notes})
+            run_action(f"{item.tag_id} saved.", stock.edit_attributes, actor=actor, item_id=item.id, changes=changes)
 
 
 def adjust_form(actor, opts, detail) -> None:
@@ -352,10 +296,10 @@ def adjust_form(actor, opts, detail) -> None:
         columns = st.columns(2)
         pieces = columns[0].text_input("Change in pieces", value="0", key="inv_adj_qty")
         weight = columns[1].text_input(f"Change in weight ({item.weight_unit})", value="0", key="inv_adj_weight")
-        reason = st.text_input("Reason (required)", key="inv_adj_reason", max_chars=inventory.MAX_REASON)
+        reason = st.text_input("Reason (required)", key="inv_adj_reason", max_chars=forms.MAX_REASON)
         reference = st.text_input("Reference (optional)", key="inv_adj_ref", max_chars=120)
         if st.form_submit_button("Record adjustment", key="inv_adj_save", type="primary"):
-            run_action(f"{item.tag_id} adjusted.", inventory.adjust, actor=actor, item_id=item.id,
+            run_action(f"{item.tag_id} adjusted.", stock.adjust, actor=actor, item_id=item.id,
                        quantity_delta=pieces, weight_delta=weight, reason=reason, reference=reference)
 
 
@@ -379,7 +323,7 @@ def transfer_form(actor, opts, detail) -> None:
             amounts = {} if whole else {"quantity": pieces, "weight": weight}
             run_action(lambda r: f"{item.tag_id} moved to {targets[target]}." if r.whole else
                        f"Moved part of {item.tag_id} to {targets[target]} as new item {r.tag_id}.",
-                       inventory.transfer, actor=actor,
+                       stock.transfer, actor=actor,
                        item_id=item.id, to_location_id=target, reference=reference, **amounts)
 
 
@@ -388,13 +332,13 @@ def status_form(actor, opts, detail) -> None:
     if item.status is ItemStatus.ARCHIVED:
         st.caption("Archived items can be restored (managers and admins).")
         if st.button("Restore", key="inv_restore"):
-            run_action(f"{item.tag_id} restored.", inventory.restore, actor=actor, item_id=item.id)
+            run_action(f"{item.tag_id} restored.", stock.restore, actor=actor, item_id=item.id)
         return
     st.caption("Available ↔ On hold by hand. Consumed follows the stock (zero = Consumed); archive is its own action.")
-    choice = st.segmented_control("New status", inventory.MANUAL_STATUSES, key="inv_status_choice",
+    choice = st.segmented_control("New status", stock.MANUAL_STATUSES, key="inv_status_choice",
                                   format_func=lambda s: s.label)
     if st.button("Set status", key="inv_status_save", disabled=choice is None):
-        run_action(f"{item.tag_id} is now {choice.label}.", inventory.set_status, actor=actor, item_id=item.id,
+        run_action(f"{item.tag_id} is now {choice.label}.", stock.set_status, actor=actor, item_id=item.id,
                    status=choice)
 
 
@@ -406,16 +350,16 @@ def archive_form(actor, opts, detail) -> None:
     if item.quantity or item.weight:
         st.warning(f"Archiving writes off the stock it still holds: {item.quantity} pcs · {detail.weight_text}.")
     with st.form("inv_archive_form"):
-        reason = st.text_input("Reason (required)", key="inv_arch_reason", max_chars=inventory.MAX_REASON)
+        reason = st.text_input("Reason (required)", key="inv_arch_reason", max_chars=forms.MAX_REASON)
         if st.form_submit_button("Archive", key="inv_arch_save", type="primary"):
-            run_action(f"{item.tag_id} archived.", inventory.archive, actor=actor, item_id=item.id, reason=reason)
+            run_action(f"{item.tag_id} archived.", stock.archive, actor=actor, item_id=item.id, reason=reason)
 
 
 def photo_form(actor, opts, detail) -> None:
     upload = st.file_uploader("New photo (PNG, JPEG or WebP, at most 5 MB)", type=list(images.UPLOAD_TYPES),
                               key="inv_photo_file", max_upload_size=5)
     if st.button("Save photo", key="inv_photo_save", disabled=upload is None):
-        run_action(f"{detail.item.tag_id}: photo saved.", inventory.set_photo, actor=actor, item_id=detail.item.id,
+        run_action(f"{detail.item.tag_id}: photo saved.", stock.set_photo, actor=actor, item_id=detail.item.id,
                    image=upload.getvalue())
 
 
@@ -451,12 +395,12 @@ def restore_step(step: int, defaults: dict) -> None:
             st.session_state[key] = draft().get(key, defaults.get(key))
 
 
-def new_item_from_draft() -> inventory.NewItem:
+def new_item_from_draft() -> forms.NewItem:
     values = {field: draft().get(key) for fields in STEP_FIELDS.values() for key, field in fields.items()}
     values["notes"] = values.get("notes") or ""
     values["tag_id"] = values.get("tag_id") or ""
     values["auto_merge"] = bool(values.get("auto_merge"))
-    return inventory.NewItem(**values)
+    return forms.NewItem(**values)
 
 
 def go(step: int) -> None:
@@ -468,18 +412,18 @@ def next_step(step: int) -> None:
     go(step + 1)
 
 
-def add_wizard(actor, opts: inventory.Options) -> None:
+def add_wizard(actor, opts: forms.Options) -> None:
     step = st.session_state.setdefault("inv_add_step", 0)
     st.progress((step + 1) / len(STEPS), text=f"Step {step + 1} of {len(STEPS)}: {STEPS[step]}")
     with context.db() as session:
-        active = inventory.options(session, actor=actor, active_only=True)
+        active = forms.options(session, actor=actor, active_only=True)
     with st.container(border=True, key="inv_add_box"):
         [identification, attributes, storage, done][step](actor, active)
 
 
 def step_problems(actor, step: int) -> list[str]:
     with context.db() as session:
-        problems = inventory.validate_new_item(session, actor=actor, data=new_item_from_draft())
+        problems = forms.validate_new_item(session, actor=actor, data=new_item_from_draft())
     fields = set(STEP_FIELDS[step].values())
     return [message for name, message in problems.items() if name in fields]
 
@@ -499,7 +443,7 @@ def nav(actor, step: int, forward: str = "Next") -> None:
             st.rerun()
 
 
-def identification(actor, opts: inventory.Options) -> None:
+def identification(actor, opts: forms.Options) -> None:
     restore_step(0, {"inv_add_kind": InventoryKind.FINISHED})
     st.segmented_control("Type", list(InventoryKind), key="inv_add_kind", format_func=lambda k: k.label,
                          required=True)
@@ -521,7 +465,7 @@ def identification(actor, opts: inventory.Options) -> None:
     nav(actor, 0)
 
 
-def attributes(actor, opts: inventory.Options) -> None:
+def attributes(actor, opts: forms.Options) -> None:
     restore_step(1, {"inv_add_qty": "1" if draft().get("inv_add_kind") is InventoryKind.FINISHED else "0",
                      "inv_add_weight": "", "inv_add_unit": opts.default_unit})
     _catalog_select(opts, "Size", CatalogKind.SIZE, "inv_add_size", st.session_state.get("inv_add_size"))
@@ -533,7 +477,7 @@ def attributes(actor, opts: inventory.Options) -> None:
     nav(actor, 1)
 
 
-def storage(actor, opts: inventory.Options) -> None:
+def storage(actor, opts: forms.Options) -> None:
     restore_step(2, {"inv_add_location": opts.home_location_id or (opts.locations[0][0] if opts.locations else None),
                      "inv_add_created": date.today(), "inv_add_notes": "", "inv_add_tag": "",
                      "inv_add_merge": False})
@@ -544,7 +488,7 @@ def storage(actor, opts: inventory.Options) -> None:
     locations = dict(opts.locations)
     columns[1].selectbox("Location", list(locations), key="inv_add_location", format_func=locations.get)
     columns[2].date_input("Created date", key="inv_add_created", max_value=date.today())
-    st.text_area("Notes", key="inv_add_notes", max_chars=inventory.MAX_NOTES)
+    st.text_area("Notes", key="inv_add_notes", max_chars=forms.MAX_NOTES)
     columns = st.columns(2)
     columns[0].text_input("Tag ID (leave empty to generate the next one)", key="inv_add_tag")
     columns[1].toggle("Auto-merge into a matching record (same product, type, shape, size, colour, quality, "
@@ -553,13 +497,13 @@ def storage(actor, opts: inventory.Options) -> None:
                              type=list(images.UPLOAD_TYPES), max_upload_size=5)
     keep(2)
     st.markdown("**Review**")
-    st.dataframe(inventory.review_frame(new_item_from_draft(), opts), hide_index=True, key="inv_add_review")
+    st.dataframe(display.review_frame(new_item_from_draft(), opts), hide_index=True, key="inv_add_review")
     columns = st.columns([1, 1, 6])
     columns[0].button("Back", key="inv_add_back_2", on_click=lambda: (keep(2), go(1)))
     if columns[1].button("Add item", key="inv_add_save", type="primary"):
         try:
             with context.db(write=True) as session:
-                result = inventory.add_item(session, actor=actor, data=new_item_from_draft(),
+                result = stock.add_item(session, actor=actor, data=new_item_from_draft(),
                                             image=photo.getvalue() if photo else None)
         except LoupeError as error:
             show_error(error)
@@ -582,7 +526,7 @@ def open_added(item_id: int) -> None:
     reset_wizard()
 
 
-def done(actor, opts: inventory.Options) -> None:
+def done(actor, opts: forms.Options) -> None:
     result = st.session_state.get("inv_add_result")
     if result is None:
         reset_wizard()
@@ -643,7 +587,7 @@ def import_view(actor) -> None:
             show_error(error)
         else:
             st.session_state["inv_import_gen"] = generation + 1
-            flash("success", f"Imported {len(result.tags)} rows: {result.added} new items, {result.merged} merged.")
+            flash(f"Imported {len(result.tags)} rows: {result.added} new items, {result.merged} merged.")
             st.rerun()
 
 
@@ -653,7 +597,7 @@ def main() -> None:
     actor = context.actor()
     st.title("Inventory")
     with context.db() as session:
-        opts = inventory.options(session, actor=actor)
+        opts = forms.options(session, actor=actor)
     follow_link()
     show_flash()
     view = st.segmented_control("View", VIEWS, key="inv_view", default="Stock", required=True,

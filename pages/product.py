@@ -3,7 +3,7 @@
 Header, kind switch, KPI cards, the weight trend, the related inventory
 table with filters, export and a link to the Inventory page, and the
 product image chooser. Numbers come from lib.product_details (definitions
-there and in docs/product-details.md); the table is product_details.table_page,
+there and in docs/product-details.md); the table is lib.inventory.query.page_rows,
 the same rows, order and scope the Inventory page shows. Reads are cached for a minute, keyed
 by plain values including the data version (newest movement and audit ids),
 so an adjustment or an edit anywhere shows on the next rerun.
@@ -14,41 +14,31 @@ import hashlib
 import html
 from datetime import date
 
-import pandas as pd
 import streamlit as st
 
-from lib import images
 from lib.access import Actor, Right
 from lib.errors import LoupeError, NotFound
-from lib.inventory import items as inventory
-from lib.inventory.export import export_items
-from lib.inventory.query import ItemFilters, Page, totals
-from lib.models import InventoryKind, ItemStatus
+from lib.inventory.query import SORTABLE, ItemFilters, Page, page_rows, totals
+from lib.models import InventoryKind
 from lib.products import catalog as products
 from lib.products import catalog_entries as catalogs
 from lib.products import details
-from lib.units import format_weight, from_grams
+from lib.units import format_weight
 from lib.workspace.settings import get_workspace
 from ui import ai_panel, charts, context
+from ui import inventory_view as display
+from ui.feedback import run_action, show_flash
+from ui.pictures import PLACEHOLDER_SVG
 
 TTL_SECONDS = 60
 KIND_OPTIONS = ("all", *(kind.value for kind in InventoryKind))
 KIND_LABELS = {"all": "All", **{kind.value: kind.label for kind in InventoryKind}}
-SORT_LABELS = {"created_at": "Created", "tag_id": "Tag ID", "kind": "Kind", "shape": "Shape", "size": "Size",
-               "colour": "Colour", "quality": "Quality", "quantity": "Pieces", "weight": "Weight",
-               "location": "Location", "status": "Status"}
+SORT_LABELS = {key: display.SORT_LABELS[key]  # the Inventory list's sorts, newest first, without the product
+               for key in ("created_at", *(key for key in SORTABLE if key not in ("created_at", "product")))}
 PAGE_SIZES = (25, 50, 100)
 FILTER_KEYS = {field: f"product_filter_{field}" for field, _column, _label in catalogs.FILTER_FIELDS}
 STATE_KEYS = ("product_kind", "product_range", "product_search", "product_held_only", "product_sort",
               "product_sort_desc", "product_page", "product_page_size", *FILTER_KEYS.values())
-PLACEHOLDER = ('<svg xmlns="http://www.w3.org/2000/svg" width="160" height="160" viewBox="0 0 160 160">'
-               '<rect width="160" height="160" rx="14" fill="#f1f3f6"/>'
-               '<path d="M52 62h56l14 16-42 44-42-44z" fill="none" stroke="#9aa3b2" stroke-width="4" '
-               'stroke-linejoin="round"/><path d="M38 78h84M66 62l-8 16 22 44 22-44-8-16" fill="none" '
-               'stroke="#9aa3b2" stroke-width="3" stroke-linejoin="round"/>'
-               '<text x="80" y="146" font-family="sans-serif" font-size="13" fill="#7b8494" '
-               'text-anchor="middle">No image yet</text></svg>')
-
 HELP = {
     "items": "Inventory records of this product in your locations that match the kind and filters and are "
              "held: not archived, with pieces > 0 or weight > 0.",
@@ -91,7 +81,7 @@ def _count(actor: Actor, filters: ItemFilters, version: tuple[int, int]) -> int:
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
 def _rows(actor: Actor, filters: ItemFilters, page: Page, count: int, version: tuple[int, int]) -> list[dict]:
     with context.db() as session:
-        return details.table_page(session, actor=actor, filters=filters, page=page, expected_rows=count)
+        return page_rows(session, actor=actor, filters=filters, page=page, expected_rows=count)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
@@ -112,28 +102,13 @@ def _gallery(actor: Actor, product_id: int, version: tuple[int, int]):
         return products.gallery_images(session, actor=actor, product_id=product_id)
 
 
-def _export(actor: Actor, filters: ItemFilters, fmt: str, unit: str) -> bytes:
-    """Runs when the user clicks a download button: the whole filtered set, streamed to a file, read back."""
-    with context.db() as session:
-        exported = export_items(session, actor=actor, filters=filters, fmt=fmt, unit=unit, basename="product")
-    try:
-        return exported.path.read_bytes()
-    finally:
-        exported.path.unlink(missing_ok=True)
-
-
 # ---------------------------------------------------------------------------
 # Actions
 # ---------------------------------------------------------------------------
 
 def _choose(actor: Actor, product_id: int, item_id: int | None) -> None:
-    try:
-        with context.db(write=True) as session:
-            products.choose_image(session, actor=actor, product_id=product_id, item_id=item_id)
-    except LoupeError as error:
-        st.session_state["product_image_error"] = str(error)
-    else:
-        st.toast("Product image saved.")
+    run_action("Product image saved.", products.choose_image, rerun=False, actor=actor, product_id=product_id,
+               item_id=item_id)
 
 
 def _reset_page() -> None:
@@ -169,6 +144,7 @@ if st.session_state.get("product_state_for") != product.id:
         st.session_state.pop(key, None)
     st.session_state["product_state_for"] = product.id
 today = details.today_utc()
+show_flash()
 
 # Header: picture, name, short name, type (user text is escaped, never markdown).
 picture = _picture(actor, product.id, version)
@@ -177,7 +153,7 @@ with head_picture:
     if picture is not None:
         st.image(picture.data, width=140, alt=f"Product image (photo of {picture.tag_id})")
     else:
-        st.image(PLACEHOLDER, width=140, alt="No product image yet")
+        st.image(PLACEHOLDER_SVG, width=140, alt="No product image yet")
 with head_text:
     type_text = html.escape(product.product_type or "No product type")
     st.html(
@@ -294,17 +270,7 @@ with st.container(border=True):
         st.caption(f"Records {first_row:,}–{first_row + len(rows) - 1:,} of {count:,} (page {int(page_number):,} "
                    f"of {pages:,}). "
                    f"Weights in the record's own unit, and in {unit}.")
-        frame = pd.DataFrame.from_records([{
-            "Photo": images.data_uri(row.get("thumbnail")) or products.NO_PICTURE_URI,
-            "Tag ID": row["tag_id"], "Kind": InventoryKind(row["kind"]).label,
-            "Finished type": row["finished_type"] or "", "M&S type": row["ms_type"] or "",
-            "Shape": row["shape"] or "", "Size": row["size"] or "", "Colour": row["colour"] or "",
-            "Quality": row["quality"] or "", "Pieces": int(row["quantity"]),
-            "Weight": inventory.weight_text(row["weight"], row["weight_unit"]),
-            f"Weight ({unit})": float(from_grams(row["weight_g"], unit)),
-            "Location": row["location"], "Status": ItemStatus(row["status"]).label,
-            "Created": row["created_at"].date() if row["created_at"] else None, "Notes": row["notes"] or "",
-        } for row in rows])
+        frame = display.product_table_frame(rows, unit)
         st.dataframe(frame, hide_index=True, width="stretch", key="product_table", column_config={
             "Photo": st.column_config.ImageColumn("Photo", width="small"),
             f"Weight ({unit})": st.column_config.NumberColumn(format="%.4f"),
@@ -315,18 +281,19 @@ with st.container(border=True):
     stamp_name = f"{product.short_name}-{kind_value or 'all'}"
     # The view is part of the buttons' keys: a new view is a new button, so the browser never keeps
     # an earlier view's deferred download (observed in Chromium right after a filter change).
-    view_key = hashlib.sha1(repr((table_filters, unit, version)).encode()).hexdigest()[:10]
+    view_key = hashlib.sha1(repr((table_filters, unit, sort, descending, version)).encode()).hexdigest()[:10]
     actions[0].download_button(
-        "Export CSV", data=lambda: _export(actor, table_filters, "csv", unit), file_name=f"{stamp_name}.csv",
-        mime="text/csv", key=f"product_export_csv_{view_key}", on_click="ignore", icon=":material/download:",
-        disabled=count == 0, help="Every record of this view (all pages), in your locations.")
+        "Export CSV", data=display.export_file(actor, table_filters, "csv", unit, sort, descending, "product"),
+        file_name=f"{stamp_name}.csv", mime="text/csv", key=f"product_export_csv_{view_key}", on_click="ignore",
+        icon=":material/download:", disabled=count == 0,
+        help="Every record of this view (all pages, in this sort), in your locations.")
     actions[1].download_button(
-        "Export XLSX", data=lambda: _export(actor, table_filters, "xlsx", unit), file_name=f"{stamp_name}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"product_export_xlsx_{view_key}",
-        on_click="ignore", icon=":material/download:", disabled=count == 0)
+        "Export XLSX", data=display.export_file(actor, table_filters, "xlsx", unit, sort, descending, "product"),
+        file_name=f"{stamp_name}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"product_export_xlsx_{view_key}", on_click="ignore", icon=":material/download:", disabled=count == 0)
     with actions[2]:
         st.page_link("pages/inventory.py", label="Open in Inventory", icon=":material/open_in_new:",
-                     query_params=inventory.filters_to_query(table_filters))
+                     query_params=display.filters_to_query(table_filters))
 
 # The product image: chosen from pictures of the product's own items (no upload here).
 # The gallery is read only while its panel is open.
@@ -334,9 +301,6 @@ if actor.can(Right.CHOOSE_PRODUCT_IMAGE):
     gallery_panel = st.expander("Choose the product image", icon=":material/photo_library:",
                                 key="product_gallery_panel", on_change="rerun")
     with gallery_panel:
-        error = st.session_state.pop("product_image_error", None)
-        if error:
-            st.error(error)
         gallery = _gallery(actor, product.id, version) if gallery_panel.open else []
         if gallery_panel.open and not gallery:
             st.info("No record of this product in your locations has a photo yet. Add one on the Inventory page.")

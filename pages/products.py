@@ -10,11 +10,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lib import images
 from lib.access import Actor
 from lib.products import catalog as products
 from lib.workspace.settings import get_workspace
 from ui import context
+from ui.pictures import thumbnail_uri
 
 TTL_SECONDS = 60
 
@@ -47,7 +47,7 @@ if not rows:
     st.stop()
 
 frame = pd.DataFrame.from_records([{
-    "Photo": images.data_uri(row.thumbnail) or products.NO_PICTURE_URI, "Product": row.name,
+    "Photo": thumbnail_uri(row.thumbnail), "Product": row.name,
     "Short name": row.short_name,
     "Product type": row.product_type or "", "Items": row.items, f"Total weight ({unit})": float(row.weight),
     **({"Active": row.active} if sees_all else {}),

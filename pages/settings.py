@@ -3,11 +3,10 @@ import pandas as pd
 import streamlit as st
 
 from lib import audit
-from lib.errors import LoupeError
 from lib.workspace import locations
 from lib.workspace.settings import SETTINGS, get_workspace, update_settings
 from ui import context, settings_ai, settings_products
-from ui.feedback import flash, show_flash
+from ui.feedback import run_action, show_flash
 
 actor = context.actor()
 _HELP = {spec.field: spec.help for spec in SETTINGS}
@@ -26,14 +25,7 @@ with organization_tab:
         new_prefix = st.text_input("Inventory tag prefix", value=prefix, key="org_tag_prefix",
                                    help=_HELP["tag_prefix"])
         if st.form_submit_button("Save", type="primary"):
-            try:
-                with context.db(write=True) as session:
-                    update_settings(session, actor=actor, name=new_name, tag_prefix=new_prefix)
-            except LoupeError as error:
-                st.error(str(error))
-            else:
-                flash("Saved.")
-                st.rerun()
+            run_action("Saved.", update_settings, actor=actor, name=new_name, tag_prefix=new_prefix)
 
     st.subheader("Locations")
     st.dataframe(pd.DataFrame([{"Name": r.name, "Short name": r.short_name, "Type": r.kind, "Active": r.active}
@@ -45,13 +37,8 @@ with organization_tab:
         loc_short = st.text_input("Short name", key="loc_new_short")
         loc_kind = st.selectbox("Type", locations.LOCATION_KINDS, key="loc_new_kind")
         if st.form_submit_button("Add location"):
-            try:
-                with context.db(write=True) as session:
-                    locations.add_location(session, actor=actor, name=loc_name, short_name=loc_short, kind=loc_kind)
-            except LoupeError as error:
-                st.error(str(error))
-            else:
-                st.rerun()
+            run_action("Location added.", locations.add_location, actor=actor, name=loc_name, short_name=loc_short,
+                       kind=loc_kind)
     with edit_column:
         by_id = {r.id: r for r in rows}
         chosen = st.selectbox("Edit location", list(by_id), format_func=lambda i: by_id[i].name, key="loc_edit_pick")
@@ -65,14 +52,8 @@ with organization_tab:
                                          if target.kind in locations.LOCATION_KINDS else 0)
                 edit_active = st.checkbox("Active", value=target.active, key=f"loc_edit_active_{target.id}")
                 if st.form_submit_button("Save location"):
-                    try:
-                        with context.db(write=True) as session:
-                            locations.update_location(session, actor=actor, location_id=target.id, name=edit_name,
-                                                      short_name=edit_short, kind=edit_kind, active=edit_active)
-                    except LoupeError as error:
-                        st.error(str(error))
-                    else:
-                        st.rerun()
+                    run_action("Location saved.", locations.update_location, actor=actor, location_id=target.id,
+                               name=edit_name, short_name=edit_short, kind=edit_kind, active=edit_active)
 
 with products_tab:
     settings_products.render(actor)

@@ -4,7 +4,7 @@ import pytest
 from lib.access import Right, get_item_in_scope, visible_location_ids, visible_locations
 from lib.errors import NotFound, PermissionDenied
 from lib.inventory import overview as dashboard
-from lib.inventory import query as item_query
+from lib.inventory import query
 from lib.inventory.query import ItemFilters, Page
 from lib.models import Plan, Role
 from tests import factories as f
@@ -29,8 +29,8 @@ def _reads(session, actor):
     """Every scoped read of the foundation, flattened to the tag IDs / location names it returns."""
     filters = ItemFilters()
     return {
-        "items": [row["tag_id"] for row in item_query.item_page(session, actor=actor, filters=filters, page=Page(size=500))],
-        "export": [row["tag_id"] for row in item_query.iter_item_rows(session, actor=actor, filters=filters)],
+        "items": [row["tag_id"] for row in query.page_rows(session, actor=actor, filters=filters, page=Page(size=500))],
+        "export": [row["tag_id"] for row in query.iter_rows(session, actor=actor, filters=filters)],
         "activity": [a.tag_id for a in dashboard.recent_activity(session, actor=actor, limit=500)],
         "overview": [row.location for row in dashboard.stock_overview(session, actor=actor).by_location],
         "locations": [loc.name for loc in visible_locations(session, actor=actor)],
@@ -43,7 +43,7 @@ def test_member_reads_only_their_location(session, world):
     for name, values in reads.items():
         assert south_tag not in values and south_name not in values, name
     assert world["north_item"].tag_id in reads["items"]
-    totals = item_query.totals(session, actor=world["member"], filters=ItemFilters(product_ids=(world["north_item"].product_id,)))
+    totals = query.totals(session, actor=world["member"], filters=ItemFilters(product_ids=(world["north_item"].product_id,)))
     assert (totals.items, totals.pieces) == (1, 2)
 
 

@@ -19,13 +19,7 @@ from lib import ledger
 from lib.access import Actor
 from lib.ai import summaries as ai_summary
 from lib.config import Settings
-from lib.errors import (
-    ConfigurationError,
-    ExternalServiceError,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
+from lib.errors import ConfigurationError, ExternalServiceError, NotFound, PermissionDenied, ValidationFailed
 from lib.inventory.query import ItemFilters
 from lib.models import (
     AiSummary,

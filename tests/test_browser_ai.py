@@ -8,12 +8,7 @@ from sqlalchemy import select
 
 from lib import db
 from lib.models import Workspace
-from tests.browser import (
-    save_screenshot,
-    sign_in,
-    wait_for_sign_in_form,
-    wait_until_idle,
-)
+from tests.browser import save_screenshot, sign_in, wait_for_sign_in_form, wait_until_idle
 from tests.factories import TEST_PASSWORD
 from tests.fake_llm import FakeLLM
 from tests.scenarios import two_location_workshop

@@ -11,14 +11,7 @@ from sqlalchemy import func, select
 from lib import ledger
 from lib.errors import PermissionDenied, ValidationFailed
 from lib.inventory import importer
-from lib.models import (
-    CatalogKind,
-    InventoryItem,
-    InventoryKind,
-    MovementKind,
-    Role,
-    StockMovement,
-)
+from lib.models import CatalogKind, InventoryItem, InventoryKind, MovementKind, Role, StockMovement
 from tests import factories as f
 
 

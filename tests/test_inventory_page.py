@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lib import db
-from lib.inventory import items as inventory
+from lib.inventory import forms, stock
 from lib.models import InventoryItem, InventoryKind, Location, User
 from tests import factories as f
 from tests.apptest import point_app_at, signed_in, texts
@@ -72,7 +72,7 @@ def make_item(shop, username, location="north", **changes) -> InventoryItem:
         values = dict(product_id=shop.product_id, weight="10", weight_unit="ct", quantity=5,
                       location_id=shop.north_id if location == "north" else shop.south_id)
         values.update(changes)
-        result = inventory.add_item(session, actor=actor, data=inventory.NewItem(**values))
+        result = stock.add_item(session, actor=actor, data=forms.NewItem(**values))
         item = session.get(InventoryItem, result.item_id)
     engine.dispose()
     return item

@@ -11,15 +11,7 @@ from sqlalchemy import select
 
 from lib import audit, db, ledger
 from lib.access import actor_for_user
-from lib.models import (
-    CatalogKind,
-    InventoryItem,
-    InventoryKind,
-    Location,
-    MovementKind,
-    Product,
-    User,
-)
+from lib.models import CatalogKind, InventoryItem, InventoryKind, Location, MovementKind, Product, User
 from lib.workspace import settings as workspace
 from tests import factories as f
 from tests.apptest import point_app_at, signed_in, texts

@@ -11,16 +11,7 @@ from sqlalchemy import func, select
 
 from lib.errors import NotFound, PermissionDenied, ValidationFailed
 from lib.inventory.query import ItemFilters
-from lib.models import (
-    AuditEntry,
-    CatalogEntry,
-    CatalogKind,
-    Image,
-    InventoryKind,
-    Plan,
-    Product,
-    Role,
-)
+from lib.models import AuditEntry, CatalogEntry, CatalogKind, Image, InventoryKind, Plan, Product, Role
 from lib.products import catalog as products
 from lib.products import catalog_entries as catalogs
 from tests import factories as f

@@ -1,16 +1,69 @@
-"""A message that survives the rerun after a successful action ("flash")."""
+"""Feedback around actions: the one action runner, messages that survive a rerun, errors shown as text.
+
+Every button that writes goes through `run_action`: one write transaction, the
+Actor re-read from the database when the action runs (so a role, location or
+deactivation changed since the page was drawn applies to this very click),
+a refusal shown where the user is, and on success a message "flashed" to the
+next run. User text in messages is escaped, so it never renders as Markdown.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
 import streamlit as st
 
+from lib.access import actor_for_user
+from lib.errors import LoupeError
+from ui import context
+
 _KEY = "loupe_flash"
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=])")
 
 
-def flash(message: str) -> None:
-    """Remember `message` to show as a success on the next run of this session."""
-    st.session_state[_KEY] = message
+def plain(text: object) -> str:
+    """Escape Markdown so a message shows user text exactly as typed (HTML is never enabled)."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
+
+def flash(message: str, kind: str = "success") -> None:
+    """Remember `message` to show (as success, info or warning) on the next run of this session."""
+    st.session_state[_KEY] = (kind, message)
 
 
 def show_flash() -> None:
     """Show (once) the message left by the previous action, if any."""
-    message = st.session_state.pop(_KEY, None)
-    if message:
-        st.success(message)
+    kind, message = st.session_state.pop(_KEY, (None, None))
+    if kind:
+        getattr(st, kind)(plain(message))
+
+
+def show_error(error: LoupeError) -> None:
+    """A refusal as an error box; every listed problem on its own line when there are several."""
+    st.error(plain(error))
+    problems = getattr(error, "problems", [])
+    if len(problems) > 1 and problems[0] not in str(error):
+        for problem in problems:
+            st.text(f"• {problem}")
+
+
+def run_action(success: str | Callable[[object], str], function: Callable, *, rerun: bool = True, **kwargs):
+    """Run `function(session, **kwargs)` in one write transaction and report the outcome.
+
+    `actor=` in kwargs is replaced by the Actor as the database says it is now.
+    On success the message (`success`, or `success(result)`) is flashed and the
+    page reruns (or, with `rerun=False`, e.g. inside a callback, the result is
+    returned). A LoupeError is shown and None returned; nothing was written.
+    """
+    try:
+        with context.db(write=True) as session:
+            if "actor" in kwargs:
+                kwargs["actor"] = actor_for_user(session, kwargs["actor"].user_id)
+            result = function(session, **kwargs)
+    except LoupeError as error:
+        show_error(error)
+        return None
+    flash(success(result) if callable(success) else success)
+    if rerun:
+        st.rerun()
+    return result

@@ -1,6 +1,6 @@
 """The "Products" tab of /settings (admins): default weight unit, products, and the catalogs.
 
-Every change goes through lib.products / lib.catalogs / lib.workspace, which
+Every change goes through lib.products / lib.workspace (via ui.feedback.run_action), which
 check the admin right, validate, and write an audit entry. Nothing here
 renders user text as markdown: names appear only in tables and pickers.
 """
@@ -10,14 +10,13 @@ import pandas as pd
 import streamlit as st
 
 from lib.access import Actor
-from lib.errors import LoupeError
 from lib.models import CatalogKind
 from lib.products import catalog as products
 from lib.products import catalog_entries as catalogs
 from lib.units import UNITS_BY_SYMBOL, WEIGHT_UNITS
 from lib.workspace.settings import SETTINGS, get_workspace, update_settings
 from ui import context
-from ui.feedback import flash
+from ui.feedback import run_action
 
 _HELP = {spec.field: spec.help for spec in SETTINGS}
 _NONE = 0  # the "no product type" choice
@@ -31,18 +30,6 @@ def render(actor: Actor) -> None:
     _catalogs(actor)
 
 
-def _run(action, message: str) -> None:
-    """Run a write in its own transaction; show the error, or flash `message` and rerun."""
-    try:
-        with context.db(write=True) as session:
-            action(session)
-    except LoupeError as error:
-        st.error(str(error))
-    else:
-        flash(message)
-        st.rerun()
-
-
 def _default_unit(actor: Actor) -> None:
     st.subheader("Default weight unit")
     with context.db() as session:
@@ -53,8 +40,8 @@ def _default_unit(actor: Actor) -> None:
                               format_func=lambda s: f"{s} ({UNITS_BY_SYMBOL[s].name}, {UNITS_BY_SYMBOL[s].category})",
                               help=_HELP["default_weight_unit"])
         if st.form_submit_button("Save unit", type="primary"):
-            _run(lambda session: update_settings(session, actor=actor, default_weight_unit=chosen),
-                 f"Default weight unit is now {chosen}.")
+            run_action(f"Default weight unit is now {chosen}.", update_settings, actor=actor,
+                       default_weight_unit=chosen)
 
 
 def _type_choices(session, keep: int | None = None) -> dict[int, str]:
@@ -86,9 +73,8 @@ def _products(actor: Actor) -> None:
         short = st.text_input("Short name", key="prod_new_short", max_chars=20, help="e.g. RDIA for Round Diamond")
         type_id = st.selectbox("Product type", list(types), format_func=types.get, key="prod_new_type")
         if st.form_submit_button("Add product", type="primary"):
-            _run(lambda session: products.add_product(session, actor=actor, name=name, short_name=short,
-                                                      product_type_id=type_id or None),
-                 "Product added.")
+            run_action("Product added.", products.add_product, actor=actor, name=name, short_name=short,
+                       product_type_id=type_id or None)
     with edit_column:
         by_id = {r.id: r for r in rows}
         chosen = st.selectbox("Edit product", list(by_id), format_func=lambda i: by_id[i].name, key="prod_edit_pick",
@@ -108,9 +94,8 @@ def _products(actor: Actor) -> None:
                                         key=f"prod_edit_type_{chosen}")
                 active = st.toggle("Active", value=target.active, key=f"prod_edit_active_{chosen}")
                 if st.form_submit_button("Save product"):
-                    _run(lambda session: products.update_product(
-                        session, actor=actor, product_id=target.id, name=new_name, short_name=new_short,
-                        product_type_id=new_type or None, active=active), "Product saved.")
+                    run_action("Product saved.", products.update_product, actor=actor, product_id=target.id,
+                               name=new_name, short_name=new_short, product_type_id=new_type or None, active=active)
 
 
 def _catalogs(actor: Actor) -> None:
@@ -131,8 +116,8 @@ def _catalogs(actor: Actor) -> None:
         name = st.text_input("Name", key=f"catalog_new_name_{kind.value}", max_chars=120)
         group = st.text_input("Size group", key=f"catalog_new_group_{kind.value}", max_chars=120) if grouped else None
         if st.form_submit_button("Add entry", type="primary"):
-            _run(lambda session: catalogs.add_entry(session, actor=actor, catalog=kind, name=name, group_name=group),
-                 f"Added to {kind.label.lower()}.")
+            run_action(f"Added to {kind.label.lower()}.", catalogs.add_entry, actor=actor, catalog=kind, name=name,
+                       group_name=group)
     with edit_column:
         by_id = {e.id: e for e in entries}
         chosen = st.selectbox("Edit entry", list(by_id), format_func=lambda i: by_id[i].name,
@@ -145,6 +130,5 @@ def _catalogs(actor: Actor) -> None:
                                            key=f"catalog_edit_group_{chosen}", max_chars=120) if grouped else None)
                 active = st.toggle("Active", value=target.active, key=f"catalog_edit_active_{chosen}")
                 if st.form_submit_button("Save entry"):
-                    _run(lambda session: catalogs.update_entry(session, actor=actor, entry_id=target.id, name=new_name,
-                                                               group_name=new_group if grouped else target.group_name,
-                                                               active=active), "Entry saved.")
+                    run_action("Entry saved.", catalogs.update_entry, actor=actor, entry_id=target.id, name=new_name,
+                               group_name=new_group if grouped else target.group_name, active=active)

@@ -21,10 +21,10 @@ import json
 import math
 import re
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lib import audit
@@ -32,24 +32,11 @@ from lib.access import Actor, Right
 from lib.ai import llm, prompts
 from lib.config import Settings
 from lib.errors import ConfigurationError, PermissionDenied, ValidationFailed
-from lib.inventory.query import (
-    ItemFilters,
-    items_statement,
-    movements_statement,
-    totals,
-)
-from lib.models import (
-    AiSummary,
-    AiUsage,
-    CatalogEntry,
-    InventoryItem,
-    Location,
-    StockMovement,
-    User,
-    utcnow,
-)
+from lib.inventory.query import ItemFilters, items_statement, movements_statement, start_of_day, totals
+from lib.models import AiSummary, AiUsage, CatalogEntry, InventoryItem, Location, StockMovement, User, utcnow
 from lib.products.catalog import get_product_in_scope
-from lib.products.details import Flow, Kpis, kpis
+from lib.products import details
+from lib.products.details import Kpis, kpis
 from lib.units import UNITS_BY_SYMBOL, from_grams
 from lib.units import unit as weight_unit
 from lib.workspace.settings import get_workspace
@@ -145,24 +132,9 @@ def _breakdowns(session: Session, actor: Actor, held: ItemFilters, unit: str, wh
             "by_quality": _groups(qualities, unit, whole_g, "quality")}
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
-
-
 def _since(today: date, days: int) -> datetime:
     """Start of the window of `days` calendar days (UTC) ending today, as the page's KPI and chart count."""
-    return _start_of(today - timedelta(days=days - 1))
-
-
-def _flow(session: Session, actor: Actor, view: ItemFilters, today: date, days: int) -> Flow:
-    """Added (positive deltas) and deducted (magnitudes of negative deltas) grams in the window."""
-    delta = StockMovement.weight_delta_g
-    stmt = (movements_statement(actor, view, func.coalesce(func.sum(case((delta > 0, delta), else_=0)), 0),
-                                func.coalesce(func.sum(case((delta < 0, -delta), else_=0)), 0))
-            .where(StockMovement.moved_at >= _since(today, days),
-                   StockMovement.moved_at < _start_of(today + timedelta(days=1))))
-    added, deducted = session.execute(stmt).one()
-    return Flow(Decimal(str(added)), Decimal(str(deducted)))
+    return start_of_day(today - timedelta(days=days - 1))
 
 
 def _window(days: int, added: Decimal, deducted: Decimal, percent: Decimal | None) -> dict:
@@ -176,12 +148,9 @@ def _movement(session: Session, actor: Actor, view: ItemFilters, kpi: Kpis, tota
     """The 30-day window is the page's KPI itself; the 90-day one uses the same definition."""
     change = kpi.change
     windows = {"last_30_days": _window(30, change.added, change.deducted, change.percent)}
-    flow = _flow(session, actor, view, today, 90)
-    held_before_g = total_g - flow.net_g
-    percent = (flow.net_g / held_before_g * 100).quantize(Decimal("0.1")) \
-        if from_grams(held_before_g, kpi.unit) != 0 else None
-    windows["last_90_days"] = _window(90, from_grams(flow.added_g, kpi.unit),
-                                      from_grams(flow.deducted_g, kpi.unit), percent)
+    window = details.flow(session, actor=actor, product_id=view.product_ids[0], filters=view, today=today, days=90)
+    ninety = details.change_from_flow(kpi.unit, window, total_g)
+    windows["last_90_days"] = _window(90, ninety.added, ninety.deducted, ninety.percent)
     return windows
 
 
@@ -461,8 +430,15 @@ def request_completion(request: SummaryRequest, *, settings: Settings,
 
 def store_summary(session: Session, *, actor: Actor, request: SummaryRequest,
                   completion: llm.Completion) -> SummaryView:
-    """Store the summary and its usage row, audited, and return it as pages show it."""
+    """Store the summary and its usage row, audited, and return it as pages show it.
+
+    The request must have been prepared for this actor's scope and a product they see,
+    so nobody can place a summary where viewers of another scope would read it.
+    """
     actor.require(Right.GENERATE_AI_SUMMARY)
+    if request.scope_key != actor.scope_key:
+        raise PermissionDenied("This summary was prepared for other locations than yours; prepare it again.")
+    get_product_in_scope(session, actor=actor, product_id=request.product_id)
     text = clean_reply(completion.text)
     grounding = check_figures(text, request.facts)
     credits = credits_for(completion.total_tokens)

@@ -1143,7 +1143,7 @@ ITEM_COLUMNS = ["id", "tag_id", "product_id", "kind", "finished_type_id", "ms_ty
 MOVEMENT_COLUMNS = ["id", "item_id", "product_id", "location_id", "kind", "finished_type_id", "ms_type_id",
                     "shape_id", "size_id", "colour_id", "quality_id", "movement_kind", "quantity_delta",
                     "weight_delta", "weight_delta_g", "quantity_after", "weight_after", "user_id", "moved_at",
-                    "reference", "note"]
+                    "reference", "note", "counterpart_location_id", "counterpart_tag"]
 
 
 class _Values:
@@ -1241,10 +1241,15 @@ def _write_movements(connection: Connection, report, items: ItemsPlan, history: 
         i, t, dq, dw, qa, wa, packed, number = records[movement * RECORD:(movement + 1) * RECORD]
         product_id, kind, ft, ms, shape, size, colour, quality = classification[i]
         reference = packed >> 8 & 7
+        code = packed & 7
+        counterpart_location = counterpart_tag = None
+        if code in (MOVE_OUT, MOVE_IN):  # a whole-item transfer: the out and in records are adjacent
+            other = movement + 1 if code == MOVE_OUT else movement - 1
+            counterpart_location, counterpart_tag = records[other * RECORD + 6] >> 3 & 3, items.tag[i]
         rows.append((movement + 1, i + 1, product_id, packed >> 3 & 3, kind, ft, ms, shape, size, colour, quality,
-                     move_value[packed & 7], dq, weight_of(dw), grams_of(dw, units[i]), qa, weight_of(wa),
+                     move_value[code], dq, weight_of(dw), grams_of(dw, units[i]), qa, weight_of(wa),
                      packed >> 5 & 7, time_of(t), REFERENCE_FORMATS[reference] % number if reference else "",
-                     MOVEMENT_NOTES[packed >> 11]))
+                     MOVEMENT_NOTES[packed >> 11], counterpart_location, counterpart_tag))
         if len(rows) == CHUNK_ROWS:
             writer.write(rows)
             rows = []

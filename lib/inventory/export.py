@@ -18,8 +18,9 @@ from pathlib import Path
 from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
-from lib.access import Actor
-from lib.inventory.query import ItemFilters, iter_item_rows
+from lib.access import Actor, Right
+from lib.classification import ATTRIBUTES
+from lib.inventory.query import ItemFilters, iter_rows
 from lib.models import InventoryKind, ItemStatus
 from lib.units import from_grams
 
@@ -32,7 +33,7 @@ def _safe_text(value) -> str:
 
 
 def headers(unit: str) -> list[str]:
-    return ["Tag ID", "Product", "Kind", "Finished type", "M&S type", "Shape", "Size", "Colour", "Quality",
+    return ["Tag ID", "Product", "Kind", *(attribute.label for attribute in ATTRIBUTES),
             "Quantity", "Weight", "Weight unit", f"Weight ({unit})", "Location", "Status", "Created", "Notes"]
 
 
@@ -41,8 +42,7 @@ def _cells(row: dict, unit: str) -> list:
     return [
         row["tag_id"], _safe_text(row["product"]),
         kind.label if isinstance(kind, InventoryKind) else kind,
-        _safe_text(row["finished_type"]), _safe_text(row["ms_type"]), _safe_text(row["shape"]),
-        _safe_text(row["size"]), _safe_text(row["colour"]), _safe_text(row["quality"]),
+        *(_safe_text(row[attribute.key]) for attribute in ATTRIBUTES),
         int(row["quantity"]), Decimal(str(row["weight"])), row["weight_unit"],
         from_grams(Decimal(str(row["weight_g"])), unit), _safe_text(row["location"]),
         status.label if isinstance(status, ItemStatus) else status,
@@ -60,10 +60,11 @@ class ExportFile:
 
 
 def export_items(session: Session, *, actor: Actor, filters: ItemFilters, fmt: str, unit: str,
-                 basename: str = "inventory") -> ExportFile:
-    """Write every filtered item in the actor's scope to a temporary CSV or XLSX file."""
+                 basename: str = "inventory", sort: str = "tag_id", descending: bool = False) -> ExportFile:
+    """Write every filtered item in the actor's scope, in the given sort, to a temporary CSV or XLSX file."""
+    actor.require(Right.VIEW_INVENTORY)
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
-    rows = iter_item_rows(session, actor=actor, filters=filters)
+    rows = iter_rows(session, actor=actor, filters=filters, sort=sort, descending=descending)
     if fmt == "csv":
         handle = tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, newline="", encoding="utf-8")
         with handle:

@@ -9,12 +9,12 @@ transaction and writes every row, or raises and writes none.
 
 Columns (headers matched ignoring case, spaces, dashes and underscores):
 Product and Weight are required; Type (default Finished), Finished Type,
-Quantity, Weight Unit (default: the workspace unit), Quality, Location
+M&S Type, Quantity, Weight Unit (default: the workspace unit), Quality, Location
 (default: the importer's own location, or the only active one), Color/Colour,
 Shape, Size and Notes are optional. Other columns are reported and ignored.
 Completely empty rows are skipped. Row numbers are the spreadsheet's (the
 header is row 1). Values are validated by the same rules as the Add form
-(`lib.inventory`); each row becomes an IMPORT movement, or a MERGE movement
+(`lib.inventory.forms`); each row becomes an IMPORT movement, or a MERGE movement
 when auto-merge finds a matching record (rows of the same file can merge into
 each other).
 """
@@ -32,7 +32,8 @@ from sqlalchemy.orm import Session
 
 from lib.access import Actor, Right
 from lib.errors import ValidationFailed
-from lib.inventory import items as inventory
+from lib.classification import ATTRIBUTES
+from lib.inventory import forms, stock
 from lib.models import CatalogEntry, CatalogKind, InventoryKind, Location, Product
 from lib.units import WEIGHT_UNITS
 
@@ -42,13 +43,14 @@ FILE_TYPES = ("csv", "xls", "xlsx")
 
 COLUMNS = {  # canonical key -> header shown in messages
     "product": "Product", "weight": "Weight", "type": "Type", "finished_type": "Finished Type",
-    "quantity": "Quantity", "weight_unit": "Weight Unit", "quality": "Quality", "location": "Location",
-    "colour": "Color", "shape": "Shape", "size": "Size", "notes": "Notes",
+    "ms_type": "M&S Type", "quantity": "Quantity", "weight_unit": "Weight Unit", "quality": "Quality",
+    "location": "Location", "colour": "Color", "shape": "Shape", "size": "Size", "notes": "Notes",
 }
 REQUIRED = ("product", "weight")
 _ALIASES = {
     "product": "product", "productname": "product", "weight": "weight", "type": "type",
-    "inventorytype": "type", "finishedtype": "finished_type", "quantity": "quantity", "qty": "quantity",
+    "inventorytype": "type", "finishedtype": "finished_type", "mstype": "ms_type", "mandstype": "ms_type",
+    "materialsandsuppliestype": "ms_type", "quantity": "quantity", "qty": "quantity",
     "pieces": "quantity", "weightunit": "weight_unit", "unit": "weight_unit", "quality": "quality",
     "location": "location", "color": "colour", "colour": "colour", "shape": "shape", "size": "size",
     "notes": "notes", "note": "notes",
@@ -58,8 +60,7 @@ _KINDS = {
     "materialsandsupplies": InventoryKind.MATERIALS, "materialssupplies": InventoryKind.MATERIALS,
     "ms": InventoryKind.MATERIALS, "supplies": InventoryKind.MATERIALS,
 }
-_CATALOG_COLUMNS = {"finished_type": CatalogKind.FINISHED_TYPE, "quality": CatalogKind.QUALITY,
-                    "colour": CatalogKind.COLOUR, "shape": CatalogKind.SHAPE, "size": CatalogKind.SIZE}
+_CATALOG_COLUMNS = {attribute.key: attribute.catalog for attribute in ATTRIBUTES}
 
 
 def normalise_header(text) -> str:
@@ -214,7 +215,7 @@ class PreviewRow:
     number: int
     values: dict[str, str]
     problems: list[str] = field(default_factory=list)
-    item: inventory.NewItem | None = None
+    item: forms.NewItem | None = None
 
 
 @dataclass
@@ -263,8 +264,10 @@ def _resolve(values: dict[str, str], lookups: _Lookups, actor: Actor, default_lo
     if kind is None:
         problems.append(f"Type {kind_text!r} is unknown; use Finished, Rough or Materials & Supplies")
     resolved["kind"] = kind or InventoryKind.FINISHED
-    if values.get("finished_type") and kind not in (InventoryKind.FINISHED, None):
-        problems.append("Finished Type is only for items of type Finished")
+    for attribute in ATTRIBUTES:
+        if values.get(attribute.key) and kind is not None and not attribute.applies_to(kind):
+            problems.append(f"{COLUMNS[attribute.key]} is only for items of type "
+                            + " or ".join(k.label for k in attribute.kinds))
     for key, catalog in _CATALOG_COLUMNS.items():
         name = values.get(key, "")
         entry_id = lookups.catalogs.get((catalog, name.lower())) if name else None
@@ -296,19 +299,18 @@ def _resolve_location(name: str, lookups: _Lookups, actor: Actor, default: int |
     return location.id
 
 
-_RESOLVED_FIELDS = {"product_id", "kind", "weight_unit", "location_id", "finished_type_id", "quality_id",
-                    "colour_id", "shape_id", "size_id"}
+_RESOLVED_FIELDS = {"product_id", "kind", "weight_unit", "location_id", *(a.field for a in ATTRIBUTES)}
 
 
 def _check_row(session: Session, actor: Actor, number: int, values: dict[str, str], lookups: _Lookups,
                default_location: int | None, auto_merge: bool) -> PreviewRow:
     problems: list[str] = []
     resolved = _resolve(values, lookups, actor, default_location, problems)
-    item = inventory.NewItem(weight=values.get("weight", ""), quantity=values.get("quantity") or None,
+    item = forms.NewItem(weight=values.get("weight", ""), quantity=values.get("quantity") or None,
                              notes=values.get("notes", ""), auto_merge=auto_merge, **resolved)
     if not values.get("weight"):
         problems.append("Weight is required")
-    for name, message in inventory.validate_new_item(session, actor=actor, data=item).items():
+    for name, message in forms.validate_new_item(session, actor=actor, data=item).items():
         if name in _RESOLVED_FIELDS or (name == "weight" and not values.get("weight")):
             continue  # already reported by name above
         problems.append(message)
@@ -342,7 +344,7 @@ def commit(session: Session, *, actor: Actor, sheet: Sheet, auto_merge: bool = F
     added = merged = 0
     tags = []
     for row in checked.rows:
-        result = inventory.import_item(session, actor=actor, data=row.item,
+        result = stock.import_item(session, actor=actor, data=row.item,
                                        reference=f"import {where} row {row.number}"[:120])
         merged += result.merged
         added += not result.merged

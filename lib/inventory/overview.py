@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lib.access import Actor, scope_items, scope_movements
+from lib.inventory.items import counterpart
 from lib.models import IN_STOCK, InventoryItem, Location, Product, StockMovement, User
 from lib.units import from_grams
 from lib.workspace.settings import get_workspace
@@ -54,11 +55,13 @@ class Activity:
     weight_delta: Decimal
     weight_unit: str
     user: str
+    counterpart: str  # transfers: where the stock went or came from
     note: str
 
 
 def recent_activity(session: Session, *, actor: Actor, limit: int = 15) -> list[Activity]:
-    """The newest stock movements at the actor's locations."""
+    """The newest stock movements at the actor's locations (transfers across the border of the actor's
+    locations without the other side's person and note, as in an item's history)."""
     stmt = scope_movements(
         select(StockMovement, InventoryItem.tag_id, InventoryItem.weight_unit, Product.name, Location.name, User.username)
         .join(InventoryItem, InventoryItem.id == StockMovement.item_id)
@@ -66,6 +69,11 @@ def recent_activity(session: Session, *, actor: Actor, limit: int = 15) -> list[
         .join(Location, Location.id == StockMovement.location_id)
         .outerjoin(User, User.id == StockMovement.user_id)
         .order_by(StockMovement.id.desc()).limit(limit), actor)
-    return [Activity(m.moved_at, tag, product, location, m.movement_kind.label, m.quantity_delta,
-                     Decimal(m.weight_delta), unit, username or "system", m.note)
-            for m, tag, unit, product, location, username in session.execute(stmt)]
+    location_names = dict(session.execute(select(Location.id, Location.name)).all())
+    activity = []
+    for m, tag, unit, product, location, username in session.execute(stmt):
+        other_side, open_ = counterpart(actor, m, location_names)
+        activity.append(Activity(m.moved_at, tag, product, location, m.movement_kind.label, m.quantity_delta,
+                                 Decimal(m.weight_delta), unit, (username or "system") if open_ else "—",
+                                 other_side, m.note if open_ else ""))
+    return activity

@@ -2,38 +2,13 @@
 """
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
-from sqlalchemy import (
-    Boolean,
-    ForeignKey,
-    Integer,
-    LargeBinary,
-    String,
-    UniqueConstraint,
-)
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lib.enums import CatalogKind
 from lib.models.base import Base, UtcDateTime, enum_column, utcnow
-
-
-class CatalogKind(str, enum.Enum):
-    """The admin-managed vocabularies. Inventory kinds are fixed (InventoryKind)."""
-
-    PRODUCT_TYPE = "product_type"
-    FINISHED_TYPE = "finished_type"
-    MS_TYPE = "ms_type"
-    SHAPE = "shape"
-    SIZE = "size"
-    COLOUR = "colour"
-    QUALITY = "quality"
-
-    @property
-    def label(self) -> str:
-        return {"product_type": "Product types", "finished_type": "Finished types",
-                "ms_type": "Materials & supplies types", "shape": "Shapes", "size": "Sizes",
-                "colour": "Colours", "quality": "Qualities"}[self.value]
 
 
 class CatalogEntry(Base):

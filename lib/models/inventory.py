@@ -6,63 +6,35 @@ joining back to items; `lib.ledger` keeps those copies in step.
 """
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lib.classification import ATTRIBUTES
+from lib.enums import InventoryKind, ItemStatus, MovementKind
 from lib.models.base import GRAMS, WEIGHT, Base, UtcDateTime, enum_column, utcnow
 
 
-class InventoryKind(str, enum.Enum):
-    ROUGH = "rough"
-    FINISHED = "finished"
-    MATERIALS = "materials"
+def _attribute_columns(name: str, *, references_catalog: bool) -> type:
+    """A declarative mixin with one nullable integer column per catalog attribute (`lib.classification`).
 
-    @property
-    def label(self) -> str:
-        return {"rough": "Rough", "finished": "Finished", "materials": "Materials & Supplies"}[self.value]
-
-
-class ItemStatus(str, enum.Enum):
-    """Item statuses with their labels and colours (pages never hard-code these)."""
-
-    AVAILABLE = "available"
-    ON_HOLD = "on_hold"
-    CONSUMED = "consumed"
-    ARCHIVED = "archived"
-
-    @property
-    def label(self) -> str:
-        return {"available": "Available", "on_hold": "On hold", "consumed": "Consumed",
-                "archived": "Archived"}[self.value]
-
-    @property
-    def colour(self) -> str:
-        return {"available": "green", "on_hold": "orange", "consumed": "gray", "archived": "gray"}[self.value]
+    Items reference their catalog entries; movements keep plain copies of the
+    ids (history must not be blocked by a catalog foreign key).
+    """
+    columns = {}
+    for attribute in ATTRIBUTES:
+        arguments = (ForeignKey("catalog_entries.id"),) if references_catalog else ()
+        columns[attribute.field] = mapped_column(Integer, *arguments, nullable=True)
+    return type(name, (), {"__doc__": _attribute_columns.__doc__, **columns})
 
 
-class MovementKind(str, enum.Enum):
-    """Why stock changed. Sign of the deltas says added or deducted."""
-
-    RECEIPT = "receipt"            # a new item created by hand
-    IMPORT = "import"              # a new item from a spreadsheet import
-    MERGE = "merge"                # stock merged into an existing matching item
-    ADJUSTMENT = "adjustment"      # manual correction with a reason
-    TRANSFER_OUT = "transfer_out"  # leaves a location
-    TRANSFER_IN = "transfer_in"    # arrives at a location
-    ISSUE = "issue"                # issued into production or to an order
-    PRODUCTION_RECEIPT = "production_receipt"
-    WRITE_OFF = "write_off"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+ItemAttributes = _attribute_columns("ItemAttributes", references_catalog=True)
+MovementAttributes = _attribute_columns("MovementAttributes", references_catalog=False)
 
 
-class InventoryItem(Base):
+class InventoryItem(ItemAttributes, Base):
     """A real stock record. Quantity and weight change only through lib.ledger."""
 
     __tablename__ = "inventory_items"
@@ -76,12 +48,6 @@ class InventoryItem(Base):
     tag_id: Mapped[str] = mapped_column(String(50), unique=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     kind: Mapped[InventoryKind] = mapped_column(enum_column(InventoryKind))
-    finished_type_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_entries.id"))
-    ms_type_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_entries.id"))
-    shape_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_entries.id"))
-    size_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_entries.id"))
-    colour_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_entries.id"))
-    quality_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_entries.id"))
     quantity: Mapped[int] = mapped_column(Integer, default=0)
     weight: Mapped[Decimal] = mapped_column(WEIGHT, default=Decimal(0))
     weight_unit: Mapped[str] = mapped_column(String(8))
@@ -95,7 +61,7 @@ class InventoryItem(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
-class StockMovement(Base):
+class StockMovement(MovementAttributes, Base):
     """One append-only ledger row: a signed change of one item's stock.
 
     weight_delta is in the item's unit; weight_delta_g the same in grams.
@@ -115,12 +81,6 @@ class StockMovement(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     kind: Mapped[InventoryKind] = mapped_column(enum_column(InventoryKind))
-    finished_type_id: Mapped[int | None] = mapped_column(Integer)
-    ms_type_id: Mapped[int | None] = mapped_column(Integer)
-    shape_id: Mapped[int | None] = mapped_column(Integer)
-    size_id: Mapped[int | None] = mapped_column(Integer)
-    colour_id: Mapped[int | None] = mapped_column(Integer)
-    quality_id: Mapped[int | None] = mapped_column(Integer)
     movement_kind: Mapped[MovementKind] = mapped_column(enum_column(MovementKind))
     quantity_delta: Mapped[int] = mapped_column(Integer)
     weight_delta: Mapped[Decimal] = mapped_column(WEIGHT)
@@ -131,6 +91,9 @@ class StockMovement(Base):
     moved_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     reference: Mapped[str] = mapped_column(String(120), default="")
     note: Mapped[str] = mapped_column(Text, default="")
+    # Transfers: the other side of the move (the other location, and the tag of the item there).
+    counterpart_location_id: Mapped[int | None] = mapped_column(Integer)
+    counterpart_tag: Mapped[str | None] = mapped_column(String(50))
 
 
 class TagSequence(Base):
@@ -149,4 +112,3 @@ IN_STOCK = (
 )
 """An item counts as held stock: not archived and quantity > 0 or weight > 0."""
 
-LATEST_MOVEMENT_ID = func.max(StockMovement.id)

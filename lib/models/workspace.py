@@ -2,38 +2,13 @@
 """
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lib.enums import Plan, Role
 from lib.models.base import Base, UtcDateTime, enum_column, utcnow
-
-
-class Plan(str, enum.Enum):
-    STARTER = "starter"
-    PROFESSIONAL = "professional"
-    BUSINESS = "business"
-    ENTERPRISE = "enterprise"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
-
-    @property
-    def allows_cross_location_managers(self) -> bool:
-        return self is not Plan.STARTER
-
-
-class Role(str, enum.Enum):
-    ADMIN = "admin"
-    MANAGER = "manager"
-    MEMBER = "member"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
 
 class Workspace(Base):

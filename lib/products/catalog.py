@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from lib import audit
-from lib.access import Actor, Right, get_item_in_scope
+from lib.access import Actor, Right, get_item_in_scope, scope_items
 from lib.errors import NotFound, ValidationFailed
 from lib.inventory.query import ItemFilters, items_statement
 from lib.models import (
@@ -56,10 +56,6 @@ from lib.workspace.settings import get_workspace
 NOT_FOUND = "Product not found: it does not exist, or none of its inventory is in your locations."
 _ID_PATTERN = re.compile(r"^\s*\+?(\d{1,9})\s*$")
 GALLERY_LIMIT = 48
-NO_PICTURE_URI = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='48' height='48' "
-                  "viewBox='0 0 48 48'><rect width='48' height='48' rx='8' fill='%23f1f3f6'/><path d='M15 19h18l5 "
-                  "6-14 14-14-14z' fill='none' stroke='%239aa3b2' stroke-width='2' stroke-linejoin='round'/></svg>")
-"""A neutral gem outline for table picture cells without a picture (a data: URL)."""
 
 
 def sees_every_product(actor: Actor) -> bool:
@@ -338,7 +334,8 @@ def _pictures(session: Session, actor: Actor, product_ids: list[int],
     """product id -> (item id, image id, chosen?) following the fallback rule.
 
     `newest` (product id -> newest in-scope item id with a picture), when the
-    caller already has it, saves the fallback query.
+    caller already has it, saves the fallback query; its ids are checked against
+    the actor's scope all the same.
     """
     found = {pid: (*pair, True) for pid, pair in _visible_chosen(session, actor, product_ids).items()}
     missing = [pid for pid in product_ids if pid not in found]
@@ -346,8 +343,8 @@ def _pictures(session: Session, actor: Actor, product_ids: list[int],
         fallback = _newest_pictures(session, actor, missing)
     else:
         wanted = {newest[pid]: pid for pid in missing if pid in newest}
-        rows = session.execute(select(InventoryItem.id, InventoryItem.image_id)
-                               .where(InventoryItem.id.in_(sorted(wanted) or [0]))).all()
+        rows = session.execute(scope_items(select(InventoryItem.id, InventoryItem.image_id)
+                                           .where(InventoryItem.id.in_(sorted(wanted) or [0])), actor)).all()
         fallback = {wanted[item_id]: (item_id, image_id) for item_id, image_id in rows if image_id is not None}
     found.update({pid: (*pair, False) for pid, pair in fallback.items()})
     return found

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from lib import audit
 from lib.access import Actor, Right
+from lib.classification import BY_KEY
 from lib.errors import NotFound, ValidationFailed
 from lib.inventory.query import ItemFilters, items_statement
 from lib.models import CatalogEntry, CatalogKind, InventoryItem, Location
@@ -142,15 +143,15 @@ def names_by_id(session: Session, ids) -> dict[int, str]:
     return dict(session.execute(select(CatalogEntry.id, CatalogEntry.name).where(CatalogEntry.id.in_(wanted))).all())
 
 
-# The filters of the Product Details page, in display order: ItemFilters field -> (item column, label).
+PRODUCT_PAGE_ATTRIBUTES = ("finished_type", "ms_type", "shape", "size", "colour")
+"""The catalog attributes the Product Details page filters by (reference section 4: finished type,
+materials & supplies type, shape, size, colour, and location)."""
+
 FILTER_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("finished_type_ids", "finished_type_id", "Finished type"),
-    ("ms_type_ids", "ms_type_id", "M&S type"),
-    ("shape_ids", "shape_id", "Shape"),
-    ("size_ids", "size_id", "Size"),
-    ("colour_ids", "colour_id", "Colour"),
+    *((BY_KEY[key].filter_field, BY_KEY[key].field, BY_KEY[key].label) for key in PRODUCT_PAGE_ATTRIBUTES),
     ("location_ids", "location_id", "Location"),
 )
+"""The filters of the Product Details page, in display order: ItemFilters field -> (item column, label)."""
 
 
 @dataclass(frozen=True)

@@ -28,23 +28,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import String, case, event, func, literal, literal_column, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import String, case, func, literal, literal_column, select
 from sqlalchemy.orm import Session
 
 from lib.access import Actor
-from lib.inventory import items as inventory
-from lib.inventory.query import (
-    ItemFilters,
-    Page,
-    items_statement,
-    movements_statement,
-    totals,
-)
-from lib.models import InventoryItem, StockMovement
+from lib import db
+from lib.inventory.query import ItemFilters, movements_statement, start_of_day, totals
+from lib.models import StockMovement
 from lib.units import WEIGHT_QUANTUM, from_grams
 from lib.workspace.settings import get_workspace
 
@@ -57,31 +50,13 @@ CHANGE_DAYS = 30
 PERCENT_QUANTUM = Decimal("0.1")
 
 
-# ---------------------------------------------------------------------------
-# SQLite access path for the ledger reads
-# ---------------------------------------------------------------------------
-
-SQLITE_INDEXED_BY = "loupe_sqlite_indexed_by"
-PRODUCT_TIME_INDEX = {SQLITE_INDEXED_BY: (("stock_movements", "ix_moves_product_time"),)}
-
-
-@event.listens_for(Engine, "before_cursor_execute", retval=True)
-def _sqlite_indexed_by(connection, cursor, statement, parameters, context, executemany):
-    """On SQLite, add `INDEXED BY` for statements that ask for it (SQLAlchemy has no SQLite table hints).
-
-    Every ledger read of this page is about one product over a time range, which
-    ix_moves_product_time answers (it also carries kind, location and the gram
-    delta). SQLite's planner, whose statistics are per-index averages, may
-    otherwise pick ix_moves_location_time whenever a location condition is
-    present (members, managers, the location filter) and then read every
-    movement of the location, all products, from the table: 4x slower on the
-    large demo with sampled statistics. Other dialects and statements are untouched.
-    """
-    hints = context.execution_options.get(SQLITE_INDEXED_BY) if context is not None else None
-    if hints and connection.dialect.name == "sqlite":
-        for table, index in hints:
-            statement = statement.replace(f"FROM {table} ", f"FROM {table} INDEXED BY {index} ")
-    return statement, parameters
+# Every ledger read of this page is about one product over a time range, which
+# ix_moves_product_time answers (it also carries kind, location and the gram
+# delta). SQLite's planner may otherwise pick ix_moves_location_time whenever a
+# location condition is present (members, managers, the location filter) and
+# then read every movement of the location, all products, from the table: 4x
+# slower on the large demo.
+PRODUCT_TIME_INDEX = db.sqlite_index("stock_movements", "ix_moves_product_time")
 
 
 def product_filters(product_id: int, filters: ItemFilters) -> ItemFilters:
@@ -91,10 +66,6 @@ def product_filters(product_id: int, filters: ItemFilters) -> ItemFilters:
 
 def today_utc() -> date:
     return datetime.now(timezone.utc).date()
-
-
-def _start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
 
 
 def _grams(value) -> Decimal:
@@ -124,26 +95,26 @@ def _flow_columns():
             func.coalesce(func.sum(case((delta < 0, -delta), else_=0)), 0))
 
 
-def thirty_day_flow(session: Session, *, actor: Actor, product_id: int, filters: ItemFilters,
-                    today: date | None = None) -> Flow:
-    """Added and deducted grams over the 30 days ending `today` (one aggregate, no join)."""
+def flow(session: Session, *, actor: Actor, product_id: int, filters: ItemFilters, today: date | None = None,
+         days: int = CHANGE_DAYS) -> Flow:
+    """Added and deducted grams over the `days` calendar days (UTC) ending `today` (one aggregate, no join)."""
     today = today or today_utc()
     stmt = (movements_statement(actor, product_filters(product_id, filters), *_flow_columns())
-            .where(StockMovement.moved_at >= _start(today - timedelta(days=CHANGE_DAYS - 1)),
-                   StockMovement.moved_at < _start(today + timedelta(days=1))))
+            .where(StockMovement.moved_at >= start_of_day(today - timedelta(days=days - 1)),
+                   StockMovement.moved_at < start_of_day(today + timedelta(days=1))))
     added, deducted = session.execute(stmt.execution_options(**PRODUCT_TIME_INDEX)).one()
     return Flow(_grams(added), _grams(deducted))
 
 
 @dataclass(frozen=True)
 class Change:
-    """The 30-day weight change in the default unit."""
+    """A weight change over a window (30 days for the KPI) in the default unit."""
 
     unit: str
     added: Decimal
     deducted: Decimal
     net: Decimal
-    held_before: Decimal  # total - net: the weight held 30 days ago
+    held_before: Decimal  # total - net: the weight held when the window began
     percent: Decimal | None  # net / held_before * 100, None when held_before is 0
 
 
@@ -154,11 +125,13 @@ def thirty_day_change(session: Session, *, actor: Actor, product_id: int, filter
     if total_g is None:
         total_g = totals(session, actor=actor,
                          filters=product_filters(product_id, filters).with_(in_stock_only=True)).grams
-    flow = thirty_day_flow(session, actor=actor, product_id=product_id, filters=filters, today=today)
-    return _change(unit, flow, _grams(total_g))
+    window = flow(session, actor=actor, product_id=product_id, filters=filters, today=today)
+    return change_from_flow(unit, window, _grams(total_g))
 
 
-def _change(unit: str, flow: Flow, total_g: Decimal) -> Change:
+def change_from_flow(unit: str, flow: Flow, total_g: Decimal) -> Change:
+    """The change a window's flow made to a total now held of `total_g` grams, with its percentage of the
+    weight held when the window began (None when that was 0 in the shown unit)."""
     held_before_g = total_g - flow.net_g
     held_before = from_grams(held_before_g, unit)
     net = from_grams(flow.net_g, unit)
@@ -277,8 +250,8 @@ def _grouped(session: Session, actor: Actor, filters: ItemFilters, starts: list[
     """One GROUP BY over the movements in range, bucketed by a dialect-aware date expression."""
     bucket = bucket_expression(dialect, StockMovement.moved_at, size).label("bucket")
     stmt = (movements_statement(actor, filters, bucket, *_flow_columns())
-            .where(StockMovement.moved_at >= _start(starts[0]),
-                   StockMovement.moved_at < _start(today + timedelta(days=1)))
+            .where(StockMovement.moved_at >= start_of_day(starts[0]),
+                   StockMovement.moved_at < start_of_day(today + timedelta(days=1)))
             .group_by(bucket).execution_options(**PRODUCT_TIME_INDEX))
     return {_as_date(day): (_grams(added), _grams(deducted)) for day, added, deducted in session.execute(stmt)}
 
@@ -319,42 +292,7 @@ def series_is_empty(series: list[Bucket]) -> bool:
 def table_filters(product_id: int, filters: ItemFilters, held_only: bool = True) -> ItemFilters:
     """What the table, its export and the inventory link show: by default exactly the counted items.
 
-    The table itself is `lib.inventory.page_rows` with these filters: the very
-    rows, order and scope the Inventory page shows for the same filters.
+    The table itself is `lib.inventory.query.page_rows` with these filters: the
+    very rows, order and scope the Inventory page shows for the same filters.
     """
     return product_filters(product_id, filters).with_(in_stock_only=held_only)
-
-
-def table_page(session: Session, *, actor: Actor, filters: ItemFilters, page: Page,
-               expected_rows: int | None = None) -> list[dict]:
-    """One page of the table: `lib.inventory.page_rows`, with one access-path choice for SQLite.
-
-    SQLite keeps no histogram (no STAT4), so for a product filter it always
-    reads every record of the product through ix_items_product_kind_location
-    and sorts them, even when the product owns a sixth of the workshop's
-    records and walking ix_items_created newest-first would meet a page of
-    them almost at once (0.2 ms instead of ~50 ms on the largest demo product).
-    When the default sort is on and walking is cheaper - the expected number
-    of records walked, (offset + size) x table rows / matching rows, is below
-    the number of matching rows - the product condition is written as
-    `product_id + 0 = :id`, which is the same condition but keeps SQLite off
-    the product index. Rows, order and scope are those of the Inventory page.
-    """
-    walk = (page.sort == "created_at" and len(filters.product_ids) == 1 and expected_rows
-            and session.get_bind().dialect.name == "sqlite")
-    if walk:
-        table_rows = session.scalar(select(func.max(InventoryItem.id))) or 0
-        walk = (max(page.number, 1) * page.size) * table_rows < expected_rows * expected_rows
-    if not walk:
-        return inventory.page_rows(session, actor=actor, filters=filters, page=page)
-    order = ([InventoryItem.created_at.desc(), InventoryItem.id.desc()] if page.descending
-             else [InventoryItem.created_at.asc(), InventoryItem.id.asc()])
-    ids_stmt = (items_statement(actor, filters.with_(product_ids=()), InventoryItem.id)
-                .where((InventoryItem.product_id + 0) == filters.product_ids[0])
-                .order_by(*order).limit(page.size).offset((max(page.number, 1) - 1) * page.size))
-    ids = list(session.scalars(ids_stmt))
-    if not ids:
-        return []
-    # The inventory list's own display statement (built once there; the ids are already scoped).
-    by_id = {row.id: dict(row._mapping) for row in session.execute(inventory.display_statement(ids, True))}
-    return [by_id[item_id] for item_id in ids if item_id in by_id]

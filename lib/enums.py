@@ -1,0 +1,99 @@
+"""The fixed vocabularies of the data model, each with the labels (and colours) pages show.
+
+Pages never hard-code these strings: they use `.label` (and `.colour`). The
+database stores each member by its value (stable lower-case strings).
+"""
+from __future__ import annotations
+
+import enum
+
+
+class Plan(str, enum.Enum):
+    STARTER = "starter"
+    PROFESSIONAL = "professional"
+    BUSINESS = "business"
+    ENTERPRISE = "enterprise"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def allows_cross_location_managers(self) -> bool:
+        return self is not Plan.STARTER
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    MEMBER = "member"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class CatalogKind(str, enum.Enum):
+    """The admin-managed vocabularies. Inventory kinds are fixed (InventoryKind)."""
+
+    PRODUCT_TYPE = "product_type"
+    FINISHED_TYPE = "finished_type"
+    MS_TYPE = "ms_type"
+    SHAPE = "shape"
+    SIZE = "size"
+    COLOUR = "colour"
+    QUALITY = "quality"
+
+    @property
+    def label(self) -> str:
+        return {"product_type": "Product types", "finished_type": "Finished types",
+                "ms_type": "Materials & supplies types", "shape": "Shapes", "size": "Sizes",
+                "colour": "Colours", "quality": "Qualities"}[self.value]
+
+
+class InventoryKind(str, enum.Enum):
+    ROUGH = "rough"
+    FINISHED = "finished"
+    MATERIALS = "materials"
+
+    @property
+    def label(self) -> str:
+        return {"rough": "Rough", "finished": "Finished", "materials": "Materials & Supplies"}[self.value]
+
+
+class ItemStatus(str, enum.Enum):
+    """Item statuses with their labels and colours (pages never hard-code these)."""
+
+    AVAILABLE = "available"
+    ON_HOLD = "on_hold"
+    CONSUMED = "consumed"
+    ARCHIVED = "archived"
+
+    @property
+    def label(self) -> str:
+        return {"available": "Available", "on_hold": "On hold", "consumed": "Consumed",
+                "archived": "Archived"}[self.value]
+
+    @property
+    def colour(self) -> str:
+        return {"available": "green", "on_hold": "orange", "consumed": "gray", "archived": "gray"}[self.value]
+
+
+class MovementKind(str, enum.Enum):
+    """Why stock changed. Sign of the deltas says added or deducted."""
+
+    RECEIPT = "receipt"            # a new item created by hand
+    IMPORT = "import"              # a new item from a spreadsheet import
+    MERGE = "merge"                # stock merged into an existing matching item
+    ADJUSTMENT = "adjustment"      # manual correction with a reason
+    TRANSFER_OUT = "transfer_out"  # leaves a location
+    TRANSFER_IN = "transfer_in"    # arrives at a location
+    ISSUE = "issue"                # issued into production or to an order
+    RETURN = "return"              # issued stock given back (a selection removed, a line cancelled)
+    PURCHASE_RECEIPT = "purchase_receipt"      # a new item received against a purchase order line
+    PRODUCTION_RECEIPT = "production_receipt"  # a new item received from a production job
+    WRITE_OFF = "write_off"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()

@@ -1,0 +1,451 @@
+"""The scope table: every public lib function that takes an Actor, called by a member and a manager of
+North with the ids and filters of South.
+
+The functions are found by introspection, so a new one fails `test_every_actor_function_is_in_the_table`
+until it has a row here. Each row is one of:
+
+- READ: the call must return nothing from South. Two checks: no South marker (names, tags, notes,
+  people) appears anywhere in the result, and the result is exactly the same after more South stock,
+  movements and transfers are added (so no South figure hides inside a total, a chart or an option list).
+- WRITE: the call names South (an item, a location, a product stocked only there) and must be refused
+  with a LoupeError; the app's transaction is then rolled back, as here through a savepoint.
+- NOT_LOCATION_DATA: the function reads or writes nothing tied to a location (a right check, the
+  actor's own password); the reason is written in the row.
+
+Story: North holds a Ruby item. South ("Southside Vault") holds a Ruby item with a picture (chosen as the
+product image), notes, an adjustment by a South person, and the only stock of "Zanzibar Jade". One item
+moved from South to North, so its history crosses the border.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import inspect
+import io
+import pkgutil
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from PIL import Image as PILImage
+from sqlalchemy import Select, select
+from sqlalchemy.engine import Row
+
+import lib
+from lib import access, images, ledger
+from lib.access import Actor
+from lib.ai import summaries
+from lib.ai.llm import Completion
+from lib.config import Settings
+from lib.errors import LoupeError
+from lib.inventory import export, forms, importer, items, overview, query, stock
+from lib.inventory.query import ItemFilters, Page
+from lib.models import Base, CatalogKind, InventoryKind, ItemStatus, MovementKind, Plan, Role
+from lib.products import catalog, catalog_entries, details
+from lib.workspace import locations, settings, users
+from tests import factories as f
+
+MARKERS = ("Southside", "Zanzibar", "SECRET", "secret", "Southerner", "southerner")
+TODAY = date.today()
+
+
+def _png(colour) -> bytes:
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (8, 8), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@dataclass
+class World:
+    north: int
+    south: int
+    vault: int
+    ruby: int
+    jade: int
+    violet: int
+    north_item: int
+    south_item: int
+    jade_item: int
+    crossed_item: int
+    south_user: int
+    admin: Actor
+
+
+@pytest.fixture
+def world(session) -> World:
+    f.make_workspace(session, name="Scope Workshop", plan=Plan.PROFESSIONAL, managers_all_locations=False)
+    north = f.make_location(session, "North")
+    south = f.make_location(session, "Southside Vault")
+    vault = f.make_location(session, "Southside Annex")
+    admin = f.actor(session, f.make_user(session, Role.ADMIN, None, username="scopeboss"))
+    southerner = f.make_user(session, Role.MANAGER, south, username="southerner")
+    southerner.name = "Sunny Southerner"
+    ruby = f.make_product(session, "Ruby", "SRUB")
+    jade = f.make_product(session, "Zanzibar Jade", "ZJAD")
+    violet = f.make_catalog(session, CatalogKind.COLOUR, "Violet")
+    north_item = f.make_item(session, ruby, north, quantity=2, weight="3.0000", tag_id="NRUB0001")
+    south_item = f.make_item(session, ruby, south, quantity=5, weight="7.7770", tag_id="SECRETRUB1",
+                             colour_id=violet.id, user=southerner)
+    south_item.notes = "secret-note about the vault"
+    picture = images.store_image(session, checked=images.check_image(_png((10, 200, 10))), user_id=southerner.id)
+    south_item.image_id = picture.id
+    jade_item = f.make_item(session, jade, south, quantity=1, weight="2.5000", tag_id="SECRETJAD1", user=southerner)
+    crossed = f.make_item(session, ruby, south, quantity=1, weight="1.2500", tag_id="CROSS0001", user=southerner)
+    ledger.apply_change(session, item_id=south_item.id, user_id=southerner.id,
+                        movement_kind=MovementKind.ADJUSTMENT, weight_delta=Decimal("-0.0100"),
+                        note="secret-reason for the loss")
+    ledger.move_location(session, item_id=crossed.id, to_location_id=north.id, user_id=southerner.id,
+                         note="secret-transfer note")
+    catalog.choose_image(session, actor=admin, product_id=ruby.id, item_id=south_item.id)
+    session.flush()
+    return World(north.id, south.id, vault.id, ruby.id, jade.id, violet.id, north_item.id, south_item.id,
+                 jade_item.id, crossed.id, southerner.id, admin)
+
+
+def _north_actor(session, world: World, role: Role) -> Actor:
+    user = f.make_user(session, role, session.get(lib.models.Location, world.north))
+    return f.actor(session, user)
+
+
+def _more_south_activity(session, world: World) -> None:
+    """What must not change anything a North viewer reads: new South stock, movements and transfers."""
+    ruby, jade = session.get(lib.models.Product, world.ruby), session.get(lib.models.Product, world.jade)
+    south = session.get(lib.models.Location, world.south)
+    more = f.make_item(session, ruby, south, quantity=3, weight="33.3333", tag_id="SECRETRUB9",
+                       colour_id=world.violet, kind=InventoryKind.ROUGH)
+    f.make_item(session, jade, south, quantity=4, weight="44.4444", tag_id="SECRETJAD9")
+    ledger.apply_change(session, item_id=world.south_item, user_id=world.south_user,
+                        movement_kind=MovementKind.ADJUSTMENT, weight_delta=Decimal("1.1111"), note="secret more")
+    ledger.move_location(session, item_id=more.id, to_location_id=world.vault, user_id=world.south_user)
+    session.flush()
+
+
+# ---------------------------------------------------------------------------
+# Comparing results
+# ---------------------------------------------------------------------------
+
+def plain(value, session):
+    """A comparable, printable form of any result (rows, dataclasses, frames, files, ORM objects)."""
+    if isinstance(value, Select):
+        return plain(session.execute(value).all(), session)
+    if isinstance(value, export.ExportFile):
+        text = value.path.read_text(encoding="utf-8") if value.path.suffix == ".csv" else value.path.read_bytes()
+        value.path.unlink(missing_ok=True)
+        return plain(text, session)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: plain(getattr(value, field.name), session) for field in dataclasses.fields(value)}
+    if isinstance(value, Base):
+        return {column.key: plain(getattr(value, column.key), session) for column in value.__table__.columns}
+    if isinstance(value, pd.DataFrame):
+        return plain(value.to_dict("records"), session)
+    if isinstance(value, dict):
+        return {str(plain(key, session)): plain(item, session) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset, Row)) or inspect.isgenerator(value):
+        return [plain(item, session) for item in value]
+    if isinstance(value, Decimal):
+        return str(value.normalize())
+    if isinstance(value, (bytes, memoryview)):
+        return "bytes:" + hashlib.sha1(bytes(value)).hexdigest()
+    if isinstance(value, Path):
+        return str(value)
+    return value if isinstance(value, (int, float, str, bool, type(None))) else repr(value)
+
+
+# ---------------------------------------------------------------------------
+# The table
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Read:
+    call: object  # (session, actor, world) -> result
+
+
+@dataclass(frozen=True)
+class Write:
+    call: object  # (session, actor, world) -> anything; must raise LoupeError
+
+
+@dataclass(frozen=True)
+class NotLocationData:
+    reason: str
+
+
+def south(world: World, **more) -> ItemFilters:
+    """Filters that ask for South explicitly (and Ruby)."""
+    return ItemFilters(location_ids=(world.south, world.north), product_ids=(world.ruby,), **more)
+
+
+def settings_with_llm() -> Settings:
+    return Settings(database_url="sqlite://", data_dir=Path("."), cookie_secret="x" * 40, cookie_expiry_days=1,
+                    openai_api_key="k", openai_base_url="http://127.0.0.1:9", llm_model="m", llm_timeout_seconds=1)
+
+
+def _without(problems: dict, typed: str) -> dict:
+    return {field: message.replace(typed, "<typed tag>") for field, message in problems.items()}
+
+
+def forged_request(world: World, scope_key: str = "all") -> summaries.SummaryRequest:
+    return summaries.SummaryRequest(product_id=world.jade, scope_key=scope_key, kind_key="all", filters_key="{}",
+                                    data_version=1, prompt_version="1", facts={"stock": {}}, facts_json="{}",
+                                    system="s", user="u", is_refresh=False)
+
+
+def south_sheet(world: World) -> importer.Sheet:
+    return importer.Sheet("south.csv", None, {"product": "Product", "weight": "Weight", "location": "Location"}, (),
+                          ((2, {"product": "Ruby", "weight": "1", "location": "Southside Vault"}),))
+
+
+def south_new_item(world: World) -> forms.NewItem:
+    return forms.NewItem(product_id=world.ruby, weight="1", location_id=world.south)
+
+
+TABLE = {
+    # lib.access: the scoping layer itself
+    "lib.access.scope_items": Read(lambda s, a, w: access.scope_items(
+        select(lib.models.InventoryItem.tag_id, lib.models.InventoryItem.weight_g), a)),
+    # Statement builders scope rows; which columns a caller may show is the caller's rule (see items.counterpart).
+    "lib.access.scope_movements": Read(lambda s, a, w: access.scope_movements(
+        select(lib.models.StockMovement.item_id, lib.models.StockMovement.weight_delta_g), a)),
+    "lib.access.scope_locations": Read(lambda s, a, w: access.scope_locations(select(lib.models.Location.name), a)),
+    "lib.access.visible_locations": Read(lambda s, a, w: access.visible_locations(s, actor=a)),
+    "lib.access.get_item_in_scope": Write(lambda s, a, w: access.get_item_in_scope(s, actor=a, item_id=w.south_item)),
+    # lib.inventory
+    "lib.inventory.query.items_statement": Read(lambda s, a, w: query.items_statement(
+        a, south(w), lib.models.InventoryItem.tag_id, lib.models.InventoryItem.notes)),
+    "lib.inventory.query.movements_statement": Read(lambda s, a, w: query.movements_statement(
+        a, south(w), lib.models.StockMovement.item_id, lib.models.StockMovement.weight_delta_g)),
+    "lib.inventory.query.totals": Read(lambda s, a, w: query.totals(s, actor=a, filters=south(w))),
+    "lib.inventory.query.page_rows": Read(lambda s, a, w: query.page_rows(
+        s, actor=a, filters=south(w), page=Page(size=200), expected_rows=10**6)),
+    "lib.inventory.query.iter_rows": Read(lambda s, a, w: query.iter_rows(s, actor=a, filters=south(w))),
+    "lib.inventory.items.list_items": Read(lambda s, a, w: items.list_items(
+        s, actor=a, filters=south(w, search="secret"), page=Page(size=200))),
+    "lib.inventory.items.item_detail": Read(lambda s, a, w: items.item_detail(s, actor=a, item_id=w.crossed_item)),
+    "lib.inventory.items.find_by_tag": Write(lambda s, a, w: items.find_by_tag(s, actor=a, tag_id="SECRETRUB1")),
+    "lib.inventory.items.can": NotLocationData("answers from the role's rights only"),
+    "lib.inventory.items.counterpart": Read(lambda s, a, w: [items.counterpart(a, movement, {w.south: "Southside Vault"})
+                                                             for movement in s.scalars(select(lib.models.StockMovement)
+                                                             .where(lib.models.StockMovement.item_id == w.crossed_item))]),
+    "lib.inventory.overview.stock_overview": Read(lambda s, a, w: overview.stock_overview(s, actor=a)),
+    "lib.inventory.overview.recent_activity": Read(lambda s, a, w: overview.recent_activity(s, actor=a, limit=500)),
+    "lib.inventory.export.export_items": Read(lambda s, a, w: export.export_items(
+        s, actor=a, filters=south(w), fmt="csv", unit="g")),
+    "lib.inventory.forms.options": Read(lambda s, a, w: (forms.options(s, actor=a),
+                                                         forms.options(s, actor=a, active_only=True))),
+    # The typed tag comes back in the message (the user's own input); what must not show is that it exists.
+    "lib.inventory.forms.check_new_item": Read(lambda s, a, w: _without(forms.check_new_item(s, a, forms.NewItem(
+        product_id=w.ruby, weight="1", location_id=w.south, tag_id="SECRETRUB1"))[1], "SECRETRUB1")),
+    "lib.inventory.forms.validate_new_item": Read(lambda s, a, w: _without(forms.validate_new_item(
+        s, actor=a, data=forms.NewItem(product_id=w.ruby, weight="1", tag_id="SECRETJAD1")), "SECRETJAD1")),
+    "lib.inventory.importer.preview": Write(lambda s, a, w: importer.preview(s, actor=a, sheet=south_sheet(w))),
+    "lib.inventory.importer.commit": Write(lambda s, a, w: importer.commit(s, actor=a, sheet=south_sheet(w))),
+    "lib.inventory.stock.add_checked": Write(lambda s, a, w: stock.add_checked(
+        s, actor=a, clean=forms.check_new_item(s, w.admin, south_new_item(w))[0], image_id=None,
+        movement_kind=MovementKind.RECEIPT, reference="")),
+    "lib.inventory.stock.add_item": Write(lambda s, a, w: stock.add_item(s, actor=a, data=south_new_item(w))),
+    "lib.inventory.stock.import_item": Write(lambda s, a, w: stock.import_item(
+        s, actor=a, data=south_new_item(w), reference="x")),
+    "lib.inventory.stock.receive": Write(lambda s, a, w: stock.receive(
+        s, actor=a, right=access.Right.EDIT_PRODUCTION, data=south_new_item(w),
+        movement_kind=MovementKind.PRODUCTION_RECEIPT, reference="JOB-1", derived_from_item_id=w.south_item)),
+    "lib.inventory.stock.edit_attributes": Write(lambda s, a, w: stock.edit_attributes(
+        s, actor=a, item_id=w.south_item, changes={"notes": "mine now"})),
+    "lib.inventory.stock.adjust": Write(lambda s, a, w: stock.adjust(
+        s, actor=a, item_id=w.south_item, weight_delta="-1", reason="test")),
+    "lib.inventory.stock.transfer": Write(lambda s, a, w: stock.transfer(
+        s, actor=a, item_id=w.north_item, to_location_id=w.south)),
+    "lib.inventory.stock.set_status": Write(lambda s, a, w: stock.set_status(
+        s, actor=a, item_id=w.south_item, status=ItemStatus.ON_HOLD)),
+    "lib.inventory.stock.archive": Write(lambda s, a, w: stock.archive(
+        s, actor=a, item_id=w.south_item, reason="test")),
+    "lib.inventory.stock.restore": Write(lambda s, a, w: stock.restore(s, actor=a, item_id=w.south_item)),
+    "lib.inventory.stock.set_photo": Write(lambda s, a, w: stock.set_photo(
+        s, actor=a, item_id=w.south_item, image=_png((1, 2, 3)))),
+    "lib.inventory.stock.issue": Write(lambda s, a, w: stock.issue(
+        s, actor=a, right=access.Right.EDIT_PRODUCTION, item_id=w.south_item, reference="JOB-1")),
+    "lib.inventory.stock.return_issued": Write(lambda s, a, w: stock.return_issued(
+        s, actor=a, right=access.Right.EDIT_PRODUCTION, item_id=w.south_item, reference="JOB-1", quantity=1)),
+    # lib.products
+    "lib.products.catalog.sees_every_product": NotLocationData("answers from the role's rights only"),
+    "lib.products.catalog.get_product_in_scope": Write(lambda s, a, w: catalog.get_product_in_scope(
+        s, actor=a, product_id=w.jade)),
+    "lib.products.catalog.list_products": Read(lambda s, a, w: catalog.list_products(s, actor=a)),
+    "lib.products.catalog.add_product": Write(lambda s, a, w: catalog.add_product(
+        s, actor=a, name="Mine", short_name="MINE")),
+    "lib.products.catalog.update_product": Write(lambda s, a, w: catalog.update_product(
+        s, actor=a, product_id=w.jade, name="Renamed", short_name="ZJAD")),
+    "lib.products.catalog.gallery_images": Read(lambda s, a, w: catalog.gallery_images(s, actor=a, product_id=w.ruby)),
+    "lib.products.catalog.choose_image": Write(lambda s, a, w: catalog.choose_image(
+        s, actor=a, product_id=w.ruby, item_id=w.south_item)),
+    "lib.products.catalog.product_thumbnails": Read(lambda s, a, w: catalog.product_thumbnails(
+        s, actor=a, product_ids=[w.ruby, w.jade], newest={w.ruby: w.south_item, w.jade: w.jade_item})),
+    "lib.products.catalog.product_image": Read(lambda s, a, w: catalog.product_image(s, actor=a, product_id=w.ruby)),
+    "lib.products.catalog.admin_products": Write(lambda s, a, w: catalog.admin_products(s, actor=a)),
+    "lib.products.catalog_entries.add_entry": Write(lambda s, a, w: catalog_entries.add_entry(
+        s, actor=a, catalog=CatalogKind.SHAPE, name="Mine")),
+    "lib.products.catalog_entries.update_entry": Write(lambda s, a, w: catalog_entries.update_entry(
+        s, actor=a, entry_id=w.violet, name="Purple")),
+    "lib.products.catalog_entries.set_active": Write(lambda s, a, w: catalog_entries.set_active(
+        s, actor=a, entry_id=w.violet, active=False)),
+    "lib.products.catalog_entries.product_filter_options": Read(lambda s, a, w: (
+        catalog_entries.product_filter_options(s, actor=a, product_id=w.ruby),
+        catalog_entries.product_filter_options(s, actor=a, product_id=w.ruby, filters=south(w)))),
+    "lib.products.details.flow": Read(lambda s, a, w: details.flow(
+        s, actor=a, product_id=w.ruby, filters=south(w), today=TODAY, days=90)),
+    "lib.products.details.thirty_day_change": Read(lambda s, a, w: details.thirty_day_change(
+        s, actor=a, product_id=w.ruby, filters=south(w), today=TODAY)),
+    "lib.products.details.kpis": Read(lambda s, a, w: details.kpis(
+        s, actor=a, product_id=w.ruby, filters=south(w), today=TODAY)),
+    "lib.products.details.weight_series": Read(lambda s, a, w: [details.weight_series(
+        s, actor=a, product_id=w.ruby, filters=south(w), range_key=key, today=TODAY) for key in details.RANGES]),
+    # lib.ai
+    "lib.ai.summaries.data_version": Read(lambda s, a, w: summaries.data_version(
+        s, actor=a, product_id=w.ruby, filters=south(w))),
+    "lib.ai.summaries.build_facts": Read(lambda s, a, w: summaries.build_facts(
+        s, actor=a, product_id=w.ruby, filters=south(w))),
+    "lib.ai.summaries.check_can_generate": NotLocationData("checks the role, the workspace switch and the endpoint"),
+    "lib.ai.summaries.prepare_summary": Write(lambda s, a, w: summaries.prepare_summary(
+        s, actor=a, settings=settings_with_llm(), product_id=w.jade, filters=ItemFilters())),
+    "lib.ai.summaries.store_summary": Write(lambda s, a, w: summaries.store_summary(
+        s, actor=a, request=forged_request(w), completion=Completion("text", "m", 1, 1, 2, False, False))),
+    "lib.ai.summaries.generate_summary": Write(lambda s, a, w: summaries.generate_summary(
+        s, actor=a, settings=settings_with_llm(), product_id=w.jade, filters=ItemFilters())),
+    "lib.ai.summaries.latest_summary": Read(lambda s, a, w: summaries.latest_summary(
+        s, actor=a, product_id=w.ruby, filters=south(w))),
+    "lib.ai.summaries.panel_state": Read(lambda s, a, w: summaries.panel_state(
+        s, actor=a, settings=settings_with_llm(), product_id=w.ruby, filters=south(w))),
+    "lib.ai.summaries.usage_history": Write(lambda s, a, w: summaries.usage_history(s, actor=a)),
+    # lib.workspace: admin-only, refused outright
+    "lib.workspace.locations.add_location": Write(lambda s, a, w: locations.add_location(
+        s, actor=a, name="Mine", short_name="MIN")),
+    "lib.workspace.locations.update_location": Write(lambda s, a, w: locations.update_location(
+        s, actor=a, location_id=w.south, name="Taken", short_name="TKN", kind="Store", active=True)),
+    "lib.workspace.settings.update_settings": Write(lambda s, a, w: settings.update_settings(
+        s, actor=a, managers_all_locations=True)),
+    "lib.workspace.users.list_users": Write(lambda s, a, w: users.list_users(s, actor=a)),
+    "lib.workspace.users.create_user": Write(lambda s, a, w: users.create_user(
+        s, actor=a, username="intruder", name="I", email="i@example.com", password="long-enough-1",
+        role=Role.MEMBER, location_id=w.south)),
+    "lib.workspace.users.update_user": Write(lambda s, a, w: users.update_user(
+        s, actor=a, user_id=w.south_user, location_id=w.north)),
+    "lib.workspace.users.change_own_password": NotLocationData("changes only the actor's own password"),
+}
+
+
+def actor_functions() -> set[str]:
+    """Every public lib function (the demo loader aside) with a parameter named `actor`."""
+    found = set()
+    for info in pkgutil.walk_packages(lib.__path__, "lib."):
+        if info.name.startswith("lib.demo"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if (not name.startswith("_") and inspect.isfunction(value) and value.__module__ == module.__name__
+                    and "actor" in inspect.signature(value).parameters):
+                found.add(f"{info.name}.{name}")
+    return found
+
+
+def test_every_actor_function_is_in_the_table():
+    found = actor_functions()
+    assert found - set(TABLE) == set(), "add a row to TABLE for each new function that takes an Actor"
+    assert set(TABLE) - found == set(), "remove rows of functions that no longer exist"
+
+
+ROLES = [Role.MEMBER, Role.MANAGER]
+
+
+def _snapshot(session) -> dict:
+    """Every row of every table: what "wrote nothing" is compared against."""
+    session.flush()
+    return {table.name: sorted(repr(tuple(row)) for row in session.execute(select(table)))
+            for table in Base.metadata.sorted_tables}
+
+
+def _call_read(session, actor, world, read: Read):
+    result = read.call(session, actor, world)
+    return plain(result, session)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda role: role.value)
+@pytest.mark.parametrize("name", sorted(name for name, row in TABLE.items() if isinstance(row, Read)))
+def test_reads_show_nothing_of_another_location(session, world, name, role):
+    actor = _north_actor(session, world, role)
+    read = TABLE[name]
+    try:
+        before = _call_read(session, actor, world, read)
+    except LoupeError as refused:  # a read the role may not make is refused: nothing shown
+        pytest.skip(f"{role.value} may not call {name}: {refused}")
+    text = repr(before)
+    assert not [marker for marker in MARKERS if marker in text], f"{name} shows South data: {text[:2000]}"
+    savepoint = session.begin_nested()
+    _more_south_activity(session, world)
+    after = _call_read(session, actor, world, read)
+    savepoint.rollback()
+    assert after == before, f"{name} changed when only South changed"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda role: role.value)
+@pytest.mark.parametrize("name", sorted(name for name, row in TABLE.items() if isinstance(row, Write)))
+def test_writes_and_lookups_naming_another_location_are_refused(session, world, name, role):
+    actor = _north_actor(session, world, role)
+    before = _snapshot(session)
+    savepoint = session.begin_nested()
+    with pytest.raises(LoupeError):
+        TABLE[name].call(session, actor, world)
+    savepoint.rollback()
+    assert _snapshot(session) == before
+
+
+def test_the_markers_are_really_there_for_an_admin(session, world):
+    """The table would prove nothing if South's data did not show up for someone who may see it."""
+    detail = items.item_detail(session, actor=world.admin, item_id=world.crossed_item)
+    text = repr(plain(detail, session))
+    assert "Southerner" in text and "secret-transfer note" in text and "Southside Vault" in text
+    rows = query.page_rows(session, actor=world.admin, filters=south(world), page=Page(size=200))
+    assert "SECRETRUB1" in repr(rows)
+    assert "Zanzibar Jade" in repr(plain(catalog.list_products(session, actor=world.admin), session))
+
+
+def test_a_member_sees_a_crossing_transfer_without_the_other_side(session, world):
+    member = _north_actor(session, world, Role.MEMBER)
+    detail = items.item_detail(session, actor=member, item_id=world.crossed_item)
+    assert [row.kind for row in detail.history] == [MovementKind.TRANSFER_IN]
+    (row,) = detail.history
+    assert row.counterpart == "from another location" and row.user == "—" and row.note == ""
+    assert detail.history_total == 1
+
+
+def test_the_add_form_offers_unstocked_products_but_never_one_stocked_only_elsewhere(session, world):
+    member = _north_actor(session, world, Role.MEMBER)
+    fresh = f.make_product(session, "Fresh Opal", "FOPL")
+    form = dict(forms.options(session, actor=member, active_only=True).products)
+    filters = dict(forms.options(session, actor=member).products)
+    assert form == {world.ruby: "Ruby", fresh.id: "Fresh Opal"}
+    assert filters == {world.ruby: "Ruby"}
+    assert world.jade in dict(forms.options(session, actor=world.admin, active_only=True).products)
+
+
+def test_a_taken_tag_is_only_called_unusable_for_a_member(session, world):
+    member = _north_actor(session, world, Role.MEMBER)
+    problems = forms.validate_new_item(session, actor=member, data=forms.NewItem(
+        product_id=world.ruby, weight="1", tag_id="SECRETJAD1"))
+    assert problems["tag_id"] == "Tag ID SECRETJAD1 cannot be used; choose another or leave it empty"
+    admin_problems = forms.validate_new_item(session, actor=world.admin, data=forms.NewItem(
+        product_id=world.ruby, weight="1", tag_id="SECRETJAD1", location_id=world.north))
+    assert admin_problems["tag_id"] == "Tag ID SECRETJAD1 is already in use"
+
+
+def test_a_summary_cannot_be_stored_for_another_scope(session, world):
+    manager = _north_actor(session, world, Role.MANAGER)
+    request = dataclasses.replace(forged_request(world, scope_key=manager.scope_key), product_id=world.ruby)
+    view = summaries.store_summary(session, actor=manager, request=request,
+                                   completion=Completion("Ruby is steady.", "m", 1, 1, 2, False, False))
+    assert view.text == "Ruby is steady."
+    with pytest.raises(LoupeError):
+        summaries.store_summary(session, actor=manager, request=dataclasses.replace(request, scope_key="all"),
+                                completion=Completion("x", "m", 1, 1, 2, False, False))
