@@ -158,7 +158,10 @@ def test_items_are_classified_by_kind_with_sensible_units(s):
         assert item.quantity >= 0 and item.weight >= 0
         assert abs(item.weight_g - to_grams(item.weight, item.weight_unit)) < Decimal("1e-9")
         empty = item.quantity == 0 and item.weight == 0
-        assert (item.status is ItemStatus.CONSUMED) == empty
+        if item.status is ItemStatus.ARCHIVED:
+            assert empty  # archiving writes off what is held
+        else:
+            assert (item.status is ItemStatus.CONSUMED) == empty
     assert units["ct"] > len(items) / 3 and units["g"] > len(items) / 5
     statuses = s.execute(select(InventoryItem.status, func.count()).group_by(InventoryItem.status)).all()
     counts = dict(statuses)
@@ -353,3 +356,22 @@ def test_large_scale_gives_the_biggest_product_enough_items():
     counts = demo._allocate(large.items, [1.0 / (rank + 1) for rank in range(large.products)])
     assert sum(counts) == large.items and min(counts) >= 100
     assert counts[0] >= 20_000 and counts[0] * large.movements / large.items >= 200_000
+
+
+def test_the_demo_holds_only_states_the_stock_actions_can_make(built, s):
+    """Archiving writes off what is held, Consumed means empty, and the ledger explains every balance."""
+    held = (InventoryItem.quantity > 0) | (InventoryItem.weight > 0)
+    archived = s.scalars(select(InventoryItem).where(InventoryItem.status == ItemStatus.ARCHIVED)).all()
+    assert archived, "the demo has archived items to check"
+    assert s.scalar(select(func.count()).select_from(InventoryItem)
+                    .where(InventoryItem.status == ItemStatus.ARCHIVED, held)) == 0
+    assert s.scalar(select(func.count()).select_from(InventoryItem)
+                    .where(InventoryItem.status == ItemStatus.CONSUMED, held)) == 0
+    assert s.scalar(select(func.count()).select_from(InventoryItem)
+                    .where(InventoryItem.status.in_([ItemStatus.AVAILABLE, ItemStatus.ON_HOLD]), ~held)) == 0
+    write_offs = s.execute(select(StockMovement.item_id, StockMovement.reference, StockMovement.note)
+                           .where(StockMovement.movement_kind == MovementKind.WRITE_OFF,
+                                  StockMovement.reference == "archive")).all()
+    assert {item_id for item_id, _r, _n in write_offs} <= {item.id for item in archived}
+    assert all(note == demo.ARCHIVE_REASON for _i, _r, note in write_offs)
+    assert ledger.verify(s) == []

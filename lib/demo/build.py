@@ -506,6 +506,19 @@ def _products(rng: Random, presets: Presets, count: int) -> tuple[list[ProductPl
     return plans, product_types
 
 
+def _budget_archive_write_offs(budgets: list[int], holds: list) -> None:
+    """An item planned as archived needs its last movement for the write-off that archiving makes:
+    give each one without a movement one taken from an item with several (the total is unchanged)."""
+    donors = (i for i, budget in enumerate(budgets) if budget >= 2)
+    for i, hold in enumerate(holds):
+        if hold is ItemStatus.ARCHIVED and budgets[i] == 0:
+            donor = next(donors, None)
+            if donor is None:
+                return
+            budgets[donor] -= 1
+            budgets[i] = 1
+
+
 def _allocate(total: int, weights: list[float]) -> list[int]:
     """Split `total` into integers proportional to `weights` (largest remainders)."""
     whole = sum(weights)
@@ -701,6 +714,7 @@ def _items(rng: Random, scale: Scale, products: list[ProductPlan], catalog: Cata
                         unit, q, w, loc, bulk, activity, image, hold, note))
     raw.sort(key=lambda r: (r[0], r[1]))
     budgets = _allocate(scale.movements - len(raw), [r[8] for r in raw]) if raw else []
+    _budget_archive_write_offs(budgets, [r[10] for r in raw])
 
     prefixes = {p.id: tag_prefix(TAG_PREFIX, p.short_name, p.name) for p in products}
     numbers: dict[int, int] = {}
@@ -721,10 +735,11 @@ def _items(rng: Random, scale: Scale, products: list[ProductPlan], catalog: Cata
 
 BUCKET_SECONDS = 3_600
 RECORD = 8  # slots per recorded movement: item, t, dq, dw, q after, w after, packed codes, reference number
-REFERENCE_FORMATS = ("", "PO-%d", "IMPORT-%03d", "JOB-%d", "SO-%d", "TR-%d")
-REF_NONE, REF_PO, REF_IMPORT, REF_JOB, REF_SO, REF_TRANSFER = range(6)
+REFERENCE_FORMATS = ("", "PO-%d", "IMPORT-%03d", "JOB-%d", "SO-%d", "TR-%d", "archive")
+REF_NONE, REF_PO, REF_IMPORT, REF_JOB, REF_SO, REF_TRANSFER, REF_ARCHIVE = range(7)
+ARCHIVE_REASON = "Discontinued: written off when archived"
 MOVEMENT_NOTES = list(dict.fromkeys(["", "Spreadsheet import", "Issued in full", "Damaged beyond repair",
-                                     "Issued to production", "Picked for sales order"]
+                                     "Issued to production", "Picked for sales order", ARCHIVE_REASON]
                                     + ADD_REASONS + DEDUCT_REASONS))
 _NOTE = {note: index for index, note in enumerate(MOVEMENT_NOTES)}
 ADD_NOTES = [_NOTE[n] for n in ADD_REASONS]
@@ -756,7 +771,8 @@ def _simulate(items: ItemsPlan, seed: int, horizon: int) -> History:
 
     Each item has a budget of movements after its receipt, spread over the time
     left until now. No balance goes below zero; only an item's last movement
-    empties it. Events wait in hourly buckets (a heap of 200,000 pending items is
+    empties it, and an item planned as archived always ends with the write-off
+    that archiving makes (`lib.inventory.stock.archive`). Events wait in hourly buckets (a heap of 200,000 pending items is
     slow); each bucket is a small heap, so the order is exactly (time, item).
     """
     rand = Random(seed).random
@@ -764,6 +780,7 @@ def _simulate(items: ItemsPlan, seed: int, horizon: int) -> History:
     q, w, loc = list(items.q0), list(items.w0), list(items.loc0)
     last_t, receipt_user = list(items.t0), [1] * n
     budget = list(items.budget)
+    archived = [hold is ItemStatus.ARCHIVED for hold in items.hold]
     bulk = items.bulk
     received = bytearray(n)
     records = array("q")
@@ -797,13 +814,18 @@ def _simulate(items: ItemsPlan, seed: int, horizon: int) -> History:
                     record((i, t, qi, wi, qi, wi, _pack(MOVE_RECEIPT, li, user, REF_PO, 0), 1000 + int(rand() * 9000)))
             else:
                 x = rand()
-                if left == 1 and x < 0.3:  # the last movement empties the item
+                if left == 1 and archived[i]:  # archiving writes off what is still held (stock.archive)
+                    q[i] = w[i] = 0
+                    record((i, t, -qi, -wi, 0, 0, _pack(MOVE_WRITE_OFF, li, user_at(li), REF_ARCHIVE,
+                                                        _NOTE[ARCHIVE_REASON]), 0))
+                    left = 0
+                elif left == 1 and x < 0.3:  # the last movement empties the item
                     code, note = (MOVE_WRITE_OFF, 3) if rand() < 0.12 else (MOVE_ISSUE, 2)
                     q[i] = w[i] = 0
                     record((i, t, -qi, -wi, 0, 0, _pack(code, li, user_at(li), REF_JOB, note),
                             10000 + int(rand() * 90000)))
                     left = 0
-                elif left >= 2 and (x < 0.07 or (x < 0.62 and qi == 1 and not bulk[i])):
+                elif left >= 2 + archived[i] and (x < 0.07 or (x < 0.62 and qi == 1 and not bulk[i])):
                     # move the whole item to another location (a single piece is moved, not split)
                     to = others[li][rand() < 0.5]
                     user = user_at(li)
@@ -854,6 +876,12 @@ def _simulate(items: ItemsPlan, seed: int, horizon: int) -> History:
                 else:
                     buckets[due // BUCKET_SECONDS].append(due * n + i)
     return History(records, q, w, loc, last_t, receipt_user)
+
+
+def _reference(code: int, number: int) -> str:
+    text = REFERENCE_FORMATS[code]
+    return text % number if "%" in text else text
+
 
 
 # ---------------------------------------------------------------------------
@@ -1212,7 +1240,10 @@ def _write_items(connection: Connection, report, items: ItemsPlan, history: Hist
     for i in range(total):
         product_id, kind, ft, ms, shape, size, colour, quality = items.cls[i]
         quantity, weight, unit = history.quantity[i], history.weight[i], items.unit[i]
-        status = ItemStatus.CONSUMED if quantity == 0 and weight == 0 else items.hold[i] or ItemStatus.AVAILABLE
+        if items.hold[i] is ItemStatus.ARCHIVED:
+            status = ItemStatus.ARCHIVED
+        else:
+            status = ItemStatus.CONSUMED if quantity == 0 and weight == 0 else items.hold[i] or ItemStatus.AVAILABLE
         rows.append((i + 1, items.tag[i], product_id, kind_value[kind], ft, ms, shape, size, colour, quality,
                      quantity, weight_of(weight), unit, grams_of(weight, unit), history.location[i],
                      items.image_id[i], status_value[status], items.notes[i], time_of(items.t0[i]),
@@ -1248,7 +1279,7 @@ def _write_movements(connection: Connection, report, items: ItemsPlan, history: 
             counterpart_location, counterpart_tag = records[other * RECORD + 6] >> 3 & 3, items.tag[i]
         rows.append((movement + 1, i + 1, product_id, packed >> 3 & 3, kind, ft, ms, shape, size, colour, quality,
                      move_value[code], dq, weight_of(dw), grams_of(dw, units[i]), qa, weight_of(wa),
-                     packed >> 5 & 7, time_of(t), REFERENCE_FORMATS[reference] % number if reference else "",
+                     packed >> 5 & 7, time_of(t), _reference(reference, number),
                      MOVEMENT_NOTES[packed >> 11], counterpart_location, counterpart_tag))
         if len(rows) == CHUNK_ROWS:
             writer.write(rows)
