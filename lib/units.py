@@ -13,28 +13,29 @@ class WeightUnit:
     name: str
     category: str
     grams: Decimal
+    display_places: int  # decimals shown (the stored precision is 4); small values show more, see format_weight
 
 
 WEIGHT_UNITS: tuple[WeightUnit, ...] = (
-    WeightUnit("mg", "Milligram", "Metric", Decimal("0.001")),
-    WeightUnit("cg", "Centigram", "Metric", Decimal("0.01")),
-    WeightUnit("dg", "Decigram", "Metric", Decimal("0.1")),
-    WeightUnit("g", "Gram", "Metric", Decimal("1")),
-    WeightUnit("dag", "Decagram", "Metric", Decimal("10")),
-    WeightUnit("hg", "Hectogram", "Metric", Decimal("100")),
-    WeightUnit("kg", "Kilogram", "Metric", Decimal("1000")),
-    WeightUnit("tonne", "Tonne", "Metric", Decimal("1000000")),
-    WeightUnit("ct", "Carat", "Gemstone & jewelry", Decimal("0.2")),
-    WeightUnit("dwt", "Pennyweight", "Gemstone & jewelry", Decimal("1.555")),
-    WeightUnit("gr", "Grain", "Gemstone & jewelry", Decimal("0.0648")),
-    WeightUnit("oz", "Ounce", "Imperial/US", Decimal("28.3495")),
-    WeightUnit("lb", "Pound", "Imperial/US", Decimal("453.592")),
-    WeightUnit("st", "Stone", "Imperial/US", Decimal("6350.29")),
-    WeightUnit("ozt", "Troy ounce", "Troy", Decimal("31.1035")),
-    WeightUnit("lbt", "Troy pound", "Troy", Decimal("373.242")),
-    WeightUnit("tola", "Tola", "Traditional/regional", Decimal("11.664")),
-    WeightUnit("masha", "Masha", "Traditional/regional", Decimal("0.972")),
-    WeightUnit("ratti", "Ratti", "Traditional/regional", Decimal("0.1215")),
+    WeightUnit("mg", "Milligram", "Metric", Decimal("0.001"), 0),
+    WeightUnit("cg", "Centigram", "Metric", Decimal("0.01"), 1),
+    WeightUnit("dg", "Decigram", "Metric", Decimal("0.1"), 2),
+    WeightUnit("g", "Gram", "Metric", Decimal("1"), 3),
+    WeightUnit("dag", "Decagram", "Metric", Decimal("10"), 3),
+    WeightUnit("hg", "Hectogram", "Metric", Decimal("100"), 3),
+    WeightUnit("kg", "Kilogram", "Metric", Decimal("1000"), 3),
+    WeightUnit("tonne", "Tonne", "Metric", Decimal("1000000"), 3),
+    WeightUnit("ct", "Carat", "Gemstone & jewelry", Decimal("0.2"), 3),
+    WeightUnit("dwt", "Pennyweight", "Gemstone & jewelry", Decimal("1.555"), 3),
+    WeightUnit("gr", "Grain", "Gemstone & jewelry", Decimal("0.0648"), 2),
+    WeightUnit("oz", "Ounce", "Imperial/US", Decimal("28.3495"), 3),
+    WeightUnit("lb", "Pound", "Imperial/US", Decimal("453.592"), 3),
+    WeightUnit("st", "Stone", "Imperial/US", Decimal("6350.29"), 3),
+    WeightUnit("ozt", "Troy ounce", "Troy", Decimal("31.1035"), 3),
+    WeightUnit("lbt", "Troy pound", "Troy", Decimal("373.242"), 3),
+    WeightUnit("tola", "Tola", "Traditional/regional", Decimal("11.664"), 3),
+    WeightUnit("masha", "Masha", "Traditional/regional", Decimal("0.972"), 3),
+    WeightUnit("ratti", "Ratti", "Traditional/regional", Decimal("0.1215"), 2),
 )
 
 UNITS_BY_SYMBOL: dict[str, WeightUnit] = {unit.symbol: unit for unit in WEIGHT_UNITS}
@@ -100,17 +101,28 @@ def parse_weight(raw, field: str = "Weight", allow_zero: bool = False, allow_neg
     return value.quantize(WEIGHT_QUANTUM)
 
 
-def format_weight(weight: Decimal | float | None, symbol: str, places: int = 2) -> str:
-    """Human text for a weight, always with its unit ("12.50 ct"); "—" for None."""
+MIN_SIGNIFICANT_DIGITS = 3
+MAX_DISPLAY_PLACES = 10
+
+
+def weight_number(weight, symbol: str, signed: bool = False) -> str:
+    """A weight as text without its unit, the one way every page shows it.
+
+    The unit's `display_places` decimals (grams 3, carats 3, milligrams 0, ...),
+    with thousands separators; a non-zero value below one shows at least three
+    significant figures, so it never reads as zero ("0.160", "0.0312"). `signed`
+    puts + before positive changes.
+    """
+    value = Decimal(str(weight))
+    places = unit(symbol).display_places
+    if value != 0:
+        places = max(places, MIN_SIGNIFICANT_DIGITS - 1 - value.adjusted())
+    places = min(places, MAX_DISPLAY_PLACES)
+    return f"{value:{'+' if signed else ''},.{places}f}"
+
+
+def format_weight(weight, symbol: str, signed: bool = False) -> str:
+    """A weight with its unit ("12.500 ct", "+0.160 g"); "—" for None. See `weight_number`."""
     if weight is None:
         return "—"
-    return f"{Decimal(str(weight)):,.{places}f} {symbol}"
-
-
-def weight_text(weight, symbol: str) -> str:
-    """A weight with its unit, trailing zeros trimmed to at least 2 decimals ("6.50 ct", "0.0012 g")."""
-    value = Decimal(str(weight)).quantize(WEIGHT_QUANTUM)
-    text = f"{value:,.4f}".rstrip("0")
-    if len(text.split(".")[1]) < 2:
-        text = f"{value:,.2f}"
-    return f"{text} {symbol}"
+    return f"{weight_number(weight, symbol, signed)} {symbol}"

@@ -14,15 +14,15 @@ with context.db() as session:
 st.title("Home")
 st.caption("Items held count records that are not archived and still have pieces or weight.")
 first, second, third = st.columns(3)
-first.metric("Inventory items", f"{overview.items:,}", border=True)
-second.metric(f"Total weight ({overview.unit})", format_weight(overview.weight, overview.unit), border=True)
+first.metric("Items held", f"{overview.items:,}", border=True)
+second.metric("Weight held", format_weight(overview.weight, overview.unit), border=True)
 third.metric("Locations", len(overview.by_location), border=True)
 
 if len(overview.by_location) > 1:
     st.subheader("By location")
     columns = st.columns(len(overview.by_location))
     for column, row in zip(columns, overview.by_location):
-        column.metric(row.location, f"{row.items:,} items", format_weight(row.weight, overview.unit),
+        column.metric(row.location, f"{row.items:,} items held", format_weight(row.weight, overview.unit),
                       delta_color="off", delta_arrow="off", border=True)
 
 st.subheader("Recent activity")
@@ -31,7 +31,7 @@ if not activity:
 else:
     frame = pd.DataFrame([{
         "When": a.at, "Tag ID": a.tag_id, "Product": a.product, "Location": a.location, "Movement": a.movement,
-        "Pieces": a.quantity_delta, "Weight": f"{a.weight_delta:+,.4f} {a.weight_unit}", "From / to": a.counterpart,
+        "Pieces": a.quantity_delta, "Weight": format_weight(a.weight_delta, a.weight_unit, signed=True), "From / to": a.counterpart,
         "By": a.user, "Note": a.note,
     } for a in activity])
     st.dataframe(frame, hide_index=True, width="stretch", key="home_activity",

@@ -26,6 +26,8 @@ from ui.feedback import flash, plain, run_action, show_error, show_flash
 VIEWS = ("Stock", "Add item", "Import")
 ACTIONS = {"edit": "Edit", "adjust": "Adjust", "transfer": "Transfer", "status": "Status", "archive": "Archive",
            "photo": "Photo"}
+HELD_HELP = ("Held stock: records that are not archived and still have pieces or weight, the same count as "
+             "Home and Product Details. Off: every record, consumed and archived ones included.")
 _ID_WIDGETS = {"product_ids": "inv_f_product", **{a.filter_field: f"inv_f_{a.key}" for a in ATTRIBUTES},
                "location_ids": "inv_f_location"}
 _ID_SOURCES = {"product_ids": "product", **{a.filter_field: a.catalog for a in ATTRIBUTES},
@@ -104,13 +106,15 @@ def page_picked(key: str) -> None:
 def filter_widgets(opts: forms.Options) -> ItemFilters:
     seed_list_widgets(opts)
     with st.container(border=True):
-        top = st.columns([2, 3, 3])
+        top = st.columns([2, 3, 3, 2])
         search = top[0].text_input("Search", key="inv_q", placeholder="Tag ID, product name or notes",
                                    on_change=first_page)
         kinds = top[1].pills("Kind", list(InventoryKind), selection_mode="multi", key="inv_f_kind",
                              format_func=lambda k: k.label, on_change=first_page)
         statuses = top[2].pills("Status", list(ItemStatus), selection_mode="multi", key="inv_f_status",
                                 format_func=lambda s: s.label, on_change=first_page)
+        in_stock = top[3].toggle("Held stock only", key="inv_f_in_stock", on_change=first_page,
+                                 help=HELD_HELP)
         with st.expander("More filters", icon=":material/filter_list:"):
             ids = {}
             columns = st.columns(4)
@@ -121,7 +125,6 @@ def filter_widgets(opts: forms.Options) -> ItemFilters:
             dates = st.columns(3)
             created_from = dates[0].date_input("Created from", value=None, key="inv_f_from", on_change=first_page)
             created_to = dates[1].date_input("Created to", value=None, key="inv_f_to", on_change=first_page)
-            in_stock = dates[2].toggle("Only items holding stock", key="inv_f_in_stock", on_change=first_page)
     return ItemFilters(search=search or "", kinds=tuple(kinds or ()), statuses=tuple(statuses or ()),
                        created_from=created_from, created_to=created_to, in_stock_only=bool(in_stock), **ids)
 
@@ -156,10 +159,12 @@ def stock_list(actor, opts: forms.Options) -> None:
     if st.session_state.get("inv_page") != view.page.number:
         set_page(view.page.number)  # it was past the last page
     write_url(filters, view.page)
+    counted = "held" if filters.in_stock_only else "(all statuses)"
     totals = st.columns(4)
-    totals[0].metric("Items", f"{view.totals.items:,}")
-    totals[1].metric("Pieces", f"{view.totals.pieces:,}")
-    totals[2].metric(f"Total weight ({view.unit})", view.total_weight_text)
+    totals[0].metric(f"Items {counted}", f"{view.totals.items:,}", help=HELD_HELP if filters.in_stock_only else
+                     "Every record the filters match, consumed and archived ones included.")
+    totals[1].metric(f"Pieces {counted}", f"{view.totals.pieces:,}")
+    totals[2].metric(f"Weight {counted}", view.total_weight_text)
     with totals[3]:
         stamp = date.today().isoformat()
         # Keyed by the view: a click must build the export of the view on screen, never of an earlier one.
@@ -174,9 +179,9 @@ def stock_list(actor, opts: forms.Options) -> None:
                            icon=":material/download:",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                            disabled=not view.totals.items)
-    st.caption(f"{view.totals.items:,} item{'' if view.totals.items == 1 else 's'} · {view.totals.pieces:,} pcs · "
-               f"{view.total_weight_text} "
-               f"(all pages; weights converted to {view.unit}). Exports contain every filtered item.")
+    what = "held records" if filters.in_stock_only else "records of every status"
+    st.caption(f"Totals count the {what} on all pages, weights converted to {view.unit}; Home and Product "
+               "Details count held stock the same way. Exports contain every filtered item.")
     if not view.rows:
         st.info("No items match these filters.")
         return

@@ -211,13 +211,13 @@ kpis = _kpis(actor, product.id, filters, today, unit, version)
 series = _series(actor, product.id, filters, range_key, today, unit, version)
 
 first, second, third, fourth = st.columns(4)
-first.metric("Items", f"{kpis.items:,}", border=True, help=HELP["items"], icon=":material/inventory_2:")
-second.metric("Total weight", format_weight(kpis.total, unit), border=True, help=HELP["total"],
+first.metric("Items held", f"{kpis.items:,}", border=True, help=HELP["items"], icon=":material/inventory_2:")
+second.metric("Weight held", format_weight(kpis.total, unit), border=True, help=HELP["total"],
               icon=":material/scale:")
-third.metric("Average weight", format_weight(kpis.average, unit) if kpis.average is not None else "—",
+third.metric("Average per item", format_weight(kpis.average, unit) if kpis.average is not None else "—",
              border=True, help=HELP["average"], icon=":material/balance:")
 change = kpis.change
-fourth.metric("30-day change", f"{change.net:+,.2f} {unit}",
+fourth.metric("30-day change", format_weight(change.net, unit, signed=True),
               delta=f"{change.percent:+.1f}%" if change.percent is not None else "—",
               delta_color="normal" if change.percent is not None else "off",
               delta_arrow="auto" if change.percent is not None else "off",
@@ -273,7 +273,6 @@ with st.container(border=True):
         frame = display.product_table_frame(rows, unit)
         st.dataframe(frame, hide_index=True, width="stretch", key="product_table", column_config={
             "Photo": st.column_config.ImageColumn("Photo", width="small"),
-            f"Weight ({unit})": st.column_config.NumberColumn(format="%.4f"),
             "Created": st.column_config.DateColumn(format="YYYY-MM-DD"),
         })
 

@@ -58,7 +58,7 @@ def _download(page, label: str):
 
 def _expect_metrics(page, **values: str) -> None:
     """Wait (Playwright's retrying assertion) until each KPI card shows its value; keys are card labels
-    with spaces as underscores, e.g. Total_weight="6.20 g"."""
+    with spaces as underscores, e.g. Weight_held="6.200 g"."""
     for label, value in values.items():
         card = page.locator('[data-testid="stMetric"]').filter(has_text=label.replace("_", " ")).first
         expect(card.locator('[data-testid="stMetricValue"]')).to_have_text(value)
@@ -82,7 +82,7 @@ def test_manager_journey_open_switch_filter_export_and_pick_image(fresh_url, liv
 
         page.locator('[data-testid="stButtonGroup"]').get_by_text("Finished", exact=True).click()
         wait_until_idle(page)
-        _expect_metrics(page, Items="3", Total_weight="6.20 g")
+        _expect_metrics(page, Items="3", Weight_held="6.200 g")
 
         page.get_by_text("Filters and search", exact=True).click()
         wait_until_idle(page)
@@ -91,7 +91,7 @@ def test_manager_journey_open_switch_filter_export_and_pick_image(fresh_url, liv
         page.get_by_role("option", name="Oval").click()
         page.keyboard.press("Escape")
         wait_until_idle(page)
-        _expect_metrics(page, Items="1", Total_weight="3.00 g")
+        _expect_metrics(page, Items="1", Weight_held="3.000 g")
 
         download = _download(page, "Export CSV")
         text = (tmp_path / "export.csv")

@@ -35,13 +35,13 @@ def _workspace(url):
 def test_home_counts_only_the_viewers_scope(workshop):
     member = signed_in(workshop.url, "mo")  # North: one ruby of 6 ct = 1.2 g
     member.run()
-    assert _metrics(member)["Inventory items"] == "1"
-    assert _metrics(member)["Total weight (g)"] == "1.20 g"
+    assert _metrics(member)["Items held"] == "1"
+    assert _metrics(member)["Weight held"] == "1.200 g"
     assert "TRUB0002" not in texts(member) and "TJAD0001" not in str(member.dataframe[0].value)
     admin = signed_in(workshop.url, "boss")
     admin.run()
-    assert _metrics(admin)["Inventory items"] == "3"
-    assert _metrics(admin)["Total weight (g)"] == "12.20 g"
+    assert _metrics(admin)["Items held"] == "3"
+    assert _metrics(admin)["Weight held"] == "12.200 g"
     assert {"North", "South"} <= set(_metrics(admin))  # per-location cards for those who see several
 
 
@@ -61,7 +61,7 @@ def test_admin_sidebar_settings_apply_to_everyone_on_their_next_click(workshop):
     assert audits.count("update settings") >= 3
     manager.run()
     assert "Sees: all locations" in texts(manager)
-    assert _metrics(manager)["Total weight (ct)"] == "61.00 ct"
+    assert _metrics(manager)["Weight held"] == "61.000 ct"
 
     admin.selectbox(key="ws_plan").set_value(Plan.STARTER).run()
     assert admin.toggle(key="ws_managers_all_locations").disabled

@@ -92,13 +92,17 @@ def test_filters_round_trip_through_the_url_query():
     assert query["product"] == "1,3" and query["kind"] == "finished" and query["from"] == "2025-01-02"
     assert all(isinstance(v, str) for v in query.values())
     assert display.filters_from_query(query) == filters.with_(product_ids=(1, 3))
-    assert display.filters_to_query(ItemFilters()) == {}
+    assert display.filters_to_query(ItemFilters(in_stock_only=True)) == {}  # held stock: the page's default
+    everything = display.filters_to_query(ItemFilters())
+    assert everything == {"in_stock": "0"} and not display.filters_from_query(everything).in_stock_only
+    assert display.filters_from_query({"in_stock": "1"}).in_stock_only  # links written before keep working
 
 
 def test_malformed_query_values_are_ignored():
     filters = display.filters_from_query({"product": "x,5,;drop", "kind": "gold,rough", "from": "yesterday",
                                             "status": ["available", "nope"]})
-    assert filters == ItemFilters(product_ids=(5,), kinds=(InventoryKind.ROUGH,), statuses=(ItemStatus.AVAILABLE,))
+    assert filters == ItemFilters(product_ids=(5,), kinds=(InventoryKind.ROUGH,), statuses=(ItemStatus.AVAILABLE,),
+                                  in_stock_only=True)
     page = display.page_from_query({"sort": "tag_id; drop", "per_page": "7", "page": "-3"})
     assert page == Page()
     page = Page(number=3, size=100, sort="weight", descending=False)
@@ -410,7 +414,7 @@ def test_item_detail_has_every_field_and_the_history(session, shop, item):
     assert [row.kind for row in detail.history] == [MovementKind.ADJUSTMENT, MovementKind.RECEIPT]
     assert detail.history[0].user == shop.admin.name and detail.history[0].note == "chipped"
     frame = display.history_frame(detail)
-    assert list(frame["Weight"]) == ["-2.00 ct", "+20.00 ct"] and list(frame["Weight after"])[0] == "18.00 ct"
+    assert list(frame["Weight"]) == ["-2.000 ct", "+20.000 ct"] and list(frame["Weight after"])[0] == "18.000 ct"
     with pytest.raises(NotFound):
         items.item_detail(session, actor=shop.actor(session, shop.south_member), item_id=item.id)
 
@@ -421,13 +425,13 @@ def test_list_totals_and_scope(session, shop):
         stock.add_item(session, actor=admin, data=new(shop, location_id=location.id, weight=weight, quantity=1))
     mine = ItemFilters(product_ids=(shop.ruby.id,))
     view = items.list_items(session, actor=admin, filters=mine, page=Page(size=25))
-    assert (view.totals.items, view.totals.pieces, view.total_weight_text) == (3, 3, "8.00 ct")
+    assert (view.totals.items, view.totals.pieces, view.total_weight_text) == (3, 3, "8.000 ct")
     manager_view = items.list_items(session, actor=shop.actor(session, shop.manager), filters=mine, page=Page())
     assert {row["location_id"] for row in manager_view.rows} == {shop.north.id}
     assert manager_view.totals.items == 2
     frame = display.list_frame(view.rows)
-    assert list(frame.columns) == list(display.LIST_COLUMNS) and set(frame["Weight"]) == {"1.00 ct", "2.00 ct",
-                                                                                            "5.00 ct"}
+    assert list(frame.columns) == list(display.LIST_COLUMNS) and set(frame["Weight"]) == {"1.000 ct", "2.000 ct",
+                                                                                            "5.000 ct"}
 
 
 @pytest.mark.parametrize("sort", SORTABLE)

@@ -100,8 +100,8 @@ def count_items(shop) -> int:
                                                      ("sam", 1, 1)])
 def test_url_filters_open_the_same_view_in_each_scope(shop, username, items, pieces):
     at = run(shop, username, {"product": str(shop.bead_id), "kind": "finished"})
-    assert metric(at, "Items") == str(items) and metric(at, "Pieces") == str(pieces)
-    assert metric(at, "Total weight") == f"{items}.00 g"
+    assert metric(at, "Items held") == str(items) and metric(at, "Pieces held") == str(pieces)
+    assert metric(at, "Weight held") == f"{items}.000 g"
     assert at.multiselect(key="inv_f_product").value == [shop.bead_id]
     assert at.pills(key="inv_f_kind").value == [InventoryKind.FINISHED]
     assert at.query_params["product"] == [str(shop.bead_id)] or at.query_params["product"] == str(shop.bead_id)
@@ -127,7 +127,7 @@ def test_the_view_survives_a_visit_to_the_add_wizard(shop):
     wizard(at).segmented_control(key="inv_view").set_value("Stock").run()
     assert (at.text_input(key="inv_q").value, at.selectbox(key="inv_sort").value) == ("TBEA002", "weight")
     assert (at.toggle(key="inv_desc").value, at.selectbox(key="inv_per_page").value) == (False, 100)
-    assert metric(ok(at), "Items") == "10"
+    assert metric(ok(at), "Items held") == "10"
 
 
 @pytest.mark.parametrize("username", ["boss", "mo"])

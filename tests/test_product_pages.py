@@ -111,49 +111,49 @@ def _header(at) -> str:
 
 def test_admin_sees_all_locations(shop):
     at = _open(shop, "boss", shop.ruby, filters_open=True, gallery_open=True)
-    assert _metrics(at) == {"Items": "3", "Total weight": "7.20 g", "Average weight": "2.40 g",
-                            "30-day change": "+7.20 g"}
+    assert _metrics(at) == {"Items held": "3", "Weight held": "7.200 g", "Average per item": "2.400 g",
+                            "30-day change": "+7.200 g"}
     assert [m.delta for m in at.metric][3] == "—"  # nothing was held 30 days ago
     assert sorted(_tags(at)) == ["TRUB0001", "TRUB0002", "TRUB0003"]
     assert "Ruby" in _header(at) and "RUB" in _header(at)
     assert at.get_by_key("product_image_pick_%d" % shop.pictured_item) is not None
     link = [p for p in at.page_link if p.proto.label == "Open in Inventory"][0]
-    assert parse_qs(link.proto.query_string) == {"product": [str(shop.ruby)], "in_stock": ["1"]}
+    assert parse_qs(link.proto.query_string) == {"product": [str(shop.ruby)]}  # held stock is the default
     at.segmented_control(key="product_kind").set_value("rough").run()
     at.multiselect(key="product_filter_shape_ids").set_value([shop.oval]).run()
     link = [p for p in at.page_link if p.proto.label == "Open in Inventory"][0]
     assert parse_qs(link.proto.query_string) == {"product": [str(shop.ruby)], "kind": ["rough"],
-                                                 "shape": [str(shop.oval)], "in_stock": ["1"]}
+                                                 "shape": [str(shop.oval)]}
 
 
 def test_kind_switch_and_filters_rescope_everything(shop):
     at = _open(shop, "boss", shop.ruby, filters_open=True)
     at.segmented_control(key="product_kind").set_value("rough").run()
-    assert _metrics(at)["Items"] == "1" and _metrics(at)["Total weight"] == "5.00 g"
+    assert _metrics(at)["Items held"] == "1" and _metrics(at)["Weight held"] == "5.000 g"
     assert _tags(at) == ["TRUB0003"]
     at.segmented_control(key="product_kind").set_value("finished").run()
-    assert _metrics(at)["Total weight"] == "2.20 g" and sorted(_tags(at)) == ["TRUB0001", "TRUB0002"]
+    assert _metrics(at)["Weight held"] == "2.200 g" and sorted(_tags(at)) == ["TRUB0001", "TRUB0002"]
     at.multiselect(key="product_filter_location_ids").set_value([shop.south]).run()
-    assert _metrics(at) == {"Items": "1", "Total weight": "1.00 g", "Average weight": "1.00 g",
-                            "30-day change": "+1.00 g"}
+    assert _metrics(at) == {"Items held": "1", "Weight held": "1.000 g", "Average per item": "1.000 g",
+                            "30-day change": "+1.000 g"}
     assert _tags(at) == ["TRUB0002"]
     at.segmented_control(key="product_kind").set_value("all").run()
     at.multiselect(key="product_filter_location_ids").set_value([]).run()
     at.multiselect(key="product_filter_shape_ids").set_value([shop.oval]).run()
-    assert _tags(at) == ["TRUB0003"] and _metrics(at)["Items"] == "1"
+    assert _tags(at) == ["TRUB0003"] and _metrics(at)["Items held"] == "1"
     at.multiselect(key="product_filter_shape_ids").set_value([]).run()
     at.text_input(key="product_search").set_value("trub0002").run()
     assert _tags(at) == ["TRUB0002"]
     at.segmented_control(key="product_kind").set_value("materials").run()
-    assert _metrics(at)["Average weight"] == "—"
+    assert _metrics(at)["Average per item"] == "—"
     assert any("No inventory records" in i.value for i in at.info)
     assert any("No stock movements" in i.value for i in at.info)
 
 
 def test_member_sees_only_their_location_and_cannot_choose(shop):
     at = _open(shop, "mo", shop.ruby, filters_open=True, gallery_open=True)
-    assert _metrics(at) == {"Items": "2", "Total weight": "6.20 g", "Average weight": "3.10 g",
-                            "30-day change": "+6.20 g"}
+    assert _metrics(at) == {"Items held": "2", "Weight held": "6.200 g", "Average per item": "3.100 g",
+                            "30-day change": "+6.200 g"}
     assert sorted(_tags(at)) == ["TRUB0001", "TRUB0003"]
     assert not [b for b in at.button if b.key and b.key.startswith("product_image_pick_")]
     assert "Choose the product image" not in [e.label for e in at.expander]
@@ -163,15 +163,15 @@ def test_member_sees_only_their_location_and_cannot_choose(shop):
 
 def test_manager_sees_own_location_and_may_choose(shop):
     at = _open(shop, "nina", shop.ruby, gallery_open=True)
-    assert _metrics(at)["Items"] == "2"
+    assert _metrics(at)["Items held"] == "2"
     assert at.button(key="product_image_pick_%d" % shop.pictured_item).label == "Use this"
 
 
 def test_south_member_sees_south_only(shop):
     at = _open(shop, "sam", shop.ruby)
-    assert _metrics(at)["Items"] == "1" and _tags(at) == ["TRUB0002"]
+    assert _metrics(at)["Items held"] == "1" and _tags(at) == ["TRUB0002"]
     jade = _open(shop, "sam", shop.jade)
-    assert _metrics(jade)["Total weight"] == "10.00 g"
+    assert _metrics(jade)["Weight held"] == "10.000 g"
 
 
 @pytest.mark.parametrize("username, product", [
@@ -199,8 +199,8 @@ def test_missing_id_is_not_found(shop):
 
 def test_product_without_inventory_is_an_empty_friendly_page_for_admins(shop):
     at = _open(shop, "boss", shop.opal, gallery_open=True)
-    assert _metrics(at) == {"Items": "0", "Total weight": "0.00 g", "Average weight": "—",
-                            "30-day change": "+0.00 g"}
+    assert _metrics(at) == {"Items held": "0", "Weight held": "0.000 g", "Average per item": "—",
+                            "30-day change": "+0.000 g"}
     assert not at.dataframe and not at.exception
     info = " ".join(i.value for i in at.info)
     assert "No stock movements" in info and "No inventory records" in info and "has a photo" in info
@@ -258,20 +258,20 @@ def test_manager_picks_the_image_and_members_see_it(own_shop):
 
 def test_an_adjustment_and_a_unit_change_show_on_the_next_rerun(own_shop):
     at = _open(own_shop, "boss", own_shop.ruby)
-    assert _metrics(at)["Total weight"] == "7.20 g"
+    assert _metrics(at)["Weight held"] == "7.200 g"
     engine = db.make_engine(own_shop.url)
     with db.session_scope(engine, write=True) as session:
         item = session.scalars(select(InventoryItem).where(InventoryItem.tag_id == "TRUB0003")).one()
         ledger.apply_change(session, item_id=item.id, user_id=None, movement_kind=MovementKind.ADJUSTMENT,
                             weight_delta=Decimal("-1.5"))
     at.run()
-    assert _metrics(at)["Total weight"] == "5.70 g" and _metrics(at)["30-day change"] == "+5.70 g"
+    assert _metrics(at)["Weight held"] == "5.700 g" and _metrics(at)["30-day change"] == "+5.700 g"
     with db.session_scope(engine, write=True) as session:
         boss = session.scalars(select(User).where(User.username == "boss")).one()
         workspace.update_settings(session, actor=actor_for_user(session, boss.id), default_weight_unit="ct")
     engine.dispose()
     at.run()
-    assert _metrics(at)["Total weight"] == "28.50 ct" and _metrics(at)["Average weight"] == "9.50 ct"
+    assert _metrics(at)["Weight held"] == "28.500 ct" and _metrics(at)["Average per item"] == "9.500 ct"
     assert any(c.startswith("Weight (ct)") for c in at.dataframe[0].value.columns)
 
 
@@ -345,9 +345,9 @@ def test_filters_keep_applying_while_the_panel_is_closed_and_clear(shop):
     at.multiselect(key="product_filter_location_ids").set_value([shop.south]).run()
     at.session_state["product_filters_panel"] = False
     at.run()
-    assert not at.multiselect and _metrics(at)["Items"] == "1" and _tags(at) == ["TRUB0002"]
+    assert not at.multiselect and _metrics(at)["Items held"] == "1" and _tags(at) == ["TRUB0002"]
     assert any("1 filter active" in c.value for c in at.caption)
     at.session_state["product_filters_panel"] = True
     at.run()
     at.button(key="product_filters_clear").click().run()
-    assert _metrics(at)["Items"] == "3" and at.multiselect(key="product_filter_location_ids").value == []
+    assert _metrics(at)["Items held"] == "3" and at.multiselect(key="product_filter_location_ids").value == []

@@ -20,7 +20,7 @@ def test_conversions_go_through_grams_exactly():
     assert to_grams(Decimal("12.3456"), "ct") == Decimal("2.46912")
     assert convert(Decimal("5"), "ct", "g") == Decimal("1.0000")
     assert convert(Decimal("1"), "ozt", "g") == Decimal("31.1035")
-    assert format_weight(Decimal("1234.5"), "ct") == "1,234.50 ct"
+    assert format_weight(Decimal("1234.5"), "ct") == "1,234.500 ct"
 
 
 @pytest.mark.parametrize("raw, message", [
@@ -37,3 +37,28 @@ def test_bad_weights_are_refused_with_the_field_named(raw, message):
 def test_good_weights_parse():
     assert parse_weight(" 2.5 ") == Decimal("2.5000")
     assert parse_weight("-1.25", allow_negative=True) == Decimal("-1.2500")
+
+
+@pytest.mark.parametrize("value, symbol, shown", [
+    ("0.1596", "g", "0.160 g"),      # an average: three significant figures, not "0.16 g"
+    ("0.0312", "g", "0.0312 g"),     # a small average never reads as "0.03 g"
+    ("0.014", "g", "0.0140 g"),      # 0.07 ct of losses in grams, not "0.01 g"
+    ("2.124", "ct", "2.124 ct"),     # carats to 3 decimals, so a table never shows 2.124 beside 2.00
+    ("2", "ct", "2.000 ct"),
+    ("270410.17", "g", "270,410.170 g"),
+    ("1500", "mg", "1,500 mg"),      # milligrams without decimals
+    ("0", "g", "0.000 g"),
+    ("-0.0005", "g", "-0.000500 g"),
+])
+def test_every_weight_is_written_one_way(value, symbol, shown):
+    assert format_weight(Decimal(value), symbol) == shown
+
+
+def test_changes_carry_their_sign_and_none_is_a_dash():
+    assert format_weight(Decimal("7.2"), "g", signed=True) == "+7.200 g"
+    assert format_weight(Decimal("-7.2"), "g", signed=True) == "-7.200 g"
+    assert format_weight(None, "g") == "—"
+
+
+def test_every_unit_has_display_decimals():
+    assert all(0 <= u.display_places <= 4 for u in UNITS_BY_SYMBOL.values())

@@ -20,7 +20,7 @@ from lib.inventory.forms import NewItem, Options
 from lib.inventory.items import PAGE_SIZES, ItemDetail
 from lib.inventory.query import SORTABLE, ItemFilters, Page
 from lib.models import InventoryKind, ItemStatus
-from lib.units import from_grams, weight_text
+from lib.units import format_weight, from_grams, weight_number
 from ui import context
 from ui.pictures import thumbnail_uri
 
@@ -52,8 +52,8 @@ def filters_to_query(filters: ItemFilters) -> dict[str, str]:
         query["from"] = filters.created_from.isoformat()
     if filters.created_to:
         query["to"] = filters.created_to.isoformat()
-    if filters.in_stock_only:
-        query["in_stock"] = "1"
+    if not filters.in_stock_only:  # held stock is the Inventory page's default
+        query["in_stock"] = "0"
     return query
 
 
@@ -81,14 +81,15 @@ def _parse_date(text: str) -> date | None:
 
 
 def filters_from_query(query: Mapping) -> ItemFilters:
-    """ItemFilters from a url query; malformed values are ignored, never an error."""
+    """ItemFilters from a url query; malformed values are ignored, never an error. Without `in_stock=0`
+    the view counts held stock, like Home and Product Details."""
     return ItemFilters(
         search=_query_text(query, "q")[:200],
         kinds=_parse_enums(_query_text(query, "kind"), InventoryKind),
         statuses=_parse_enums(_query_text(query, "status"), ItemStatus),
         created_from=_parse_date(_query_text(query, "from")),
         created_to=_parse_date(_query_text(query, "to")),
-        in_stock_only=_query_text(query, "in_stock") in ("1", "true", "yes"),
+        in_stock_only=_query_text(query, "in_stock") not in ("0", "false", "no"),
         **{name: _parse_ids(_query_text(query, key)) for key, name in ID_QUERY_KEYS.items()},
     )
 
@@ -142,7 +143,7 @@ def list_frame(rows: list[dict]) -> pd.DataFrame:
         "Tag ID": row["tag_id"], "Product": row["product"], "Kind": InventoryKind(row["kind"]).label,
         "Type": row["finished_type"] or row["ms_type"] or "", "Shape": row["shape"] or "",
         "Size": row["size"] or "", "Colour": row["colour"] or "", "Quality": row["quality"] or "",
-        "Pieces": int(row["quantity"]), "Weight": weight_text(row["weight"], row["weight_unit"]),
+        "Pieces": int(row["quantity"]), "Weight": format_weight(row["weight"], row["weight_unit"]),
         "Location": row["location"], "Status": ItemStatus(row["status"]).label, "Created": _created(row),
     } for row in rows]
     return pd.DataFrame.from_records(records, columns=list(LIST_COLUMNS))
@@ -154,8 +155,8 @@ def product_table_frame(rows: list[dict], unit: str) -> pd.DataFrame:
         "Photo": thumbnail_uri(row.get("thumbnail")),
         "Tag ID": row["tag_id"], "Kind": InventoryKind(row["kind"]).label,
         **{attribute.label: row[attribute.key] or "" for attribute in ATTRIBUTES},
-        "Pieces": int(row["quantity"]), "Weight": weight_text(row["weight"], row["weight_unit"]),
-        f"Weight ({unit})": float(from_grams(row["weight_g"], unit)),
+        "Pieces": int(row["quantity"]), "Weight": format_weight(row["weight"], row["weight_unit"]),
+        f"Weight ({unit})": weight_number(from_grams(row["weight_g"], unit), unit),
         "Location": row["location"], "Status": ItemStatus(row["status"]).label, "Created": _created(row),
         "Notes": row["notes"] or "",
     } for row in rows])
@@ -169,8 +170,8 @@ def history_frame(detail: ItemDetail) -> pd.DataFrame:
     """The movement history as a display table (signed changes and balance after, with the unit)."""
     symbol = detail.item.weight_unit
     rows = [{"When": row.moved_at, "Movement": row.kind.label, "Pieces": f"{row.quantity_delta:+d}",
-             "Weight": ("+" if row.weight_delta >= 0 else "") + weight_text(row.weight_delta, symbol),
-             "Pieces after": row.quantity_after, "Weight after": weight_text(row.weight_after, symbol),
+             "Weight": format_weight(row.weight_delta, symbol, signed=True),
+             "Pieces after": row.quantity_after, "Weight after": format_weight(row.weight_after, symbol),
              "Location": row.location, "From / to": row.counterpart, "By": row.user, "Reason / note": row.note,
              "Reference": row.reference}
             for row in detail.history]

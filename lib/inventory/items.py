@@ -21,7 +21,7 @@ from lib.classification import ATTRIBUTES
 from lib.errors import NotFound, PermissionDenied
 from lib.inventory.query import ItemFilters, Page, Totals, page_rows, totals
 from lib.models import CatalogEntry, Image, InventoryItem, Location, MovementKind, Product, StockMovement, User
-from lib.units import from_grams, weight_text
+from lib.units import format_weight, from_grams
 from lib.workspace.settings import get_workspace
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -43,7 +43,7 @@ class ListView:
 
     @property
     def total_weight_text(self) -> str:
-        return weight_text(from_grams(self.totals.grams, self.unit), self.unit)
+        return format_weight(from_grams(self.totals.grams, self.unit), self.unit)
 
 
 def list_items(session: Session, *, actor: Actor, filters: ItemFilters, page: Page,
@@ -96,7 +96,7 @@ class ItemDetail:
 
     @property
     def weight_text(self) -> str:
-        return weight_text(self.item.weight, self.item.weight_unit)
+        return format_weight(self.item.weight, self.item.weight_unit)
 
 
 def counterpart(actor: Actor, movement: StockMovement, location_names: dict[int, str]) -> tuple[str, bool]:

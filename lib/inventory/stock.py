@@ -65,7 +65,7 @@ from lib.errors import ValidationFailed
 from lib.inventory.forms import (MAX_NOTES, CheckedItem, NewItem, as_validation, check_catalog_id, check_new_item,
                                  clean_text, collect, no_commas, parse_kind, parse_quantity, required_reason)
 from lib.models import InventoryItem, ItemStatus, Location, MovementKind, Product, StockMovement
-from lib.units import convert, parse_weight, to_grams, weight_text
+from lib.units import convert, parse_weight, format_weight, to_grams
 from lib.workspace.settings import get_workspace
 
 ISSUE_KINDS = (MovementKind.ISSUE,)
@@ -128,7 +128,7 @@ def _exact_conversion(weight: Decimal, from_symbol: str, to_symbol: str) -> Deci
 def _merge(session: Session, actor: Actor, clean: CheckedItem, target: InventoryItem, image_id: int | None,
            movement_kind: MovementKind, reference: str) -> AddResult:
     weight = _exact_conversion(clean.weight, clean.weight_unit, target.weight_unit)
-    entered = f"{clean.quantity} pcs, {weight_text(clean.weight, clean.weight_unit)}"
+    entered = f"{clean.quantity} pcs, {format_weight(clean.weight, clean.weight_unit)}"
     note = "; ".join(part for part in (f"merged: {entered}", clean.notes) if part)
     movement = ledger.apply_change(session, item_id=target.id, user_id=actor.user_id, movement_kind=movement_kind,
                                    quantity_delta=clean.quantity, weight_delta=weight, reference=reference,
@@ -183,7 +183,7 @@ def add_checked(session: Session, *, actor: Actor, clean: CheckedItem, image_id:
             return _merge(session, actor, clean, target, image_id, MovementKind.MERGE,
                           reference or f"{movement_kind.label.lower()}")
         if target is not None:
-            note = (f"Not merged into {target.tag_id}: {weight_text(clean.weight, clean.weight_unit)} does not "
+            note = (f"Not merged into {target.tag_id}: {format_weight(clean.weight, clean.weight_unit)} does not "
                     f"convert exactly to {target.weight_unit}, so a new record was added.")
     return _create(session, actor, clean, image_id, movement_kind, reference, note)
 
@@ -537,7 +537,7 @@ def return_issued(session: Session, *, actor: Actor, right: Right, item_id: int,
     if pieces == 0 and part == 0:
         raise ValidationFailed(f"Nothing issued under {ref} is left to return to {item.tag_id}.")
     if pieces > out_pieces or part > out_weight:
-        raise ValidationFailed(f"{item.tag_id}: at most {out_pieces} pcs and {weight_text(out_weight, item.weight_unit)}"
+        raise ValidationFailed(f"{item.tag_id}: at most {out_pieces} pcs and {format_weight(out_weight, item.weight_unit)}"
                                f" issued under {ref} can be returned.")
     movement = ledger.apply_change(session, item_id=item.id, user_id=actor.user_id, movement_kind=MovementKind.RETURN,
                                    quantity_delta=pieces, weight_delta=part, reference=ref, note=text)
