@@ -5,7 +5,16 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench setup prepare browser demo-large clean-data
+# requirements.lock (the app) and requirements-test.lock (the same versions plus
+# the test tools) lock every dependency with hashes; `make lock` regenerates both
+# from pyproject.toml with uv, which it installs into the venv (pinned here).
+UV_VERSION := 0.13.9
+UV := $(VENV)/bin/uv
+UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
+export UV_PYTHON_DOWNLOADS ?= never
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --annotation-style line
+
+.PHONY: run test bench setup lock prepare browser demo-large clean-data
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +25,19 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+$(UV_STAMP): | $(PY)
+	@echo "Installing uv $(UV_VERSION) into $(VENV) (first run only)…"
+	$(PY) -m pip install --disable-pip-version-check uv==$(UV_VERSION)
+	@touch $@
+
+# After changing a dependency in pyproject.toml: `make lock`, then commit
+# pyproject.toml and both lock files. Unchanged pins stay as they are locked.
+lock: | $(UV_STAMP)
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV) pip compile --quiet $(LOCK_FLAGS) \
+		pyproject.toml -o requirements.lock
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV) pip compile --quiet $(LOCK_FLAGS) \
+		pyproject.toml --extra test -c requirements.lock -o requirements-test.lock
 
 prepare: setup
 	$(PY) -m lib.cli prepare
