@@ -3,40 +3,56 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
-STAMP := $(VENV)/.installed
 
-# requirements.lock (the app) and requirements-test.lock (the same versions plus
-# the test tools) lock every dependency with hashes; `make lock` regenerates both
-# from pyproject.toml with uv, which it installs into the venv (pinned here).
+# Dependencies are installed from the committed hash locks with uv, which `make`
+# puts into the virtual environment itself (pinned here) the first time.
+# requirements.lock: the app; requirements-test.lock: the same versions plus the
+# test tools. `make lock` regenerates both from pyproject.toml.
 UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv
 UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+# uv uses the venv's interpreter (--python) and never downloads one.
 export UV_PYTHON_DOWNLOADS ?= never
+UV_PIP := $(UV) pip
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --annotation-style line
 
-.PHONY: run test bench setup lock prepare browser demo-large clean-data
+.PHONY: run test bench setup setup-test lock prepare browser demo-large clean-data
 
 $(PY):
+	@echo "Creating the virtual environment $(VENV) with $(PYTHON)…"
 	$(PYTHON) -m venv $(VENV)
-
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
-	touch $(STAMP)
-
-setup: $(STAMP)
 
 $(UV_STAMP): | $(PY)
 	@echo "Installing uv $(UV_VERSION) into $(VENV) (first run only)…"
 	$(PY) -m pip install --disable-pip-version-check uv==$(UV_VERSION)
 	@touch $@
 
+# The app's locked set. Additive on purpose: test tools installed by `make test`
+# stay, and every package the lock names is put at its locked version.
+$(RUN_STAMP): requirements.lock | $(UV_STAMP)
+	@echo "Installing the app's locked dependencies into $(VENV) (first run, or requirements.lock changed)…"
+	$(UV_PIP) install --python $(PY) --require-hashes -r requirements.lock
+	@touch $@
+
+# The test set is exact: the venv ends up with the locked packages and nothing else
+# (besides pip, setuptools and uv). It contains the app's set at the same versions.
+$(TEST_STAMP): requirements-test.lock requirements.lock | $(UV_STAMP)
+	@echo "Installing the locked dependencies and test tools into $(VENV) (first run, or a lock changed)…"
+	$(UV_PIP) sync --python $(PY) --require-hashes requirements-test.lock
+	@touch $@ $(RUN_STAMP)
+
+setup: $(RUN_STAMP)
+
+setup-test: $(TEST_STAMP)
+
 # After changing a dependency in pyproject.toml: `make lock`, then commit
 # pyproject.toml and both lock files. Unchanged pins stay as they are locked.
 lock: | $(UV_STAMP)
-	UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV) pip compile --quiet $(LOCK_FLAGS) \
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV_PIP) compile --quiet $(LOCK_FLAGS) \
 		pyproject.toml -o requirements.lock
-	UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV) pip compile --quiet $(LOCK_FLAGS) \
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV_PIP) compile --quiet $(LOCK_FLAGS) \
 		pyproject.toml --extra test -c requirements.lock -o requirements-test.lock
 
 prepare: setup
@@ -55,7 +71,7 @@ browser:
 		echo "NOTE: /usr/bin/chromium is missing, browser tests will be skipped. Fix: sudo apt-get install -y chromium"; \
 	fi
 
-test: setup browser
+test: setup-test browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
