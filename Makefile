@@ -48,11 +48,12 @@ setup: $(RUN_STAMP)
 setup-test: $(TEST_STAMP)
 
 # After changing a dependency in pyproject.toml: `make lock`, then commit
-# pyproject.toml and both lock files. Unchanged pins stay as they are locked.
+# pyproject.toml and both lock files. Unchanged pins stay as they are locked;
+# to move a transitive one too: make lock LOCK_ARGS="--upgrade-package NAME".
 lock: | $(UV_STAMP)
-	UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV_PIP) compile --quiet $(LOCK_FLAGS) \
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV_PIP) compile --quiet $(LOCK_FLAGS) $(LOCK_ARGS) \
 		pyproject.toml -o requirements.lock
-	UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV_PIP) compile --quiet $(LOCK_FLAGS) \
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV_PIP) compile --quiet $(LOCK_FLAGS) $(LOCK_ARGS) \
 		pyproject.toml --extra test -c requirements.lock -o requirements-test.lock
 
 prepare: setup
