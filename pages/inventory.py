@@ -232,6 +232,8 @@ def item_section(actor, opts: forms.Options) -> None:
             else:
                 st.caption("No photo")
         with right:
+            st.page_link("pages/product.py", label="Product details", icon=":material/insights:",
+                         query_params={"id": str(item.product_id)})
             metrics = st.columns(3)
             metrics[0].metric("Pieces", f"{item.quantity:,}")
             metrics[1].metric("Weight", detail.weight_text)
@@ -247,12 +249,13 @@ def item_section(actor, opts: forms.Options) -> None:
 
 
 def item_actions(actor, opts: forms.Options, detail: items.ItemDetail) -> None:
-    action = st.segmented_control("Action", list(ACTIONS), key="inv_action", format_func=ACTIONS.get)
-    if not action:
+    offered = [action for action in ACTIONS if items.can(actor, action)[0]]  # only what this role may do
+    if not offered:
         return
-    allowed, why = items.can(actor, action)
-    if not allowed:
-        st.warning(plain(why))
+    if st.session_state.get("inv_action") not in (None, *offered):
+        st.session_state["inv_action"] = None  # a role changed since the last click
+    action = st.segmented_control("Action", offered, key="inv_action", format_func=ACTIONS.get)
+    if not action:
         return
     {"edit": edit_form, "adjust": adjust_form, "transfer": transfer_form, "status": status_form,
      "archive": archive_form, "photo": photo_form}[action](actor, opts, detail)
@@ -605,8 +608,10 @@ def main() -> None:
         opts = forms.options(session, actor=actor)
     follow_link()
     show_flash()
-    view = st.segmented_control("View", VIEWS, key="inv_view", default="Stock", required=True,
-                                label_visibility="collapsed")
+    views = [view for view in VIEWS if view != "Import" or actor.can(Right.IMPORT_INVENTORY)]
+    if st.session_state.get("inv_view") not in views:
+        st.session_state["inv_view"] = "Stock"  # set through the state only: no default= beside it
+    view = st.segmented_control("View", views, key="inv_view", required=True, label_visibility="collapsed")
     if view == "Add item":
         add_wizard(actor, opts)
     elif view == "Import":

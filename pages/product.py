@@ -31,6 +31,7 @@ from ui.feedback import run_action, show_flash
 from ui.pictures import PLACEHOLDER_SVG
 
 TTL_SECONDS = 60
+INVENTORY_VIEW_KEY = "inv_url"  # pages/inventory.py keeps its current url query here
 KIND_OPTIONS = ("all", *(kind.value for kind in InventoryKind))
 KIND_LABELS = {"all": "All", **{kind.value: kind.label for kind in InventoryKind}}
 SORT_LABELS = {key: display.SORT_LABELS[key]  # the Inventory list's sorts, newest first, without the product
@@ -165,7 +166,11 @@ with head_text:
         f'<span>{type_text}</span></div>')
     if not product.active:
         st.warning("This product is inactive: it stays visible with its stock, but is not offered for new items.")
-    st.page_link("pages/products.py", label="All products", icon=":material/arrow_back:")
+    back = st.columns([1, 1, 4])
+    back[0].page_link("pages/products.py", label="All products", icon=":material/arrow_back:")
+    # The Inventory list as the user last left it in this session (its filters, sort and page).
+    back[1].page_link("pages/inventory.py", label="Back to Inventory", icon=":material/arrow_back:",
+                      query_params=st.session_state.get(INVENTORY_VIEW_KEY) or {})
 
 kind_value = st.segmented_control("Inventory kind", KIND_OPTIONS, default="all", required=True,
                                   format_func=KIND_LABELS.get, key="product_kind", on_change=_reset_page,

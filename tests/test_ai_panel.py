@@ -102,10 +102,13 @@ def test_when_off_the_panel_says_so_and_tells_admins_where_to_turn_it_on(shop, m
     assert fake_llm.requests == []
 
 
-def test_when_not_configured_the_panel_names_the_settings(shop, fake_llm):
-    at = panel(shop, "nina")
-    assert "LOUPE_LLM_MODEL" in texts(at) and "OPENAI_BASE_URL" in texts(at)
-    assert "ai_generate" not in button_keys(at) and fake_llm.requests == []
+def test_when_not_configured_admins_read_the_settings_and_managers_a_plain_sentence(shop, fake_llm):
+    admin = panel(shop, "boss")
+    assert "LOUPE_LLM_MODEL" in texts(admin) and "OPENAI_BASE_URL" in texts(admin)
+    manager = panel(shop, "nina")
+    assert "AI summaries are not available in this workspace yet." in texts(manager)
+    assert "LOUPE_LLM_MODEL" not in texts(manager) and "OPENAI" not in texts(manager)
+    assert "ai_generate" not in button_keys(manager) | button_keys(admin) and fake_llm.requests == []
 
 
 def test_a_manager_summarises_on_demand_and_reruns_send_nothing(shop, monkeypatch, fake_llm):

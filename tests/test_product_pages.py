@@ -351,3 +351,15 @@ def test_filters_keep_applying_while_the_panel_is_closed_and_clear(shop):
     at.run()
     at.button(key="product_filters_clear").click().run()
     assert _metrics(at)["Items held"] == "3" and at.multiselect(key="product_filter_location_ids").value == []
+
+
+def test_back_to_inventory_returns_to_the_view_the_user_left(shop):
+    at = _app(shop, "nina", "product.py", {"id": str(shop.ruby)})
+    at.session_state["inv_url"] = {"q": "ring", "sort": "weight", "order": "asc", "page": "2"}
+    at.run()
+    (back,) = [p for p in at.page_link if p.proto.label == "Back to Inventory"]
+    assert parse_qs(back.proto.query_string) == {"q": ["ring"], "sort": ["weight"], "order": ["asc"], "page": ["2"]}
+    assert [p.proto.label for p in at.page_link][:2] == ["All products", "Back to Inventory"]
+    fresh = _open(shop, "nina", shop.ruby)  # never on Inventory in this session: the default view
+    (back,) = [p for p in fresh.page_link if p.proto.label == "Back to Inventory"]
+    assert back.proto.query_string == ""

@@ -3,7 +3,7 @@
 `render(actor, product_id, filters)` is the only entry point. It never calls
 the model on a rerun: only the "Summarise activity" / "Refresh summary"
 buttons do, and only while the workspace switch is on and the endpoint is
-configured (lib.ai_summary checks both again before anything is sent).
+configured (lib.ai.summaries checks both again before anything is sent).
 
 Model text is untrusted: it is shown with `st.text` (no Markdown, no HTML),
 with unsupported figures marked as ⚠️[12.5 g]. Markdown is used only for our
@@ -23,6 +23,7 @@ OFF_FOR_ADMINS = ("AI summaries are off for this workspace. Turn them on in the 
                   "**Workspace settings → AI summaries**; admins and managers can then summarise a "
                   "product's activity on demand.")
 OFF_FOR_OTHERS = "AI summaries are off for this workspace."
+NOT_AVAILABLE = "AI summaries are not available in this workspace yet."
 
 
 def render(actor: Actor, product_id: int, filters: ItemFilters) -> None:
@@ -61,8 +62,8 @@ def _summary(view: ai_summary.SummaryView) -> None:
 
 
 def _actions(actor: Actor, product_id: int, filters: ItemFilters, state: ai_summary.PanelState) -> None:
-    if state.configured_message:
-        st.warning(state.configured_message)
+    if state.configured_message:  # which settings are missing is for admins, who can set them
+        st.warning(state.configured_message if actor.can(Right.MANAGE_SETTINGS) else NOT_AVAILABLE)
         return
     if state.summary is None:
         clicked = st.button("Summarise activity", key="ai_generate", icon="✨", type="primary")

@@ -128,8 +128,9 @@ SORT_LABELS = {"tag_id": "Tag ID", "product": "Product", "kind": "Kind", **{a.ke
 # Rows as display tables
 # ---------------------------------------------------------------------------
 
-LIST_COLUMNS = ("Photo", "Tag ID", "Product", "Kind", "Type", "Shape", "Size", "Colour", "Quality", "Pieces",
-                "Weight", "Location", "Status", "Created")
+LIST_COLUMNS = ("Tag ID", "Weight", "Pieces", "Location", "Photo", "Product", "Kind", "Type", "Shape", "Size",
+                "Colour", "Quality", "Status", "Created")
+"""Tag, weight, pieces and location first: what a narrow (phone) screen shows without scrolling sideways."""
 
 
 def _created(row: dict):
@@ -150,15 +151,15 @@ def list_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def product_table_frame(rows: list[dict], unit: str) -> pd.DataFrame:
-    """Product Details table rows: every attribute, the weight in its own unit and in `unit`, notes."""
+    """Product Details table rows: tag, weight, pieces and location first (as on Inventory), then every
+    attribute, the weight in `unit`, status, created and notes."""
     return pd.DataFrame.from_records([{
-        "Photo": thumbnail_uri(row.get("thumbnail")),
-        "Tag ID": row["tag_id"], "Kind": InventoryKind(row["kind"]).label,
+        "Tag ID": row["tag_id"], "Weight": format_weight(row["weight"], row["weight_unit"]),
+        "Pieces": int(row["quantity"]), "Location": row["location"],
+        "Photo": thumbnail_uri(row.get("thumbnail")), "Kind": InventoryKind(row["kind"]).label,
         **{attribute.label: row[attribute.key] or "" for attribute in ATTRIBUTES},
-        "Pieces": int(row["quantity"]), "Weight": format_weight(row["weight"], row["weight_unit"]),
         f"Weight ({unit})": weight_number(from_grams(row["weight_g"], unit), unit),
-        "Location": row["location"], "Status": ItemStatus(row["status"]).label, "Created": _created(row),
-        "Notes": row["notes"] or "",
+        "Status": ItemStatus(row["status"]).label, "Created": _created(row), "Notes": row["notes"] or "",
     } for row in rows])
 
 
