@@ -89,8 +89,9 @@ def _cookie_secret(given: str | None, data_dir: Path) -> str:
         return path.read_text().strip()
     ensure_writable_dir(data_dir)
     secret = secrets.token_urlsafe(32)
-    path.write_text(secret)
-    path.chmod(0o600)
+    # Created owner-only from the start: never readable by others, not even for a moment.
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+        handle.write(secret)
     return secret
 
 
