@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# DEMO=0 (or LOUPE_DEMO=0): an empty database is served without the demo, to create a real workspace.
+DEMO ?= $(if $(LOUPE_DEMO),$(LOUPE_DEMO),1)
 STAMP := $(VENV)/.installed
 
 .PHONY: run test bench setup prepare browser demo-large clean-data
@@ -18,10 +20,10 @@ $(STAMP): pyproject.toml | $(PY)
 setup: $(STAMP)
 
 prepare: setup
-	$(PY) -m lib.cli prepare
+	LOUPE_DEMO=$(DEMO) $(PY) -m lib.cli prepare
 
 run: setup
-	$(PY) -m lib.cli serve --port $(PORT)
+	LOUPE_DEMO=$(DEMO) $(PY) -m lib.cli serve --port $(PORT)
 
 # Browser tests need Debian's chromium; install it when we may, else they skip and say so.
 browser:

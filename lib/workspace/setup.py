@@ -28,7 +28,7 @@ from lib.workspace.users import EMAIL_PATTERN, MIN_PASSWORD_LENGTH, USERNAME_PAT
 WORKSPACE_ID = 1
 MAX_NAME = 120
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit
-EXISTS_MESSAGE = "This database already has a workspace; sign in instead."
+EXISTS_MESSAGE = "This database already has a workspace; nothing was changed."
 
 
 @dataclass(frozen=True)
