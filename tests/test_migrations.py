@@ -2,7 +2,6 @@
 an empty database upgraded to head equals the models, and so does one taken down to base and up again."""
 from __future__ import annotations
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
