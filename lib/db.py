@@ -35,11 +35,11 @@ from lib.errors import ConfigurationError, WorkspaceBusy
 
 LOCK_TIMEOUT_SECONDS = 30  # how long a write waits for another one's lock before "busy"
 BUSY_MESSAGE = "The workspace is busy, try again in a moment."
-_IMMEDIATE = "loupe_immediate"
 _SQLITE_LOCK_MESSAGES = ("database is locked", "database table is locked", "database schema is locked")
 # PostgreSQL: lock_not_available (lock_timeout), deadlock_detected, serialization_failure
 _POSTGRES_LOCK_STATES = ("55P03", "40P01", "40001")
 OWNER_ONLY = 0o600
+_IMMEDIATE = "loupe_immediate"
 
 
 def make_engine(url: str, **kwargs) -> Engine:
