@@ -53,7 +53,7 @@ def prepare(demo: bool | None = None, port: int = DEFAULT_PORT) -> None:
         usernames = ", ".join(username for username, *_rest in demo_build.USERS)
         print("Empty database: loading the demo workspace…")
         summary = demo_build.build_demo(engine, scale="small")
-        print(f"Demo loaded: {summary.line()}")
+        print(summary.line())
         print(f"Demo users: {usernames}; password {demo_build.DEMO_PASSWORD} (demo only: see README, Real use).")
     finally:
         engine.dispose()
