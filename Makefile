@@ -3,8 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
-# DEMO=0 (or LOUPE_DEMO=0): an empty database is served without the demo, to create a real workspace.
-DEMO ?= $(if $(LOUPE_DEMO),$(LOUPE_DEMO),1)
 STAMP := $(VENV)/.installed
 
 .PHONY: run test bench setup prepare browser demo-large clean-data
@@ -20,8 +18,10 @@ $(STAMP): pyproject.toml | $(PY)
 setup: $(STAMP)
 
 prepare: setup
-	LOUPE_DEMO=$(DEMO) $(PY) -m lib.cli prepare
+	$(PY) -m lib.cli prepare
 
+# DEMO=0 (or LOUPE_DEMO=0): an empty database is served without the demo, to create a real workspace.
+DEMO ?= $(if $(LOUPE_DEMO),$(LOUPE_DEMO),1)
 run: setup
 	LOUPE_DEMO=$(DEMO) $(PY) -m lib.cli serve --port $(PORT)
 
