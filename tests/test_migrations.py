@@ -65,7 +65,8 @@ def test_a_database_made_by_0001_gets_the_image_item_foreign_key(databases):
     assert _differences(url) == []
 
 
-def test_the_revisions_form_one_line():
+def test_the_revisions_have_one_head_that_includes_0002():
+    """Two heads would stop every start (`upgrade head` refuses): merged branches need a merge revision."""
     script = ScriptDirectory.from_config(db.alembic_config("sqlite://"))
     assert len(script.get_heads()) == 1
-    assert [revision.revision for revision in script.walk_revisions()][-2:] == ["0002", "0001"]
+    assert "0002" in {revision.revision for revision in script.walk_revisions()}
