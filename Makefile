@@ -64,8 +64,10 @@ lock: | $(UV_STAMP)
 prepare: setup
 	$(PY) -m lib.cli prepare
 
+# DEMO=0 (or LOUPE_DEMO=0): an empty database is served without the demo, to create a real workspace.
+DEMO ?= $(if $(LOUPE_DEMO),$(LOUPE_DEMO),1)
 run: setup
-	$(PY) -m lib.cli serve --port $(PORT)
+	LOUPE_DEMO=$(DEMO) $(PY) -m lib.cli serve --port $(PORT)
 
 # Browser tests need Debian's chromium; install it when we may, else they skip and say so.
 browser:

@@ -1,34 +1,96 @@
-"""Command line for make: prepare the database and serve the app.
+"""Command line for make and for a team's first start.
 
-    python -m lib.cli prepare         migrate to head; load the demo into an empty database
-    python -m lib.cli serve [--port]  prepare, then run Streamlit (one server per data folder)
+    python -m lib.cli prepare [--no-demo]         migrate to head; load the demo into an empty database
+    python -m lib.cli serve [--port] [--no-demo]  prepare, then run Streamlit (one server per data folder)
+    python -m lib.cli init --workspace NAME --industry KEY --admin USERNAME [--admin-name NAME]
+                           [--email EMAIL] [--password-file PATH]
+                                                  migrate, then create the workspace and its first admin
+
+The demo is loaded into an empty database unless `--no-demo` or LOUPE_DEMO=0
+(`make run DEMO=0`): the app then shows its *Create your workspace* form.
 """
 from __future__ import annotations
 
 import argparse
 import fcntl
+import getpass
 import os
 import socket
 import sys
+from pathlib import Path
 
 from lib import db
 from lib.config import PROJECT_ROOT, load_settings
-from lib.errors import ConfigurationError
+from lib.errors import ConfigurationError, LoupeError, ValidationFailed
+
+DEFAULT_PORT = 8501
 
 
-def prepare() -> None:
-    """Check settings and the database, migrate, load the demo when empty."""
-    settings = load_settings()
+def _migrated_engine(settings):
     engine = db.make_engine(settings.database_url)
     db.check_connection(engine)
     db.migrate(settings.database_url)
-    from lib.demo import build as demo
+    return engine
 
-    if demo.is_empty(engine):
-        print("Empty database: loading the demo workspace (users admin, manager, member; password loupe-demo)…")
-        summary = demo.build_demo(engine, scale="small")
-        print(f"Demo loaded: {summary.line()}")
-    engine.dispose()
+
+def prepare(demo: bool | None = None, port: int = DEFAULT_PORT) -> None:
+    """Check settings and the database, migrate, and say what will be served.
+
+    An empty database gets the demo workspace unless `demo` is False (default:
+    the LOUPE_DEMO setting); without it the app shows its create-workspace form.
+    """
+    settings = load_settings()
+    engine = _migrated_engine(settings)
+    from lib.demo import build as demo_build
+
+    try:
+        if not demo_build.is_empty(engine):
+            return
+        if demo is False or (demo is None and not settings.load_demo):
+            print(f"No workspace yet: open http://localhost:{port} to create it "
+                  "(or run `python -m lib.cli init`).")
+            return
+        usernames = ", ".join(username for username, *_rest in demo_build.USERS)
+        print("Empty database: loading the demo workspace…")
+        summary = demo_build.build_demo(engine, scale="small")
+        print(summary.line())
+        print(f"Demo users: {usernames}; password {demo_build.DEMO_PASSWORD} (demo only: see README, Real use).")
+    finally:
+        engine.dispose()
+
+
+def _read_password(password_file: str | None) -> tuple[str, str | None]:
+    """(password, repeat): from the file (first line), else asked twice on the terminal."""
+    if password_file:
+        try:
+            lines = Path(password_file).read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise ConfigurationError(f"Cannot read the password file {password_file}: {error.strerror}.") from None
+        return (lines[0] if lines else ""), None
+    if not sys.stdin.isatty():
+        raise ConfigurationError("No terminal to ask the admin's password: use --password-file PATH.")
+    return getpass.getpass("Admin password: "), getpass.getpass("Repeat the password: ")
+
+
+def init(*, workspace: str, industry: str, admin: str, admin_name: str | None = None, email: str = "",
+         password_file: str | None = None) -> None:
+    """Migrate, then create the workspace (preset catalogs) and its first admin.
+
+    Refuses a database that already has a workspace (the demo included)."""
+    from lib.workspace.setup import create_workspace
+
+    settings = load_settings()
+    engine = _migrated_engine(settings)
+    try:
+        password, repeat = _read_password(password_file)
+        with db.session_scope(engine, write=True) as session:
+            made = create_workspace(session, name=workspace, industry=industry, admin_username=admin,
+                                    admin_name=admin_name or admin, admin_password=password,
+                                    admin_password_repeat=repeat, admin_email=email)
+    finally:
+        engine.dispose()
+    print(f"Workspace {made.name!r} created ({made.industry}, {made.catalog_entries} catalog entries). "
+          f"Start it with `make run` and sign in as {made.admin_username!r}.")
 
 
 def _port_free(port: int) -> bool:
@@ -41,7 +103,7 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def serve(port: int) -> None:
+def serve(port: int, demo: bool | None = None) -> None:
     """Run Streamlit on `port`, refusing clearly if this data folder is already being served."""
     settings = load_settings()
     lock_path = settings.data_dir / "server.lock"
@@ -58,7 +120,7 @@ def serve(port: int) -> None:
     if not _port_free(port):
         lock.close()
         raise ConfigurationError(f"Port {port} is in use by another program. Stop it or run `make run PORT=8502`.")
-    prepare()
+    prepare(demo=demo, port=port)
     lock.truncate(0)
     lock.write(f"pid {os.getpid()}, http://localhost:{port}")
     lock.flush()
@@ -72,19 +134,42 @@ def serve(port: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.cli")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("prepare")
+    no_demo = dict(action="store_const", const=False, dest="demo", default=None,
+                   help="serve an empty database without the demo (also LOUPE_DEMO=0)")
+    prepare_parser = commands.add_parser("prepare")
+    prepare_parser.add_argument("--no-demo", **no_demo)
     serve_parser = commands.add_parser("serve")
-    serve_parser.add_argument("--port", type=int, default=8501)
+    serve_parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve_parser.add_argument("--no-demo", **no_demo)
+    init_parser = commands.add_parser("init", help="create the workspace and its first admin")
+    init_parser.add_argument("--workspace", required=True, help="the workspace (company) name")
+    init_parser.add_argument("--industry", required=True, help="industry preset: " + ", ".join(_industry_keys()))
+    init_parser.add_argument("--admin", required=True, help="the first admin's username")
+    init_parser.add_argument("--admin-name", help="the first admin's full name (default: the username)")
+    init_parser.add_argument("--email", default="", help="the first admin's email (optional)")
+    init_parser.add_argument("--password-file", help="read the password from this file instead of asking twice")
     args = parser.parse_args(argv)
     try:
         if args.command == "prepare":
-            prepare()
+            prepare(demo=args.demo)
+        elif args.command == "init":
+            init(workspace=args.workspace, industry=args.industry, admin=args.admin, admin_name=args.admin_name,
+                 email=args.email, password_file=args.password_file)
         else:
-            serve(args.port)
-    except ConfigurationError as error:
+            serve(args.port, demo=args.demo)
+    except ValidationFailed as error:
+        print("error: the workspace was not created:", *error.problems, sep="\n  ", file=sys.stderr)
+        return 2
+    except LoupeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _industry_keys() -> list[str]:
+    from lib.presets import industries
+
+    return [key for key, _label in industries()]
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ class Settings:
     openai_base_url: str | None
     llm_model: str | None
     llm_timeout_seconds: float
+    load_demo: bool = True  # LOUPE_DEMO: serve the demo when the database is empty
 
     @property
     def is_sqlite(self) -> bool:
@@ -64,6 +65,20 @@ def _positive_float(name: str, raw: str | float | None, default: float) -> float
     return value
 
 
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _flag(name: str, raw: str | None, default: bool) -> bool:
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigurationError(f"{name} must be 1 or 0 (true or false), got {raw!r}")
+
+
 def _database_url(raw: str | None, data_dir: Path) -> str:
     if not raw:
         return f"sqlite:///{data_dir / 'loupe.db'}"
@@ -89,8 +104,9 @@ def _cookie_secret(given: str | None, data_dir: Path) -> str:
         return path.read_text().strip()
     ensure_writable_dir(data_dir)
     secret = secrets.token_urlsafe(32)
-    path.write_text(secret)
-    path.chmod(0o600)
+    # Created owner-only from the start: never readable by others, not even for a moment.
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+        handle.write(secret)
     return secret
 
 
@@ -135,4 +151,5 @@ def load_settings(environ: dict | None = None, secrets_path: Path | None = None)
         openai_base_url=base_url,
         llm_model=get("LOUPE_LLM_MODEL"),
         llm_timeout_seconds=_positive_float("LOUPE_LLM_TIMEOUT", get("LOUPE_LLM_TIMEOUT"), 20.0),
+        load_demo=_flag("LOUPE_DEMO", get("LOUPE_DEMO"), True),
     )

@@ -3,22 +3,42 @@
 SQLite runs in WAL mode with a busy timeout so a team can use it at once.
 Writes open `BEGIN IMMEDIATE` on SQLite (the write lock is taken up front, so
 two writers queue instead of failing mid-transaction); on PostgreSQL the ledger
-takes row locks with SELECT … FOR UPDATE.
+takes row locks with SELECT … FOR UPDATE, and `lock_timeout` bounds any lock
+wait the same way SQLite's busy timeout does.
+
+Lock errors never reach a page raw: `session_scope` rolls back and raises
+`WorkspaceBusy` ("The workspace is busy, try again in a moment") for SQLite's
+"database is locked" and PostgreSQL's lock timeout, deadlock and
+serialization failures. The bounded retry is the lock wait itself (SQLite
+retries taking the lock until its busy timeout, PostgreSQL waits up to
+`lock_timeout`); a transaction the database aborted is not re-run by itself,
+since the body of a `with` block cannot run twice: the user sees the message,
+nothing was written, and trying again is theirs to decide.
+
+A new SQLite file is created readable and writable by its owner only; its
+-wal and -shm files take the same mode from it (SQLite's rule), and an
+existing file with wider permissions is narrowed on the next start.
 """
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from lib.errors import ConfigurationError
+from lib.errors import ConfigurationError, WorkspaceBusy
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+LOCK_TIMEOUT_SECONDS = 30  # how long a write waits for another one's lock before "busy"
+BUSY_MESSAGE = "The workspace is busy, try again in a moment."
+_SQLITE_LOCK_MESSAGES = ("database is locked", "database table is locked", "database schema is locked")
+# PostgreSQL: lock_not_available (lock_timeout), deadlock_detected, serialization_failure
+_POSTGRES_LOCK_STATES = ("55P03", "40P01", "40001")
+OWNER_ONLY = 0o600
 _IMMEDIATE = "loupe_immediate"
 _INDEXED_BY = "loupe_sqlite_indexed_by"
 
@@ -26,10 +46,42 @@ _INDEXED_BY = "loupe_sqlite_indexed_by"
 def make_engine(url: str, **kwargs) -> Engine:
     """Create an engine with the project's SQLite pragmas or PostgreSQL options."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        _restrict_sqlite_file(url)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": LOCK_TIMEOUT_SECONDS},
+                               **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5}, **kwargs)
+    return create_engine(url, pool_pre_ping=True, connect_args={
+        "connect_timeout": 5, "options": f"-c lock_timeout={int(LOCK_TIMEOUT_SECONDS * 1000)}"}, **kwargs)
+
+
+def _restrict_sqlite_file(url: str) -> None:
+    """Create the SQLite file owner-only, or narrow an existing one (and its -wal/-shm)."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists():
+        if path.parent.is_dir():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, OWNER_ONLY))  # SQLite takes an empty file
+        return
+    for existing in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if existing.exists() and existing.stat().st_mode & 0o077:
+                existing.chmod(OWNER_ONLY)
+        except PermissionError:  # not ours to change: leave it as the owner set it
+            pass
+
+
+def is_lock_error(error: BaseException) -> bool:
+    """True for "the database is busy" errors: SQLite's lock, PostgreSQL's lock timeout,
+    deadlock and serialization failures. Nothing of the failed transaction was kept."""
+    if not isinstance(error, DBAPIError):
+        return False
+    original = error.orig
+    if getattr(original, "sqlstate", None) in _POSTGRES_LOCK_STATES:
+        return True
+    return isinstance(error, OperationalError) and str(original).strip().lower().startswith(_SQLITE_LOCK_MESSAGES)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -39,7 +91,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(LOCK_TIMEOUT_SECONDS * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -77,12 +129,18 @@ def writer(engine: Engine) -> Engine:
 def session_scope(engine: Engine, write: bool = False) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error.
 
-    Use `write=True` for button actions that change data.
+    Use `write=True` for button actions that change data. A lock error
+    (see `is_lock_error`) becomes `WorkspaceBusy` with a message for the user.
     """
     session = Session(bind=writer(engine) if write else engine, expire_on_commit=False)
     try:
         yield session
         session.commit()
+    except DBAPIError as error:
+        session.rollback()
+        if is_lock_error(error):
+            raise WorkspaceBusy(BUSY_MESSAGE) from error
+        raise
     except BaseException:
         session.rollback()
         raise

@@ -34,3 +34,11 @@ class ConfigurationError(LoupeError):
 
 class ExternalServiceError(LoupeError):
     """An outside service (the LLM endpoint) failed; nothing was stored."""
+
+
+class WorkspaceExists(LoupeError):
+    """A workspace was to be created in a database that already has one (or has users)."""
+
+
+class WorkspaceBusy(LoupeError):
+    """The database stayed locked by other work past a short wait; nothing was written."""

@@ -57,6 +57,12 @@ class DatabaseFactory:
             shutil.copy(make_url(template).database, make_url(url).database)
         self.created.append(url)
 
+    def empty(self, label: str = "empty") -> str:
+        """URL of a new database with no table at all (not migrated)."""
+        url = self._new_url(label)
+        self._create_empty(url)
+        return url
+
     def new(self, label: str = "db") -> str:
         """URL of a new, migrated, empty database."""
         url = self._new_url(label)

@@ -320,20 +320,19 @@ def test_same_seed_and_now_give_the_same_data(built, databases):
         engine.dispose()
 
 
-def test_another_seed_gives_other_data_and_the_presets_fallback_works(databases, monkeypatch, tmp_path, capsys):
-    """A tiny scale (patched in) with the presets file missing: built-in catalog, a warning, same rules."""
+def test_another_seed_gives_other_data_from_the_shipped_presets(databases, monkeypatch, capsys):
+    """A tiny scale (patched in): the same rules hold, the catalog comes from the shipped presets."""
     from lib import db
 
     monkeypatch.setitem(demo.SCALES, "tiny", TINY)
-    monkeypatch.setattr(demo, "PRESETS_PATH", tmp_path / "missing.yaml")
     engine = db.make_engine(databases.new("demo-tiny"))
     try:
         summary = demo.build_demo(engine, scale="tiny", seed=11, progress=None, now=NOW)
-        assert "WARNING: industry presets unavailable" in capsys.readouterr().err
+        assert "WARNING" not in capsys.readouterr().err
         assert (summary.products, summary.items, summary.movements, summary.images) == (8, 150, 900, 12)
         with Session(engine) as session:
             assert ledger.verify(session) == []
-            assert "built-in" in session.scalars(select(AuditEntry.new_values)).one()
+            assert "lib/presets/industry-presets.yaml" in session.scalars(select(AuditEntry.new_values)).one()
             tags_found = session.scalars(select(InventoryItem.tag_id)).all()
             assert all(tags.TAG_PATTERN.match(tag) for tag in tags_found)
     finally:

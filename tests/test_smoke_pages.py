@@ -28,5 +28,6 @@ def test_page_renders_for_role(workshop, spec, role):
     from lib.models import Role
 
     allowed = spec.right is None or spec.right in ROLE_RIGHTS[Role(role)]
-    if not allowed:  # the router does not register the page: Streamlit falls back to Home
-        assert any(element.value == "Home" for element in at.title)
+    if not allowed:  # the address says so instead of silently showing Home
+        assert [element.value for element in at.warning] == ["Only admins can open this page."]
+        assert [element.value for element in at.title] == ["Admins only"]

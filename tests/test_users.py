@@ -80,14 +80,14 @@ def test_the_last_admin_stays(session):
 def test_change_own_password(session, admin):
     actor, _ = admin
     with pytest.raises(ValidationFailed, match="current password"):
-        users.change_own_password(session, actor=actor, current_password="wrong", new_password="abcdefgh1",
-                                  repeat_password="abcdefgh1")
+        users.change_own_password(session, actor=actor, current_password="wrong", new_password="abcdefgh12",
+                                  repeat_password="abcdefgh12")
     with pytest.raises(ValidationFailed, match="do not match"):
-        users.change_own_password(session, actor=actor, current_password=f.TEST_PASSWORD, new_password="abcdefgh1",
-                                  repeat_password="abcdefgh2")
-    users.change_own_password(session, actor=actor, current_password=f.TEST_PASSWORD, new_password="abcdefgh1",
-                              repeat_password="abcdefgh1")
-    assert users.password_matches("abcdefgh1", session.get(User, actor.user_id).password_hash)
+        users.change_own_password(session, actor=actor, current_password=f.TEST_PASSWORD, new_password="abcdefgh12",
+                                  repeat_password="abcdefgh22")
+    users.change_own_password(session, actor=actor, current_password=f.TEST_PASSWORD, new_password="abcdefgh12",
+                              repeat_password="abcdefgh12")
+    assert users.password_matches("abcdefgh12", session.get(User, actor.user_id).password_hash)
 
 
 def test_workspace_settings_are_validated_and_audited(session, admin):

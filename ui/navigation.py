@@ -38,3 +38,13 @@ PAGES: tuple[PageSpec, ...] = (
 def pages_for(actor: Actor) -> list[PageSpec]:
     """The pages this actor may open, in menu order."""
     return [page for page in PAGES if page.right is None or actor.can(page.right)]
+
+
+def closed_to(actor: Actor) -> list[PageSpec]:
+    """The pages this actor may not open: their address says so (admins only) instead of showing Home."""
+    return [page for page in PAGES if page.right is not None and not actor.can(page.right)]
+
+
+def home_page_path() -> str:
+    """The home page's script, for links back to it."""
+    return str(PAGES_DIR / PAGES[0].file)

@@ -1,4 +1,10 @@
-"""The router: sign-in gate, sidebar and navigation for every script run.
+"""The router: first-start gate, sign-in gate, sidebar and navigation for every script run.
+
+While the database has no user, every address shows the *Create your
+workspace* form (ui/first_start.py) and nothing else; afterwards, never again.
+A page the signed-in user may not open (a manager at /users) says so instead
+of silently showing Home. Whatever a page lets escape is turned into a short
+message by ui/errors.py (an error id on screen, the traceback in the log).
 
 app.py calls `run()`. Streamlit still runs a script in pages/ directly
 (without app.py) in one case: its legacy pages-folder mode, active until the
@@ -14,7 +20,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from lib.errors import ConfigurationError
-from ui import auth, context, navigation, sidebar
+from ui import auth, context, errors, first_start, navigation, sidebar
 
 _state = threading.local()  # per script-runner thread: is the router on the stack?
 
@@ -37,10 +43,27 @@ def _sign_in_page() -> None:
     """Placeholder page while signed out; the form itself is drawn by ui.auth."""
 
 
+def _first_start_page() -> None:
+    """Placeholder page while no user exists; the form is drawn by ui.first_start."""
+
+
+def _admins_only_page() -> None:
+    """What a signed-in user who may not open an admin page finds at its address."""
+    st.title("Admins only")
+    st.warning("Only admins can open this page.")
+    st.page_link(navigation.home_page_path(), label="Back to Home", icon="🏠")
+
+
+def _every_address(page, title: str) -> None:
+    """Run `page` at every known url path (deep links keep their address)."""
+    st.navigation([st.Page(page, title=title, url_path=spec.url_path or None, default=spec.url_path == "")
+                   for spec in navigation.PAGES], position="hidden").run()
+
+
 def run() -> None:
     """Gate, sidebar and the current page for this run."""
     with _routing():
-        _route()
+        errors.guarded(_route)
 
 
 def _route() -> None:
@@ -48,16 +71,23 @@ def _route() -> None:
         context.settings()
         context.engine()
     except ConfigurationError as error:
-        st.error(f"Loupe Factory cannot start: {error}")
+        st.error(f"Loupe Factory cannot start: {errors.plain(error)}")
         st.stop()
+    if first_start.needed():
+        st.session_state.pop(context.ACTOR_KEY, None)
+        # Drawn before st.navigation, like the sign-in form: its rerun after the
+        # creation then starts the sign-in form's run under the same page as the
+        # user's next click, so the first "Sign in" is not lost.
+        first_start.render()
+        _every_address(_first_start_page, "Create your workspace")
+        return
+    first_start.note_late_submit()
     actor = auth.signed_in_actor()
     if actor is None:
         st.session_state.pop(context.ACTOR_KEY, None)
         # Every known url path leads to the sign-in form (and nothing else), so a
         # deep link keeps its address and opens the real page once signed in.
-        st.navigation([st.Page(_sign_in_page, title="Sign in", url_path=spec.url_path or None,
-                               default=spec.url_path == "")
-                       for spec in navigation.PAGES], position="hidden").run()
+        _every_address(_sign_in_page, "Sign in")
         return
     st.session_state[context.ACTOR_KEY] = actor
     specs = navigation.pages_for(actor)
@@ -65,6 +95,8 @@ def _route() -> None:
                            url_path=spec.url_path or None, default=spec.url_path == "",
                            visibility="visible" if spec.in_menu else "hidden")
              for spec in specs}
-    current = st.navigation(list(pages.values()), position="hidden")
+    closed = [st.Page(_admins_only_page, title=spec.title, url_path=spec.url_path, visibility="hidden")
+              for spec in navigation.closed_to(actor)]
+    current = st.navigation([*pages.values(), *closed], position="hidden")
     sidebar.render(actor, [page for spec, page in pages.items() if spec.in_menu])
     current.run()

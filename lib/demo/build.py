@@ -16,8 +16,7 @@ How it stays fast and consistent:
   and each item's quantity, weight and weight_g equal the sums of its movements.
 - Only `random.Random(seed)` (and generators seeded from it) decides anything:
   the same seed and the same `now` give the same data.
-- The presets are read at build time; without the file a small built-in
-  catalog is used, with a printed warning.
+- The catalogs come from the shipped industry presets (`lib.presets`).
 
 Command line: ``python -m lib.demo --scale small|large [--database-url URL]``.
 """
@@ -39,7 +38,6 @@ from decimal import Decimal
 from heapq import heappop, heappush
 from itertools import accumulate
 from operator import itemgetter
-from pathlib import Path
 from random import Random
 from typing import Callable
 
@@ -64,10 +62,12 @@ from lib.models import (
     User,
     Workspace,
 )
+from lib.presets import display_name
+from lib.presets import preset as industry_preset
 from lib.tags import tag_prefix
 from lib.units import UNITS_BY_SYMBOL, to_grams
 
-PRESETS_PATH = Path(__file__).resolve().parents[3] / "shared/reference/industry-presets.yaml"
+PRESETS_SOURCE = "lib/presets/industry-presets.yaml"
 DEMO_PASSWORD = "loupe-demo"
 WORKSPACE_NAME = "Demo Jewelry Workshop"
 TAG_PREFIX = "LF"
@@ -109,7 +109,7 @@ class DemoSummary:
 
 
 # ---------------------------------------------------------------------------
-# Presets (copied from shared/reference/industry-presets.yaml at build time)
+# Presets (lib/presets: the jewelry and gemstones industries)
 # ---------------------------------------------------------------------------
 
 @dataclass
@@ -126,108 +126,24 @@ class Presets:
     source: str
 
 
-_BUILTIN_PRESETS = {
-    "jewelry": {
-        "finished_types": ["Rings", "Earrings", "Necklaces", "Pendants", "Bracelets", "Charms & Beads"],
-        "materials_and_supplies_types": ["Precious Metals", "Gemstones", "Casting & Mold Making",
-                                         "Plating & Coating", "Stone Setting & Assembly", "Packaging & Shipping"],
-        "size_groups": {
-            "Center stone (round)": {"sizes": ["0.8 mm", "1.0 mm", "6.5 mm", "12.0 mm", "Mixed sizes"]},
-            "Shank width, Ring size (US)": {"groups": ["Shank width", "Ring size (US)"],
-                                            "sizes": ["1.2 mm", "1.6 mm", "6 US", "7 US", "Mixed sizes"]},
-            "Chain width, Finished chain length": {"groups": ["Chain width", "Finished chain length"],
-                                                   "sizes": ["0.8 mm", "1.3 mm", "18 in", "20 in", "Mixed sizes"]},
-            "Clasp length": {"sizes": ["9 mm", "12 mm", "15 mm", "Mixed sizes"]},
-        },
-        "shapes": {"Round": ["Center stone (round)"], "Oval": ["Center stone (round)"],
-                   "Half-Round": ["Shank width", "Ring size (US)"], "Comfort-Fit": ["Ring size (US)"],
-                   "Cable": ["Chain width", "Finished chain length"], "Curb": ["Chain width"],
-                   "Lobster": ["Clasp length"], "Toggle": ["Clasp length"]},
-        "default_products": ["ring mounts", "pendant mounts", "bezel cups", "clasps", "chains", "earring posts"],
-    },
-    "gemstones": {
-        "finished_types": ["Faceted", "Cabochons", "Beads"],
-        "materials_and_supplies_types": ["Cutting & Polishing", "Measuring & Testing", "Packaging & Shipping"],
-        "size_groups": {
-            "Round sizes (diameter)": {"sizes": ["1.0 mm", "3.0 mm", "5.0 mm", "8.0 mm", "Mixed sizes"]},
-            "Oval sizes (length x width)": {"sizes": ["5x3 mm", "7x5 mm", "9x7 mm", "Mixed sizes"]},
-            "Pear/Teardrop (length x width)": {"sizes": ["5x3 mm", "8x5 mm", "Mixed sizes"]},
-        },
-        "shapes": {"Round": ["Round sizes (diameter)"], "Oval": ["Oval sizes (length x width)"],
-                   "Pear": ["Pear/Teardrop (length x width)"], "Cushion": ["Round sizes (diameter)"],
-                   "Balls": ["Round sizes (diameter)"], "High Dome": ["Oval sizes (length x width)"]},
-        "default_products": ["Aquamarine", "Diamond", "Emerald", "Ruby", "Sapphire"],
-        "default_product_categories": ["polishing", "packing"],
-    },
-}
-
-
-def _section_sizes(section: dict) -> tuple[list[tuple[str, list[str]]], dict[str, list[str]]]:
-    """(rows of (first group name, sizes), size group name -> sizes) for one industry."""
-    rows, by_group = [], {}
-    for label, row in (section.get("size_groups") or {}).items():
-        groups = [str(g) for g in (row.get("groups") or [label])]
-        sizes = [str(s) for s in (row.get("sizes") or [])]
-        rows.append((groups[0], sizes))
-        for group in groups:
-            by_group[group] = sizes
-    return rows, by_group
-
-
-def _shape_sizes(section: dict, by_group: dict[str, list[str]]) -> dict[str, list[str]]:
-    shapes = {}
-    for shape, groups in (section.get("shapes") or {}).items():
-        sizes: list[str] = []
-        for group in groups or []:
-            for size in by_group.get(str(group), []):
-                if size not in sizes:
-                    sizes.append(size)
-        shapes[str(shape)] = sizes
-    return shapes
-
-
-def _presets_from(data: dict, source: str) -> Presets:
-    jewelry, gems = data["jewelry"], data["gemstones"]
-    j_rows, j_groups = _section_sizes(jewelry)
-    g_rows, g_groups = _section_sizes(gems)
-    ms_types = [str(n) for n in jewelry["materials_and_supplies_types"]]
+def load_presets() -> Presets:
+    """The demo's view of the shipped jewelry and gemstones presets."""
+    jewelry, gems = industry_preset("jewelry"), industry_preset("gemstones")
+    ms_types = list(jewelry.ms_types)
     keys = {n.lower() for n in ms_types}
-    ms_types += [str(n) for n in gems["materials_and_supplies_types"] if str(n).lower() not in keys]
-    presets = Presets(
-        jewelry_finished_types=[str(n) for n in jewelry["finished_types"]],
-        gem_finished_types=[str(n) for n in gems["finished_types"]],
+    ms_types += [n for n in gems.ms_types if n.lower() not in keys]
+    return Presets(
+        jewelry_finished_types=list(jewelry.finished_types),
+        gem_finished_types=list(gems.finished_types),
         ms_types=ms_types,
-        jewelry_shapes=_shape_sizes(jewelry, j_groups),
-        gem_shapes=_shape_sizes(gems, g_groups),
-        size_rows=j_rows + g_rows,
-        jewelry_product_types=[str(n) for n in jewelry.get("default_products") or []],
-        gem_products=[str(n) for n in gems.get("default_products") or []],
-        supply_categories=[str(n) for n in gems.get("default_product_categories") or []],
-        source=source,
+        jewelry_shapes=jewelry.shape_sizes(),
+        gem_shapes=gems.shape_sizes(),
+        size_rows=[(row.groups[0], list(row.sizes)) for row in jewelry.size_groups + gems.size_groups],
+        jewelry_product_types=list(jewelry.default_products),
+        gem_products=list(gems.default_products),
+        supply_categories=list(gems.default_product_categories),
+        source=PRESETS_SOURCE,
     )
-    if not (presets.jewelry_finished_types and presets.gem_finished_types and presets.ms_types
-            and presets.jewelry_shapes and presets.gem_shapes and presets.size_rows):
-        raise KeyError("a jewelry or gemstones catalog list is empty")
-    return presets
-
-
-def load_presets(path: Path | None = None) -> Presets:
-    """The jewelry and gemstones presets from the shared YAML, or a small built-in
-    catalog (with a printed warning) when the file is missing or unreadable."""
-    path = PRESETS_PATH if path is None else Path(path)
-    try:
-        import yaml
-
-        with path.open(encoding="utf-8") as handle:
-            source = "shared/reference/industry-presets.yaml" if path == PRESETS_PATH else str(path)
-            return _presets_from(yaml.safe_load(handle), source)
-    except FileNotFoundError:
-        reason = "file not found"
-    except Exception as error:  # malformed YAML or missing sections: fall back, but say so
-        reason = f"{type(error).__name__}: {error}"
-    print(f"WARNING: industry presets unavailable at {path} ({reason}); "
-          "the demo uses a small built-in catalog instead.", file=sys.stderr)
-    return _presets_from(_BUILTIN_PRESETS, "built-in")
 
 
 # ---------------------------------------------------------------------------
@@ -350,12 +266,7 @@ MOVE_KINDS = (MovementKind.RECEIPT, MovementKind.IMPORT, MovementKind.ISSUE, Mov
               MovementKind.TRANSFER_OUT, MovementKind.TRANSFER_IN, MovementKind.WRITE_OFF)
 
 
-def _nice(text: str) -> str:
-    """'claws and heads' -> 'Claws and Heads' (small words stay lower case)."""
-    small = {"and", "or", "of", "the", "for"}
-    words = text.strip().split()
-    return " ".join(w if w[:1].isupper() or (i and w.lower() in small) else w.capitalize()
-                    for i, w in enumerate(words))
+_nice = display_name
 
 
 def _words(text: str) -> list[str]:

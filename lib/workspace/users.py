@@ -21,7 +21,7 @@ from lib.access import Actor, Right
 from lib.errors import NotFound, PermissionDenied, ValidationFailed
 from lib.models import Location, LoginSession, Role, User, utcnow
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

@@ -1,0 +1,131 @@
+"""First start: create the workspace, its preset catalogs and its first admin.
+
+Used by `python -m lib.cli init` and by the *Create your workspace* form that
+the app shows while the database has no user. A database holds one
+workspace: creation is refused once a workspace or any user exists.
+
+Two creations at the same moment (two browsers, or a form and `init`) give
+exactly one workspace and one admin, enforced by the database and not only
+by the check: the workspace row always gets id 1, so the second transaction's
+insert hits the primary key (PostgreSQL), or waits for SQLite's write lock
+(taken up front by `session_scope(write=True)`) and then sees the first
+workspace. Either way it raises `WorkspaceExists` and writes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lib import audit
+from lib.errors import ValidationFailed, WorkspaceExists
+from lib.models import CatalogEntry, Plan, Role, User, Workspace
+from lib.presets import preset
+from lib.workspace.users import EMAIL_PATTERN, MIN_PASSWORD_LENGTH, USERNAME_PATTERN, hash_password
+
+WORKSPACE_ID = 1
+MAX_NAME = 120
+MAX_PASSWORD_BYTES = 72  # bcrypt's limit
+EXISTS_MESSAGE = "This database already has a workspace; nothing was changed."
+
+
+@dataclass(frozen=True)
+class NewWorkspace:
+    """What `create_workspace` made."""
+
+    workspace_id: int
+    name: str
+    industry: str
+    admin_user_id: int
+    admin_username: str
+    catalog_entries: int
+
+
+def has_users(session: Session) -> bool:
+    """True once any user exists: the app then shows the sign-in form, never the creation form."""
+    return session.scalar(select(User.id).limit(1)) is not None
+
+
+def _has_workspace(session: Session) -> bool:
+    return has_users(session) or session.scalar(select(Workspace.id).limit(1)) is not None
+
+
+def _problems(*, name: str, industry: str, username: str, admin_name: str, password: str,
+              password_repeat: str | None, email: str) -> list[str]:
+    problems = []
+    if not name:
+        problems.append("Workspace name is required.")
+    elif len(name) > MAX_NAME:
+        problems.append(f"Workspace name may have at most {MAX_NAME} characters.")
+    try:
+        preset(industry)
+    except ValidationFailed as error:
+        problems.append(str(error))
+    if not USERNAME_PATTERN.match(username):
+        problems.append("Username: 2-60 characters, lower-case letters, digits, dot, dash or underscore.")
+    if not admin_name:
+        problems.append("The admin's name is required.")
+    elif len(admin_name) > MAX_NAME:
+        problems.append(f"The admin's name may have at most {MAX_NAME} characters.")
+    if email and not EMAIL_PATTERN.match(email):
+        problems.append("Email does not look like an email address.")
+    if password_repeat is not None and password != password_repeat:
+        problems.append("The passwords do not match.")
+    elif len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    elif len(password.encode()) > MAX_PASSWORD_BYTES:
+        problems.append(f"The password may have at most {MAX_PASSWORD_BYTES} bytes.")
+    return problems
+
+
+def create_workspace(session: Session, *, name: str, industry: str, admin_username: str, admin_name: str,
+                     admin_password: str, admin_password_repeat: str | None = None, admin_email: str = "",
+                     password_rounds: int = 12) -> NewWorkspace:
+    """Create the workspace, seed its catalogs from the industry preset and add the first admin.
+
+    Every problem with the input is reported at once (`ValidationFailed`);
+    a database that already has a workspace or a user raises `WorkspaceExists`.
+    Nothing is written unless all of it is. Audited: the admin's creation and
+    the workspace's, both by the new admin. `password_rounds` is bcrypt's cost
+    (tests lower it).
+    """
+    name, admin_name = (name or "").strip(), (admin_name or "").strip()
+    username, email = (admin_username or "").strip().lower(), (admin_email or "").strip()
+    password = admin_password or ""
+    problems = _problems(name=name, industry=industry, username=username, admin_name=admin_name,
+                         password=password, password_repeat=admin_password_repeat, email=email)
+    if problems:
+        raise ValidationFailed("The workspace was not created: " + " ".join(problems), problems)
+    chosen = preset(industry)
+    password_hash = hash_password(password, rounds=password_rounds)  # before any lock is taken
+
+    if _has_workspace(session):
+        raise WorkspaceExists(EXISTS_MESSAGE)
+    workspace = Workspace(id=WORKSPACE_ID, name=name, industry=chosen.key, plan=Plan.PROFESSIONAL,
+                          default_weight_unit="g", tag_prefix="", ai_summaries_enabled=False,
+                          managers_all_locations=False)
+    session.add(workspace)
+    try:
+        session.flush()  # a concurrent creation fails here, before anything else is written
+    except IntegrityError:
+        raise WorkspaceExists(EXISTS_MESSAGE) from None
+    seed = chosen.catalog_seed()
+    positions: dict = {}
+    for kind, entry, group in seed:  # sort order: the preset's order within each catalog
+        positions[kind] = positions.get(kind, -1) + 1
+        session.add(CatalogEntry(catalog=kind, name=entry, name_key=entry.lower(), group_name=group,
+                                 sort_order=positions[kind], active=True))
+    admin = User(username=username, name=admin_name, email=email, password_hash=password_hash,
+                 role=Role.ADMIN, location_id=None, active=True)
+    session.add(admin)
+    session.flush()
+    audit.record(session, actor_id=admin.id, action="create workspace", entity="workspace",
+                 entity_id=workspace.id, new={"name": name, "industry": chosen.key,
+                                              "catalog_entries": len(seed)})
+    audit.record(session, actor_id=admin.id, action="add user", entity="user", entity_id=admin.id,
+                 new={"username": username, "name": admin_name, "email": email, "role": Role.ADMIN,
+                      "location_id": None})
+    session.flush()
+    return NewWorkspace(workspace.id, name, chosen.key, admin.id, username, len(seed))
