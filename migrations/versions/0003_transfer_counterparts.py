@@ -1,7 +1,7 @@
 """transfer movements name their counterpart (the other location and the other item's tag)
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 
 Each side of a transfer records where the stock went or came from, so an
 item's history can say "from another location" to a viewer who does not see
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
