@@ -17,7 +17,6 @@ them as an exception (DESIGN rule 10); a real server never re-raises.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import uuid
 from typing import Callable
@@ -26,6 +25,7 @@ import streamlit as st
 from streamlit import runtime
 
 from lib.errors import LoupeError
+from ui.feedback import plain
 
 log = logging.getLogger("loupe.errors")
 if not log.handlers:
@@ -34,14 +34,6 @@ if not log.handlers:
     log.addHandler(_handler)
     log.setLevel(logging.INFO)
     log.propagate = False
-
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=])")
-
-
-def plain(text: object) -> str:
-    """`text` with Markdown escaped, for st.error and friends (they render Markdown)."""
-    return _MARKDOWN.sub(r"\\\1", str(text))
-
 
 def new_error_id() -> str:
     return uuid.uuid4().hex[:10]

@@ -16,7 +16,7 @@ from lib.presets import industries
 from lib.workspace import setup
 from lib.workspace.users import MIN_PASSWORD_LENGTH
 from ui import auth, context
-from ui.errors import plain
+from ui.feedback import plain
 
 FORM_KEY = "create_workspace_form"
 SUBMIT_KEY = "setup_submit"

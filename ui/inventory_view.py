@@ -13,8 +13,8 @@ from datetime import date
 
 import pandas as pd
 
-from lib.classification import ATTRIBUTES
 from lib.access import Actor
+from lib.classification import ATTRIBUTES
 from lib.inventory import export
 from lib.inventory.forms import NewItem, Options
 from lib.inventory.items import PAGE_SIZES, ItemDetail

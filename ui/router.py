@@ -21,6 +21,7 @@ import streamlit as st
 
 from lib.errors import ConfigurationError
 from ui import auth, context, errors, first_start, navigation, sidebar
+from ui.feedback import plain
 
 _state = threading.local()  # per script-runner thread: is the router on the stack?
 
@@ -71,7 +72,7 @@ def _route() -> None:
         context.settings()
         context.engine()
     except ConfigurationError as error:
-        st.error(f"Loupe Factory cannot start: {errors.plain(error)}")
+        st.error(f"Loupe Factory cannot start: {plain(error)}")
         st.stop()
     if first_start.needed():
         st.session_state.pop(context.ACTOR_KEY, None)
