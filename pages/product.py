@@ -126,10 +126,11 @@ def _export(actor: Actor, filters: ItemFilters, fmt: str, unit: str) -> bytes:
 # Actions
 # ---------------------------------------------------------------------------
 
-def _choose(actor: Actor, product_id: int, item_id: int | None) -> None:
+def _choose(product_id: int, item_id: int | None) -> None:
+    """Callback: runs before the next script run, so it resolves the Actor itself (role or sign-in may have changed)."""
     try:
         with context.db(write=True) as session:
-            products.choose_image(session, actor=actor, product_id=product_id, item_id=item_id)
+            products.choose_image(session, actor=context.fresh_actor(session), product_id=product_id, item_id=item_id)
     except LoupeError as error:
         st.session_state["product_image_error"] = str(error)
     else:
@@ -351,7 +352,7 @@ if actor.can(Right.CHOOSE_PRODUCT_IMAGE):
                     current = image.item_id == chosen_id
                     st.button("Chosen" if current else "Use this", key=f"product_image_pick_{image.item_id}",
                               disabled=current, type="primary" if current else "secondary", width="stretch",
-                              on_click=_choose, args=(actor, product.id, image.item_id))
+                              on_click=_choose, args=(product.id, image.item_id))
             if product.image_item_id is not None:
                 st.button("Back to automatic (newest picture)", key="product_image_auto",
-                          on_click=_choose, args=(actor, product.id, None))
+                          on_click=_choose, args=(product.id, None))

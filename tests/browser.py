@@ -117,12 +117,14 @@ def fill_sign_in_form(page, username: str, password: str) -> None:
 
 
 def sign_in(page, base_url: str, username: str, password: str, path: str = "") -> None:
-    """Open `path` and sign in through the real form."""
+    """Open `path` and sign in through the real form, once: a sign-in that does not open the page fails.
+
+    The page opens only after the browser has stored the cookie (ui/auth.py), so nothing on it reruns by
+    itself and the next click needs no settling."""
     page.goto(f"{base_url}/{path}")
     fill_sign_in_form(page, username, password)
     try:
         page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
-        wait_until_idle(page)  # the cookie component's first mount reruns the page once
     except Exception:
         save_screenshot(page, f"sign-in-{username}")
         raise

@@ -25,6 +25,20 @@ def _submit(at, username, password):
     return at
 
 
+def confirm_cookie(at):
+    """Do what the browser does once the cookie component has stored the cookie: its value turns true."""
+    at.session_state[at.session_state["loupe_cookie_pending"]["key"]] = True
+    at.run()
+    assert not at.exception
+
+
+def confirm_cookie_deleted(at):
+    """What the browser does once the cookie component has deleted the cookie."""
+    at.session_state[at.session_state["loupe_cookie_delete"]] = True
+    at.run()
+    assert not at.exception
+
+
 def _menu(at):
     return [link.label for link in at.sidebar.get("page_link")]
 
@@ -72,15 +86,21 @@ def test_sign_in_opens_a_server_side_session_and_logout_ends_it(workshop):
     at.run()
     _submit(at, "Nina", TEST_PASSWORD)  # usernames are not case-sensitive
     assert not at.exception
+    assert "Signing you in…" in texts(at)  # the page opens once the browser has stored the cookie
+    confirm_cookie(at)
     assert _menu(at) == ["Home", "Products", "Inventory"]
     at.run()  # the next interaction is still signed in
     assert _menu(at) == ["Home", "Products", "Inventory"]
     sessions, last_login = _login_sessions(workshop.url, "nina")
     assert last_login is not None and sessions[-1][1] is None
     at.button(key="sidebar_logout").click().run()
-    assert at.text_input(key="login_username") is not None and not _menu(at)
     sessions, _ = _login_sessions(workshop.url, "nina")
-    assert sessions[-1][2] == "logout"
+    assert sessions[-1][2] == "logout"  # ended on the server before the browser deletes its cookie
+    assert "Signing you out of this browser…" in texts(at) and not _menu(at)
+    assert not at.text_input  # no form while the cookie component is on the page
+    confirm_cookie_deleted(at)
+    assert at.text_input(key="login_username") is not None and not _menu(at)
+    assert any("You have signed out." in i.value for i in at.info)
     at.run()  # the next interaction stays signed out
     assert not _menu(at)
 

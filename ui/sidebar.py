@@ -1,9 +1,14 @@
-"""The sidebar: menu, who is signed in, password change, logout, admin workspace settings."""
+"""The sidebar: menu, who is signed in, password change, logout, admin workspace settings.
+
+Every action here resolves its Actor when it runs (`context.fresh_actor`), in
+its own transaction: a role changed or a sign-in ended since the run that drew
+the widget is what counts.
+"""
 from __future__ import annotations
 
 import streamlit as st
 
-from lib.access import Actor, Right, actor_for_user
+from lib.access import Actor, Right
 from lib.errors import LoupeError
 from lib.models import Plan
 from lib.units import UNITS_BY_SYMBOL, WEIGHT_UNITS
@@ -22,11 +27,9 @@ def render(actor: Actor, menu: list) -> None:
         st.divider()
         _who(actor)
         if actor.can(Right.MANAGE_SETTINGS):
-            _workspace_settings(actor)
-        _password_change(actor)
-        if st.button("Log out", key="sidebar_logout", width="stretch"):
-            auth.sign_out(actor)
-            st.rerun()
+            _workspace_settings()
+        _password_change()
+        st.button("Log out", key="sidebar_logout", width="stretch", on_click=auth.sign_out)
 
 
 def _who(actor: Actor) -> None:
@@ -46,22 +49,22 @@ _SETTING_WIDGETS = {  # widget key -> workspace field
     "ws_default_unit": "default_weight_unit",
 }
 _SETTINGS_ERROR = "ws_settings_error"
+_PASSWORD_CHANGED = "sidebar_password_changed"
 
 
-def _save_setting(actor: Actor, widget_key: str) -> None:
+def _save_setting(widget_key: str) -> None:
     """on_change: save exactly the setting the admin touched (never stale widget state)."""
     try:
         with context.db(write=True) as session:
-            # Re-read the actor: a role changed since the last rerun must not save.
-            fresh = actor_for_user(session, actor.user_id)
-            update_settings(session, actor=fresh, **{_SETTING_WIDGETS[widget_key]: st.session_state[widget_key]})
+            update_settings(session, actor=context.fresh_actor(session),
+                            **{_SETTING_WIDGETS[widget_key]: st.session_state[widget_key]})
     except LoupeError as error:
         st.session_state[_SETTINGS_ERROR] = str(error)
     else:
         st.toast("Workspace settings saved.")
 
 
-def _workspace_settings(actor: Actor) -> None:
+def _workspace_settings() -> None:
     with context.db() as session:
         workspace = get_workspace(session)
         # Widgets show the database's values on every rerun, so a change made by
@@ -76,20 +79,23 @@ def _workspace_settings(actor: Actor) -> None:
         if error:
             st.error(error)
         st.toggle("AI summaries", key="ws_ai_summaries", help=_HELP["ai_summaries_enabled"],
-                  on_change=_save_setting, args=(actor, "ws_ai_summaries"))
+                  on_change=_save_setting, args=("ws_ai_summaries",))
         st.toggle("Managers can use inventory from all locations", key="ws_managers_all_locations",
                   disabled=not plan_allows, help=_HELP["managers_all_locations"],
-                  on_change=_save_setting, args=(actor, "ws_managers_all_locations"))
+                  on_change=_save_setting, args=("ws_managers_all_locations",))
         if not plan_allows:
             st.caption("Not available on the Starter plan: upgrade to Professional, Business or Enterprise.")
         st.selectbox("Plan", list(Plan), format_func=lambda p: p.label, key="ws_plan", help=_HELP["plan"],
-                     on_change=_save_setting, args=(actor, "ws_plan"))
+                     on_change=_save_setting, args=("ws_plan",))
         st.selectbox("Default weight unit", [u.symbol for u in WEIGHT_UNITS],
                      format_func=lambda s: f"{s} ({UNITS_BY_SYMBOL[s].name})", key="ws_default_unit",
-                     help=_HELP["default_weight_unit"], on_change=_save_setting, args=(actor, "ws_default_unit"))
+                     help=_HELP["default_weight_unit"], on_change=_save_setting, args=("ws_default_unit",))
 
 
-def _password_change(actor: Actor) -> None:
+def _password_change() -> None:
+    changed = st.session_state.pop(_PASSWORD_CHANGED, None)
+    if changed:  # after the rerun that drops the demo-password warning
+        st.success(changed)
     with st.expander("Change my password", icon="🔑"):
         with st.form("password_form", clear_on_submit=True):
             current = st.text_input("Current password", type="password", key="pw_current")
@@ -99,9 +105,12 @@ def _password_change(actor: Actor) -> None:
         if submitted:
             try:
                 with context.db(write=True) as session:
-                    users.change_own_password(session, actor=actor, current_password=current,
-                                              new_password=new, repeat_password=repeat)
+                    ended = users.change_own_password(
+                        session, actor=context.fresh_actor(session), current_password=current, new_password=new,
+                        repeat_password=repeat, keep_login_session_id=st.session_state.get(context.LOGIN_SESSION_KEY))
             except LoupeError as error:
                 st.error(str(error))
             else:
-                st.success("Your password has been changed.")
+                others = f" Your {ended} other sign-in{'s' if ended != 1 else ''} ended." if ended else ""
+                st.session_state[_PASSWORD_CHANGED] = f"Your password has been changed.{others}"
+                st.rerun()
