@@ -1,4 +1,9 @@
-"""Users (admins): add a user, change role or location, deactivate or reactivate."""
+"""Users (admins): add a user, change role or location, deactivate or reactivate, clear sign-in locks.
+
+Each action re-reads the admin's own Actor in its write transaction
+(`context.fresh_actor`), so a demotion or an ended sign-in since this page
+was drawn refuses the change.
+"""
 import pandas as pd
 import streamlit as st
 
@@ -13,6 +18,7 @@ actor = context.actor()
 with context.db() as session:
     rows = users.list_users(session, actor=actor)
     locations = {loc.id: loc.name for loc in visible_locations(session, actor=actor)}
+    locks = users.sign_in_locks(session, actor=actor)
 
 st.title("Users")
 show_flash()
@@ -23,7 +29,7 @@ st.dataframe(pd.DataFrame([{
     column_config={"Last sign-in": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
 
 location_choices = [None, *locations]
-add_tab, edit_tab = st.tabs(["Add a user", "Change a user"])
+add_tab, edit_tab, locks_tab = st.tabs(["Add a user", "Change a user", f"Sign-in locks ({len(locks)})"])
 
 with add_tab, st.form("add_user_form", clear_on_submit=False):
     left, right = st.columns(2)
@@ -38,7 +44,7 @@ with add_tab, st.form("add_user_form", clear_on_submit=False):
     if st.form_submit_button("Add user", type="primary"):
         try:
             with context.db(write=True) as session:
-                users.create_user(session, actor=actor, username=username, name=name, email=email,
+                users.create_user(session, actor=context.fresh_actor(session), username=username, name=name, email=email,
                                   password=password, role=role, location_id=location_id)
         except LoupeError as error:
             for problem in getattr(error, "problems", [str(error)]):
@@ -62,10 +68,35 @@ with edit_tab:
         if st.form_submit_button("Save changes", type="primary"):
             try:
                 with context.db(write=True) as session:
-                    users.update_user(session, actor=actor, user_id=target.id, role=new_role,
+                    users.update_user(session, actor=context.fresh_actor(session), user_id=target.id, role=new_role,
                                       location_id=new_location, active=active)
             except LoupeError as error:
                 st.error(str(error))
             else:
                 flash(f"{target.username} updated. The change applies on their next click.")
                 st.rerun()
+
+with locks_tab:
+    st.caption(f"{users.MAX_FAILED_SIGN_INS} wrong passwords for one username within "
+               f"{users.THROTTLE_WINDOW.seconds // 60} minutes lock it for {users.LOCK_DURATION.seconds // 60} minutes. "
+               "A successful sign-in or clearing it here starts the count again. Usernames are shown as typed, "
+               "whether or not such a user exists.")
+    if not locks:
+        st.info("No username has failed sign-ins counting toward a lock.")
+    else:
+        st.dataframe(pd.DataFrame([{
+            "Username (as typed)": lock.username, "Failed attempts": lock.failures,
+            "Locked until": lock.locked_until,
+        } for lock in locks]), hide_index=True, width="stretch", key="sign_in_locks_table",
+            column_config={"Locked until": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+        with st.form("clear_lock_form"):
+            to_clear = st.selectbox("Username", [lock.username for lock in locks], key="clear_lock_username")
+            if st.form_submit_button("Clear lock", type="primary"):
+                try:
+                    with context.db(write=True) as session:
+                        users.clear_sign_in_lock(session, actor=context.fresh_actor(session), username=to_clear)
+                except LoupeError as error:
+                    st.error(str(error))
+                else:
+                    flash("Sign-in lock cleared: that username may try again now.")
+                    st.rerun()

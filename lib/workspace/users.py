@@ -264,6 +264,7 @@ class SignInAttempt:
 
     username: str
     outcome: SignInOutcome
+    checked_at: datetime
     user_id: int | None = None
     locked_until: datetime | None = None
 
@@ -279,7 +280,7 @@ class SignInAttempt:
             SignInOutcome.OK: None,
             SignInOutcome.INCOMPLETE: ENTER_BOTH,
             SignInOutcome.TOO_LONG: PASSWORD_TOO_LONG,
-            SignInOutcome.LOCKED: locked_message(self.locked_until),
+            SignInOutcome.LOCKED: locked_message(self.locked_until, self.checked_at),
             SignInOutcome.WRONG: WRONG_CREDENTIALS,
             SignInOutcome.DEACTIVATED: DEACTIVATED,
         }[self.outcome]
@@ -310,19 +311,19 @@ def check_sign_in(session: Session, *, username: str, password: str, now: dateti
     now = now or utcnow()
     name = normalize_username(username)
     if not name or not (password or "").strip():
-        return SignInAttempt(name, SignInOutcome.INCOMPLETE)
+        return SignInAttempt(name, SignInOutcome.INCOMPLETE, now)
     if len(password.encode()) > MAX_PASSWORD_BYTES:
-        return SignInAttempt(name, SignInOutcome.TOO_LONG)
+        return SignInAttempt(name, SignInOutcome.TOO_LONG, now)
     _failures, locked_until = sign_in_throttle(session, username=name, now=now)
     if locked_until is not None:
-        return SignInAttempt(name, SignInOutcome.LOCKED, locked_until=locked_until)
+        return SignInAttempt(name, SignInOutcome.LOCKED, now, locked_until=locked_until)
     dummy = _dummy_hash()
     user = session.scalars(select(User).where(User.username == name)).one_or_none()
     if not password_matches(password, user.password_hash if user is not None else dummy) or user is None:
-        return SignInAttempt(name, SignInOutcome.WRONG)
+        return SignInAttempt(name, SignInOutcome.WRONG, now)
     if not user.active:
-        return SignInAttempt(name, SignInOutcome.DEACTIVATED, user_id=user.id)
-    return SignInAttempt(name, SignInOutcome.OK, user_id=user.id)
+        return SignInAttempt(name, SignInOutcome.DEACTIVATED, now, user_id=user.id)
+    return SignInAttempt(name, SignInOutcome.OK, now, user_id=user.id)
 
 
 def record_sign_in(session: Session, attempt: SignInAttempt, *, token: str, expiry_days: float,
@@ -518,10 +519,15 @@ def end_login_session(session: Session, *, login_session_id: int, reason: str = 
 
 def end_user_sessions(session: Session, *, user_id: int, reason: str, keep: int | None = None) -> int:
     """Close every open sign-in of one user except `keep`; returns how many ended."""
-    stmt = update(LoginSession).where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
+    stmt = select(LoginSession).where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
     if keep is not None:
         stmt = stmt.where(LoginSession.id != keep)
-    return session.execute(stmt.values(ended_at=utcnow(), end_reason=reason)).rowcount
+    records = session.scalars(stmt).all()
+    now = utcnow()
+    for record in records:  # through the ORM, so records already loaded in this session see it too
+        record.ended_at, record.end_reason = now, reason
+    session.flush()
+    return len(records)
 
 
 def location_name(session: Session, location_id: int | None) -> str | None:
