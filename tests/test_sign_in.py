@@ -261,3 +261,17 @@ def test_uses_demo_password_follows_the_hash(session, admin):
     users.change_own_password(session, actor=admin, current_password=DEMO_PASSWORD, new_password="not-the-demo-1",
                               repeat_password="not-the-demo-1")
     assert not users.uses_demo_password(session, user_id=admin.user_id)
+
+
+def test_the_sign_in_docs_state_the_rules_the_code_applies():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme, doc = (root / "README.md").read_text(), (root / "docs/sign-in.md").read_text()
+    assert "(docs/sign-in.md)" in readme
+    minutes = users.LOCK_DURATION.total_seconds() / 60
+    assert users.MAX_FAILED_SIGN_INS == 5 and users.THROTTLE_WINDOW == users.LOCK_DURATION and minutes == 15
+    assert "Five wrong passwords for one username within 15 minutes lock that username\nfor 15 minutes" in doc
+    assert f"At least {users.MIN_PASSWORD_LENGTH} characters" in doc and f"cost {users.BCRYPT_ROUNDS}" in doc
+    for message in (users.ENTER_BOTH, users.WRONG_CREDENTIALS, users.DEACTIVATED, users.PASSWORD_TOO_LONG):
+        assert message in doc, message

@@ -6,38 +6,38 @@ Streamlit stops a running script as soon as the browser asks for another run
 (`runner.fastReruns`), and the run that replaces it no longer carries the
 one-shot form submit. A custom component (streamlit-authenticator's cookie
 manager is one) asks for a run when its iframe mounts and again when it has
-done its work. So a submit is only safe on a page with no component on it:
+done its work. With the authenticator's own `login` widget that component was
+built while bcrypt was still checking, and on a busy machine most submits were
+lost. So:
 
-1. The sign-in form page renders no component, ever. Nothing but the user can
+1. The sign-in form page renders no component, ever: nothing but the user can
    start a run while the form is on screen.
 2. On submit, `lib.workspace.users` checks the throttle and the password
-   (bcrypt, against the users table; a dummy hash of the same cost for unknown
+   (bcrypt against the users table; a dummy hash of the same cost for unknown
    names) in a read transaction, then records the outcome in a write
    transaction: an audited failure, or a `LoginSession` row for the cookie
-   token computed beforehand. The row's id goes into `st.session_state`. Only
-   then is anything else rendered, so a rerun at any moment after that finds
-   the sign-in already open, and a refusal's message is kept in the session
-   state until the next submit, whatever reruns follow.
-3. The cookie is written after that, by streamlit-authenticator's cookie
-   controller (its cookie manager component), with the token whose hash the
-   `LoginSession` row holds. The token is the one the authenticator's cookie
-   model builds (HS256 JWT of `username` and `exp_date`). The component is
-   rendered on every run, at the same place, until the browser confirms the
-   cookie was written (the component's value turns true): a rerun in between
-   cannot unmount it half-way.
+   token computed beforehand. The row's id goes into `st.session_state`
+   before anything else is rendered, so a rerun at any moment after that
+   finds the sign-in open; a refusal's message is kept in the session state
+   until the next submit, whatever reruns follow. bcrypt never runs inside a
+   write transaction (on SQLite every writer would queue behind it).
+3. Only then is streamlit-authenticator's cookie controller rendered, writing
+   the token whose SHA-256 the row holds: the token its cookie model builds
+   (HS256 JWT of `username` and `exp_date`). Until the browser confirms (the
+   component's value turns true) the page shows "Signing you in…" and the
+   component is rendered on every run at the same place, so no rerun unmounts
+   it half-way. The app opens after the confirmation: a reload or a new tab
+   works from then on, and nothing on the page reruns it, so no click is lost.
 4. A new tab or a reload (a new Streamlit session) reads the cookie from the
    request (`st.context.cookies`) without rendering any component, and is
    signed in only while its `LoginSession` row is open and the user active.
-5. Signing out (or a sign-in ended elsewhere) deletes the cookie through the
-   same controller on a short "Signing out…" screen, and only after the
-   browser confirms does the form come back: the form never shares the page
+5. Signing out (or a sign-in ended elsewhere) ends the row first, then deletes
+   the cookie through the same controller on a "Signing you out…" screen; the
+   form comes back once the browser confirms, so it never shares the page
    with a component.
 
 Every rerun checks the `LoginSession` row with a read; `last_seen_at` is
-written at most once a minute. streamlit-authenticator's own `login` widget is
-not used: it checks passwords against an in-memory dict and writes the cookie
-while the submit is still being handled, which is the race above.
-More in docs/sign-in.md.
+written at most once a minute. More in docs/sign-in.md.
 """
 from __future__ import annotations
 
