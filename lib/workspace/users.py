@@ -250,6 +250,8 @@ def _audit_key(username: str) -> str:
 
 
 class SignInOutcome(str, enum.Enum):
+    """How `check_sign_in` judged an attempt."""
+
     OK = "ok"
     INCOMPLETE = "incomplete"        # a field empty or only spaces
     TOO_LONG = "too long"            # a password bcrypt cannot read whole
@@ -317,9 +319,10 @@ def check_sign_in(session: Session, *, username: str, password: str, now: dateti
     _failures, locked_until = sign_in_throttle(session, username=name, now=now)
     if locked_until is not None:
         return SignInAttempt(name, SignInOutcome.LOCKED, now, locked_until=locked_until)
-    dummy = _dummy_hash()
+    dummy = _dummy_hash()  # made once per process, before the lookup: the first attempt costs the same either way
     user = session.scalars(select(User).where(User.username == name)).one_or_none()
-    if not password_matches(password, user.password_hash if user is not None else dummy) or user is None:
+    matches = password_matches(password, user.password_hash if user is not None else dummy)
+    if user is None or not matches:
         return SignInAttempt(name, SignInOutcome.WRONG, now)
     if not user.active:
         return SignInAttempt(name, SignInOutcome.DEACTIVATED, now, user_id=user.id)
@@ -408,6 +411,8 @@ def sign_in_throttle(session: Session, *, username: str, now: datetime | None = 
 
 @dataclass(frozen=True)
 class SignInLock:
+    """A username's throttling state, for the Users page."""
+
     username: str
     failures: int
     locked_until: datetime | None
