@@ -410,3 +410,27 @@ def test_a_role_change_between_two_reruns_applies_to_the_menu_and_the_pages(own_
         location_id=own_workshop.north_id))
     at.run()
     assert "Users" not in _menu(at) and "Nina · Member" in texts(at)
+
+
+def test_a_browser_that_never_confirms_the_cookie_can_continue_in_that_tab(own_workshop):
+    at = new_app()
+    at.run()
+    _submit(at, "mo", TEST_PASSWORD)
+    at.button(key="auth_skip_cookie_write").click().run()
+    assert not at.exception and _menu(at) == ["Home", "Products", "Inventory"]
+    assert not at.get("component_instance")
+    at.button(key="sidebar_logout").click().run()  # no cookie known to be held: straight to the form
+    assert at.text_input(key="login_username") is not None
+    assert _login_sessions(own_workshop.url, "mo")[0][-1][2] == "logout"
+
+
+def test_signing_out_can_skip_waiting_for_the_cookie_deletion(own_workshop):
+    at = new_app()
+    at.run()
+    _submit(at, "mo", TEST_PASSWORD)
+    confirm_cookie(at)
+    at.button(key="sidebar_logout").click().run()
+    assert "Signing you out of this browser…" in texts(at)
+    at.button(key="auth_skip_cookie_delete").click().run()
+    assert at.text_input(key="login_username") is not None and not at.get("component_instance")
+    assert any("You have signed out." in i.value for i in at.info)

@@ -275,3 +275,34 @@ def test_the_sign_in_docs_state_the_rules_the_code_applies():
     assert f"At least {users.MIN_PASSWORD_LENGTH} characters" in doc and f"cost {users.BCRYPT_ROUNDS}" in doc
     for message in (users.ENTER_BOTH, users.WRONG_CREDENTIALS, users.DEACTIVATED, users.PASSWORD_TOO_LONG):
         assert message in doc, message
+
+
+def test_failures_recorded_at_the_same_moment_write_exactly_one_lock(fresh_engine):
+    import threading
+
+    from lib import db
+
+    with db.session_scope(fresh_engine, write=True) as session:
+        username = f.make_user(session, Role.MEMBER, f.make_location(session)).username
+    attempts, barrier, errors = 8, threading.Barrier(8), []
+
+    def attempt():
+        try:
+            with db.session_scope(fresh_engine) as session:
+                checked = users.check_sign_in(session, username=username, password="wrong-password")
+            barrier.wait()  # every check passed before any failure is recorded: the worst case
+            with db.session_scope(fresh_engine, write=True) as session:
+                users.record_sign_in(session, checked, token="unused", expiry_days=1)
+        except Exception as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+
+    threads = [threading.Thread(target=attempt) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    with db.session_scope(fresh_engine) as session:
+        actions = [entry.action for entry in _entries(session, username)]
+    assert actions.count(users.FAILED) == attempts and actions.count(users.LOCKED) == 1
+    assert actions.index(users.LOCKED) == 5  # written by the fifth failure, whichever thread it was

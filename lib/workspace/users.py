@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import bcrypt
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from lib import audit
@@ -346,6 +346,7 @@ def record_sign_in(session: Session, attempt: SignInAttempt, *, token: str, expi
         return SignInResult(None, None, DEACTIVATED)
     if attempt.outcome is not SignInOutcome.OK:
         return SignInResult(None, None, attempt.message)
+    _serialize_per_username(session, attempt.username)
     _failures, locked_until = sign_in_throttle(session, username=attempt.username, now=now)
     if locked_until is not None:
         return SignInResult(None, None, locked_message(locked_until, now))
@@ -363,7 +364,16 @@ def _audit_sign_in(session: Session, action: str, username: str, now: datetime, 
     entry.at = now
 
 
+def _serialize_per_username(session: Session, username: str) -> None:
+    """Make attempts on one username record one after the other, so the failure that reaches the limit
+    always sees the ones before it. SQLite's write transactions already queue (BEGIN IMMEDIATE); on
+    PostgreSQL a transaction-scoped advisory lock on the username does it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"sign-in:{_audit_key(username)}"})
+
+
 def _record_failure(session: Session, username: str, now: datetime) -> str:
+    _serialize_per_username(session, username)
     failures, _locked = sign_in_throttle(session, username=username, now=now)
     _audit_sign_in(session, FAILED, username, now, new={"failed attempts": failures + 1})
     if failures + 1 < MAX_FAILED_SIGN_INS:
