@@ -56,7 +56,7 @@ def run(context: BenchContext) -> list[Result]:
         engine = db.make_engine(_copy_of_small(context, Path(folder)))
         with db.session_scope(engine) as session:
             names = list(session.scalars(select(User.username).order_by(User.id)))
-        _attempt_ms(engine, "warm-up-unknown")  # the dummy hash is made once per process
+        _attempt_ms(engine, "warm-up-unknown")  # first statements, caches
         known, unknown = [], []
         for index in range(REPEAT):
             known.append(_attempt_ms(engine, names[index % len(names)]))

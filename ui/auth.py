@@ -122,9 +122,9 @@ def _writing_cookie(form_area, plumbing) -> bool:
     with form_area:
         st.title("💎 Loupe Factory")
         st.caption("Signing you in…")
-        st.button("Continue", key="auth_skip_cookie_write", on_click=_stop_writing_cookie,
-                  help="Shown while the browser stores the sign-in cookie. Continuing without it keeps this "
-                       "tab signed in, but a reload or a new tab will ask you to sign in again.")
+        st.button("Continue without staying signed in", key="auth_skip_cookie_write", on_click=_stop_writing_cookie,
+                  help="Shown while the browser stores the sign-in cookie (a moment). Without it this tab stays "
+                       "signed in, but a reload or a new tab will ask you to sign in again.")
     return True
 
 

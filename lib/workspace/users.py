@@ -29,7 +29,6 @@ import functools
 import hashlib
 import math
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,6 +51,11 @@ MAX_FAILED_SIGN_INS = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
 LOCK_DURATION = timedelta(minutes=15)
 ACTIVITY_INTERVAL = timedelta(minutes=1)
+# Checked for unknown usernames so they cost one bcrypt check like real ones. A bcrypt hash (cost
+# BCRYPT_ROUNDS, a test keeps them equal) of a random password that was thrown away: no typed password
+# matches it, and an unknown username is refused even if one did. Fixed here, so no sign-in pays for
+# making it.
+DUMMY_HASH = "$2b$12$xsCBlNBAo9egI4zYkUqkUubHfg/fargqrObhHnxgfK8radI7.Jrh6"
 
 SIGN_IN_ENTITY = "sign_in"  # audit entity of throttling entries; entity_id = the typed username, lower case
 FAILED, LOCKED, CLEARED, REFUSED = "sign-in failed", "sign-in locked", "sign-in lock cleared", "sign-in refused"
@@ -74,12 +78,6 @@ def password_matches(password: str, password_hash: str) -> bool:
     if len(encoded) > MAX_PASSWORD_BYTES:
         return False
     return bcrypt.checkpw(encoded, password_hash.encode())
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """A hash of a random password at the real cost, checked for unknown usernames."""
-    return hash_password(secrets.token_urlsafe(16))
 
 
 def _check_password(password: str) -> None:
@@ -319,9 +317,8 @@ def check_sign_in(session: Session, *, username: str, password: str, now: dateti
     _failures, locked_until = sign_in_throttle(session, username=name, now=now)
     if locked_until is not None:
         return SignInAttempt(name, SignInOutcome.LOCKED, now, locked_until=locked_until)
-    dummy = _dummy_hash()  # made once per process, before the lookup: the first attempt costs the same either way
     user = session.scalars(select(User).where(User.username == name)).one_or_none()
-    matches = password_matches(password, user.password_hash if user is not None else dummy)
+    matches = password_matches(password, user.password_hash if user is not None else DUMMY_HASH)
     if user is None or not matches:
         return SignInAttempt(name, SignInOutcome.WRONG, now)
     if not user.active:
