@@ -21,7 +21,7 @@ from lib.models import CatalogKind, InventoryKind, ItemStatus
 from lib.units import UNIT_SYMBOLS, UNITS_BY_SYMBOL
 from ui import context
 from ui import inventory_view as display
-from ui.feedback import flash, plain, run_action, show_error, show_flash
+from ui.feedback import flash, plain, run_action, show_error
 
 VIEWS = ("Stock", "Add item", "Import")
 ACTIONS = {"edit": "Edit", "adjust": "Adjust", "transfer": "Transfer", "status": "Status", "archive": "Archive",
@@ -293,7 +293,7 @@ def edit_form(actor, opts, detail) -> None:
                                                            f"inv_edit_{attribute.key}", getattr(item, attribute.field))
         changes["notes"] = st.text_area("Notes", value=item.notes, key="inv_edit_notes", max_chars=forms.MAX_NOTES)
         if st.form_submit_button("Save changes", key="inv_edit_save", type="primary"):
-            run_action(f"{item.tag_id} saved.", stock.edit_attributes, actor=actor, item_id=item.id, changes=changes)
+            run_action(f"{item.tag_id} saved.", stock.edit_attributes, item_id=item.id, changes=changes)
 
 
 def adjust_form(actor, opts, detail) -> None:
@@ -307,7 +307,7 @@ def adjust_form(actor, opts, detail) -> None:
         reason = st.text_input("Reason (required)", key="inv_adj_reason", max_chars=forms.MAX_REASON)
         reference = st.text_input("Reference (optional)", key="inv_adj_ref", max_chars=120)
         if st.form_submit_button("Record adjustment", key="inv_adj_save", type="primary"):
-            run_action(f"{item.tag_id} adjusted.", stock.adjust, actor=actor, item_id=item.id,
+            run_action(f"{item.tag_id} adjusted.", stock.adjust, item_id=item.id,
                        quantity_delta=pieces, weight_delta=weight, reason=reason, reference=reference)
 
 
@@ -331,8 +331,7 @@ def transfer_form(actor, opts, detail) -> None:
             amounts = {} if whole else {"quantity": pieces, "weight": weight}
             run_action(lambda r: f"{item.tag_id} moved to {targets[target]}." if r.whole else
                        f"Moved part of {item.tag_id} to {targets[target]} as new item {r.tag_id}.",
-                       stock.transfer, actor=actor,
-                       item_id=item.id, to_location_id=target, reference=reference, **amounts)
+                       stock.transfer, item_id=item.id, to_location_id=target, reference=reference, **amounts)
 
 
 def status_form(actor, opts, detail) -> None:
@@ -340,13 +339,13 @@ def status_form(actor, opts, detail) -> None:
     if item.status is ItemStatus.ARCHIVED:
         st.caption("Archived items can be restored (managers and admins).")
         if st.button("Restore", key="inv_restore"):
-            run_action(f"{item.tag_id} restored.", stock.restore, actor=actor, item_id=item.id)
+            run_action(f"{item.tag_id} restored.", stock.restore, item_id=item.id)
         return
     st.caption("Available ↔ On hold by hand. Consumed follows the stock (zero = Consumed); archive is its own action.")
     choice = st.segmented_control("New status", stock.MANUAL_STATUSES, key="inv_status_choice",
                                   format_func=lambda s: s.label)
     if st.button("Set status", key="inv_status_save", disabled=choice is None):
-        run_action(f"{item.tag_id} is now {choice.label}.", stock.set_status, actor=actor, item_id=item.id,
+        run_action(f"{item.tag_id} is now {choice.label}.", stock.set_status, item_id=item.id,
                    status=choice)
 
 
@@ -360,14 +359,14 @@ def archive_form(actor, opts, detail) -> None:
     with st.form("inv_archive_form"):
         reason = st.text_input("Reason (required)", key="inv_arch_reason", max_chars=forms.MAX_REASON)
         if st.form_submit_button("Archive", key="inv_arch_save", type="primary"):
-            run_action(f"{item.tag_id} archived.", stock.archive, actor=actor, item_id=item.id, reason=reason)
+            run_action(f"{item.tag_id} archived.", stock.archive, item_id=item.id, reason=reason)
 
 
 def photo_form(actor, opts, detail) -> None:
     upload = st.file_uploader("New photo (PNG, JPEG or WebP, at most 5 MB)", type=list(images.UPLOAD_TYPES),
                               key="inv_photo_file", max_upload_size=5)
     if st.button("Save photo", key="inv_photo_save", disabled=upload is None):
-        run_action(f"{detail.item.tag_id}: photo saved.", stock.set_photo, actor=actor, item_id=detail.item.id,
+        run_action(f"{detail.item.tag_id}: photo saved.", stock.set_photo, item_id=detail.item.id,
                    image=upload.getvalue())
 
 
@@ -607,7 +606,6 @@ def main() -> None:
     with context.db() as session:
         opts = forms.options(session, actor=actor)
     follow_link()
-    show_flash()
     views = [view for view in VIEWS if view != "Import" or actor.can(Right.IMPORT_INVENTORY)]
     if st.session_state.get("inv_view") not in views:
         st.session_state["inv_view"] = "Stock"  # set through the state only: no default= beside it

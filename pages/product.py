@@ -27,7 +27,7 @@ from lib.units import format_weight
 from lib.workspace.settings import get_workspace
 from ui import ai_panel, charts, context
 from ui import inventory_view as display
-from ui.feedback import run_action, show_flash
+from ui.feedback import run_action
 from ui.pictures import PLACEHOLDER_SVG
 
 TTL_SECONDS = 60
@@ -107,8 +107,9 @@ def _gallery(actor: Actor, product_id: int, version: tuple[int, int]):
 # Actions
 # ---------------------------------------------------------------------------
 
-def _choose(actor: Actor, product_id: int, item_id: int | None) -> None:
-    run_action("Product image saved.", products.choose_image, rerun=False, actor=actor, product_id=product_id,
+def _choose(product_id: int, item_id: int | None) -> None:
+    """Callback: run_action re-reads who is acting, so a role changed since this page was drawn counts."""
+    run_action("Product image saved.", products.choose_image, rerun=False, product_id=product_id,
                item_id=item_id)
 
 
@@ -145,7 +146,6 @@ if st.session_state.get("product_state_for") != product.id:
         st.session_state.pop(key, None)
     st.session_state["product_state_for"] = product.id
 today = details.today_utc()
-show_flash()
 
 # Header: picture, name, short name, type (user text is escaped, never markdown).
 picture = _picture(actor, product.id, version)
@@ -319,7 +319,7 @@ if actor.can(Right.CHOOSE_PRODUCT_IMAGE):
                     current = image.item_id == chosen_id
                     st.button("Chosen" if current else "Use this", key=f"product_image_pick_{image.item_id}",
                               disabled=current, type="primary" if current else "secondary", width="stretch",
-                              on_click=_choose, args=(actor, product.id, image.item_id))
+                              on_click=_choose, args=(product.id, image.item_id))
             if product.image_item_id is not None:
                 st.button("Back to automatic (newest picture)", key="product_image_auto",
-                          on_click=_choose, args=(actor, product.id, None))
+                          on_click=_choose, args=(product.id, None))

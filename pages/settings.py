@@ -6,13 +6,12 @@ from lib import audit
 from lib.workspace import locations
 from lib.workspace.settings import SETTINGS, get_workspace, update_settings
 from ui import context, settings_ai, settings_products
-from ui.feedback import run_action, show_flash
+from ui.feedback import run_action
 
 actor = context.actor()
 _HELP = {spec.field: spec.help for spec in SETTINGS}
 
 st.title("Settings")
-show_flash()
 organization_tab, products_tab, ai_tab, audit_tab = st.tabs(["Organization", "Products", "AI usage", "Audit log"])
 
 with organization_tab:
@@ -25,7 +24,7 @@ with organization_tab:
         new_prefix = st.text_input("Inventory tag prefix", value=prefix, key="org_tag_prefix",
                                    help=_HELP["tag_prefix"])
         if st.form_submit_button("Save", type="primary"):
-            run_action("Saved.", update_settings, actor=actor, name=new_name, tag_prefix=new_prefix)
+            run_action("Saved.", update_settings, name=new_name, tag_prefix=new_prefix)
 
     st.subheader("Locations")
     st.dataframe(pd.DataFrame([{"Name": r.name, "Short name": r.short_name, "Type": r.kind, "Active": r.active}
@@ -37,7 +36,7 @@ with organization_tab:
         loc_short = st.text_input("Short name", key="loc_new_short")
         loc_kind = st.selectbox("Type", locations.LOCATION_KINDS, key="loc_new_kind")
         if st.form_submit_button("Add location"):
-            run_action("Location added.", locations.add_location, actor=actor, name=loc_name, short_name=loc_short,
+            run_action("Location added.", locations.add_location, name=loc_name, short_name=loc_short,
                        kind=loc_kind)
     with edit_column:
         by_id = {r.id: r for r in rows}
@@ -52,7 +51,7 @@ with organization_tab:
                                          if target.kind in locations.LOCATION_KINDS else 0)
                 edit_active = st.checkbox("Active", value=target.active, key=f"loc_edit_active_{target.id}")
                 if st.form_submit_button("Save location"):
-                    run_action("Location saved.", locations.update_location, actor=actor, location_id=target.id,
+                    run_action("Location saved.", locations.update_location, location_id=target.id,
                                name=edit_name, short_name=edit_short, kind=edit_kind, active=edit_active)
 
 with products_tab:

@@ -1,21 +1,25 @@
-"""Users (admins): add a user, change role or location, deactivate or reactivate."""
+"""Users (admins): add a user, change role or location, deactivate or reactivate, clear sign-in locks.
+
+Each action goes through `ui.feedback.run_action`, which re-reads the admin's
+own Actor in its write transaction (`context.fresh_actor`), so a demotion or
+an ended sign-in since this page was drawn refuses the change.
+"""
 import pandas as pd
 import streamlit as st
 
 from lib.access import visible_locations
-from lib.errors import LoupeError
 from lib.models import Role
 from lib.workspace import users
 from ui import context
-from ui.feedback import flash, show_flash
+from ui.feedback import run_action
 
 actor = context.actor()
 with context.db() as session:
     rows = users.list_users(session, actor=actor)
     locations = {loc.id: loc.name for loc in visible_locations(session, actor=actor)}
+    locks = users.sign_in_locks(session, actor=actor)
 
 st.title("Users")
-show_flash()
 st.dataframe(pd.DataFrame([{
     "Username": r.username, "Name": r.name, "Email": r.email, "Role": r.role.label,
     "Location": r.location or "—", "Active": r.active, "Last sign-in": r.last_login_at,
@@ -23,7 +27,7 @@ st.dataframe(pd.DataFrame([{
     column_config={"Last sign-in": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
 
 location_choices = [None, *locations]
-add_tab, edit_tab = st.tabs(["Add a user", "Change a user"])
+add_tab, edit_tab, locks_tab = st.tabs(["Add a user", "Change a user", f"Sign-in locks ({len(locks)})"])
 
 with add_tab, st.form("add_user_form", clear_on_submit=False):
     left, right = st.columns(2)
@@ -36,16 +40,8 @@ with add_tab, st.form("add_user_form", clear_on_submit=False):
     location_id = right.selectbox("Location", location_choices, key="new_location",
                                   format_func=lambda i: "— (admins only)" if i is None else locations[i])
     if st.form_submit_button("Add user", type="primary"):
-        try:
-            with context.db(write=True) as session:
-                users.create_user(session, actor=actor, username=username, name=name, email=email,
-                                  password=password, role=role, location_id=location_id)
-        except LoupeError as error:
-            for problem in getattr(error, "problems", [str(error)]):
-                st.error(problem)
-        else:
-            flash(f"User {username.strip().lower()} added.")
-            st.rerun()
+        run_action(f"User {username.strip().lower()} added.", users.create_user, username=username,
+                   name=name, email=email, password=password, role=role, location_id=location_id)
 
 with edit_tab:
     by_id = {r.id: r for r in rows}
@@ -60,12 +56,24 @@ with edit_tab:
                                     format_func=lambda i: "— (admins only)" if i is None else locations[i])
         active = st.checkbox("Active (may sign in)", value=target.active, key=f"edit_active_{target.id}")
         if st.form_submit_button("Save changes", type="primary"):
-            try:
-                with context.db(write=True) as session:
-                    users.update_user(session, actor=actor, user_id=target.id, role=new_role,
-                                      location_id=new_location, active=active)
-            except LoupeError as error:
-                st.error(str(error))
-            else:
-                flash(f"{target.username} updated. The change applies on their next click.")
-                st.rerun()
+            run_action(f"{target.username} updated. The change applies on their next click.", users.update_user,
+                       user_id=target.id, role=new_role, location_id=new_location, active=active)
+
+with locks_tab:
+    st.caption(f"{users.MAX_FAILED_SIGN_INS} wrong passwords for one username within "
+               f"{users.THROTTLE_WINDOW.seconds // 60} minutes lock it for {users.LOCK_DURATION.seconds // 60} minutes. "
+               "A successful sign-in or clearing it here starts the count again. Usernames are shown as typed, "
+               "whether or not such a user exists.")
+    if not locks:
+        st.info("No username has failed sign-ins counting toward a lock.")
+    else:
+        st.dataframe(pd.DataFrame([{
+            "Username (as typed)": lock.username, "Failed attempts": lock.failures,
+            "Locked until": lock.locked_until,
+        } for lock in locks]), hide_index=True, width="stretch", key="sign_in_locks_table",
+            column_config={"Locked until": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+        with st.form("clear_lock_form"):
+            to_clear = st.selectbox("Username", [lock.username for lock in locks], key="clear_lock_username")
+            if st.form_submit_button("Clear lock", type="primary"):
+                run_action("Sign-in lock cleared: that username may try again now.", users.clear_sign_in_lock,
+                           username=to_clear)

@@ -7,6 +7,7 @@ starts on a page as that user without typing the password.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from sqlalchemy import select
@@ -53,9 +54,14 @@ def signed_in(url: str, username: str, page: str | None = None, query: dict | No
     return at
 
 
+def shown(value: object) -> str:
+    """What a user reads of a Markdown element's value: the escapes that keep user text literal removed."""
+    return re.sub(r"\\(.)", r"\1", str(value))
+
+
 def texts(at: AppTest) -> str:
     """All visible text of a run, for assertions on what a user reads."""
     parts = []
     for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "error", "warning", "success"):
-        parts.extend(str(element.value) for element in getattr(at, kind))
+        parts.extend(shown(element.value) for element in getattr(at, kind))
     return "\n".join(parts)

@@ -64,15 +64,28 @@ def start_server(database_url: str, data_dir: Path, extra_env: dict | None = Non
     port = free_port()
     env = {**os.environ, "LOUPE_DATABASE_URL": database_url, "LOUPE_DATA_DIR": str(data_dir),
            "LOUPE_COOKIE_SECRET": "browser-test-cookie-secret-0123456789abcdef", **(extra_env or {})}
+    command = [sys.executable, "-m", "ui.launch", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]
+    return _start(command, port, env, data_dir, deadline_s=60)
+
+
+def start_cli_server(database_url: str, data_dir: Path) -> LiveServer:
+    """Start the app the way `make run` does: `python -m lib.cli serve --port N`, which migrates, loads the
+    small demo into an empty database and execs Streamlit. The cookie secret is the one serve generates."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key != "LOUPE_COOKIE_SECRET"}
+    env.update(LOUPE_DATABASE_URL=database_url, LOUPE_DATA_DIR=str(data_dir))
+    return _start([sys.executable, "-m", "lib.cli", "serve", "--port", str(port)], port, env, data_dir,
+                  deadline_s=180)
+
+
+def _start(command: list[str], port: int, env: dict, data_dir: Path, deadline_s: float) -> LiveServer:
     log_path = data_dir / f"server-{port}.log"
     log = open(log_path, "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ui.launch", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"The app exited early:\n{log_path.read_text()}")
@@ -83,7 +96,7 @@ def start_server(database_url: str, data_dir: Path, extra_env: dict | None = Non
         except OSError:
             time.sleep(0.3)
     process.kill()
-    raise RuntimeError(f"The app did not start within 60 s:\n{log_path.read_text()}")
+    raise RuntimeError(f"The app did not start within {deadline_s:.0f} s:\n{log_path.read_text()}")
 
 
 def launch_browser(playwright):
@@ -109,20 +122,23 @@ def wait_for_sign_in_form(page, timeout_ms: int = 30_000) -> None:
 
 
 def fill_sign_in_form(page, username: str, password: str) -> None:
-    """Type into the real sign-in form once the app is idle, and submit it."""
-    wait_for_sign_in_form(page)
+    """Type into the real sign-in form as soon as it shows, and submit it. No settling first: nothing on
+    the sign-in page reruns it by itself (ui/auth.py), so typed text and the submit are never lost."""
+    page.get_by_label("Username", exact=True).wait_for(timeout=30_000)
     page.get_by_label("Username", exact=True).fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
 
 
 def sign_in(page, base_url: str, username: str, password: str, path: str = "") -> None:
-    """Open `path` and sign in through the real form."""
+    """Open `path` and sign in through the real form, once: a sign-in that does not open the page fails.
+
+    The page opens only after the browser has stored the cookie (ui/auth.py), so nothing on it reruns by
+    itself and the next click needs no settling."""
     page.goto(f"{base_url}/{path}")
     fill_sign_in_form(page, username, password)
     try:
         page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
-        wait_until_idle(page)  # the cookie component's first mount reruns the page once
     except Exception:
         save_screenshot(page, f"sign-in-{username}")
         raise

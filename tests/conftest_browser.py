@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import launch_browser, require_chromium, start_server
+from tests.browser import launch_browser, require_chromium, start_cli_server, start_server
 
 
 @pytest.fixture
@@ -13,6 +13,23 @@ def live_server(tmp_path):
 
     def start(database_url: str, extra_env: dict | None = None):
         server = start_server(database_url, tmp_path, extra_env)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def cli_server(tmp_path):
+    """Call with a database URL; returns `python -m lib.cli serve` (the `make run` path) started on it."""
+    servers = []
+
+    def start(database_url: str):
+        data_dir = tmp_path / "cli-data"
+        data_dir.mkdir(exist_ok=True)
+        server = start_cli_server(database_url, data_dir)
         servers.append(server)
         return server
 

@@ -52,12 +52,6 @@ def test_member_adds_with_photo_adjusts_and_finds_by_tag(fresh_url, live_server,
     server = live_server(fresh_url)
     page = browser_page
     try:
-        # Let the sign-in page settle first: the cookie component's first mount reruns the page, and text typed
-        # before that rerun can be lost (seen on a loaded 2-core machine; see the report).
-        page.goto(server.url)
-        page.get_by_label("Username", exact=True).first.wait_for()
-        settle(page)
-        page.wait_for_timeout(1500)
         sign_in(page, server.url, "mo", TEST_PASSWORD)
         page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Inventory").click()
         page.get_by_role("heading", name="Inventory").wait_for()

@@ -55,7 +55,12 @@ def test_admin_sidebar_settings_apply_to_everyone_on_their_next_click(workshop):
 
     admin.toggle(key="ws_managers_all_locations").set_value(True).run()
     admin.toggle(key="ws_ai_summaries").set_value(True).run()
-    admin.selectbox(key="ws_default_unit").set_value("ct").run()
+    assert "Workspace settings saved." in texts(admin)
+    assert "ws_default_unit" not in [s.key for s in admin.selectbox]  # the unit is edited in one place: /settings
+    settings_page = signed_in(workshop.url, "boss", page="settings.py")
+    settings_page.run()
+    settings_page.selectbox(key="prod_unit").set_value("ct")
+    settings_page.button(key="FormSubmitter:product_unit_form-Save unit").click().run()
     (ai, cross, plan, unit), audits = _workspace(workshop.url)
     assert (ai, cross, plan, unit) == (True, True, Plan.PROFESSIONAL, "ct")
     assert audits.count("update settings") >= 3
@@ -69,7 +74,8 @@ def test_admin_sidebar_settings_apply_to_everyone_on_their_next_click(workshop):
     manager.run()
     assert "Sees: North" in texts(manager)
     admin.selectbox(key="ws_plan").set_value(Plan.PROFESSIONAL).run()
-    admin.selectbox(key="ws_default_unit").set_value("g").run()
+    settings_page.selectbox(key="prod_unit").set_value("g")
+    settings_page.button(key="FormSubmitter:product_unit_form-Save unit").click().run()
     admin.toggle(key="ws_ai_summaries").set_value(False).run()
 
 

@@ -24,7 +24,7 @@ def test_admin_adds_a_user_and_it_is_audited(session, admin):
     user = users.create_user(session, actor=actor, username=" New.Hand ", name="New Hand", email="n@example.com",
                              password="long-enough", role=Role.MEMBER, location_id=location.id)
     assert user.username == "new.hand" and users.password_matches("long-enough", user.password_hash)
-    assert "new.hand" in users.credentials(session)["usernames"]
+    assert users.check_sign_in(session, username="New.Hand", password="long-enough").user_id == user.id
     entry = _audit(session, "add user")[-1]
     assert entry.user_id == actor.user_id and "new.hand" in entry.new_values and "long-enough" not in entry.new_values
 
@@ -45,13 +45,14 @@ def test_non_admin_cannot_manage_users(session, admin):
                           password="long-enough", role=Role.MEMBER, location_id=location.id)
 
 
-def test_deactivation_ends_sign_ins_and_hides_credentials(session, admin):
+def test_deactivation_ends_sign_ins_and_refuses_new_ones(session, admin):
     actor, location = admin
     member = f.make_user(session, Role.MEMBER, location)
     record = users.open_login_session(session, username=member.username, token="tok-1", expiry_days=1)
     users.update_user(session, actor=actor, user_id=member.id, active=False)
     assert users.check_login_session(session, login_session_id=record.id) is None
-    assert member.username not in users.credentials(session)["usernames"]
+    attempt = users.check_sign_in(session, username=member.username, password=f.TEST_PASSWORD)
+    assert attempt.outcome is users.SignInOutcome.DEACTIVATED and "deactivated" in attempt.message
     assert users.find_login_session(session, token="tok-1") is None
 
 

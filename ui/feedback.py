@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from lib.access import actor_for_user
 from lib.errors import LoupeError
 from ui import context
 
@@ -48,18 +47,18 @@ def show_error(error: LoupeError) -> None:
 
 
 def run_action(success: str | Callable[[object], str], function: Callable, *, rerun: bool = True, **kwargs):
-    """Run `function(session, **kwargs)` in one write transaction and report the outcome.
+    """Run `function(session, actor=<the signed-in user>, **kwargs)` in one write transaction, report the outcome.
 
-    `actor=` in kwargs is replaced by the Actor as the database says it is now.
+    The Actor is read in that transaction, as the database says it is now
+    (`context.fresh_actor`: refused when this browser's sign-in has ended), so
+    a role, location or deactivation changed since the page was drawn counts.
     On success the message (`success`, or `success(result)`) is flashed and the
     page reruns (or, with `rerun=False`, e.g. inside a callback, the result is
     returned). A LoupeError is shown and None returned; nothing was written.
     """
     try:
         with context.db(write=True) as session:
-            if "actor" in kwargs:
-                kwargs["actor"] = actor_for_user(session, kwargs["actor"].user_id)
-            result = function(session, **kwargs)
+            result = function(session, actor=context.fresh_actor(session), **kwargs)
     except LoupeError as error:
         show_error(error)
         return None

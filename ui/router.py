@@ -21,7 +21,7 @@ import streamlit as st
 
 from lib.errors import ConfigurationError
 from ui import auth, context, errors, first_start, navigation, sidebar
-from ui.feedback import plain
+from ui.feedback import plain, show_flash
 
 _state = threading.local()  # per script-runner thread: is the router on the stack?
 
@@ -100,4 +100,5 @@ def _route() -> None:
               for spec in navigation.closed_to(actor)]
     current = st.navigation([*pages.values(), *closed], position="hidden")
     sidebar.render(actor, [page for spec, page in pages.items() if spec.in_menu])
+    show_flash()  # the message an action left for this run, on whichever page the user is
     current.run()

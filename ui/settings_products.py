@@ -40,7 +40,7 @@ def _default_unit(actor: Actor) -> None:
                               format_func=lambda s: f"{s} ({UNITS_BY_SYMBOL[s].name}, {UNITS_BY_SYMBOL[s].category})",
                               help=_HELP["default_weight_unit"])
         if st.form_submit_button("Save unit", type="primary"):
-            run_action(f"Default weight unit is now {chosen}.", update_settings, actor=actor,
+            run_action(f"Default weight unit is now {chosen}.", update_settings,
                        default_weight_unit=chosen)
 
 
@@ -73,7 +73,7 @@ def _products(actor: Actor) -> None:
         short = st.text_input("Short name", key="prod_new_short", max_chars=20, help="e.g. RDIA for Round Diamond")
         type_id = st.selectbox("Product type", list(types), format_func=types.get, key="prod_new_type")
         if st.form_submit_button("Add product", type="primary"):
-            run_action("Product added.", products.add_product, actor=actor, name=name, short_name=short,
+            run_action("Product added.", products.add_product, name=name, short_name=short,
                        product_type_id=type_id or None)
     with edit_column:
         by_id = {r.id: r for r in rows}
@@ -94,7 +94,7 @@ def _products(actor: Actor) -> None:
                                         key=f"prod_edit_type_{chosen}")
                 active = st.toggle("Active", value=target.active, key=f"prod_edit_active_{chosen}")
                 if st.form_submit_button("Save product"):
-                    run_action("Product saved.", products.update_product, actor=actor, product_id=target.id,
+                    run_action("Product saved.", products.update_product, product_id=target.id,
                                name=new_name, short_name=new_short, product_type_id=new_type or None, active=active)
 
 
@@ -116,7 +116,7 @@ def _catalogs(actor: Actor) -> None:
         name = st.text_input("Name", key=f"catalog_new_name_{kind.value}", max_chars=120)
         group = st.text_input("Size group", key=f"catalog_new_group_{kind.value}", max_chars=120) if grouped else None
         if st.form_submit_button("Add entry", type="primary"):
-            run_action(f"Added to {kind.label.lower()}.", catalogs.add_entry, actor=actor, catalog=kind, name=name,
+            run_action(f"Added to {kind.label.lower()}.", catalogs.add_entry, catalog=kind, name=name,
                        group_name=group)
     with edit_column:
         by_id = {e.id: e for e in entries}
@@ -130,5 +130,5 @@ def _catalogs(actor: Actor) -> None:
                                            key=f"catalog_edit_group_{chosen}", max_chars=120) if grouped else None)
                 active = st.toggle("Active", value=target.active, key=f"catalog_edit_active_{chosen}")
                 if st.form_submit_button("Save entry"):
-                    run_action("Entry saved.", catalogs.update_entry, actor=actor, entry_id=target.id, name=new_name,
+                    run_action("Entry saved.", catalogs.update_entry, entry_id=target.id, name=new_name,
                                group_name=new_group if grouped else target.group_name, active=active)

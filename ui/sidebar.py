@@ -1,15 +1,20 @@
-"""The sidebar: menu, who is signed in, password change, logout, admin workspace settings."""
+"""The sidebar: menu, who is signed in, password change, logout, admin workspace settings.
+
+Every action here goes through `ui.feedback.run_action`, which resolves the
+Actor when it runs (`context.fresh_actor`), in its own transaction: a role
+changed or a sign-in ended since the run that drew the widget is what counts.
+The default weight unit and the tag prefix are edited on /settings only.
+"""
 from __future__ import annotations
 
 import streamlit as st
 
-from lib.access import Actor, Right, actor_for_user
-from lib.errors import LoupeError
+from lib.access import Actor, Right
 from lib.models import Plan
-from lib.units import UNITS_BY_SYMBOL, WEIGHT_UNITS
 from lib.workspace import users
 from lib.workspace.settings import SETTINGS, get_workspace, update_settings
 from ui import auth, context
+from ui.feedback import run_action
 
 _HELP = {spec.field: spec.help for spec in SETTINGS}
 
@@ -22,11 +27,9 @@ def render(actor: Actor, menu: list) -> None:
         st.divider()
         _who(actor)
         if actor.can(Right.MANAGE_SETTINGS):
-            _workspace_settings(actor)
-        _password_change(actor)
-        if st.button("Log out", key="sidebar_logout", width="stretch"):
-            auth.sign_out(actor)
-            st.rerun()
+            _workspace_settings()
+        _password_change()
+        st.button("Log out", key="sidebar_logout", width="stretch", on_click=auth.sign_out)
 
 
 def _who(actor: Actor) -> None:
@@ -34,34 +37,25 @@ def _who(actor: Actor) -> None:
         workspace = get_workspace(session)
         home = users.location_name(session, actor.home_location_id)
     scope = "all locations" if actor.sees_all_locations else (home or "no location assigned")
-    st.caption(workspace.name)
+    st.text(workspace.name)  # user text: never Markdown
     st.text(f"{actor.name} · {actor.role.label}")  # st.text: user text is never markdown
-    st.caption(f"Sees: {scope}")
+    st.text(f"Sees: {scope}")
 
 
 _SETTING_WIDGETS = {  # widget key -> workspace field
     "ws_ai_summaries": "ai_summaries_enabled",
     "ws_managers_all_locations": "managers_all_locations",
     "ws_plan": "plan",
-    "ws_default_unit": "default_weight_unit",
 }
-_SETTINGS_ERROR = "ws_settings_error"
 
 
-def _save_setting(actor: Actor, widget_key: str) -> None:
+def _save_setting(widget_key: str) -> None:
     """on_change: save exactly the setting the admin touched (never stale widget state)."""
-    try:
-        with context.db(write=True) as session:
-            # Re-read the actor: a role changed since the last rerun must not save.
-            fresh = actor_for_user(session, actor.user_id)
-            update_settings(session, actor=fresh, **{_SETTING_WIDGETS[widget_key]: st.session_state[widget_key]})
-    except LoupeError as error:
-        st.session_state[_SETTINGS_ERROR] = str(error)
-    else:
-        st.toast("Workspace settings saved.")
+    run_action("Workspace settings saved.", update_settings, rerun=False,
+               **{_SETTING_WIDGETS[widget_key]: st.session_state[widget_key]})
 
 
-def _workspace_settings(actor: Actor) -> None:
+def _workspace_settings() -> None:
     with context.db() as session:
         workspace = get_workspace(session)
         # Widgets show the database's values on every rerun, so a change made by
@@ -69,39 +63,33 @@ def _workspace_settings(actor: Actor) -> None:
         st.session_state["ws_ai_summaries"] = workspace.ai_summaries_enabled
         st.session_state["ws_managers_all_locations"] = workspace.managers_all_locations
         st.session_state["ws_plan"] = workspace.plan
-        st.session_state["ws_default_unit"] = workspace.default_weight_unit
         plan_allows = workspace.plan.allows_cross_location_managers
     with st.expander("Workspace settings", icon="⚙️"):
-        error = st.session_state.pop(_SETTINGS_ERROR, None)
-        if error:
-            st.error(error)
         st.toggle("AI summaries", key="ws_ai_summaries", help=_HELP["ai_summaries_enabled"],
-                  on_change=_save_setting, args=(actor, "ws_ai_summaries"))
+                  on_change=_save_setting, args=("ws_ai_summaries",))
         st.toggle("Managers can use inventory from all locations", key="ws_managers_all_locations",
                   disabled=not plan_allows, help=_HELP["managers_all_locations"],
-                  on_change=_save_setting, args=(actor, "ws_managers_all_locations"))
+                  on_change=_save_setting, args=("ws_managers_all_locations",))
         if not plan_allows:
             st.caption("Not available on the Starter plan: upgrade to Professional, Business or Enterprise.")
         st.selectbox("Plan", list(Plan), format_func=lambda p: p.label, key="ws_plan", help=_HELP["plan"],
-                     on_change=_save_setting, args=(actor, "ws_plan"))
-        st.selectbox("Default weight unit", [u.symbol for u in WEIGHT_UNITS],
-                     format_func=lambda s: f"{s} ({UNITS_BY_SYMBOL[s].name})", key="ws_default_unit",
-                     help=_HELP["default_weight_unit"], on_change=_save_setting, args=(actor, "ws_default_unit"))
+                     on_change=_save_setting, args=("ws_plan",))
+        st.caption("Default unit, tag prefix and the catalogs: Settings.")
 
 
-def _password_change(actor: Actor) -> None:
+def _password_change() -> None:
     with st.expander("Change my password", icon="🔑"):
         with st.form("password_form", clear_on_submit=True):
             current = st.text_input("Current password", type="password", key="pw_current")
             new = st.text_input("New password", type="password", key="pw_new")
             repeat = st.text_input("Repeat new password", type="password", key="pw_repeat")
             submitted = st.form_submit_button("Change password")
-        if submitted:
-            try:
-                with context.db(write=True) as session:
-                    users.change_own_password(session, actor=actor, current_password=current,
-                                              new_password=new, repeat_password=repeat)
-            except LoupeError as error:
-                st.error(str(error))
-            else:
-                st.success("Your password has been changed.")
+        if submitted:  # the rerun after a change also drops the demo-password warning
+            run_action(_password_changed, users.change_own_password, current_password=current,
+                       new_password=new, repeat_password=repeat,
+                       keep_login_session_id=st.session_state.get(context.LOGIN_SESSION_KEY))
+
+
+def _password_changed(ended: int) -> str:
+    others = f" Your {ended} other sign-in{'s' if ended != 1 else ''} ended." if ended else ""
+    return f"Your password has been changed.{others}"
