@@ -1,8 +1,8 @@
 """Browser journeys of a real team's first start, in Chromium against the real server:
 `serve --no-demo` on an empty database shows the Create-your-workspace form, which creates the
-workspace and its first admin (their sign-in through the form right after is
-tests/test_first_start.py's AppTest); an unexpected error shows only a short
-message with an id (the traceback is in the server log)."""
+workspace and its first admin, who then signs in through the real form; an
+unexpected error shows only a short message with an id (the traceback is in
+the server log)."""
 from __future__ import annotations
 
 import os
@@ -80,6 +80,9 @@ def test_an_empty_database_is_created_through_the_form_and_its_admin_signs_in(no
         page.get_by_role("button", name="Sign in").wait_for()
         wait_until_idle(page)
         assert page.get_by_text("Create your workspace").count() == 0
+        sign_in(page, url, "ana", "correct horse")  # the first admin, hashed at the real cost
+        menu = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]').all_inner_texts()
+        assert [entry.split()[-1] for entry in menu] == ["Home", "Products", "Inventory", "Users", "Settings"]
     except Exception:
         save_screenshot(page, "first-start")
         raise

@@ -23,11 +23,10 @@ from lib import audit
 from lib.errors import ValidationFailed, WorkspaceExists
 from lib.models import CatalogEntry, Plan, Role, User, Workspace
 from lib.presets import preset
-from lib.workspace.users import EMAIL_PATTERN, MIN_PASSWORD_LENGTH, USERNAME_PATTERN, hash_password
+from lib.workspace.users import BCRYPT_ROUNDS, EMAIL_PATTERN, USERNAME_PATTERN, check_new_password, hash_password
 
 WORKSPACE_ID = 1
 MAX_NAME = 120
-MAX_PASSWORD_BYTES = 72  # bcrypt's limit
 EXISTS_MESSAGE = "This database already has a workspace; nothing was changed."
 
 
@@ -73,16 +72,17 @@ def _problems(*, name: str, industry: str, username: str, admin_name: str, passw
         problems.append("Email does not look like an email address.")
     if password_repeat is not None and password != password_repeat:
         problems.append("The passwords do not match.")
-    elif len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
-    elif len(password.encode()) > MAX_PASSWORD_BYTES:
-        problems.append(f"The password may have at most {MAX_PASSWORD_BYTES} bytes.")
+    else:
+        try:
+            check_new_password(password)  # the same rule as every other password
+        except ValidationFailed as error:
+            problems.append(str(error))
     return problems
 
 
 def create_workspace(session: Session, *, name: str, industry: str, admin_username: str, admin_name: str,
                      admin_password: str, admin_password_repeat: str | None = None, admin_email: str = "",
-                     password_rounds: int = 12) -> NewWorkspace:
+                     password_rounds: int = BCRYPT_ROUNDS) -> NewWorkspace:
     """Create the workspace, seed its catalogs from the industry preset and add the first admin.
 
     Every problem with the input is reported at once (`ValidationFailed`);

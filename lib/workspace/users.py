@@ -80,7 +80,7 @@ def password_matches(password: str, password_hash: str) -> bool:
     return bcrypt.checkpw(encoded, password_hash.encode())
 
 
-def _check_password(password: str) -> None:
+def check_new_password(password: str) -> None:
     """Refuse a new password that is too short, blank or longer than bcrypt reads."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
@@ -136,7 +136,7 @@ def create_user(session: Session, *, actor: Actor, username: str, name: str, ema
     if not EMAIL_PATTERN.match((email or "").strip()):
         problems.append("Email does not look like an email address.")
     try:
-        _check_password(password)
+        check_new_password(password)
     except ValidationFailed as error:
         problems.append(str(error))
     try:
@@ -205,7 +205,7 @@ def change_own_password(session: Session, *, actor: Actor, current_password: str
         raise ValidationFailed("The current password is not correct.")
     if new_password != repeat_password:
         raise ValidationFailed("The new passwords do not match.")
-    _check_password(new_password)
+    check_new_password(new_password)
     if password_matches(new_password, user.password_hash):
         raise ValidationFailed("The new password must differ from the current one.")
     user.password_hash = hash_password(new_password)
