@@ -42,6 +42,7 @@ def prepare(demo: bool | None = None, port: int = DEFAULT_PORT) -> None:
     settings = load_settings()
     engine = _migrated_engine(settings)
     from lib.demo import build as demo_build
+    from lib.workspace.users import DEMO_PASSWORD
 
     try:
         if not demo_build.is_empty(engine):
@@ -54,7 +55,7 @@ def prepare(demo: bool | None = None, port: int = DEFAULT_PORT) -> None:
         print("Empty database: loading the demo workspace…")
         summary = demo_build.build_demo(engine, scale="small")
         print(summary.line())
-        print(f"Demo users: {usernames}; password {demo_build.DEMO_PASSWORD} (demo only: see README, Real use).")
+        print(f"Demo users: {usernames}; password {DEMO_PASSWORD} (demo only: see README, Real use).")
     finally:
         engine.dispose()
 

@@ -370,7 +370,7 @@ def test_a_signed_in_rerun_opens_no_write_transaction(own_workshop):
 
 
 def test_an_admin_with_the_demo_password_is_warned_on_every_page_until_it_changes(own_workshop):
-    from lib.demo.build import DEMO_PASSWORD
+    from lib.workspace.users import DEMO_PASSWORD
 
     _as_admin(own_workshop.url, lambda session, admin: setattr(
         session.get(User, admin.user_id), "password_hash", users.hash_password(DEMO_PASSWORD, rounds=4)))

@@ -11,9 +11,9 @@ from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from lib import db
-from lib.demo.build import DEMO_PASSWORD
 from lib.models import LoginSession, User
 from lib.workspace import users
+from lib.workspace.users import DEMO_PASSWORD
 from tests.browser import fill_sign_in_form, save_screenshot, sign_in, wait_for_sign_in_form
 from tests.factories import TEST_PASSWORD
 from tests.scenarios import two_location_workshop

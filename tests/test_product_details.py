@@ -28,15 +28,7 @@ from lib.inventory import query
 from lib.inventory.export import export_items
 from lib.inventory.query import ItemFilters, Page
 from lib.models import CatalogKind, InventoryKind, ItemStatus, MovementKind, Role
-from lib.products.details import (
-    kpis,
-    monday,
-    series_is_empty,
-    table_filters,
-    thirty_day_change,
-    weight_series,
-    window,
-)
+from lib.products.details import kpis, monday, series_is_empty, table_filters, thirty_day_change, weight_series, window
 from tests import factories as f
 
 D = Decimal

@@ -333,6 +333,9 @@ TABLE = {
     "lib.workspace.users.update_user": Write(lambda s, a, w: users.update_user(
         s, actor=a, user_id=w.south_user, location_id=w.north)),
     "lib.workspace.users.change_own_password": NotLocationData("changes only the actor's own password"),
+    "lib.workspace.users.sign_in_locks": Write(lambda s, a, w: users.sign_in_locks(s, actor=a)),
+    "lib.workspace.users.clear_sign_in_lock": Write(lambda s, a, w: users.clear_sign_in_lock(
+        s, actor=a, username="southerner")),
 }
 
 

@@ -201,7 +201,7 @@ def test_new_passwords_are_checked(session, admin, password, problem):
 
 
 def test_the_demo_password_meets_the_minimum_length():
-    from lib.demo.build import DEMO_PASSWORD
+    from lib.workspace.users import DEMO_PASSWORD
 
     assert len(DEMO_PASSWORD) >= users.MIN_PASSWORD_LENGTH == 10
 
@@ -252,7 +252,7 @@ def test_an_expired_sign_in_is_closed(session, member):
 
 
 def test_uses_demo_password_follows_the_hash(session, admin):
-    from lib.demo.build import DEMO_PASSWORD
+    from lib.workspace.users import DEMO_PASSWORD
 
     user = session.get(User, admin.user_id)
     assert not users.uses_demo_password(session, user_id=admin.user_id)

@@ -34,8 +34,8 @@ from lib.config import Settings
 from lib.errors import ConfigurationError, PermissionDenied, ValidationFailed
 from lib.inventory.query import ItemFilters, items_statement, movements_statement, start_of_day, totals
 from lib.models import AiSummary, AiUsage, CatalogEntry, InventoryItem, Location, StockMovement, User, utcnow
-from lib.products.catalog import get_product_in_scope
 from lib.products import details
+from lib.products.catalog import get_product_in_scope
 from lib.products.details import Kpis, kpis
 from lib.units import UNITS_BY_SYMBOL, from_grams
 from lib.units import unit as weight_unit

@@ -66,9 +66,9 @@ from lib.presets import display_name
 from lib.presets import preset as industry_preset
 from lib.tags import tag_prefix
 from lib.units import UNITS_BY_SYMBOL, to_grams
+from lib.workspace.users import DEMO_PASSWORD, hash_password
 
 PRESETS_SOURCE = "lib/presets/industry-presets.yaml"
-DEMO_PASSWORD = "loupe-demo"
 WORKSPACE_NAME = "Demo Jewelry Workshop"
 TAG_PREFIX = "LF"
 CHUNK_ROWS = 10_000
@@ -1025,8 +1025,6 @@ def build_demo(engine: Engine, *, scale: str = "small", seed: int = 7, progress=
 
 
 def _hash_password() -> str:
-    from lib.workspace.users import hash_password
-
     return hash_password(DEMO_PASSWORD)  # bcrypt is slow: hashed once, shared by all demo users
 
 

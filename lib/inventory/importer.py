@@ -31,8 +31,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lib.access import Actor, Right
-from lib.errors import ValidationFailed
 from lib.classification import ATTRIBUTES
+from lib.errors import ValidationFailed
 from lib.inventory import forms, stock
 from lib.models import CatalogEntry, CatalogKind, InventoryKind, Location, Product
 from lib.units import WEIGHT_UNITS

@@ -22,8 +22,17 @@ from sqlalchemy.orm import Session, aliased
 
 from lib.access import Actor, scope_items, scope_movements
 from lib.classification import ATTRIBUTES, BY_KEY
-from lib.models import (IN_STOCK, CatalogEntry, Image, InventoryItem, InventoryKind, ItemStatus, Location, Product,
-                        StockMovement)
+from lib.models import (
+    IN_STOCK,
+    CatalogEntry,
+    Image,
+    InventoryItem,
+    InventoryKind,
+    ItemStatus,
+    Location,
+    Product,
+    StockMovement,
+)
 
 
 @dataclass(frozen=True)

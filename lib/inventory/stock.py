@@ -62,10 +62,22 @@ from lib import audit, images, ledger, tags
 from lib.access import Actor, Right, get_item_in_scope
 from lib.classification import ATTRIBUTES, STAMPED_FIELDS, fit_to_kind
 from lib.errors import ValidationFailed
-from lib.inventory.forms import (MAX_NOTES, CheckedItem, NewItem, as_validation, check_catalog_id, check_new_item,
-                                 clean_text, collect, no_commas, parse_kind, parse_quantity, required_reason)
+from lib.inventory.forms import (
+    MAX_NOTES,
+    CheckedItem,
+    NewItem,
+    as_validation,
+    check_catalog_id,
+    check_new_item,
+    clean_text,
+    collect,
+    no_commas,
+    parse_kind,
+    parse_quantity,
+    required_reason,
+)
 from lib.models import InventoryItem, ItemStatus, Location, MovementKind, Product, StockMovement
-from lib.units import convert, parse_weight, format_weight, to_grams
+from lib.units import convert, format_weight, parse_weight, to_grams
 from lib.workspace.settings import get_workspace
 
 ISSUE_KINDS = (MovementKind.ISSUE,)

@@ -38,16 +38,7 @@ from lib import audit
 from lib.access import Actor, Right, get_item_in_scope, scope_items
 from lib.errors import NotFound, ValidationFailed
 from lib.inventory.query import ItemFilters, items_statement
-from lib.models import (
-    IN_STOCK,
-    AuditEntry,
-    CatalogEntry,
-    CatalogKind,
-    Image,
-    InventoryItem,
-    Product,
-    StockMovement,
-)
+from lib.models import IN_STOCK, AuditEntry, CatalogEntry, CatalogKind, Image, InventoryItem, Product, StockMovement
 from lib.products.catalog_entries import clean_name
 from lib.tags import validate_short_name
 from lib.units import from_grams

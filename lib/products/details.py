@@ -34,8 +34,8 @@ from decimal import Decimal
 from sqlalchemy import String, case, func, literal, literal_column, select
 from sqlalchemy.orm import Session
 
-from lib.access import Actor
 from lib import db
+from lib.access import Actor
 from lib.inventory.query import ItemFilters, movements_statement, start_of_day, totals
 from lib.models import StockMovement
 from lib.units import WEIGHT_QUANTUM, from_grams

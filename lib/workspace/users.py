@@ -43,6 +43,7 @@ from lib.models import AuditEntry, Location, LoginSession, Role, User, utcnow
 
 BCRYPT_ROUNDS = 12
 MIN_PASSWORD_LENGTH = 10
+DEMO_PASSWORD = "loupe-demo"  # the demo workspace's public password (README); admins using it are warned
 MAX_PASSWORD_BYTES = 72  # bcrypt reads no further: longer passwords are refused, never truncated
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -218,8 +219,6 @@ def change_own_password(session: Session, *, actor: Actor, current_password: str
 
 @functools.lru_cache(maxsize=64)
 def _is_demo_password_hash(password_hash: str) -> bool:
-    from lib.demo.build import DEMO_PASSWORD
-
     return password_matches(DEMO_PASSWORD, password_hash)
 
 
