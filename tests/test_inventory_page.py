@@ -177,7 +177,8 @@ def test_each_role_adds_an_item_through_the_wizard(shop, role):
 
 @pytest.mark.parametrize("weight, quantity, message", [
     ("0", "1", "Weight must be greater than zero"), ("-2", "1", "Weight cannot be negative"),
-    ("NaN", "1", "Weight must be a number"), ("lots", "1", "Weight must be a number"),
+    ("NaN", "1", "Weight must be a plain number"), ("lots", "1", "Weight must be a plain number"),
+    ("1e24", "1", "Weight must be a plain number"), ("1" + "0" * 24, "1", "Weight is too large"),
     ("1", "1.5", "Quantity must be a whole number of pieces (no fractions)"),
 ])
 def test_wizard_names_the_bad_field_and_writes_nothing(shop, weight, quantity, message):

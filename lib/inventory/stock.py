@@ -63,7 +63,7 @@ from lib.access import Actor, Right, get_item_in_scope
 from lib.classification import ATTRIBUTES, STAMPED_FIELDS, fit_to_kind
 from lib.errors import ValidationFailed
 from lib.inventory.forms import (MAX_NOTES, CheckedItem, NewItem, as_validation, check_catalog_id, check_new_item,
-                                 clean_text, collect, no_commas, parse_kind, parse_quantity, required_reason)
+                                 clean_text, collect, parse_kind, parse_quantity, required_reason)
 from lib.models import InventoryItem, ItemStatus, Location, MovementKind, Product, StockMovement
 from lib.units import convert, parse_weight, to_grams, weight_text
 from lib.workspace.settings import get_workspace
@@ -296,8 +296,7 @@ def _clean_edit(session: Session, item: InventoryItem, changes: dict) -> tuple[d
 def adjust(session: Session, *, actor: Actor, item_id: int, quantity_delta=0, weight_delta=0,
            reason: str, reference: str = "") -> StockMovement:
     """A manual adjustment: signed changes of pieces and/or weight (item's unit) with a required reason."""
-    quantity = as_validation(lambda raw: parse_quantity(no_commas(raw, "Quantity change"), "Quantity change",
-                                                        allow_negative=True), quantity_delta or 0)
+    quantity = as_validation(parse_quantity, quantity_delta or 0, "Quantity change", allow_negative=True)
     weight = as_validation(lambda raw: parse_weight(raw, "Weight change", allow_zero=True, allow_negative=True),
                            weight_delta or 0)
     why = required_reason(reason)
@@ -340,8 +339,7 @@ def transfer(session: Session, *, actor: Actor, item_id: int, to_location_id: in
     A partial transfer creates a new item `<tag>-T<n>` at the target holding the moved part.
     """
     partial = quantity is not None or weight is not None
-    pieces = (as_validation(lambda raw: parse_quantity(no_commas(raw, "Pieces to move"), "Pieces to move"),
-                            quantity or 0) if partial else None)
+    pieces = as_validation(parse_quantity, quantity or 0, "Pieces to move") if partial else None
     part_weight = (as_validation(lambda raw: parse_weight(raw, "Weight to move", allow_zero=True), weight or 0)
                    if partial else None)
     ref = as_validation(clean_text, reference, "Reference", 100)
@@ -477,8 +475,7 @@ def _amounts(item: InventoryItem, quantity, weight, what: str) -> tuple[int, Dec
     """Pieces and weight to move: the item's whole balance when both are None."""
     if quantity is None and weight is None:
         return item.quantity, Decimal(item.weight)
-    pieces = as_validation(lambda raw: parse_quantity(no_commas(raw, f"Pieces to {what}"), f"Pieces to {what}"),
-                           quantity or 0)
+    pieces = as_validation(parse_quantity, quantity or 0, f"Pieces to {what}")
     grams_part = as_validation(lambda raw: parse_weight(raw, f"Weight to {what}", allow_zero=True), weight or 0)
     if pieces == 0 and grams_part == 0:
         raise ValidationFailed(f"Enter the pieces and/or weight to {what}.")
