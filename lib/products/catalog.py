@@ -48,7 +48,7 @@ from lib.models import (
     Product,
     StockMovement,
 )
-from lib.products.catalog_entries import clean_name
+from lib.names import clean_name
 from lib.tags import validate_short_name
 from lib.units import from_grams
 from lib.workspace.settings import get_workspace
