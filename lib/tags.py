@@ -11,6 +11,7 @@ Decisions where the reference is silent (section 5, Q16):
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -67,18 +68,34 @@ def _claim_sequence_row(session: Session, prefix: str) -> TagSequence:
 
 def next_tag(session: Session, prefix: str) -> str:
     """Reserve and return the next free regular tag for `prefix` (row-locked)."""
+    return reserve_tags(session, prefix, 1)[0]
+
+
+def reserve_tags(session: Session, prefix: str, count: int, skip: Collection[str] = ()) -> list[str]:
+    """Reserve the next `count` free regular tags of `prefix` in one update of its row-locked sequence.
+
+    Numbers whose tag an item already holds (an imported or typed tag) are
+    skipped, and so are the tags in `skip` (tags the same import is about to
+    write). Skipped and reserved numbers are never issued again.
+    """
+    if count <= 0:
+        return []
     sequence = _claim_sequence_row(session, prefix)
-    number = sequence.last_number
-    while True:
-        number += 1
-        tag = f"{prefix}{number:04d}"
-        if len(tag) > MAX_TAG_LENGTH:
-            raise ValidationFailed(f"Tag numbers for {prefix} are exhausted within {MAX_TAG_LENGTH} characters.")
-        if session.scalar(select(InventoryItem.id).where(InventoryItem.tag_id == tag)) is None:
-            break
+    number, reserved, skip = sequence.last_number, [], set(skip)
+    while len(reserved) < count:
+        candidates = []
+        while len(candidates) < count - len(reserved):
+            number += 1
+            tag = f"{prefix}{number:04d}"
+            if len(tag) > MAX_TAG_LENGTH:
+                raise ValidationFailed(f"Tag numbers for {prefix} are exhausted within {MAX_TAG_LENGTH} characters.")
+            if tag not in skip:
+                candidates.append(tag)
+        taken = set(session.scalars(select(InventoryItem.tag_id).where(InventoryItem.tag_id.in_(candidates))))
+        reserved.extend(tag for tag in candidates if tag not in taken)
     sequence.last_number = number
     session.flush()
-    return tag
+    return reserved
 
 
 def derived_tag(session: Session, source_tag: str, suffix: str) -> str:
