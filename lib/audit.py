@@ -48,7 +48,7 @@ def record_many(session: Session, *, actor_id: int | None, entries: Iterable[dic
              "entity_id": None if entry.get("entity_id") is None else str(entry["entity_id"]),
              "old_values": _dump(entry.get("old")), "new_values": _dump(entry.get("new"))} for entry in entries]
     if rows:
-        session.execute(insert(AuditEntry), rows)
+        session.execute(insert(AuditEntry.__table__), rows)
     return len(rows)
 
 

@@ -79,6 +79,9 @@ def apply_change(session: Session, *, item_id: int, user_id: int | None, movemen
     return movement
 
 
+ITEMS, MOVEMENTS = InventoryItem.__table__, StockMovement.__table__  # bulk writes go through Core: no ORM bookkeeping
+
+
 @dataclass(frozen=True)
 class Opening:
     """One new item and the stock it opens with, for `open_items` (weight in `weight_unit`)."""
@@ -124,8 +127,7 @@ def open_items(session: Session, openings: Sequence[Opening], *, user_id: int | 
     if not items:
         return []
     try:
-        ids = list(session.scalars(insert(InventoryItem).returning(InventoryItem.id, sort_by_parameter_order=True),
-                                   items))
+        ids = list(session.scalars(insert(ITEMS).returning(ITEMS.c.id, sort_by_parameter_order=True), items))
     except IntegrityError:
         raise ValidationFailed("A tag ID of these items was just taken by someone else; nothing was written, "
                                "please try again.") from None
@@ -137,7 +139,7 @@ def open_items(session: Session, openings: Sequence[Opening], *, user_id: int | 
         **{field: row[field] for field in STAMPED_FIELDS},
     } for item_id, o, row in zip(ids, openings, items) if o.quantity or o.weight]
     if movements:
-        session.execute(insert(StockMovement), movements)
+        session.execute(insert(MOVEMENTS), movements)
     return ids
 
 
