@@ -7,6 +7,7 @@ admins change in the app (AI summaries, plan, ...) live in the database, not her
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ class Settings:
     openai_base_url: str | None
     llm_model: str | None
     llm_timeout_seconds: float
+    import_max_mb: float = 10.0  # LOUPE_IMPORT_MAX_MB: largest inventory import file
+    import_max_rows: int = 5000  # LOUPE_IMPORT_MAX_ROWS: most rows per inventory import
 
     @property
     def is_sqlite(self) -> bool:
@@ -62,6 +65,14 @@ def _positive_float(name: str, raw: str | float | None, default: float) -> float
     if not value > 0 or value != value or value == float("inf"):
         raise ConfigurationError(f"{name} must be a positive number, got {raw!r}")
     return value
+
+
+def _positive_int(name: str, raw: str | None, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    if not re.fullmatch(r"[0-9]+", str(raw).strip()) or int(raw) < 1:
+        raise ConfigurationError(f"{name} must be a whole number of at least 1, got {raw!r}")
+    return int(raw)
 
 
 def _database_url(raw: str | None, data_dir: Path) -> str:
@@ -135,4 +146,6 @@ def load_settings(environ: dict | None = None, secrets_path: Path | None = None)
         openai_base_url=base_url,
         llm_model=get("LOUPE_LLM_MODEL"),
         llm_timeout_seconds=_positive_float("LOUPE_LLM_TIMEOUT", get("LOUPE_LLM_TIMEOUT"), 20.0),
+        import_max_mb=_positive_float("LOUPE_IMPORT_MAX_MB", get("LOUPE_IMPORT_MAX_MB"), 10.0),
+        import_max_rows=_positive_int("LOUPE_IMPORT_MAX_ROWS", get("LOUPE_IMPORT_MAX_ROWS"), 5000),
     )

@@ -35,6 +35,7 @@ from decimal import Decimal
 from pathlib import PurePath
 
 from lib.classification import ATTRIBUTES
+from lib.config import Settings
 from lib.errors import ValidationFailed
 
 FILE_TYPES = ("csv", "xls", "xlsx")
@@ -54,6 +55,10 @@ class Limits:
     @property
     def max_bytes(self) -> int:
         return int(self.max_mb * 1024 * 1024)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Limits":
+        return cls(max_mb=settings.import_max_mb, max_rows=settings.import_max_rows)
 
 
 DEFAULT_LIMITS = Limits()
