@@ -58,15 +58,15 @@ from lib.access import Actor, Right, visible_locations
 from lib.classification import ATTRIBUTES, BY_KEY, Attribute
 from lib.errors import ValidationFailed
 from lib.inventory import forms, stock
-from lib.inventory.sheets import (COLUMNS, DEFAULT_LIMITS, FILE_TYPES, Limits, Progress, Sheet, headers_in_order,
-                                  normalise_header, read_sheet, sheet_names)
+from lib.inventory.sheets import (COLUMNS, DEFAULT_LIMITS, FILE_TYPES, REQUIRED, Limits, Progress, Sheet,
+                                  headers_in_order, normalise_header, read_sheet, sheet_names)
 from lib.models import CatalogEntry, CatalogKind, InventoryItem, InventoryKind, ItemStatus, Location, Product, utcnow
 from lib.names import clean_name, derive_short_name
 from lib.units import UNIT_SYMBOLS, WEIGHT_UNITS, parse_weight
 from lib.workspace.settings import get_workspace
 
-__all__ = ["FILE_TYPES", "DEFAULT_LIMITS", "Limits", "Sheet", "read_sheet", "sheet_names", "preview", "commit",
-           "template", "Preview", "ImportResult"]
+__all__ = ["COLUMNS", "REQUIRED", "FILE_TYPES", "DEFAULT_LIMITS", "Limits", "Sheet", "read_sheet", "sheet_names",
+           "preview", "commit", "template", "Preview", "ImportResult"]
 
 _KINDS = {normalise_header(kind.label): kind for kind in InventoryKind} | {
     kind.value: kind for kind in InventoryKind} | {
@@ -214,6 +214,7 @@ class Preview:
     create_missing: bool = False
     new_products: tuple[NewProduct, ...] = ()
     new_values: tuple[NewValue, ...] = ()
+    unknown_names: int = 0  # product and catalog names not found (each a row problem unless create_missing)
 
     @property
     def ok(self) -> bool:
@@ -285,6 +286,7 @@ class _RowCheck:
         self.sheet, self.lookups, self.actor, self.plan, self.auto_merge, self.now = (
             sheet, lookups, actor, plan, auto_merge, now)
         self.first_row_of_tag: dict[str, int] = {}
+        self.unknown_names = 0
 
     def __call__(self, number: int, values: dict[str, str]) -> PreviewRow:
         self.formulas = self.sheet.formulas.get(number, ())
@@ -338,6 +340,7 @@ class _RowCheck:
                 self.problems.append(f"{header} {product.name!r} is inactive")
                 return None
             return product
+        self.unknown_names += 1
         if self.plan is None:
             self.problems.append(f"{header} {name!r} is not in the catalog")
             return None
@@ -368,6 +371,7 @@ class _RowCheck:
         entry_id = self.lookups.catalogs.get((attribute.catalog, name.lower()))
         if entry_id is not None:
             return entry_id
+        self.unknown_names += 1
         if self.plan is None:
             self.problems.append(f"{header} {name!r} is not in the {catalog_noun(attribute)} catalog")
             return None
@@ -490,8 +494,8 @@ def preview(session: Session, *, actor: Actor, sheet: Sheet, auto_merge: bool = 
             report(index / len(sheet.rows), f"Checking row {index + 1:,} of {len(sheet.rows):,}")
     report(1.0, f"Checked {len(rows):,} rows")
     if plan is None:
-        return Preview(sheet, rows, auto_merge)
-    return Preview(sheet, rows, auto_merge, True, plan.new_products(), plan.new_values())
+        return Preview(sheet, rows, auto_merge, unknown_names=check.unknown_names)
+    return Preview(sheet, rows, auto_merge, True, plan.new_products(), plan.new_values(), check.unknown_names)
 
 
 # ---------------------------------------------------------------------------
