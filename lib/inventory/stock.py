@@ -270,7 +270,7 @@ def import_rows(session: Session, *, actor: Actor, rows: Sequence[ImportRow],
     report = progress or (lambda _done, _text: None)
     product_ids = sorted({row.clean.product.id for row in rows})
     if product_ids:
-        session.execute(select(Product.id).where(Product.id.in_(product_ids)).with_for_update())
+        session.execute(select(Product.id).where(Product.id.in_(product_ids)).order_by(Product.id).with_for_update())
     targets, inexact = _merge_plan(session, rows)
     new_rows = [index for index, target in enumerate(targets) if target is None]
     tags_of = _import_tags(session, rows, new_rows)
