@@ -7,9 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lib import bulk
 from lib.models import AuditEntry, User, utcnow
 
 
@@ -48,7 +49,7 @@ def record_many(session: Session, *, actor_id: int | None, entries: Iterable[dic
              "entity_id": None if entry.get("entity_id") is None else str(entry["entity_id"]),
              "old_values": _dump(entry.get("old")), "new_values": _dump(entry.get("new"))} for entry in entries]
     if rows:
-        session.execute(insert(AuditEntry.__table__), rows)
+        bulk.insert_rows(session, AuditEntry.__table__, rows)
     return len(rows)
 
 

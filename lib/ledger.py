@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lib import bulk
 from lib.classification import STAMPED_FIELDS
 from lib.errors import InsufficientStock, NotFound, ValidationFailed
 from lib.models import InventoryItem, InventoryKind, ItemStatus, MovementKind, StockMovement, utcnow
@@ -79,7 +80,7 @@ def apply_change(session: Session, *, item_id: int, user_id: int | None, movemen
     return movement
 
 
-ITEMS, MOVEMENTS = InventoryItem.__table__, StockMovement.__table__  # bulk writes go through Core: no ORM bookkeeping
+ITEMS, MOVEMENTS = InventoryItem.__table__, StockMovement.__table__
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def open_items(session: Session, openings: Sequence[Opening], *, user_id: int | 
     if not items:
         return []
     try:
-        ids = list(session.scalars(insert(ITEMS).returning(ITEMS.c.id, sort_by_parameter_order=True), items))
+        ids = bulk.insert_returning_ids(session, ITEMS, items)
     except IntegrityError:
         raise ValidationFailed("A tag ID of these items was just taken by someone else; nothing was written, "
                                "please try again.") from None
@@ -139,7 +140,7 @@ def open_items(session: Session, openings: Sequence[Opening], *, user_id: int | 
         **{field: row[field] for field in STAMPED_FIELDS},
     } for item_id, o, row in zip(ids, openings, items) if o.quantity or o.weight]
     if movements:
-        session.execute(insert(MOVEMENTS), movements)
+        bulk.insert_rows(session, MOVEMENTS, movements)
     return ids
 
 
