@@ -300,7 +300,7 @@ def decode_text(file_name: str, data: bytes) -> str:
 
 def _delimiter(text: str) -> str:
     """The separator that splits the header into the most known columns (comma when none does better)."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = next((line for line in io.StringIO(text) if line.strip()), "")
     best, best_score = ",", (-1, -1)
     for delimiter in (",", ";", "\t"):
         cells = next(csv.reader([first], delimiter=delimiter), [])
