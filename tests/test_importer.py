@@ -458,3 +458,12 @@ def test_the_template_reads_back_as_an_empty_sheet_with_every_column(session, bo
                                         books["names"][CatalogKind.SHAPE].name, None, None, None, 2, 1.5, "ct"]]})
     result = importer.commit(session, actor=books["admin"], sheet=importer.read_sheet("t.xlsx", filled))
     assert result.added == 1
+
+
+def test_xlsx_dates_and_numbers_are_read_by_type():
+    book = xlsx_bytes({"S": [["Product", "Weight", "Created", "Quantity"],
+                             ["Ruby", 1.23456, datetime(2024, 3, 4), 2.0],
+                             ["Ruby", 1e24, datetime(2024, 3, 4, 5, 6, 7), 3]]})
+    rows = [values for _number, values in importer.read_sheet("d.xlsx", book).rows]
+    assert [(r["weight"], r["created"], r["quantity"]) for r in rows] == [
+        ("1.23456", "2024-03-04", "2"), ("1000000000000000000000000", "2024-03-04 05:06:07", "3")]

@@ -95,11 +95,11 @@ class _Lookups:
     locations: dict[str, Location]  # lower-cased name or short name -> active location
     default_location: int | None
     taken_tags: set[str]
-    short_names: set[str]  # every product short name, upper-cased (for new products)
+    short_names: set[str]  # every product short name, upper-cased (only loaded to name new products)
     units: dict[str, str]
 
     @classmethod
-    def load(cls, session: Session, actor: Actor, sheet: Sheet) -> "_Lookups":
+    def load(cls, session: Session, actor: Actor, sheet: Sheet, create_missing: bool) -> "_Lookups":
         def distinct(key: str) -> list[str]:
             return sorted({values[key].lower() for _number, values in sheet.rows if values.get(key)})
 
@@ -126,7 +126,8 @@ class _Lookups:
         typed = sorted({tag for tag in (_tag_value(values.get("tag_id", "")) for _n, values in sheet.rows) if tag})
         taken = set(session.scalars(select(InventoryItem.tag_id).where(InventoryItem.tag_id.in_(typed)))) if typed \
             else set()
-        short_names = {short.upper() for short in session.scalars(select(Product.short_name))}
+        short_names = {short.upper() for short in session.scalars(select(Product.short_name))} if create_missing \
+            else set()
         units = {}
         for weight_unit in WEIGHT_UNITS:
             for name in (weight_unit.symbol, weight_unit.name.lower(), weight_unit.name.lower() + "s"):
@@ -484,7 +485,7 @@ def preview(session: Session, *, actor: Actor, sheet: Sheet, auto_merge: bool = 
     if create_missing:
         actor.require(Right.MANAGE_PRODUCTS)
     report = progress or (lambda _done, _text: None)
-    lookups = _Lookups.load(session, actor, sheet)
+    lookups = _Lookups.load(session, actor, sheet, create_missing)
     plan = _Plan(lookups) if create_missing else None
     check = _RowCheck(sheet, lookups, actor, plan, auto_merge, utcnow())
     rows = []

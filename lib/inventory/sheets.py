@@ -13,8 +13,9 @@ What it guarantees (decisions where the reference is silent; also in docs/invent
   Inventory export protected with a leading `'` (text starting with = + - @,
   tab or CR) gets it removed; a cell that still starts with `=` is a formula and
   a problem of its row.
-- XLSX cells are read by type: numbers as plain decimals, dates as ISO text,
-  formula cells are problems of their row (a formula is not a value). XLS has
+- XLSX cells are read by type: numbers as plain decimals, dates as ISO text
+  (a date without a time of day as the date alone), formula cells are
+  problems of their row (a formula is not a value). XLS has
   no formula information in xlrd and is read by its values.
 - Headers are matched ignoring case, spaces and punctuation, with the
   Inventory export's own headers among the aliases; the export's derived
@@ -344,6 +345,8 @@ def cell_text(value) -> str:
             return str(value)
         return format(Decimal(repr(value)).normalize(), "f")
     if isinstance(value, datetime):
+        if value.time() == time(0, 0):  # a date cell without a time: that day
+            return value.date().isoformat()
         return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
     if isinstance(value, (date, time)):
         return value.isoformat()
