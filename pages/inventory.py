@@ -23,7 +23,7 @@ from lib.models import CatalogKind, InventoryKind, ItemStatus
 from lib.units import UNIT_SYMBOLS, UNITS_BY_SYMBOL
 from ui import context
 from ui import inventory_view as display
-from ui.feedback import flash, plain, run_action, show_error, show_flash
+from ui.feedback import plain, run_action, show_error, show_flash
 
 VIEWS = ("Stock", "Add item", "Import")
 ACTIONS = {"edit": "Edit", "adjust": "Adjust", "transfer": "Transfer", "status": "Status", "archive": "Archive",

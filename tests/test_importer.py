@@ -467,3 +467,18 @@ def test_xlsx_dates_and_numbers_are_read_by_type():
     rows = [values for _number, values in importer.read_sheet("d.xlsx", book).rows]
     assert [(r["weight"], r["created"], r["quantity"]) for r in rows] == [
         ("1.23456", "2024-03-04", "2"), ("1000000000000000000000000", "2024-03-04 05:06:07", "3")]
+
+
+def test_auto_merge_that_would_not_be_exact_adds_a_record_with_a_note(session, books):
+    ruby = books["ruby"].name
+    first = importer.commit(session, actor=books["admin"], sheet=importer.read_sheet(
+        "a.csv", csv_bytes("Product,Weight,Weight unit", f"{ruby},1,ozt")))
+    sheet = importer.read_sheet("b.csv", csv_bytes("Product,Weight,Weight unit", f"{ruby},0.0001,g",
+                                                   f"{ruby},31.1035,g", f"{ruby},1,g,"))
+    result = importer.commit(session, actor=books["admin"], sheet=sheet, auto_merge=True)
+    assert (result.added, result.merged) == (2, 1)
+    assert result.notes == (f"Row 2: Not merged into {first.tags[0]}: 0.0001 g does not convert exactly to ozt, "
+                            "so a new record was added.", f"Row 4: Not merged into {first.tags[0]}: 1.00 g does not "
+                            "convert exactly to ozt, so a new record was added.")
+    assert result.tags[1] == first.tags[0] and result.tags[0] != first.tags[0]
+    assert ledger.verify(session) == []

@@ -133,6 +133,11 @@ def _exact_conversion(weight: Decimal, from_symbol: str, to_symbol: str) -> Deci
     return converted if to_grams(converted, to_symbol) == to_grams(weight, from_symbol) and converted > 0 else None
 
 
+def _not_merged(clean: CheckedItem, tag_id: str, unit: str) -> str:
+    return (f"Not merged into {tag_id}: {weight_text(clean.weight, clean.weight_unit)} does not convert exactly to "
+            f"{unit}, so a new record was added.")
+
+
 def _merge(session: Session, actor: Actor, clean: CheckedItem, target: InventoryItem, image_id: int | None,
            movement_kind: MovementKind, reference: str) -> AddResult:
     weight = _exact_conversion(clean.weight, clean.weight_unit, target.weight_unit)
@@ -191,8 +196,7 @@ def add_checked(session: Session, *, actor: Actor, clean: CheckedItem, image_id:
             return _merge(session, actor, clean, target, image_id, MovementKind.MERGE,
                           reference or f"{movement_kind.label.lower()}")
         if target is not None:
-            note = (f"Not merged into {target.tag_id}: {weight_text(clean.weight, clean.weight_unit)} does not "
-                    f"convert exactly to {target.weight_unit}, so a new record was added.")
+            note = _not_merged(clean, target.tag_id, target.weight_unit)
     return _create(session, actor, clean, image_id, movement_kind, reference, note)
 
 
@@ -333,11 +337,7 @@ def _merge_plan(session: Session, rows: Sequence[ImportRow]) -> tuple[list[_Targ
 
 
 def _unmerged_note(clean: CheckedItem, target: _Target | None, tags_of: dict[int, str]) -> str:
-    if target is None:
-        return ""
-    tag = target.tag_id or tags_of[target.row]
-    return (f"Not merged into {tag}: {weight_text(clean.weight, clean.weight_unit)} does not convert exactly to "
-            f"{target.weight_unit}, so a new record was added.")
+    return "" if target is None else _not_merged(clean, target.tag_id or tags_of[target.row], target.weight_unit)
 
 
 def _import_tags(session: Session, rows: Sequence[ImportRow], new_rows: list[int]) -> dict[int, str]:
