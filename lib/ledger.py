@@ -4,7 +4,10 @@ Every change locks the item row (SELECT … FOR UPDATE on PostgreSQL; the
 caller's BEGIN IMMEDIATE write transaction on SQLite), refuses a result below
 zero, appends one movement with the balance after it, and updates the cached
 balance, all in the caller's transaction. Corrections are new rows, never
-edits. `verify()` proves cached balance == sum of movements for every item.
+edits. `open_items` creates many new items at once (an import) under the same
+rules, each with its opening movement, in bulk inserts (`lib.bulk`); nobody
+else can hold a lock on a row that does not exist yet. `verify()` proves
+cached balance == sum of movements for every item.
 """
 from __future__ import annotations
 
