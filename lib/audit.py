@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -9,7 +10,8 @@ from enum import Enum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lib.models import AuditEntry, User
+from lib import bulk
+from lib.models import AuditEntry, User, utcnow
 
 
 def _plain(value):
@@ -34,6 +36,21 @@ def record(session: Session, *, actor_id: int | None, action: str, entity: str,
                        old_values=_dump(old), new_values=_dump(new))
     session.add(entry)
     return entry
+
+
+def record_many(session: Session, *, actor_id: int | None, entries: Iterable[dict]) -> int:
+    """Append many audit entries with one bulk insert in the caller's transaction; how many were written.
+
+    Each entry is a dict with `action`, `entity` and optionally `entity_id`,
+    `old` and `new`, as the arguments of `record`. All share one time.
+    """
+    now = utcnow()
+    rows = [{"at": now, "user_id": actor_id, "action": entry["action"], "entity": entry["entity"],
+             "entity_id": None if entry.get("entity_id") is None else str(entry["entity_id"]),
+             "old_values": _dump(entry.get("old")), "new_values": _dump(entry.get("new"))} for entry in entries]
+    if rows:
+        bulk.insert_rows(session, AuditEntry.__table__, rows)
+    return len(rows)
 
 
 def changed_fields(obj, changes: dict) -> tuple[dict, dict]:

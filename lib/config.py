@@ -7,6 +7,7 @@ admins change in the app (AI summaries, plan, ...) live in the database, not her
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ class Settings:
     llm_model: str | None
     llm_timeout_seconds: float
     load_demo: bool = True  # LOUPE_DEMO: serve the demo when the database is empty
+    import_max_mb: float = 10.0  # LOUPE_IMPORT_MAX_MB: largest inventory import file
+    import_max_rows: int = 5000  # LOUPE_IMPORT_MAX_ROWS: most rows per inventory import
 
     @property
     def is_sqlite(self) -> bool:
@@ -77,6 +80,12 @@ def _flag(name: str, raw: str | None, default: bool) -> bool:
     if value in _FALSE:
         return False
     raise ConfigurationError(f"{name} must be 1 or 0 (true or false), got {raw!r}")
+def _positive_int(name: str, raw: str | None, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    if not re.fullmatch(r"[0-9]+", str(raw).strip()) or int(raw) < 1:
+        raise ConfigurationError(f"{name} must be a whole number of at least 1, got {raw!r}")
+    return int(raw)
 
 
 def _database_url(raw: str | None, data_dir: Path) -> str:
@@ -152,4 +161,6 @@ def load_settings(environ: dict | None = None, secrets_path: Path | None = None)
         llm_model=get("LOUPE_LLM_MODEL"),
         llm_timeout_seconds=_positive_float("LOUPE_LLM_TIMEOUT", get("LOUPE_LLM_TIMEOUT"), 20.0),
         load_demo=_flag("LOUPE_DEMO", get("LOUPE_DEMO"), True),
+        import_max_mb=_positive_float("LOUPE_IMPORT_MAX_MB", get("LOUPE_IMPORT_MAX_MB"), 10.0),
+        import_max_rows=_positive_int("LOUPE_IMPORT_MAX_ROWS", get("LOUPE_IMPORT_MAX_ROWS"), 5000),
     )

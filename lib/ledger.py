@@ -4,20 +4,26 @@ Every change locks the item row (SELECT … FOR UPDATE on PostgreSQL; the
 caller's BEGIN IMMEDIATE write transaction on SQLite), refuses a result below
 zero, appends one movement with the balance after it, and updates the cached
 balance, all in the caller's transaction. Corrections are new rows, never
-edits. `verify()` proves cached balance == sum of movements for every item.
+edits. `open_items` creates many new items at once (an import) under the same
+rules, each with its opening movement, in bulk inserts (`lib.bulk`); nobody
+else can hold a lock on a row that does not exist yet. `verify()` proves
+cached balance == sum of movements for every item.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lib import bulk
 from lib.classification import STAMPED_FIELDS
 from lib.errors import InsufficientStock, NotFound, ValidationFailed
-from lib.models import InventoryItem, ItemStatus, MovementKind, StockMovement, utcnow
+from lib.models import InventoryItem, InventoryKind, ItemStatus, MovementKind, StockMovement, utcnow
 from lib.units import WEIGHT_QUANTUM, to_grams
 
 
@@ -75,6 +81,89 @@ def apply_change(session: Session, *, item_id: int, user_id: int | None, movemen
     session.add(movement)
     session.flush()
     return movement
+
+
+ITEMS, MOVEMENTS = InventoryItem.__table__, StockMovement.__table__
+
+
+@dataclass(frozen=True)
+class Opening:
+    """One new item and the stock it opens with, for `open_items` (weight in `weight_unit`)."""
+
+    tag_id: str
+    product_id: int
+    kind: InventoryKind
+    weight_unit: str
+    location_id: int
+    quantity: int
+    weight: Decimal
+    classification: Mapping[str, int | None]  # catalog attribute field -> entry id (lib.classification)
+    status: ItemStatus = ItemStatus.AVAILABLE
+    notes: str = ""
+    created_at: datetime | None = None  # None: now
+    reference: str = ""
+
+
+def open_items(session: Session, openings: Sequence[Opening], *, user_id: int | None,
+               movement_kind: MovementKind) -> list[int]:
+    """Insert new items with their opening movements in bulk, in the caller's transaction; their ids, in order.
+
+    The rules of `apply_change` for many new items at once: whole pieces, at
+    most 4 decimals, nothing below zero; each item's first movement carries its
+    opening balance (delta = balance after) and its classification, and the
+    item's cached balance equals it. An item that opens empty gets no movement
+    (nothing changed) and is Consumed, or Archived when asked; On hold needs
+    stock, and Consumed or Archived items hold none (archiving writes stock off).
+    A tag that exists already raises ValidationFailed. The caller checks rights
+    and scope; on any error the caller's transaction must be rolled back.
+    """
+    for opening in openings:
+        _check_opening(opening)
+    now = utcnow()
+    attribute_fields = [field for field in STAMPED_FIELDS if field not in ("product_id", "kind")]
+    items = [{
+        "tag_id": o.tag_id, "product_id": o.product_id, "kind": o.kind, "quantity": o.quantity,
+        "weight": o.weight, "weight_unit": o.weight_unit, "weight_g": to_grams(o.weight, o.weight_unit),
+        "location_id": o.location_id, "image_id": None, "status": _opening_status(o), "notes": o.notes,
+        "created_at": o.created_at or now, "created_by_id": user_id, "updated_at": now,
+        **{field: o.classification.get(field) for field in attribute_fields},
+    } for o in openings]
+    if not items:
+        return []
+    try:
+        ids = bulk.insert_returning_ids(session, ITEMS, items)
+    except IntegrityError:
+        raise ValidationFailed("A tag ID of these items was just taken by someone else; nothing was written, "
+                               "please try again.") from None
+    movements = [{
+        "item_id": item_id, "location_id": o.location_id, "movement_kind": movement_kind,
+        "quantity_delta": o.quantity, "weight_delta": o.weight, "weight_delta_g": row["weight_g"],
+        "quantity_after": o.quantity, "weight_after": o.weight, "user_id": user_id, "moved_at": now,
+        "reference": o.reference[:120], "note": o.notes, "counterpart_location_id": None, "counterpart_tag": None,
+        **{field: row[field] for field in STAMPED_FIELDS},
+    } for item_id, o, row in zip(ids, openings, items) if o.quantity or o.weight]
+    if movements:
+        bulk.insert_rows(session, MOVEMENTS, movements)
+    return ids
+
+
+def _check_opening(opening: Opening) -> None:
+    quantity, weight = opening.quantity, Decimal(opening.weight)
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise ValidationFailed(f"{opening.tag_id}: quantity must be a whole number of pieces.")
+    if weight != weight.quantize(WEIGHT_QUANTUM):
+        raise ValidationFailed(f"{opening.tag_id}: weight may have at most 4 decimals.")
+    if quantity < 0 or weight < 0:
+        raise InsufficientStock(f"{opening.tag_id}: a new item cannot open with less than nothing.")
+    empty = quantity == 0 and weight == 0
+    if opening.status is ItemStatus.ON_HOLD and empty:
+        raise ValidationFailed(f"{opening.tag_id}: only an item holding stock can be on hold.")
+    if opening.status in (ItemStatus.CONSUMED, ItemStatus.ARCHIVED) and not empty:
+        raise ValidationFailed(f"{opening.tag_id}: a {opening.status.label.lower()} item holds no stock.")
+
+
+def _opening_status(opening: Opening) -> ItemStatus:
+    return _status_after(opening.status, opening.quantity, Decimal(opening.weight))
 
 
 def _status_after(status: ItemStatus, quantity: int, weight: Decimal) -> ItemStatus:

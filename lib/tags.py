@@ -11,8 +11,9 @@ Decisions where the reference is silent (section 5, Q16):
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -56,29 +57,61 @@ def tag_prefix(workspace_prefix: str, short_name: str | None, product_name: str)
     return (sanitise(workspace_prefix) + infix)[: MAX_TAG_LENGTH - 4]
 
 
-def _claim_sequence_row(session: Session, prefix: str) -> TagSequence:
+def _claim_sequence_rows(session: Session, prefixes: list[str]) -> dict[str, int]:
+    """Lock the sequence rows of `prefixes` (created at 0 when new); their last numbers."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(TagSequence).values(prefix=prefix, last_number=0)
-                    .on_conflict_do_nothing(index_elements=["prefix"]))
-    stmt = (select(TagSequence).where(TagSequence.prefix == prefix).with_for_update()
-            .execution_options(populate_existing=True))
-    return session.scalars(stmt).one()
+    session.execute(insert(TagSequence.__table__).on_conflict_do_nothing(index_elements=["prefix"]),
+                    [{"prefix": prefix, "last_number": 0} for prefix in prefixes])
+    stmt = (select(TagSequence.prefix, TagSequence.last_number).where(TagSequence.prefix.in_(prefixes))
+            .order_by(TagSequence.prefix).with_for_update())
+    return dict(session.execute(stmt).tuples().all())
 
 
 def next_tag(session: Session, prefix: str) -> str:
     """Reserve and return the next free regular tag for `prefix` (row-locked)."""
-    sequence = _claim_sequence_row(session, prefix)
-    number = sequence.last_number
-    while True:
-        number += 1
-        tag = f"{prefix}{number:04d}"
-        if len(tag) > MAX_TAG_LENGTH:
-            raise ValidationFailed(f"Tag numbers for {prefix} are exhausted within {MAX_TAG_LENGTH} characters.")
-        if session.scalar(select(InventoryItem.id).where(InventoryItem.tag_id == tag)) is None:
-            break
-    sequence.last_number = number
-    session.flush()
-    return tag
+    return reserve_tags(session, prefix, 1)[0]
+
+
+def reserve_tags(session: Session, prefix: str, count: int, skip: Collection[str] = ()) -> list[str]:
+    """Reserve the next `count` free regular tags of `prefix` in one update of its row-locked sequence."""
+    return reserve_tag_blocks(session, {prefix: count}, skip)[prefix]
+
+
+def reserve_tag_blocks(session: Session, counts: Mapping[str, int], skip: Collection[str] = ()) -> dict[str, list[str]]:
+    """For each prefix, the next `count` free regular tags, each sequence moved once (row-locked, in prefix order).
+
+    Numbers whose tag an item already holds (an imported or typed tag) are
+    skipped, and so are the tags in `skip` (tags the same import is about to
+    write). Skipped and reserved numbers are never issued again. However many
+    prefixes, this costs a fixed handful of statements (plus one more per
+    round in which some candidates were taken).
+    """
+    wanted = {prefix: count for prefix, count in counts.items() if count > 0}
+    reserved: dict[str, list[str]] = {prefix: [] for prefix in counts}
+    if not wanted:
+        return reserved
+    numbers = _claim_sequence_rows(session, sorted(wanted))
+    skip = set(skip)
+    while wanted:
+        candidates: dict[str, list[str]] = {}
+        for prefix, count in wanted.items():
+            block = candidates[prefix] = []
+            while len(block) < count - len(reserved[prefix]):
+                numbers[prefix] += 1
+                tag = f"{prefix}{numbers[prefix]:04d}"
+                if len(tag) > MAX_TAG_LENGTH:
+                    raise ValidationFailed(f"Tag numbers for {prefix} are exhausted within {MAX_TAG_LENGTH} characters.")
+                if tag not in skip:
+                    block.append(tag)
+        every = [tag for block in candidates.values() for tag in block]
+        taken = set(session.scalars(select(InventoryItem.tag_id).where(InventoryItem.tag_id.in_(every))))
+        for prefix, block in candidates.items():
+            reserved[prefix].extend(tag for tag in block if tag not in taken)
+        wanted = {prefix: count for prefix, count in wanted.items() if len(reserved[prefix]) < count}
+    session.execute(update(TagSequence.__table__).where(TagSequence.__table__.c.prefix == bindparam("key"))
+                    .values(last_number=bindparam("number")),
+                    [{"key": prefix, "number": numbers[prefix]} for prefix in sorted(numbers)])
+    return reserved
 
 
 def derived_tag(session: Session, source_tag: str, suffix: str) -> str:

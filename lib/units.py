@@ -3,8 +3,9 @@
 Every factor is a Decimal copied from the reference table; conversion always
 goes unit -> grams -> unit so that two records in different units add up.
 """
+import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -75,30 +76,65 @@ def convert(weight: Decimal, from_symbol: str, to_symbol: str) -> Decimal:
     return from_grams(to_grams(weight, from_symbol), to_symbol)
 
 
-def parse_weight(raw, field: str = "Weight", allow_zero: bool = False, allow_negative: bool = False) -> Decimal:
-    """Parse user input into a 4-decimal Decimal weight.
+MAX_WEIGHT = Decimal("1000000")
+"""The largest weight (or weight change) anyone may type, in its own unit."""
 
-    Rejects text, NaN, infinity, more than 4 decimals, and zero or negative
-    values unless allowed. Commas are refused: "1,5" could be a decimal comma
-    or a thousands separator, so we never guess. The ValueError names `field`.
+PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+"""A plain decimal as people type it: ASCII digits 0-9, at most one point, an optional leading sign."""
+
+_MAX_TEXT = 40  # longer than any number within a maximum: "too large" before Decimal reads it
+
+
+def plain_decimal(raw, field: str, *, maximum: Decimal, allow_negative: bool = False) -> Decimal:
+    """The Decimal of a plain decimal typed by a person, or ValueError with the one message for every bad value.
+
+    Allowed: ASCII digits, at most one decimal point, and a leading sign only when
+    `allow_negative` (a signed change). Refused with the same message: commas
+    ("1,5" may be a decimal comma or a thousands separator, so we never guess),
+    spaces or underscores inside the number ("1_5"), exponents ("2e1"), other
+    digit scripts, NaN and infinity, empty values and booleans. Numbers given as
+    int or Decimal by code are read by value; floats by their shortest text.
+    A minus sign where no sign is allowed says "cannot be negative"; a value
+    beyond `maximum` either way says "too large".
     """
-    if isinstance(raw, str) and "," in raw:
-        raise ValueError(f"{field} {raw.strip()!r}: write numbers without commas, with a dot for decimals (1.5)")
-    try:
-        value = Decimal(str(raw).strip()) if raw is not None else None
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite():
-        raise ValueError(f"{field} must be a number, got {raw!r}")
+    text = _number_text(raw)
+    if text is None or not PLAIN_NUMBER.fullmatch(text) or (text[0] == "+" and not allow_negative):
+        shown = raw.strip() if isinstance(raw, str) else raw
+        raise ValueError(f"{field} must be a plain number: digits 0-9 and at most one decimal point, "
+                         f"such as 12.5 (no commas, spaces, letters or exponents); got {shown!r}")
+    if text[0] == "-" and not allow_negative:
+        raise ValueError(f"{field} cannot be negative")
+    if len(text) > _MAX_TEXT or abs(Decimal(text)) > maximum:
+        raise ValueError(f"{field} is too large: at most {maximum:,}")
+    return Decimal(text)
+
+
+def _number_text(raw) -> str | None:
+    """The text of a number-like value (None for booleans, None and non-finite numbers)."""
+    if raw is None or isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return str(raw)
+    if isinstance(raw, float):
+        raw = Decimal(repr(raw)) if raw == raw and abs(raw) != float("inf") else None
+    if isinstance(raw, Decimal):
+        return format(raw, "f") if raw.is_finite() else None
+    return raw.strip() if isinstance(raw, str) else None
+
+
+def parse_weight(raw, field: str = "Weight", allow_zero: bool = False, allow_negative: bool = False) -> Decimal:
+    """Parse user input into a 4-decimal Decimal weight: the one weight parser of every form and sheet.
+
+    Accepts plain decimals only (`plain_decimal`), at most 4 decimals and at
+    most `MAX_WEIGHT` of the unit either way; zero and negative values only when
+    allowed. Every ValueError names `field`.
+    """
+    value = plain_decimal(raw, field, maximum=MAX_WEIGHT, allow_negative=allow_negative)
     if value != value.quantize(WEIGHT_QUANTUM):
         raise ValueError(f"{field} may have at most 4 decimals, got {raw!r}")
-    if value < 0 and not allow_negative:
-        raise ValueError(f"{field} cannot be negative")
     if value == 0 and not allow_zero:
         raise ValueError(f"{field} must be greater than zero")
-    if abs(value) >= Decimal("1e12"):
-        raise ValueError(f"{field} is too large")
-    return value.quantize(WEIGHT_QUANTUM)
+    return value.quantize(WEIGHT_QUANTUM) + 0  # + 0 turns -0 into 0
 
 
 MIN_SIGNIFICANT_DIGITS = 3

@@ -14,6 +14,7 @@ from lib.access import Actor
 from lib.products import catalog as products
 from lib.workspace.settings import get_workspace
 from ui import context
+from ui.feedback import counted
 from ui.pictures import thumbnail_uri
 
 TTL_SECONDS = 60
@@ -52,7 +53,7 @@ frame = pd.DataFrame.from_records([{
     "Product type": row.product_type or "", "Items": row.items, f"Total weight ({unit})": float(row.weight),
     **({"Active": row.active} if sees_all else {}),
 } for row in rows])
-st.caption(f"{len(rows):,} product(s). Items and weights count records held in "
+st.caption(f"{counted(len(rows), 'product')}. Items and weights count records held in "
            f"{'all locations' if actor.sees_all_locations else 'your locations'}. Select a row to open it.")
 event = st.dataframe(
     frame, hide_index=True, width="stretch", key="products_table", on_select="rerun",

@@ -16,7 +16,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("lib.errors", "lib.config", "lib.units", "lib.enums"),
     ("lib.classification",),
     ("lib.models",),
-    ("lib.db", "lib.access", "lib.audit", "lib.ledger", "lib.tags", "lib.images", "lib.presets", "lib.ai.llm",
+    ("lib.db", "lib.bulk", "lib.access", "lib.audit", "lib.ledger", "lib.tags", "lib.names", "lib.images", "lib.presets", "lib.ai.llm",
      "lib.ai.prompts"),
     ("lib.workspace",),
     ("lib.inventory",),

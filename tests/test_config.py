@@ -36,10 +36,22 @@ def test_environment_wins_over_the_secrets_file(tmp_path):
     ("LOUPE_COOKIE_SECRET", "short", "LOUPE_COOKIE_SECRET"),
     ("OPENAI_BASE_URL", "localhost:11434", "OPENAI_BASE_URL"),
     ("LOUPE_LLM_TIMEOUT", "nan", "LOUPE_LLM_TIMEOUT"),
+    ("LOUPE_IMPORT_MAX_MB", "0", "LOUPE_IMPORT_MAX_MB"),
+    ("LOUPE_IMPORT_MAX_MB", "ten", "LOUPE_IMPORT_MAX_MB"),
+    ("LOUPE_IMPORT_MAX_ROWS", "2.5", "LOUPE_IMPORT_MAX_ROWS"),
+    ("LOUPE_IMPORT_MAX_ROWS", "0", "LOUPE_IMPORT_MAX_ROWS"),
 ])
 def test_malformed_settings_name_the_setting(tmp_path, name, value, message):
     with pytest.raises(ConfigurationError, match=message):
         load_settings({"LOUPE_DATA_DIR": str(tmp_path), name: value}, secrets_path=tmp_path / "none.toml")
+
+
+def test_import_limits_default_to_10_mb_and_5000_rows_and_can_be_set(tmp_path):
+    defaults = load_settings({"LOUPE_DATA_DIR": str(tmp_path)}, secrets_path=tmp_path / "none.toml")
+    assert (defaults.import_max_mb, defaults.import_max_rows) == (10.0, 5000)
+    settings = load_settings({"LOUPE_DATA_DIR": str(tmp_path), "LOUPE_IMPORT_MAX_MB": "25",
+                              "LOUPE_IMPORT_MAX_ROWS": "20000"}, secrets_path=tmp_path / "none.toml")
+    assert (settings.import_max_mb, settings.import_max_rows) == (25.0, 20000)
 
 
 def test_broken_secrets_file_is_named(tmp_path):

@@ -28,3 +28,11 @@ def test_linked_docs_exist():
     for name in ("docs/inventory.md", "docs/product-details.md", "docs/ai-summaries.md"):
         if f"({name})" in README:
             assert (root / name).exists(), name
+
+
+def test_every_deployment_variable_is_in_the_configuration_table():
+    import re
+
+    source = (Path(__file__).resolve().parent.parent / "lib" / "config.py").read_text()
+    for name in sorted(set(re.findall(r'"(LOUPE_[A-Z_]+)"', source))):
+        assert f"`{name}`" in README, name

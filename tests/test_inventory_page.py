@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from lib import db
 from lib.inventory import forms, stock
-from lib.models import InventoryItem, InventoryKind, Location, User
+from lib.models import InventoryItem, InventoryKind, Location, Product, User
 from tests import factories as f
 from tests.apptest import point_app_at, signed_in, texts
 from tests.scenarios import two_location_workshop
@@ -177,7 +177,8 @@ def test_each_role_adds_an_item_through_the_wizard(shop, role):
 
 @pytest.mark.parametrize("weight, quantity, message", [
     ("0", "1", "Weight must be greater than zero"), ("-2", "1", "Weight cannot be negative"),
-    ("NaN", "1", "Weight must be a number"), ("lots", "1", "Weight must be a number"),
+    ("NaN", "1", "Weight must be a plain number"), ("lots", "1", "Weight must be a plain number"),
+    ("1e24", "1", "Weight must be a plain number"), ("1" + "0" * 24, "1", "Weight is too large"),
     ("1", "1.5", "Quantity must be a whole number of pieces (no fractions)"),
 ])
 def test_wizard_names_the_bad_field_and_writes_nothing(shop, weight, quantity, message):
@@ -308,12 +309,16 @@ def test_import_preview_lists_problems_then_a_clean_file_is_written(shop):
     before = count_items(shop)
     at = run(shop, "boss")
     at.segmented_control(key="inv_view").set_value("Import").run()
+    assert [b.label for b in at.download_button] == ["Template CSV", "Template XLSX"]
     bad = b"Product,Weight,Location\nRuby,abc,Moon\nNope,1,North\n"
     at.file_uploader(key="inv_import_file_0").set_value(("bad.csv", bad, "text/csv")).run()
     assert alerts(ok(at), "error")[0].startswith("2 of 2 rows have problems")
-    problems = list(table(at, "Problems")["Problems"])
-    assert "Weight must be a number" in problems[0] and "Location 'Moon' is unknown" in problems[0]
+    preview = table(at, "Problems")
+    assert list(preview.columns)[:2] == ["Problems", "Row"]
+    problems = list(preview["Problems"])
+    assert "Weight must be a plain number" in problems[0] and "Location 'Moon' is unknown" in problems[0]
     assert "Product 'Nope' is not in the catalog" in problems[1]
+    assert "Create missing products and catalog values" in alerts(at, "info")[0]
     assert at.button(key="inv_import_confirm").disabled
     good = b"product , WEIGHT,weight unit,Location\nRuby,1.5,ct,North\nJade,2,g,South\n"
     at.file_uploader(key="inv_import_file_0").set_value(("good.csv", good, "text/csv")).run()
@@ -334,3 +339,67 @@ def test_an_item_leads_to_its_product_page(shop):
     at = run(shop, "mo", {"item": str(item.id)})
     (link,) = [p for p in at.page_link if p.proto.label == "Product details"]
     assert link.proto.query_string == f"id={shop.product_id}"
+def test_import_creates_missing_products_and_values_when_asked(shop):
+    at = run(shop, "boss")
+    at.segmented_control(key="inv_view").set_value("Import").run()
+    data = (b"Product,Weight,Colour,Location\nStar Sapphire,1.5,Cornflower,North\nStar Sapphire,2,Cornflower,North\n"
+            b"Ruby,1,Pigeon Blood,North\n")
+    at.file_uploader(key="inv_import_file_0").set_value(("new.csv", data, "text/csv")).run()
+    assert alerts(ok(at), "error")[0].startswith("3 of 3 rows have problems")
+    at.toggle(key="inv_import_create").set_value(True).run()
+    assert alerts(ok(at), "success") == ["All 3 rows are ready to import."]
+    assert "create 1 product(s) and 2 catalog value(s)" in alerts(at, "warning")[0]
+    creations = table(at, "Creates")
+    assert creations.values.tolist() == [["Product", "Star Sapphire", "S-SAPP", 2], ["Colour", "Cornflower", "", 2],
+                                         ["Colour", "Pigeon Blood", "", 1]]
+    at.button(key="inv_import_confirm").click().run()
+    assert alerts(ok(at), "success") == ["Imported 3 rows: 3 new items, 0 merged. Created 1 product(s) and 2 catalog "
+                                         "value(s)."]
+    engine = db.make_engine(shop.url)
+    with db.session_scope(engine) as session:
+        tags = session.scalars(select(InventoryItem.tag_id).join(Product, Product.id == InventoryItem.product_id)
+                               .where(Product.name == "Star Sapphire")).all()
+    engine.dispose()
+    assert sorted(tags) == ["TS-SAPP0001", "TS-SAPP0002"]
+
+
+def test_an_uploaded_file_is_parsed_once_for_all_reruns(shop, monkeypatch):
+    from lib.inventory import importer
+
+    calls = []
+    real = importer.read_sheet
+    monkeypatch.setattr(importer, "read_sheet", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    at = run(shop, "boss")
+    at.segmented_control(key="inv_view").set_value("Import").run()
+    at.file_uploader(key="inv_import_file_0").set_value(("s.csv", b"Product,Weight\nRuby,x\n", "text/csv")).run()
+    at.toggle(key="inv_import_merge").set_value(True).run()
+    at.toggle(key="inv_import_only_bad").set_value(True).run()
+    assert alerts(ok(at), "error")[0].startswith("1 of 1 row has problems") and len(calls) == 1
+    at.file_uploader(key="inv_import_file_0").set_value(("s.csv", b"Product,Weight\nRuby,2\n", "text/csv")).run()
+    assert len(calls) == 2  # new content, parsed again
+
+
+def test_a_file_over_the_row_limit_says_how_to_split_it(shop, monkeypatch):
+    from ui import context
+
+    monkeypatch.setenv("LOUPE_IMPORT_MAX_ROWS", "3")
+    context.settings.clear()
+    try:
+        at = run(shop, "boss")
+        at.segmented_control(key="inv_view").set_value("Import").run()
+        assert "up to 10 MB and 3 rows per import" in texts(at)
+        data = b"Product,Weight\n" + b"Ruby,1\n" * 4
+        at.file_uploader(key="inv_import_file_0").set_value(("big.csv", data, "text/csv")).run()
+        assert alerts(ok(at), "error") == ["big.csv has more than 3 rows; at most 3 rows can be imported at once. "
+                                           "Split it into files of at most 3 rows, each with the header row at the "
+                                           "top, and import them one after another."]
+    finally:
+        monkeypatch.delenv("LOUPE_IMPORT_MAX_ROWS")
+        context.settings.clear()
+
+
+@pytest.mark.parametrize("username, role", [("nina", "Manager"), ("mo", "Member")])
+def test_import_is_refused_with_the_reason(shop, username, role):
+    at = run(shop, username)
+    at.segmented_control(key="inv_view").set_value("Import").run()
+    assert alerts(ok(at), "info") == [f"Your role ({role}) may not import inventory: imports are for admins."]

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from lib import db, ledger
 from lib.errors import InsufficientStock, ValidationFailed
-from lib.models import InventoryItem, ItemStatus, MovementKind, StockMovement
+from lib.models import CatalogKind, InventoryItem, InventoryKind, ItemStatus, Location, MovementKind, Product, StockMovement
 from tests import factories as f
 
 
@@ -127,3 +127,67 @@ def test_eight_threads_on_one_item_never_lose_an_update(fresh_engine):
         afters = session.scalars(select(StockMovement.quantity_after).where(StockMovement.item_id == item_id)
                                  .order_by(StockMovement.id)).all()
         assert afters == list(range(20, -1, -1))
+
+
+# --- opening many new items at once (the import's bulk write) ----------------------------------------------------
+
+def _opening(product, location, tag, **changes) -> ledger.Opening:
+    values = dict(tag_id=tag, product_id=product.id, kind=InventoryKind.FINISHED, weight_unit="ct",
+                  location_id=location.id, quantity=2, weight=Decimal("1.5"), classification={})
+    values.update(changes)
+    return ledger.Opening(**values)
+
+
+def test_open_items_writes_items_and_opening_movements_that_carry_the_balance(session, stocked):
+    item, user = stocked
+    shape = f.make_catalog(session, CatalogKind.SHAPE)
+    location = session.get(Location, item.location_id)
+    product = session.get(Product, item.product_id)
+    tags = [f.unique("OPEN") for _ in range(3)]
+    ids = ledger.open_items(session, [
+        _opening(product, location, tags[0], classification={"shape_id": shape.id}, reference="file.csv row 2"),
+        _opening(product, location, tags[1], kind=InventoryKind.ROUGH, quantity=0, weight=Decimal("12.25"),
+                 weight_unit="g", status=ItemStatus.ON_HOLD),
+        _opening(product, location, tags[2], quantity=0, weight=Decimal(0), status=ItemStatus.ARCHIVED),
+    ], user_id=user.id, movement_kind=MovementKind.IMPORT)
+    items = [session.get(InventoryItem, item_id) for item_id in ids]
+    assert [i.tag_id for i in items] == tags
+    assert [(i.quantity, i.weight, i.weight_g, i.status) for i in items] == [
+        (2, Decimal("1.5"), Decimal("0.3"), ItemStatus.AVAILABLE), (0, Decimal("12.25"), Decimal("12.25"),
+                                                                     ItemStatus.ON_HOLD),
+        (0, Decimal(0), Decimal(0), ItemStatus.ARCHIVED)]
+    first, second = (session.scalars(select(StockMovement).where(StockMovement.item_id == i.id)).one()
+                     for i in items[:2])
+    assert (first.movement_kind, first.quantity_delta, first.weight_delta, first.quantity_after, first.weight_after,
+            first.weight_delta_g, first.shape_id, first.reference) == (
+        MovementKind.IMPORT, 2, Decimal("1.5"), 2, Decimal("1.5"), Decimal("0.3"), shape.id, "file.csv row 2")
+    assert (second.kind, second.location_id, second.user_id) == (InventoryKind.ROUGH, location.id, user.id)
+    assert session.scalar(select(func.count()).where(StockMovement.item_id == ids[2])) == 0  # empty: no movement
+    assert ledger.verify(session) == []
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"quantity": -1}, "less than nothing"), ({"weight": Decimal("-0.5")}, "less than nothing"),
+    ({"weight": Decimal("1.00001")}, "4 decimals"), ({"quantity": 1.5}, "whole number"),
+    ({"quantity": 0, "weight": Decimal(0), "status": ItemStatus.ON_HOLD}, "holding stock"),
+    ({"status": ItemStatus.CONSUMED}, "holds no stock"), ({"status": ItemStatus.ARCHIVED}, "holds no stock"),
+])
+def test_open_items_refuses_what_apply_change_refuses_and_writes_nothing(session, stocked, changes, words):
+    item, user = stocked
+    product, location = session.get(Product, item.product_id), session.get(Location, item.location_id)
+    before = session.scalar(select(func.count()).select_from(InventoryItem))
+    with pytest.raises((ValidationFailed, InsufficientStock), match=words):
+        ledger.open_items(session, [_opening(product, location, f.unique("OK")),
+                                    _opening(product, location, f.unique("BAD"), **changes)],
+                          user_id=user.id, movement_kind=MovementKind.IMPORT)
+    assert session.scalar(select(func.count()).select_from(InventoryItem)) == before
+
+
+def test_open_items_refuses_a_tag_that_exists(session, stocked):
+    item, user = stocked
+    product, location = session.get(Product, item.product_id), session.get(Location, item.location_id)
+    savepoint = session.begin_nested()
+    with pytest.raises(ValidationFailed, match="just taken"):
+        ledger.open_items(session, [_opening(product, location, item.tag_id)], user_id=user.id,
+                          movement_kind=MovementKind.IMPORT)
+    savepoint.rollback()

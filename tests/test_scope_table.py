@@ -247,8 +247,9 @@ TABLE = {
         s, actor=a, clean=forms.check_new_item(s, w.admin, south_new_item(w))[0], image_id=None,
         movement_kind=MovementKind.RECEIPT, reference="")),
     "lib.inventory.stock.add_item": Write(lambda s, a, w: stock.add_item(s, actor=a, data=south_new_item(w))),
-    "lib.inventory.stock.import_item": Write(lambda s, a, w: stock.import_item(
-        s, actor=a, data=south_new_item(w), reference="x")),
+    "lib.inventory.stock.import_rows": Write(lambda s, a, w: stock.import_rows(s, actor=a, rows=[stock.ImportRow(
+        clean=forms.check_new_item(s, w.admin, south_new_item(w))[0], reference="x")])),
+    "lib.inventory.importer.template": Write(lambda s, a, w: importer.template(s, actor=a, fmt="xlsx")),
     "lib.inventory.stock.receive": Write(lambda s, a, w: stock.receive(
         s, actor=a, right=access.Right.EDIT_PRODUCTION, data=south_new_item(w),
         movement_kind=MovementKind.PRODUCTION_RECEIPT, reference="JOB-1", derived_from_item_id=w.south_item)),

@@ -211,3 +211,38 @@ def test_two_issues_from_one_item_at_once_never_over_issue(fresh_engine):
         item = session.get(InventoryItem, item_id)
         assert (item.quantity, item.weight) == (1, D("2.0000"))
         assert ledger.verify(session) == []
+
+
+BAD_NUMBERS = ["1e24", "1e308", "1" + "0" * 30, "NaN", "inf", "1_5", "2e1", "1,5", "١٢", "1 5", "abc"]
+
+
+@pytest.mark.parametrize("raw", BAD_NUMBERS)
+def test_every_stock_action_refuses_a_bad_number_with_a_clear_message(session, lot, raw):
+    """The issue's bad weights and pieces: a ValidationFailed naming the field, never decimal.InvalidOperation."""
+    item, manager = lot["item"], lot["manager"]
+    calls = {
+        "Weight": lambda: stock.add_item(session, actor=manager, data=_output(lot, weight=raw)),
+        "Quantity": lambda: stock.add_item(session, actor=manager, data=_output(lot, quantity=raw)),
+        "Weight change": lambda: stock.adjust(session, actor=manager, item_id=item.id, weight_delta=raw,
+                                              reason="count"),
+        "Quantity change": lambda: stock.adjust(session, actor=manager, item_id=item.id, quantity_delta=raw,
+                                                reason="count"),
+        "Weight to move": lambda: stock.transfer(session, actor=manager, item_id=item.id,
+                                                 to_location_id=lot["south"].id, weight=raw),
+        "Pieces to move": lambda: stock.transfer(session, actor=manager, item_id=item.id,
+                                                 to_location_id=lot["south"].id, quantity=raw),
+        "Weight to issue": lambda: stock.issue(session, actor=manager, right=Right.EDIT_PRODUCTION,
+                                               item_id=item.id, reference="JOB-1", weight=raw),
+        "Pieces to return": lambda: stock.return_issued(session, actor=manager, right=Right.EDIT_PRODUCTION,
+                                                        item_id=item.id, reference="JOB-1", quantity=raw),
+        "Weight ": lambda: stock.receive(session, actor=manager, right=Right.EDIT_PRODUCTION,
+                                         data=_output(lot, weight=raw), movement_kind=MovementKind.PRODUCTION_RECEIPT,
+                                         reference="JOB-1"),
+    }
+    for field, call in calls.items():
+        with pytest.raises(ValidationFailed) as refused:
+            call()
+        message = str(refused.value)
+        assert field in message and ("must be a plain number" in message or "too large" in message), message
+    assert (item.quantity, item.weight) == (10, D("20.0000"))
+    assert ledger.verify(session) == []

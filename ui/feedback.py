@@ -25,6 +25,11 @@ def plain(text: object) -> str:
     return _MARKDOWN.sub(r"\\\1", str(text))
 
 
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """"1 row", "2 rows", "1,200 rows": a count with its noun in the right number."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
 def flash(message: str, kind: str = "success") -> None:
     """Remember `message` to show (as success, info or warning) on the next run of this session."""
     st.session_state[_KEY] = (kind, message)

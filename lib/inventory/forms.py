@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,7 +42,7 @@ from lib.classification import ATTRIBUTES, BY_FIELD, fit_to_kind
 from lib.errors import ValidationFailed
 from lib.inventory.query import ItemFilters, items_statement
 from lib.models import CatalogEntry, CatalogKind, InventoryItem, InventoryKind, Location, Product, utcnow
-from lib.units import UNIT_SYMBOLS, is_unit, parse_weight, unit
+from lib.units import UNIT_SYMBOLS, is_unit, parse_weight, plain_decimal, unit
 from lib.workspace.settings import get_workspace
 
 MAX_NOTES = 2000
@@ -64,29 +64,16 @@ def field_label(name: str) -> str:
 # ---------------------------------------------------------------------------
 
 def parse_quantity(raw, field: str = "Quantity", allow_negative: bool = False) -> int:
-    """Whole pieces from user input ("3", 3, "3.0"); ValueError naming `field` otherwise."""
-    if isinstance(raw, bool):
-        raise ValueError(f"{field} must be a whole number of pieces, got {raw!r}")
-    try:
-        value = Decimal(str(raw).strip().replace(",", "")) if raw is not None else None
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite():
-        raise ValueError(f"{field} must be a whole number of pieces, got {raw!r}")
+    """Whole pieces from user input ("3", 3, "3.0"); ValueError naming `field` otherwise.
+
+    The same plain-decimal rule as weights (`lib.units.plain_decimal`: digits
+    and one point, a sign only when `allow_negative`), then no fractions and at
+    most MAX_QUANTITY either way.
+    """
+    value = plain_decimal(raw, field, maximum=Decimal(MAX_QUANTITY), allow_negative=allow_negative)
     if value != value.to_integral_value():
         raise ValueError(f"{field} must be a whole number of pieces (no fractions), got {raw!r}")
-    if value < 0 and not allow_negative:
-        raise ValueError(f"{field} cannot be negative")
-    if abs(value) > MAX_QUANTITY:
-        raise ValueError(f"{field} is too large")
     return int(value)
-
-
-def no_commas(raw, field: str):
-    """Refuse "1,5" and "1,500": a comma could be a decimal comma or a thousands separator, so never guess."""
-    if isinstance(raw, str) and "," in raw:
-        raise ValueError(f"{field} {raw.strip()!r}: write numbers without commas, with a dot for decimals (1.5)")
-    return raw
 
 
 def clean_text(raw, field: str, limit: int) -> str:
@@ -300,7 +287,7 @@ def check_new_item(session: Session, actor: Actor, data: NewItem) -> tuple[Check
     raw_quantity = data.quantity
     if raw_quantity is None or (isinstance(raw_quantity, str) and not raw_quantity.strip()):
         raw_quantity = 1 if kind is InventoryKind.FINISHED else 0
-    quantity = collect(problems, "quantity", lambda raw: parse_quantity(no_commas(raw, "Quantity")), raw_quantity)
+    quantity = collect(problems, "quantity", parse_quantity, raw_quantity)
     location, problem = _check_location(session, actor, data.location_id)
     if problem:
         problems["location_id"] = problem

@@ -5,7 +5,7 @@ the item row through the ledger, writes its movements and audit entries, and
 runs in the caller's transaction (one transaction per action), so an action
 either happens completely or not at all.
 
-Today's actions: add (with auto-merge) and import, edit attributes, adjust,
+Today's actions: add (with auto-merge) and import (in bulk), edit attributes, adjust,
 transfer (whole or part), status, archive, restore and photo. For orders and
 production: `issue` part or all of an item to a reference (an order line, a
 job), `return_issued` to give it back, and `receive` new items with a tag
@@ -51,6 +51,7 @@ Decisions where the reference is silent (also in docs/inventory.md):
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -62,20 +63,8 @@ from lib import audit, images, ledger, tags
 from lib.access import Actor, Right, get_item_in_scope
 from lib.classification import ATTRIBUTES, STAMPED_FIELDS, fit_to_kind
 from lib.errors import ValidationFailed
-from lib.inventory.forms import (
-    MAX_NOTES,
-    CheckedItem,
-    NewItem,
-    as_validation,
-    check_catalog_id,
-    check_new_item,
-    clean_text,
-    collect,
-    no_commas,
-    parse_kind,
-    parse_quantity,
-    required_reason,
-)
+from lib.inventory.forms import (MAX_NOTES, CheckedItem, NewItem, as_validation, check_catalog_id, check_new_item,
+                                 clean_text, collect, parse_kind, parse_quantity, required_reason)
 from lib.models import InventoryItem, ItemStatus, Location, MovementKind, Product, StockMovement
 from lib.units import convert, format_weight, parse_weight, to_grams
 from lib.workspace.settings import get_workspace
@@ -120,7 +109,9 @@ def _lock_product(session: Session, product_id: int) -> None:
     session.execute(select(Product.id).where(Product.id == product_id).with_for_update())
 
 
-def _merge_target(session: Session, clean: CheckedItem) -> InventoryItem | None:
+def _merge_candidates(clean: CheckedItem):
+    """Records `clean` may merge into, best first: same product, kind, location and classification; Available
+    before Consumed, then the oldest."""
     match = [InventoryItem.product_id == clean.product.id, InventoryItem.kind == clean.kind,
              InventoryItem.location_id == clean.location_id,
              InventoryItem.status.in_([ItemStatus.AVAILABLE, ItemStatus.CONSUMED])]
@@ -128,13 +119,23 @@ def _merge_target(session: Session, clean: CheckedItem) -> InventoryItem | None:
         column = getattr(InventoryItem, name)
         match.append(column.is_(None) if value is None else column == value)
     preference = case((InventoryItem.status == ItemStatus.AVAILABLE, 0), else_=1)
-    item_id = session.scalar(select(InventoryItem.id).where(*match).order_by(preference, InventoryItem.id).limit(1))
-    return ledger.lock_item(session, item_id) if item_id is not None else None
+    return (select(InventoryItem.id, InventoryItem.status, InventoryItem.weight_unit, InventoryItem.tag_id)
+            .where(*match).order_by(preference, InventoryItem.id).limit(1))
+
+
+def _merge_target(session: Session, clean: CheckedItem) -> InventoryItem | None:
+    best = session.execute(_merge_candidates(clean)).first()
+    return ledger.lock_item(session, best.id) if best is not None else None
 
 
 def _exact_conversion(weight: Decimal, from_symbol: str, to_symbol: str) -> Decimal | None:
     converted = convert(weight, from_symbol, to_symbol)
     return converted if to_grams(converted, to_symbol) == to_grams(weight, from_symbol) and converted > 0 else None
+
+
+def _not_merged(clean: CheckedItem, tag_id: str, unit: str) -> str:
+    return (f"Not merged into {tag_id}: {format_weight(clean.weight, clean.weight_unit)} does not convert exactly to "
+            f"{unit}, so a new record was added.")
 
 
 def _merge(session: Session, actor: Actor, clean: CheckedItem, target: InventoryItem, image_id: int | None,
@@ -195,8 +196,7 @@ def add_checked(session: Session, *, actor: Actor, clean: CheckedItem, image_id:
             return _merge(session, actor, clean, target, image_id, MovementKind.MERGE,
                           reference or f"{movement_kind.label.lower()}")
         if target is not None:
-            note = (f"Not merged into {target.tag_id}: {format_weight(clean.weight, clean.weight_unit)} does not "
-                    f"convert exactly to {target.weight_unit}, so a new record was added.")
+            note = _not_merged(clean, target.tag_id, target.weight_unit)
     return _create(session, actor, clean, image_id, movement_kind, reference, note)
 
 
@@ -226,12 +226,153 @@ def add_item(session: Session, *, actor: Actor, data: NewItem, image: bytes | No
                        reference="")
 
 
-def import_item(session: Session, *, actor: Actor, data: NewItem, reference: str) -> AddResult:
-    """Add one imported row (an IMPORT movement, or a MERGE when auto-merge matches); see lib.inventory.importer."""
+@dataclass(frozen=True)
+class ImportRow:
+    """One checked spreadsheet row for `import_rows` (see lib.inventory.importer)."""
+
+    clean: CheckedItem
+    status: ItemStatus = ItemStatus.AVAILABLE
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What became of one import row: a new item, or a merge into `item_id`."""
+
+    item_id: int
+    tag_id: str
+    merged: bool
+    note: str = ""  # e.g. why an auto-merge did not happen
+
+
+@dataclass(frozen=True)
+class _Target:
+    item_id: int | None = None  # an existing record
+    row: int | None = None  # or a row of the same import that creates one
+    weight_unit: str = ""
+    tag_id: str = ""
+
+
+def import_rows(session: Session, *, actor: Actor, rows: Sequence[ImportRow],
+                progress: Callable[[float, str], object] | None = None) -> list[Imported]:
+    """Write checked import rows in the caller's transaction; what became of each row, in order.
+
+    The bulk path of `add_checked`, under the same rules: the rows' products
+    are locked in one statement (simultaneous adds of them wait), typed tags are
+    kept and the others reserved as one block per prefix, and the new items and
+    their opening IMPORT movements are inserted in bulk by `ledger.open_items`,
+    with one audit entry per item. Rows asking for auto-merge (Available rows
+    without a typed tag) then become MERGE movements on their target, in file
+    order, through the same merge as a single add: an existing Available record,
+    else the first new record of the same key in this import, else an existing
+    Consumed record; a weight that does not convert exactly into the target's
+    unit makes a new record instead, with a note.
+    """
     actor.require(Right.IMPORT_INVENTORY)
-    clean, _image = _checked(session, actor, data, None, "The row was not imported:")
-    return add_checked(session, actor=actor, clean=clean, image_id=None, movement_kind=MovementKind.IMPORT,
-                       reference=reference)
+    for location_id in sorted({row.clean.location_id for row in rows}):
+        actor.require_location(location_id)
+    report = progress or (lambda _done, _text: None)
+    product_ids = sorted({row.clean.product.id for row in rows})
+    if product_ids:
+        session.execute(select(Product.id).where(Product.id.in_(product_ids)).order_by(Product.id).with_for_update())
+    targets, inexact = _merge_plan(session, rows)
+    new_rows = [index for index, target in enumerate(targets) if target is None]
+    tags_of = _import_tags(session, rows, new_rows)
+    report(0.2, f"Writing {len(new_rows):,} new items")
+    ids = ledger.open_items(session, [_opening(rows[index], tags_of[index]) for index in new_rows],
+                            user_id=actor.user_id, movement_kind=MovementKind.IMPORT)
+    created = dict(zip(new_rows, ids))
+    audit.record_many(session, actor_id=actor.user_id, entries=(_import_audit(rows[index], created[index],
+                                                                              tags_of[index]) for index in new_rows))
+    report(0.8, "Merging")
+    results: list[Imported] = []
+    for index, (row, target) in enumerate(zip(rows, targets)):
+        if target is None:
+            results.append(Imported(created[index], tags_of[index], False,
+                                    _unmerged_note(row.clean, inexact.get(index), tags_of)))
+            continue
+        item = ledger.lock_item(session, target.item_id if target.item_id is not None else created[target.row])
+        merged = _merge(session, actor, row.clean, item, None, MovementKind.MERGE, row.reference)
+        results.append(Imported(merged.item_id, merged.tag_id, True))
+    session.flush()
+    report(1.0, f"Wrote {len(rows):,} rows")
+    return results
+
+
+def _merge_key(clean: CheckedItem) -> tuple:
+    return (clean.product.id, clean.kind, clean.location_id, *sorted(clean.classification.items()))
+
+
+def _merge_plan(session: Session, rows: Sequence[ImportRow]) -> tuple[list[_Target | None], dict[int, _Target]]:
+    """For each row the record it merges into (None: it creates a new record), and the rows that found a target
+    whose unit their weight does not convert into exactly (they create a new record, with a note)."""
+    best: dict[tuple, object] = {}
+    first_new: dict[tuple, int] = {}
+    targets: list[_Target | None] = []
+    inexact: dict[int, _Target] = {}
+    for index, row in enumerate(rows):
+        clean = row.clean
+        if not clean.auto_merge:
+            targets.append(None)
+            continue
+        key = _merge_key(clean)
+        if key not in best:
+            best[key] = session.execute(_merge_candidates(clean)).first()
+        existing = best[key]
+        target = None
+        if existing is not None and existing.status is ItemStatus.AVAILABLE:
+            target = _Target(item_id=existing.id, weight_unit=existing.weight_unit, tag_id=existing.tag_id)
+        elif key in first_new:
+            target = _Target(row=first_new[key], weight_unit=rows[first_new[key]].clean.weight_unit)
+        elif existing is not None:
+            target = _Target(item_id=existing.id, weight_unit=existing.weight_unit, tag_id=existing.tag_id)
+        if target is not None and _exact_conversion(clean.weight, clean.weight_unit, target.weight_unit):
+            targets.append(target)
+            continue
+        if target is not None:
+            inexact[index] = target
+        targets.append(None)
+        first_new.setdefault(key, index)
+    return targets, inexact
+
+
+def _unmerged_note(clean: CheckedItem, target: _Target | None, tags_of: dict[int, str]) -> str:
+    return "" if target is None else _not_merged(clean, target.tag_id or tags_of[target.row], target.weight_unit)
+
+
+def _import_tags(session: Session, rows: Sequence[ImportRow], new_rows: list[int]) -> dict[int, str]:
+    """Each new row's tag: its typed tag, else the next regular tag of its product's prefix (one block per prefix)."""
+    typed = {row.clean.tag_id for row in rows if row.clean.tag_id}
+    workspace_prefix = get_workspace(session).tag_prefix
+    wanting: dict[str, list[int]] = {}
+    tags_of: dict[int, str] = {}
+    for index in new_rows:
+        clean = rows[index].clean
+        if clean.tag_id:
+            tags_of[index] = clean.tag_id
+        else:
+            prefix = tags.tag_prefix(workspace_prefix, clean.product.short_name, clean.product.name)
+            wanting.setdefault(prefix, []).append(index)
+    blocks = tags.reserve_tag_blocks(session, {prefix: len(indexes) for prefix, indexes in wanting.items()}, typed)
+    for prefix, indexes in wanting.items():
+        tags_of.update(zip(indexes, blocks[prefix]))
+    return tags_of
+
+
+def _opening(row: ImportRow, tag: str) -> ledger.Opening:
+    clean = row.clean
+    return ledger.Opening(tag_id=tag, product_id=clean.product.id, kind=clean.kind, weight_unit=clean.weight_unit,
+                          location_id=clean.location_id, quantity=clean.quantity, weight=clean.weight,
+                          classification=clean.classification, status=row.status, notes=clean.notes,
+                          created_at=clean.created_at, reference=row.reference)
+
+
+def _import_audit(row: ImportRow, item_id: int, tag: str) -> dict:
+    clean = row.clean
+    return {"action": "import item", "entity": "inventory_item", "entity_id": item_id, "new": {
+        "tag_id": tag, "product_id": clean.product.id, "kind": clean.kind, "quantity": clean.quantity,
+        "weight": clean.weight, "weight_unit": clean.weight_unit, "location_id": clean.location_id,
+        "status": row.status, "created_at": clean.created_at, "reference": row.reference, **clean.classification}}
 
 
 def receive(session: Session, *, actor: Actor, right: Right, data: NewItem, movement_kind: MovementKind,
@@ -308,8 +449,7 @@ def _clean_edit(session: Session, item: InventoryItem, changes: dict) -> tuple[d
 def adjust(session: Session, *, actor: Actor, item_id: int, quantity_delta=0, weight_delta=0,
            reason: str, reference: str = "") -> StockMovement:
     """A manual adjustment: signed changes of pieces and/or weight (item's unit) with a required reason."""
-    quantity = as_validation(lambda raw: parse_quantity(no_commas(raw, "Quantity change"), "Quantity change",
-                                                        allow_negative=True), quantity_delta or 0)
+    quantity = as_validation(parse_quantity, quantity_delta or 0, "Quantity change", allow_negative=True)
     weight = as_validation(lambda raw: parse_weight(raw, "Weight change", allow_zero=True, allow_negative=True),
                            weight_delta or 0)
     why = required_reason(reason)
@@ -352,8 +492,7 @@ def transfer(session: Session, *, actor: Actor, item_id: int, to_location_id: in
     A partial transfer creates a new item `<tag>-T<n>` at the target holding the moved part.
     """
     partial = quantity is not None or weight is not None
-    pieces = (as_validation(lambda raw: parse_quantity(no_commas(raw, "Pieces to move"), "Pieces to move"),
-                            quantity or 0) if partial else None)
+    pieces = as_validation(parse_quantity, quantity or 0, "Pieces to move") if partial else None
     part_weight = (as_validation(lambda raw: parse_weight(raw, "Weight to move", allow_zero=True), weight or 0)
                    if partial else None)
     ref = as_validation(clean_text, reference, "Reference", 100)
@@ -489,8 +628,7 @@ def _amounts(item: InventoryItem, quantity, weight, what: str) -> tuple[int, Dec
     """Pieces and weight to move: the item's whole balance when both are None."""
     if quantity is None and weight is None:
         return item.quantity, Decimal(item.weight)
-    pieces = as_validation(lambda raw: parse_quantity(no_commas(raw, f"Pieces to {what}"), f"Pieces to {what}"),
-                           quantity or 0)
+    pieces = as_validation(parse_quantity, quantity or 0, f"Pieces to {what}")
     grams_part = as_validation(lambda raw: parse_weight(raw, f"Weight to {what}", allow_zero=True), weight or 0)
     if pieces == 0 and grams_part == 0:
         raise ValidationFailed(f"Enter the pieces and/or weight to {what}.")

@@ -39,7 +39,7 @@ from lib.access import Actor, Right, get_item_in_scope, scope_items
 from lib.errors import NotFound, ValidationFailed
 from lib.inventory.query import ItemFilters, items_statement
 from lib.models import IN_STOCK, AuditEntry, CatalogEntry, CatalogKind, Image, InventoryItem, Product, StockMovement
-from lib.products.catalog_entries import clean_name
+from lib.names import clean_name
 from lib.tags import validate_short_name
 from lib.units import from_grams
 from lib.workspace.settings import get_workspace

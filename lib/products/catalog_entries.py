@@ -13,7 +13,6 @@ size may name its size group (free text, shown next to the size).
 """
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -26,8 +25,7 @@ from lib.classification import BY_KEY
 from lib.errors import NotFound, ValidationFailed
 from lib.inventory.query import ItemFilters, items_statement
 from lib.models import CatalogEntry, CatalogKind, InventoryItem, Location
-
-MAX_NAME = 120
+from lib.names import clean_name
 
 
 @dataclass(frozen=True)
@@ -42,18 +40,6 @@ class Entry:
 
 def _entry(row: CatalogEntry) -> Entry:
     return Entry(row.id, row.catalog, row.name, row.group_name, row.sort_order, row.active)
-
-
-def clean_name(raw, field: str = "Name", max_length: int = MAX_NAME) -> str:
-    """Trimmed plain text of 1..max_length characters without control characters."""
-    text = "" if raw is None else str(raw).strip()
-    if not text:
-        raise ValidationFailed(f"{field} is required.")
-    if len(text) > max_length:
-        raise ValidationFailed(f"{field} may be at most {max_length} characters (got {len(text)}).")
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
-        raise ValidationFailed(f"{field} may not contain line breaks or other control characters.")
-    return text
 
 
 def list_entries(session: Session, *, catalog: CatalogKind, include_inactive: bool = True,
