@@ -477,8 +477,8 @@ def test_auto_merge_that_would_not_be_exact_adds_a_record_with_a_note(session, b
                                                    f"{ruby},31.1035,g", f"{ruby},1,g,"))
     result = importer.commit(session, actor=books["admin"], sheet=sheet, auto_merge=True)
     assert (result.added, result.merged) == (2, 1)
-    assert result.notes == (f"Row 2: Not merged into {first.tags[0]}: 0.0001 g does not convert exactly to ozt, "
-                            "so a new record was added.", f"Row 4: Not merged into {first.tags[0]}: 1.00 g does not "
+    assert result.notes == (f"Row 2: Not merged into {first.tags[0]}: 0.000100 g does not convert exactly to ozt, "
+                            "so a new record was added.", f"Row 4: Not merged into {first.tags[0]}: 1.000 g does not "
                             "convert exactly to ozt, so a new record was added.")
     assert result.tags[1] == first.tags[0] and result.tags[0] != first.tags[0]
     assert ledger.verify(session) == []

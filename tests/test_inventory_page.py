@@ -348,13 +348,13 @@ def test_import_creates_missing_products_and_values_when_asked(shop):
     assert alerts(ok(at), "error")[0].startswith("3 of 3 rows have problems")
     at.toggle(key="inv_import_create").set_value(True).run()
     assert alerts(ok(at), "success") == ["All 3 rows are ready to import."]
-    assert "create 1 product(s) and 2 catalog value(s)" in alerts(at, "warning")[0]
+    assert "create 1 product and 2 catalog values" in alerts(at, "warning")[0]
     creations = table(at, "Creates")
     assert creations.values.tolist() == [["Product", "Star Sapphire", "S-SAPP", 2], ["Colour", "Cornflower", "", 2],
                                          ["Colour", "Pigeon Blood", "", 1]]
     at.button(key="inv_import_confirm").click().run()
-    assert alerts(ok(at), "success") == ["Imported 3 rows: 3 new items, 0 merged. Created 1 product(s) and 2 catalog "
-                                         "value(s)."]
+    assert alerts(ok(at), "success") == ["Imported 3 rows: 3 new items, 0 merged. Created 1 product and 2 catalog "
+                                         "values."]
     engine = db.make_engine(shop.url)
     with db.session_scope(engine) as session:
         tags = session.scalars(select(InventoryItem.tag_id).join(Product, Product.id == InventoryItem.product_id)
@@ -396,10 +396,3 @@ def test_a_file_over_the_row_limit_says_how_to_split_it(shop, monkeypatch):
     finally:
         monkeypatch.delenv("LOUPE_IMPORT_MAX_ROWS")
         context.settings.clear()
-
-
-@pytest.mark.parametrize("username, role", [("nina", "Manager"), ("mo", "Member")])
-def test_import_is_refused_with_the_reason(shop, username, role):
-    at = run(shop, username)
-    at.segmented_control(key="inv_view").set_value("Import").run()
-    assert alerts(ok(at), "info") == [f"Your role ({role}) may not import inventory: imports are for admins."]
