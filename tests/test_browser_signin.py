@@ -25,9 +25,9 @@ def test_each_role_sees_its_navigation_and_deep_links_need_sign_in(fresh_url, li
     assert page.locator('[data-testid="stSidebar"]').count() == 0
 
     expected = {
-        "boss": ["Home", "Products", "Inventory", "Users", "Settings"],
-        "nina": ["Home", "Products", "Inventory"],
-        "mo": ["Home", "Products", "Inventory"],
+        "boss": ["Home", "Products", "Inventory", "Production", "Users", "Settings"],
+        "nina": ["Home", "Products", "Inventory", "Production"],
+        "mo": ["Home", "Products", "Inventory", "Production"],
     }
     for username, menu in expected.items():
         sign_in(page, server.url, username, TEST_PASSWORD)

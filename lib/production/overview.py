@@ -333,6 +333,7 @@ def stage_status_counts(session: Session, *, actor: Actor) -> list[StageCount]:
 class IssueLine:
     item_id: int
     tag_id: str
+    product_id: int
     product: str
     kind: InventoryKind
     quantity: int
@@ -438,8 +439,8 @@ def _fill_issues(session: Session, job: ProductionJob, detail: JobDetail) -> Non
             .outerjoin(User, User.id == JobIssue.issued_by_id)
             .where(JobIssue.job_id == job.id).order_by(JobIssue.id))
     for row, tag, product, issued_by in session.execute(stmt):
-        detail.issues.append(IssueLine(row.item_id, tag, product, row.kind, row.quantity, row.weight, row.weight_unit,
-                                       row.requested_quantity, row.requested_weight, row.issued_at,
+        detail.issues.append(IssueLine(row.item_id, tag, row.product_id, product, row.kind, row.quantity, row.weight,
+                                       row.weight_unit, row.requested_quantity, row.requested_weight, row.issued_at,
                                        issued_by or "system", row.returned_at))
 
 
