@@ -544,3 +544,17 @@ def test_every_write_is_audited(session, shop):
 def test_refusals_are_loupe_errors(session, shop):
     with pytest.raises(LoupeError):
         overview.job_detail(session, actor=shop["mo"], job_id="not-a-number")
+
+
+def test_ai_facts_carry_what_is_in_production(session, shop):
+    from lib.ai import summaries
+    from lib.inventory.query import ItemFilters
+
+    _create(session, shop, SourceLine(shop["lot"].id, quantity=2, weight="20"))
+    jobs.create_job(session, actor=shop["sam"], data=_new_job(shop, SourceLine(shop["southern"].id)))
+    facts = summaries.build_facts(session, actor=shop["mo"], product_id=shop["ruby"].id, filters=ItemFilters())
+    assert facts["in_production"] == {"open_jobs": 1, "issued_weight": 20}
+    assert facts["not_tracked"] == ["open sales-order demand"]
+    finished = summaries.build_facts(session, actor=shop["mo"], product_id=shop["ruby"].id,
+                                     filters=ItemFilters(kinds=(InventoryKind.FINISHED,)))
+    assert finished["in_production"] == {"open_jobs": 0, "issued_weight": 0}

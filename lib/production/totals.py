@@ -33,33 +33,38 @@ def _grams(value) -> Decimal:
     return Decimal(str(value)) if value is not None else ZERO
 
 
-def issues_subquery():
-    """Per job: grams and pieces issued and not given back, and how many issues that is."""
-    return (select(JobIssue.job_id.label("job_id"),
+def _only(stmt, column, job_ids):
+    """Restrict a per-job aggregate to `job_ids` (None: every job)."""
+    return stmt if job_ids is None else stmt.where(column.in_(job_ids))
+
+
+def issues_subquery(job_ids: list[int] | None = None):
+    """Per job (of `job_ids`, None: all): grams and pieces issued and not given back, and how many issues."""
+    stmt = (select(JobIssue.job_id.label("job_id"),
                    func.coalesce(func.sum(JobIssue.weight_g), 0).label("issued_g"),
                    func.coalesce(func.sum(JobIssue.quantity), 0).label("issued_pieces"),
                    func.count(JobIssue.id).label("issues"))
-            .where(JobIssue.returned_movement_id.is_(None))
-            .group_by(JobIssue.job_id).subquery("job_issued"))
+            .where(JobIssue.returned_movement_id.is_(None)))
+    return _only(stmt, JobIssue.job_id, job_ids).group_by(JobIssue.job_id).subquery("job_issued")
 
 
-def outputs_subquery():
-    """Per job: grams (and pieces) recorded in each bucket."""
+def outputs_subquery(job_ids: list[int] | None = None):
+    """Per job (of `job_ids`, None: all): grams (and pieces) recorded in each bucket."""
     def bucket_sum(bucket: OutputBucket, column):
         return func.coalesce(func.sum(case((JobOutput.bucket == bucket, column), else_=0)), 0)
 
-    return (select(JobOutput.job_id.label("job_id"),
-                   *(bucket_sum(bucket, JobOutput.weight_g).label(f"{bucket.value}_g") for bucket in OutputBucket),
-                   *(bucket_sum(bucket, JobOutput.quantity).label(f"{bucket.value}_pieces")
-                     for bucket in OutputBucket if bucket is not OutputBucket.WASTE))
-            .group_by(JobOutput.job_id).subquery("job_outputs"))
+    stmt = select(JobOutput.job_id.label("job_id"),
+                  *(bucket_sum(bucket, JobOutput.weight_g).label(f"{bucket.value}_g") for bucket in OutputBucket),
+                  *(bucket_sum(bucket, JobOutput.quantity).label(f"{bucket.value}_pieces")
+                    for bucket in OutputBucket if bucket is not OutputBucket.WASTE))
+    return _only(stmt, JobOutput.job_id, job_ids).group_by(JobOutput.job_id).subquery("job_outputs")
 
 
-def receipts_subquery():
-    """Per job: how many receipts, and when the latest was recorded."""
-    return (select(JobReceipt.job_id.label("job_id"), func.count(JobReceipt.id).label("receipts"),
-                   func.max(JobReceipt.recorded_at).label("last_received_at"))
-            .group_by(JobReceipt.job_id).subquery("job_receipts"))
+def receipts_subquery(job_ids: list[int] | None = None):
+    """Per job (of `job_ids`, None: all): how many receipts, and when the latest was recorded."""
+    stmt = select(JobReceipt.job_id.label("job_id"), func.count(JobReceipt.id).label("receipts"),
+                  func.max(JobReceipt.recorded_at).label("last_received_at"))
+    return _only(stmt, JobReceipt.job_id, job_ids).group_by(JobReceipt.job_id).subquery("job_receipts")
 
 
 def status_expression(issues_column):
@@ -128,7 +133,8 @@ class Figures:
 
 def figures_statement(job_ids: Iterable[int] | None = None):
     """SELECT the figures columns per job (all jobs, or `job_ids`); callers scope it (lib.access.scope_jobs)."""
-    issued, outputs, receipts = issues_subquery(), outputs_subquery(), receipts_subquery()
+    job_ids = sorted(set(job_ids)) if job_ids is not None else None
+    issued, outputs, receipts = issues_subquery(job_ids), outputs_subquery(job_ids), receipts_subquery(job_ids)
     stmt = (select(ProductionJob.id, ProductionJob.stage_id, ProductionJob.requested_weight_g,
                    ProductionJob.written_off_g, issued.c.issued_g, issued.c.issued_pieces, issued.c.issues,
                    *(outputs.c[f"{bucket.value}_g"] for bucket in OutputBucket),
@@ -140,7 +146,7 @@ def figures_statement(job_ids: Iterable[int] | None = None):
             .outerjoin(outputs, outputs.c.job_id == ProductionJob.id)
             .outerjoin(receipts, receipts.c.job_id == ProductionJob.id))
     if job_ids is not None:
-        stmt = stmt.where(ProductionJob.id.in_(sorted(set(job_ids))))
+        stmt = stmt.where(ProductionJob.id.in_(job_ids))
     return stmt
 
 
