@@ -397,9 +397,9 @@ def job_actions(actor, detail: overview.JobDetail) -> None:
                   icon=":material/arrow_forward:", on_click=start_next_stage, args=(detail,),
                   help="Opens a new job at the next stage with this job's available -RCV items chosen.")
     available = _available_actions(actor, detail)
+    if not actor.can(Right.DELETE_PRODUCTION) and not detail.issues:
+        st.caption(plain(f"Only admins and managers delete production jobs; your role is {actor.role.label}."))
     if not available:
-        if not actor.can(Right.DELETE_PRODUCTION) and not detail.issues:
-            st.caption(plain(f"Your role ({actor.role.label}) may not delete production jobs."))
         return
     action = st.segmented_control("Action", available, format_func=ACTIONS.get, key="pj_action")
     if action == "receive":
