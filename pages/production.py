@@ -429,28 +429,29 @@ def start_next_stage(detail: overview.JobDetail) -> None:
     close_job_page()
 
 
-def _attribute_inputs(opts, prefix: str, kind, defaults: dict, columns) -> dict:
-    """Type (finished or M&S), shape, size and colour choices for an output or a portion."""
+def _attribute_inputs(opts, prefix: str, kind, defaults: dict, columns, label: str = "") -> dict:
+    """Type (finished or M&S), shape, size and colour choices for an output or a portion (labels led by `label`)."""
     values = {}
     shown = [a for a in ATTRIBUTES if a.key != "quality" and a.applies_to(kind)]
     for index, attribute in enumerate(shown):
-        values[attribute.field] = _choice(columns[index % len(columns)], attribute.label,
+        values[attribute.field] = _choice(columns[index % len(columns)], f"{label} {attribute.label}".strip(),
                                           dict(opts.catalogs[attribute.catalog]), f"{prefix}_{attribute.key}",
                                           defaults.get(attribute.field))
     return values
 
 
-def _portion_inputs(opts, prefix: str, products: dict, row_kind, row_product, row_unit) -> Portion:
+def _portion_inputs(opts, prefix: str, label: str, products: dict, row_kind, row_product, row_unit) -> Portion:
+    """A rejected or scrapped portion: its own kind, product, pieces, weight, unit and attributes."""
     cells = st.columns(4)
-    kind = cells[0].selectbox("Kind", list(InventoryKind), format_func=lambda k: k.label, key=f"{prefix}_kind",
-                              index=list(InventoryKind).index(row_kind))
-    product = _choice(cells[1], "Product", products, f"{prefix}_product", row_product, none=False)
-    pieces = cells[2].text_input("Pieces", key=f"{prefix}_pieces", value="0")
-    weight = cells[3].text_input("Weight", key=f"{prefix}_weight")
+    kind = cells[0].selectbox(f"{label} kind", list(InventoryKind), format_func=lambda k: k.label,
+                              key=f"{prefix}_kind", index=list(InventoryKind).index(row_kind))
+    product = _choice(cells[1], f"{label} product", products, f"{prefix}_product", row_product, none=False)
+    pieces = cells[2].text_input(f"{label} pieces", key=f"{prefix}_pieces", value="0")
+    weight = cells[3].text_input(f"{label} weight", key=f"{prefix}_weight")
     more = st.columns(4)
-    unit = more[0].selectbox("Unit", UNIT_SYMBOLS, key=f"{prefix}_unit", index=UNIT_SYMBOLS.index(row_unit),
+    unit = more[0].selectbox(f"{label} unit", UNIT_SYMBOLS, key=f"{prefix}_unit", index=UNIT_SYMBOLS.index(row_unit),
                              format_func=_unit_label)
-    attributes = _attribute_inputs(opts, prefix, kind, {}, more[1:])
+    attributes = _attribute_inputs(opts, prefix, kind, {}, more[1:], label)
     return Portion(weight=weight, pieces=pieces, weight_unit=unit, kind=kind, product_id=product, **attributes)
 
 
@@ -496,10 +497,10 @@ def receive_form(actor, detail: overview.JobDetail) -> None:
                 rejected = scrapped = None
                 if toggles[0].toggle("Output has rejection", key=f"{prefix}_has_rej"):
                     st.caption("Rejected portion (becomes a -REJ item, on hold)")
-                    rejected = _portion_inputs(opts, f"{prefix}_rej", products, kind, product, unit)
+                    rejected = _portion_inputs(opts, f"{prefix}_rej", "Rejected", products, kind, product, unit)
                 if toggles[1].toggle("Output has scrap", key=f"{prefix}_has_scrap"):
                     st.caption("Scrapped portion (becomes a -SCRAP item)")
-                    scrapped = _portion_inputs(opts, f"{prefix}_scrap", products, kind, product, unit)
+                    scrapped = _portion_inputs(opts, f"{prefix}_scrap", "Scrapped", products, kind, product, unit)
                 rows.append(OutputRow(product_id=product, kind=kind, weight=weight, pieces=pieces, weight_unit=unit,
                                       waste=waste, rejected=rejected, scrapped=scrapped, source_item_id=source,
                                       **attributes))
@@ -517,9 +518,8 @@ def receive_form(actor, detail: overview.JobDetail) -> None:
         if st.button("Save receipt", key="pj_rcv_save", type="primary"):
             result = run_action(_receipt_message, receipts.receive_job, rerun=False, actor=actor, job_id=job.id,
                                 draft=draft, confirm=confirm)
-            if result is not None:
+            if result is not None:  # a fresh, empty form for the next receipt
                 st.session_state["pj_rcv_gen"] = generation + 1
-                st.session_state.pop("pj_action", None)
                 st.rerun()
 
 

@@ -145,7 +145,8 @@ def test_a_job_issues_its_source_stock_through_the_ledger(session, shop):
     created = _create(session, shop, SourceLine(lot.id))
     job = session.get(ProductionJob, created.job_id)
     assert created.number == job.number and job.number.startswith("JOB-") and len(job.number) == 8
-    assert [(i.tag_id, i.quantity, i.weight, i.weight_unit) for i in created.issued] == [(lot.tag_id, 10, D("100"), "g")]
+    assert [(i.tag_id, i.quantity, i.weight, i.weight_unit) for i in created.issued] == [
+        (lot.tag_id, 10, D("100"), "g")]
     assert (lot.quantity, lot.weight, lot.status) == (0, D("0"), ItemStatus.CONSUMED)
     movement = session.scalars(select(StockMovement).where(StockMovement.item_id == lot.id)
                                .order_by(StockMovement.id.desc())).first()
@@ -410,7 +411,8 @@ def test_cancelling_gives_everything_back_and_is_refused_after_a_receipt(session
 def test_received_output_is_issued_into_the_next_stage(session, shop):
     lot = shop["lot"]
     cutting = _create(session, shop, SourceLine(lot.id))
-    _receive(session, shop, cutting.job_id, _row(shop, weight="90", pieces=9), _row(shop, weight="0", pieces=0, waste="10"))
+    _receive(session, shop, cutting.job_id, _row(shop, weight="90", pieces=9),
+             _row(shop, weight="0", pieces=0, waste="10"))
     detail = _detail(session, shop, cutting.job_id)
     assert detail.next_stage_id is not None
     (output,) = detail.received_items

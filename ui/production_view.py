@@ -80,7 +80,9 @@ def totals_frame(detail: overview.JobDetail) -> pd.DataFrame:
     figures, progress = detail.figures, detail.progress  # grams
     pending = "—" if progress.pending is None else (
         detail.text(progress.pending) + (" (over-recovery)" if progress.pending < 0 else ""))
-    rows = [("Progress base", detail.text(progress.base), "requested" if figures.requested_g else "issued"), ("Issued", detail.text(figures.issued_g), f"{figures.issued_pieces} pcs"),
+    source = "requested" if figures.requested_g else ("issued" if progress.base is not None else "none")
+    rows = [("Progress base", detail.text(progress.base), source),
+            ("Issued", detail.text(figures.issued_g), f"{figures.issued_pieces} pcs"),
             ("Received", detail.text(figures.received_g), f"{figures.received_pieces} pcs"),
             ("Rejected", detail.text(figures.rejected_g), f"{figures.rejected_pieces} pcs"),
             ("Scrapped", detail.text(figures.scrapped_g), f"{figures.scrapped_pieces} pcs"),

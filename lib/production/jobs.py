@@ -264,7 +264,8 @@ def _optional_weight(raw, label: str) -> Decimal | None:
 
 
 def _check_stage(session: Session, plan: JobPlan, stage_id) -> None:
-    stage = session.get(ProductionStage, int(stage_id)) if stage_id is not None else stage_catalog.default_stage(session)
+    stage = (session.get(ProductionStage, int(stage_id)) if stage_id is not None
+             else stage_catalog.default_stage(session))
     if stage is None:
         plan.problems["stage_id"] = "Stage: choose a production stage (an admin adds stages in Settings)"
     elif not stage.active:
