@@ -206,8 +206,8 @@ def new_job_form(actor) -> None:
         by_id = {row["id"]: row for row in candidates}
         kept = [item for item in st.session_state.get("pj_new_items", []) if item in by_id]
         st.session_state["pj_new_items"] = kept
-        item_ids = st.multiselect(f"Source items (available stock at {locations.get(location_id, '?')}; "
-                                  f"{len(candidates)} shown)", list(by_id), key="pj_new_items",
+        item_ids = st.multiselect(f"Source items (available stock at the chosen location; {len(candidates)} shown)",
+                                  list(by_id), key="pj_new_items",
                                   format_func=lambda item: _source_label(by_id[item]),
                                   placeholder="Leave empty to plan the job and issue later")
         mode = st.segmented_control("Issue", ["full", "part"], key="pj_new_mode", required=True,
@@ -223,8 +223,8 @@ def new_job_form(actor) -> None:
                 weight = cells[2].text_input(f"Weight ({row['weight_unit']})", key=f"pj_new_w_{item_id}",
                                              value=str(row["weight"].normalize()))
                 lines.append((item_id, pieces, weight))
-            else:
-                lines.append((item_id, None, None))
+            else:  # what the list shows: if the item changed meanwhile, the issue is refused and says so
+                lines.append((item_id, row["quantity"], row["weight"]))
 
     with st.container(border=True, key="pj_new_specs"):
         st.markdown("**2 · Requested output**")
@@ -393,7 +393,7 @@ def _available_actions(actor, detail: overview.JobDetail) -> list[str]:
 
 def job_actions(actor, detail: overview.JobDetail) -> None:
     if detail.received_items and detail.next_stage_id and actor.can(Right.EDIT_PRODUCTION):
-        st.button(f"Issue the received output into {detail.next_stage_name}", key="pj_next_stage",
+        st.button(plain(f"Issue the received output into {detail.next_stage_name}"), key="pj_next_stage",
                   icon=":material/arrow_forward:", on_click=start_next_stage, args=(detail,),
                   help="Opens a new job at the next stage with this job's available -RCV items chosen.")
     available = _available_actions(actor, detail)
@@ -509,6 +509,8 @@ def receive_form(actor, detail: overview.JobDetail) -> None:
                              location_id=location_id, notes=notes)
         with context.db() as session:
             preview = receipts.preview_receipt(session, actor=actor, job_id=job.id, draft=draft)
+        st.caption(f"Recorded after this receipt (received + rejected + scrapped + waste): "
+                   f"{detail.text(preview.recorded_after_g)} of {detail.text(preview.issued_g)} issued.")
         for warning in preview.warnings:
             st.info(plain(warning))
         confirm = False
@@ -538,7 +540,8 @@ def issue_form(actor, detail: overview.JobDetail) -> None:
     already = {line.item_id for line in detail.issues if line.returned_at is None}
     by_id = {row["id"]: row for row in candidates if row["id"] not in already}
     with st.container(border=True, key="pj_issue_box"):
-        chosen = st.multiselect(f"Items to issue from {detail.location}", list(by_id), key="pj_issue_items",
+        chosen = st.multiselect("Items to issue (available stock at the job's location)", list(by_id),
+                                key="pj_issue_items",
                                 format_func=lambda item: _source_label(by_id[item]))
         part = st.toggle("Issue a given part of each", key="pj_issue_part")
         sources = []
@@ -549,7 +552,8 @@ def issue_form(actor, detail: overview.JobDetail) -> None:
                 sources.append(SourceLine(item_id, quantity=cells[1].text_input("Pieces", key=f"pj_issue_q_{item_id}"),
                                           weight=cells[2].text_input("Weight", key=f"pj_issue_w_{item_id}")))
             else:
-                sources.append(SourceLine(item_id))
+                sources.append(SourceLine(item_id, quantity=by_id[item_id]["quantity"],
+                                          weight=by_id[item_id]["weight"]))
         if st.button("Issue", key="pj_issue_save", type="primary", disabled=not chosen):
             run_action(lambda issued: "Issued " + ", ".join(f"{i.tag_id} ({weight_text(i.weight, i.weight_unit)})"
                                                             for i in issued) + ".",

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lib import ledger
+from lib.access import Right
 from lib.errors import LoupeError, NotFound, PermissionDenied, ValidationFailed
 from lib.inventory import stock
 from lib.models import (AuditEntry, InventoryItem, InventoryKind, ItemStatus, JobIssue, JobOutput,
@@ -560,3 +561,40 @@ def test_ai_facts_carry_what_is_in_production(session, shop):
     finished = summaries.build_facts(session, actor=shop["mo"], product_id=shop["ruby"].id,
                                      filters=ItemFilters(kinds=(InventoryKind.FINISHED,)))
     assert finished["in_production"] == {"open_jobs": 0, "issued_weight": 0}
+
+
+@pytest.mark.parametrize("change", ["archived", "transferred", "sold"])
+def test_a_source_item_changed_after_the_form_was_drawn_is_refused(session, shop, change):
+    lot = shop["lot"]
+    seen = NewJob(stage_id=shop["cutting"].id, sources=(SourceLine(lot.id, quantity=10, weight="100"),))
+    assert not jobs.check_job(session, actor=shop["nina"], data=seen).problems  # what the form showed
+    if change == "archived":
+        stock.archive(session, actor=shop["nina"], item_id=lot.id, reason="cracked")
+    elif change == "transferred":
+        stock.transfer(session, actor=shop["admin"], item_id=lot.id, to_location_id=shop["south"].id)
+    else:  # part of it left for an order
+        stock.issue(session, actor=shop["admin"], right=Right.EDIT_ORDERS, item_id=lot.id,
+                    reference="SO-0001 line 1", quantity=2, weight="20")
+    before = _nothing_written(session)
+    with pytest.raises(ValidationFailed) as refused:
+        jobs.create_job(session, actor=shop["nina"], data=seen)
+    expected = {"archived": "archived", "transferred": "no such inventory item in your locations",
+                "sold": "holds 8 pcs and 80.00 g; cannot issue 10 pcs"}[change]
+    assert expected in str(refused.value)
+    assert _nothing_written(session) == before
+
+
+def test_production_shows_in_the_product_details_trend(session, shop):
+    from lib.inventory.query import ItemFilters
+    from lib.products import details
+
+    def flow():
+        return details.flow(session, actor=shop["nina"], product_id=shop["ruby"].id, filters=ItemFilters())
+
+    before = flow()
+    created = _create(session, shop, SourceLine(shop["lot"].id, quantity=5, weight="50"))
+    _receive(session, shop, created.job_id, _row(shop, weight="40", pieces=4, rejected=Portion(weight="2"),
+                                                 scrapped=Portion(weight="3")))
+    after = flow()
+    assert after.deducted_g - before.deducted_g == D("50")  # the issue
+    assert after.added_g - before.added_g == D("45")  # received, rejected and scrapped items; waste is not stock

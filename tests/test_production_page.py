@@ -22,9 +22,6 @@ from tests import factories as f
 from tests.apptest import point_app_at, signed_in, texts
 from tests.scenarios import two_location_workshop
 
-pytestmark = pytest.mark.filterwarnings("ignore")
-
-
 @dataclass
 class Plant:
     url: str

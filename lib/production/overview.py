@@ -70,7 +70,6 @@ class JobFilters:
     tab: str = "all"
     stage_ids: tuple[int, ...] = ()
     search: str = ""
-    product_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,9 +94,6 @@ def jobs_statement(actor: Actor, filters: JobFilters, *columns) -> Select:
         conditions.append(STATUS == filters.tab)
     if filters.stage_ids:
         conditions.append(ProductionJob.stage_id.in_(sorted(filters.stage_ids)))
-    if filters.product_ids:
-        conditions.append(exists().where(JobProduct.job_id == ProductionJob.id,
-                                         JobProduct.product_id.in_(sorted(filters.product_ids))))
     search = filters.search.strip()
     if search:
         pattern = _like(search)
