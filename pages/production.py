@@ -322,6 +322,9 @@ def job_page(actor, raw_id: str) -> None:
         st.dataframe(view.facts_frame(detail), hide_index=True, key="pj_job_facts", width="stretch")
     with right:
         progress_panel(detail)
+    cells = st.columns(4)
+    for cell, (label, value) in zip(cells, view.chips(detail.progress).items()):
+        cell.metric(label, value, help=view.CHIP_HELP[label], border=True)
     st.subheader("Totals", help=view.BASE_HELP)
     st.dataframe(view.totals_frame(detail), hide_index=True, key="pj_job_totals")
     st.subheader("Issued stock")
@@ -362,9 +365,6 @@ def progress_panel(detail: overview.JobDetail) -> None:
                            f"({detail.text(progress.over_recovery)} more recorded than the base).")
             if progress.bar.practical:
                 st.caption("No base weight: the bar splits what was recorded, and efficiency is not computed.")
-        cells = st.columns(4)
-        for cell, (label, value) in zip(cells, view.chips(progress).items()):
-            cell.metric(label, value, help=view.CHIP_HELP[label], border=True)
 
 
 # --------------------------------------------------------------------------------------------------------------

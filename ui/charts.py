@@ -82,13 +82,13 @@ def jobs_by_stage(counts: Sequence) -> alt.Chart:
                        scale=alt.Scale(domain=statuses, range=[status.colour for status in JobStatus]),
                        sort=statuses)
     return (alt.Chart(frame).mark_bar()
-            .encode(y=alt.Y("stage:N", title=None, sort=stages),
+            .encode(y=alt.Y("stage:N", title=None, sort=stages, axis=alt.Axis(labelLimit=260)),
                     x=alt.X("jobs:Q", title="Jobs", axis=alt.Axis(tickMinStep=1, format="d")),
                     color=colour, order=alt.Order("status_rank:Q"),
                     tooltip=[alt.Tooltip("stage:N", title="Stage"), alt.Tooltip("status:N", title="Status"),
                              alt.Tooltip("jobs:Q", title="Jobs")])
             .transform_calculate(status_rank=f"indexof({statuses!r}, datum.status)")
-            .properties(height=max(120, 28 * max(1, len(stages)))))
+            .properties(height=alt.Step(26)))
 
 
 def progress_bar(shares: dict, over_recovery) -> alt.Chart:
@@ -106,9 +106,9 @@ def progress_bar(shares: dict, over_recovery) -> alt.Chart:
     bar = (alt.Chart(frame).mark_bar(height=26)
            .encode(x=alt.X("share:Q", title="% of the progress base", stack="zero",
                            scale=alt.Scale(domain=[0, total])),
-                   color=alt.Color("bucket:N", title=None, legend=alt.Legend(orient="bottom"),
+                   color=alt.Color("bucket:N", title=None, legend=alt.Legend(orient="top", columns=6),
                                    scale=alt.Scale(domain=domain, range=[BUCKET_COLOURS[b] for b in domain])),
                    order=alt.Order("rank:Q"),
                    tooltip=[alt.Tooltip("bucket:N", title="Bucket"), alt.Tooltip("share:Q", title="%", format=".1f")]))
     hundred = alt.Chart(pd.DataFrame({"x": [100]})).mark_rule(color="#4a4f5c", strokeDash=[4, 3]).encode(x="x:Q")
-    return alt.layer(bar, hundred).properties(height=70)
+    return alt.layer(bar, hundred).properties(height=48)
