@@ -379,6 +379,7 @@ def test_production_jobs_in_every_status_made_through_the_lib(built, s):
                               today=NOW.date()).rows
     assert len(rows) == summary.jobs == _count(s, ProductionJob)
     assert set(Counter(row.status for row in rows)) == set(JobStatus)
+    assert overview.summary(s, actor=admin, now=NOW).completed_recently >= 2
     assert any(row.overdue for row in rows) and {row.location for row in rows} == {
         "Main Workshop", "Downtown Store", "Cutting Studio"}
     for row in rows:
