@@ -157,7 +157,7 @@ def test_a_job_issues_its_source_stock_through_the_ledger(session, shop):
     (issue,) = session.scalars(select(JobIssue).where(JobIssue.job_id == job.id)).all()
     assert (issue.movement_id, issue.weight_g, issue.product_id) == (movement.id, D("100"), shop["ruby"].id)
     assert stock.issued_balance(session, item_id=lot.id, reference=job.number) == (10, D("100"))
-    assert jobs.status_of(session, job) is JobStatus.ONGOING and job.location_id == shop["north"].id
+    assert _detail(session, shop, job.id).status is JobStatus.ONGOING and job.location_id == shop["north"].id
     assert ledger.verify(session) == []
 
 
@@ -245,15 +245,15 @@ def test_bad_jobs_are_refused_and_write_nothing(session, shop, case):
 def test_a_planned_job_has_no_stock_yet_and_only_then_may_be_deleted(session, shop):
     scheduled = _create(session, shop, location_id=shop["north"].id)
     unscheduled = _create(session, shop, location_id=shop["north"].id, deadline=None, actor="mo")
-    assert jobs.status_of(session, session.get(ProductionJob, scheduled.job_id)) is JobStatus.SCHEDULED
-    assert jobs.status_of(session, session.get(ProductionJob, unscheduled.job_id)) is JobStatus.UNSCHEDULED
+    assert _detail(session, shop, scheduled.job_id).status is JobStatus.SCHEDULED
+    assert _detail(session, shop, unscheduled.job_id).status is JobStatus.UNSCHEDULED
     with pytest.raises(PermissionDenied):  # members never delete
         jobs.delete_job(session, actor=shop["mo"], job_id=unscheduled.job_id)
     assert jobs.delete_job(session, actor=shop["nina"], job_id=unscheduled.job_id) == unscheduled.number
     jobs.issue_to_job(session, actor=shop["mo"], job_id=scheduled.job_id,
                       sources=(SourceLine(shop["lot"].id, quantity=1, weight="5"),))
     job = session.get(ProductionJob, scheduled.job_id)
-    assert jobs.status_of(session, job) is JobStatus.ONGOING
+    assert _detail(session, shop, job.id).status is JobStatus.ONGOING
     with pytest.raises(ValidationFailed, match="has issued stock"):
         jobs.delete_job(session, actor=shop["nina"], job_id=job.id)
     with pytest.raises(ValidationFailed, match="already issued"):
@@ -598,3 +598,23 @@ def test_production_shows_in_the_product_details_trend(session, shop):
     after = flow()
     assert after.deducted_g - before.deducted_g == D("50")  # the issue
     assert after.added_g - before.added_g == D("45")  # received, rejected and scrapped items; waste is not stock
+
+
+def test_order_efficiency_from_the_figures_of_real_jobs(session, shop):
+    """Cutting then Polishing, the output of one issued into the other: the order-level figures of 3.9.7."""
+    from lib.production import order_efficiency
+    from lib.production.totals import job_figures
+
+    cutting = _create(session, shop, SourceLine(shop["lot"].id))  # 100 g
+    _receive(session, shop, cutting.job_id, _row(shop, weight="80", pieces=8, waste="5",
+                                                 rejected=Portion(weight="5"), scrapped=Portion(weight="10")))
+    rcv = _detail(session, shop, cutting.job_id).received_items[0]
+    polishing = _create(session, shop, SourceLine(rcv.item_id), stage_id=shop["polishing"].id)  # 80 g
+    _receive(session, shop, polishing.job_id, _row(shop, weight="70", pieces=8, waste="5",
+                                                   rejected=Portion(weight="2"), scrapped=Portion(weight="3")))
+    figures = job_figures(session, [cutting.job_id, polishing.job_id])
+    result = order_efficiency(figure.totals("g") for figure in figures.values())
+    assert result.final_stage_ids == {shop["polishing"].id}
+    assert (result.final_output, result.net_input) == (D("72"), D("95"))
+    assert (result.output_pct, result.gross_waste_pct, result.net_waste_pct, result.consumption_pct) == (
+        D("75.8"), D("24.2"), D("10.5"), D("31.9"))

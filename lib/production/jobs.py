@@ -65,7 +65,7 @@ from lib.inventory.query import ItemFilters, Page, page_rows
 from lib.models import (InventoryItem, ItemStatus, JobIssue, JobProduct, JobReceipt, JobSequence, JobStatus,
                         Location, MovementKind, Product, ProductionJob, ProductionStage, Role, User, utcnow)
 from lib.production import stages as stage_catalog
-from lib.production.totals import Figures, job_figures, job_status
+from lib.production.totals import Figures, job_figures
 from lib.units import WEIGHT_QUANTUM, is_unit, parse_weight, to_grams, unit, weight_text
 from lib.workspace.settings import get_workspace
 
@@ -104,11 +104,6 @@ def lock_job(session: Session, *, actor: Actor, job_id, right: Right = Right.EDI
 
 def _figures(session: Session, job: ProductionJob) -> Figures:
     return job_figures(session, [job.id])[job.id]
-
-
-def status_of(session: Session, job: ProductionJob) -> JobStatus:
-    """The job's status now (see lib.production.totals)."""
-    return job_status(job.closed_as, _figures(session, job).issues, job.deadline)
 
 
 def require_open(job: ProductionJob, what: str) -> None:
@@ -215,10 +210,6 @@ class PlannedIssue:
     weight: Decimal | None
     requested_quantity: int | None
     requested_weight: Decimal | None
-
-    @property
-    def whole(self) -> bool:
-        return self.quantity is None and self.weight is None
 
 
 @dataclass

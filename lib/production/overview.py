@@ -396,9 +396,6 @@ class JobDetail:
     next_stage_name: str | None = None
     received_items: list[NextStageItem] = field(default_factory=list)  # -RCV items available for the next stage
 
-    def weight(self, grams: Decimal | None) -> Decimal | None:
-        return None if grams is None else from_grams(grams, self.unit)
-
     def text(self, grams: Decimal | None) -> str:
         return "—" if grams is None else weight_text(from_grams(grams, self.unit), self.unit)
 
