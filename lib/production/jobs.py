@@ -19,9 +19,11 @@ Decisions where the reference is silent (section 5.8, Q49-Q59; also in docs/prod
 - Job IDs are the workspace prefix + a 4-digit number counted per prefix
   (JOB-0001, ... JOB-9999, JOB-10000), drawn from a row-locked sequence, so
   two people creating jobs at once never get the same ID.
-- Issuing: "full" issues each item's whole balance at the moment of issue;
+- Issuing: the page's "full" issues each item's balance as the form showed
+  it (an item that changed meanwhile is refused, with a message naming it);
   "part" issues the pieces and weight given (in the item's own unit, weight
-  never derived from pieces). Only Available items of the actor's scope, never
+  never derived from pieces). A `SourceLine` without amounts takes the whole
+  balance at the moment of issue (the demo uses it). Only Available items of the actor's scope, never
   more than held (checked again under the row lock). The items are locked in id
   order before anything is written, so two jobs issuing the same items never
   deadlock and never over-issue.
