@@ -231,3 +231,33 @@ def test_product_details_show_what_is_in_production(plant):
     boss.run()
     card = {m.label: m for m in boss.metric}["In production"]
     assert (card.value, card.delta) == ("101.00 g", "2 open jobs")  # and South's JOB-0003 (TRUB0002, 1 g)
+
+
+def test_editing_completing_and_cancelling_through_the_page(fresh_plant):
+    url = fresh_plant.url
+    engine = db.make_engine(url)
+    with db.session_scope(engine, write=True) as session:
+        nina = f.actor(session, session.scalars(select(User).where(User.username == "nina")).one())
+        stage = session.scalars(select(ProductionStage).where(ProductionStage.code == "CUT")).one()
+        cancel_id = jobs.create_job(session, actor=nina, data=NewJob(
+            stage_id=stage.id, sources=(SourceLine(fresh_plant.second_lot, quantity=1, weight="10"),))).job_id
+    at = _open(fresh_plant, "mo", cancel_id)
+    at.button_group(key="pj_action").set_value("edit").run()
+    at.text_area(key="pj_edit_notes").set_value("Rush order")
+    at.button(key="FormSubmitter:pj_edit_form-Save").click().run()
+    assert "JOB-0004 saved." in _read(at) and "Rush order" in list(_frame(at, "Field")["Value"])
+    at.button_group(key="pj_action").set_value("cancel").run()
+    at.button(key="FormSubmitter:pj_cancel_form-Cancel job").click().run()
+    assert "Reason for cancelling is required" in _read(at)
+    at.text_input(key="pj_cancel_reason").set_value("design changed")
+    at.button(key="FormSubmitter:pj_cancel_form-Cancel job").click().run()
+    assert "JOB-0004 cancelled; its stock is back." in _read(at)
+    assert "Cancelled" in texts(at) and "Returned" in list(_frame(at, "What")["What"])
+
+    done = _open(fresh_plant, "nina", fresh_plant.done)  # 100 g issued, 100 g recorded: nothing pending
+    done.button_group(key="pj_action").set_value("complete").run()
+    done.button(key="FormSubmitter:pj_complete_form-Complete job").click().run()
+    assert "JOB-0001 completed." in _read(done) and not done.button_group
+    with db.session_scope(engine) as session:
+        assert session.get(InventoryItem, fresh_plant.second_lot).quantity == 4  # the cancelled issue came back
+    engine.dispose()
