@@ -57,6 +57,8 @@ def _count(session: Session, model) -> int:
 
 
 class _Planner:
+    """Creates, receives and closes jobs on one session, dating each event on the demo's own clock."""
+
     def __init__(self, session: Session, now: datetime, rng: Random):
         self.session, self.now, self.rng = session, now, rng
         self.users = {u.username: u for u in session.scalars(select(User))}
@@ -66,6 +68,7 @@ class _Planner:
         self.minute = 0
         self.last_moved = dict(session.execute(select(StockMovement.item_id, func.max(StockMovement.moved_at))
                                                .group_by(StockMovement.item_id)).all())
+        self.defaults = jobs.defaults(session)
         self.jobs = 0
 
     # -- time and people ------------------------------------------------------------------------------------
@@ -116,7 +119,7 @@ class _Planner:
                              requested_weight_unit=item.weight_unit)
         data = NewJob(stage_id=self.stage_ids.get(stage), location_id=self.locations[location], sources=lines,
                       staff_id=self.staff(location), issued_on=issued_on,
-                      deadline=issued_on + timedelta(days=7) if deadline else None, notes=notes, **extra)
+                      deadline=self.defaults.deadline_for(issued_on) if deadline else None, notes=notes, **extra)
         created = jobs.create_job(self.session, actor=self.actor(location), data=data, recorded_at=when)
         self.jobs += 1
         return created
