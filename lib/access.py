@@ -10,8 +10,9 @@ Decisions where the reference is silent (section 5, Q28-Q33):
 - Managers: inventory and production in full within their scope; orders view-only
   without customer details; no users or settings.
 - Location scoping applies to inventory, the ledger and everything built on them
-  (KPIs, charts, exports, AI prompts). A manager or member with no assigned
-  location sees no stock at all rather than everybody's.
+  (KPIs, charts, exports, AI prompts), and to production jobs (a job belongs
+  to the location of its source stock). A manager or member with no assigned
+  location sees no stock and no jobs at all rather than everybody's.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from lib.errors import NotFound, PermissionDenied
-from lib.models import InventoryItem, Location, Role, StockMovement, User, Workspace
+from lib.models import InventoryItem, Location, ProductionJob, Role, StockMovement, User, Workspace
 
 
 class Right(str, enum.Enum):
@@ -139,6 +140,13 @@ def scope_movements(stmt: Select, actor: Actor) -> Select:
     if actor.location_ids is None:
         return stmt
     return stmt.where(StockMovement.location_id.in_(sorted(actor.location_ids)))
+
+
+def scope_jobs(stmt: Select, actor: Actor) -> Select:
+    """Limit a query over production_jobs to jobs of the actor's locations."""
+    if actor.location_ids is None:
+        return stmt
+    return stmt.where(ProductionJob.location_id.in_(sorted(actor.location_ids)))
 
 
 def scope_locations(stmt: Select, actor: Actor) -> Select:

@@ -88,7 +88,8 @@ class MovementKind(str, enum.Enum):
     ADJUSTMENT = "adjustment"      # manual correction with a reason
     TRANSFER_OUT = "transfer_out"  # leaves a location
     TRANSFER_IN = "transfer_in"    # arrives at a location
-    ISSUE = "issue"                # issued into production or to an order
+    ISSUE = "issue"                # issued to an order (or a reference without a kind of its own)
+    PRODUCTION_ISSUE = "production_issue"      # issued into a production job
     RETURN = "return"              # issued stock given back (a selection removed, a line cancelled)
     PURCHASE_RECEIPT = "purchase_receipt"      # a new item received against a purchase order line
     PRODUCTION_RECEIPT = "production_receipt"  # a new item received from a production job
@@ -97,3 +98,53 @@ class MovementKind(str, enum.Enum):
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
+
+
+class JobStatus(str, enum.Enum):
+    """A production job's status (lib.production.jobs derives it; only Completed and Cancelled are stored).
+
+    Unscheduled: nothing issued, no deadline. Scheduled: nothing issued, a deadline. Ongoing: stock issued,
+    not closed. Completed: closed by a user. Cancelled: closed with everything issued given back.
+    Overdue is a flag on open jobs, not a status.
+    """
+
+    UNSCHEDULED = "unscheduled"
+    SCHEDULED = "scheduled"
+    ONGOING = "ongoing"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def colour(self) -> str:
+        return {"unscheduled": "#9aa0a6", "scheduled": "#4a7bd0", "ongoing": "#e59a1c", "completed": "#2e9e5b",
+                "cancelled": "#6b6f76"}[self.value]
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (JobStatus.COMPLETED, JobStatus.CANCELLED)
+
+
+class OutputBucket(str, enum.Enum):
+    """Where recorded production output goes (reference 3.13.5). Pending is what is not yet recorded."""
+
+    RECEIVED = "received"
+    REJECTED = "rejected"
+    SCRAPPED = "scrapped"
+    WASTE = "waste"
+
+    @property
+    def label(self) -> str:
+        return {"received": "Received", "rejected": "Rejected", "scrapped": "Scrapped", "waste": "Waste"}[self.value]
+
+    @property
+    def colour(self) -> str:
+        return {"received": "#2e9e5b", "rejected": "#d64545", "scrapped": "#8e5bd6", "waste": "#6b6f76"}[self.value]
+
+    @property
+    def tag_suffix(self) -> str | None:
+        """The suffix of the tags of items this bucket creates (`<source tag>-RCV<n>`); None: not stocked."""
+        return {"received": "RCV", "rejected": "REJ", "scrapped": "SCRAP", "waste": None}[self.value]

@@ -25,7 +25,7 @@ from lib.products import catalog_entries as catalogs
 from lib.products import details
 from lib.units import format_weight
 from lib.workspace.settings import get_workspace
-from ui import ai_panel, charts, context
+from ui import ai_panel, charts, context, production_view
 from ui import inventory_view as display
 from ui.feedback import run_action
 from ui.pictures import PLACEHOLDER_SVG
@@ -230,6 +230,8 @@ fourth.metric("30-day change", format_weight(change.net, unit, signed=True),
               icon=":material/trending_up:")
 st.caption(f"Last 30 days: added {format_weight(change.added, unit)}, deducted "
            f"{format_weight(change.deducted, unit)}. Held 30 days ago: {format_weight(change.held_before, unit)}.")
+
+production_view.product_block(actor, product.id, kinds)
 
 # AI summary panel (issue 5) renders here
 ai_panel.render(actor, product.id, filters)

@@ -1,18 +1,19 @@
-"""Settings (admins): organization and locations, product catalogs, AI usage, audit log."""
+"""Settings (admins): organization and locations, product catalogs, production, AI usage, audit log."""
 import pandas as pd
 import streamlit as st
 
 from lib import audit
 from lib.workspace import locations
 from lib.workspace.settings import SETTINGS, get_workspace, update_settings
-from ui import context, settings_ai, settings_products
+from ui import context, settings_ai, settings_production, settings_products
 from ui.feedback import run_action
 
 actor = context.actor()
 _HELP = {spec.field: spec.help for spec in SETTINGS}
 
 st.title("Settings")
-organization_tab, products_tab, ai_tab, audit_tab = st.tabs(["Organization", "Products", "AI usage", "Audit log"])
+organization_tab, products_tab, production_tab, ai_tab, audit_tab = st.tabs(
+    ["Organization", "Products", "Production", "AI usage", "Audit log"])
 
 with organization_tab:
     with context.db() as session:
@@ -56,6 +57,9 @@ with organization_tab:
 
 with products_tab:
     settings_products.render(actor)
+
+with production_tab:
+    settings_production.render(actor)
 
 with ai_tab:
     settings_ai.render(actor)

@@ -79,9 +79,9 @@ def test_each_role_sees_its_navigation_and_deep_links_need_sign_in(workshop, liv
     assert page.locator('[data-testid="stSidebar"]').count() == 0
 
     expected = {
-        "boss": ["Home", "Products", "Inventory", "Users", "Settings"],
-        "nina": ["Home", "Products", "Inventory"],
-        "mo": ["Home", "Products", "Inventory"],
+        "boss": ["Home", "Products", "Inventory", "Production", "Users", "Settings"],
+        "nina": ["Home", "Products", "Inventory", "Production"],
+        "mo": ["Home", "Products", "Inventory", "Production"],
     }
     for username, menu in expected.items():
         sign_in(page, server.url, username, TEST_PASSWORD)
@@ -200,7 +200,8 @@ def test_demo_users_sign_in_through_the_make_run_path(fresh_url, cli_server, bro
     and every demo user signs in, reloads, opens a second tab and signs out."""
     server = cli_server(fresh_url)
     page = browser_page
-    everyone, admin = ["Home", "Products", "Inventory"], ["Home", "Products", "Inventory", "Users", "Settings"]
+    everyone = ["Home", "Products", "Inventory", "Production"]
+    admin = ["Home", "Products", "Inventory", "Production", "Users", "Settings"]
     demo_users = {"admin": admin, "manager": everyone, "member": everyone, "manager2": everyone,
                   "member2": everyone, "member3": everyone}
     for username, menu in demo_users.items():

@@ -76,7 +76,8 @@ def test_small_demo_counts(built, s):
     assert 25_000 <= summary.movements <= 35_000
     assert summary.seconds > 0 and summary.scale == "small"
     assert (_count(s, Product), _count(s, InventoryItem), _count(s, StockMovement), _count(s, User),
-            _count(s, Location), _count(s, Image)) == (summary.products, summary.items, summary.movements, 6, 3, 60)
+            _count(s, Location), _count(s, Image)) == (summary.products, summary.items + summary.job_items,
+                                                       summary.movements + summary.job_movements, 6, 3, 60)
     assert any(m.startswith("items ") for m in messages) and messages[-2].startswith("movements ")
     assert "loaded" in summary.line() and f"{summary.items:,} items" in summary.line()
 
@@ -94,8 +95,8 @@ def test_workspace_locations_and_audit(s):
         "Demo Jewelry Workshop", "jewelry", Plan.PROFESSIONAL, "g", "LF", False, False)
     assert s.scalars(select(Location.name).order_by(Location.id)).all() == [
         "Main Workshop", "Downtown Store", "Cutting Studio"]
-    entry = s.scalars(select(AuditEntry)).one()
-    assert entry.action == "load demo" and entry.entity == "workspace" and '"scale": "small"' in entry.new_values
+    entry = s.scalars(select(AuditEntry).where(AuditEntry.entity == "workspace")).one()
+    assert entry.action == "load demo" and '"scale": "small"' in entry.new_values
 
 
 def test_the_six_users_and_their_shared_password(s):
@@ -187,7 +188,7 @@ def test_ledger_verifies_and_balances_run_without_going_negative(s):
     assert s.scalar(grams) == 0
 
 
-def test_movements_carry_the_item_classification_and_history(s):
+def test_movements_carry_the_item_classification_and_history(built, s):
     mismatched = text("""
         SELECT COUNT(*) FROM stock_movements m JOIN inventory_items i ON i.id = m.item_id
         WHERE m.product_id <> i.product_id OR m.kind <> i.kind
@@ -200,11 +201,13 @@ def test_movements_carry_the_item_classification_and_history(s):
            OR m.user_id IS NULL""")
     assert s.scalar(mismatched) == 0
 
+    # The bulk-loaded year (production, added after it through the lib, has its own test below).
+    bulk = built[1]
     movements = s.execute(select(StockMovement.id, StockMovement.item_id, StockMovement.movement_kind,
                                  StockMovement.quantity_delta, StockMovement.weight_delta,
                                  StockMovement.location_id, StockMovement.moved_at)
-                          .order_by(StockMovement.id)).all()
-    items = {i.id: i for i in s.scalars(select(InventoryItem))}
+                          .where(StockMovement.id <= bulk.movements).order_by(StockMovement.id)).all()
+    items = {i.id: i for i in s.scalars(select(InventoryItem).where(InventoryItem.id <= bulk.items))}
     kinds = {m.movement_kind for m in movements}
     assert {MovementKind.RECEIPT, MovementKind.ADJUSTMENT, MovementKind.ISSUE, MovementKind.TRANSFER_OUT,
             MovementKind.TRANSFER_IN} <= kinds
@@ -235,9 +238,11 @@ def test_movements_carry_the_item_classification_and_history(s):
 
 
 def test_tag_ids_follow_the_tag_rules_and_sequences_continue(built, s):
+    every_tag = s.scalars(select(InventoryItem.tag_id)).all()
+    assert len(set(every_tag)) == len(every_tag) and all(tags.TAG_PATTERN.match(tag) for tag in every_tag)
     rows = s.execute(select(InventoryItem.tag_id, Product.short_name, Product.name, InventoryItem.id)
-                     .join(Product, Product.id == InventoryItem.product_id)).all()
-    assert len({r.tag_id for r in rows}) == len(rows)
+                     .join(Product, Product.id == InventoryItem.product_id)
+                     .where(InventoryItem.id <= built[1].items)).all()  # regular tags; production tags: below
     numbers: dict[str, list[int]] = {}
     for tag, short, name, _id in rows:
         assert tags.TAG_PATTERN.match(tag)
@@ -332,7 +337,8 @@ def test_another_seed_gives_other_data_from_the_shipped_presets(databases, monke
         assert (summary.products, summary.items, summary.movements, summary.images) == (8, 150, 900, 12)
         with Session(engine) as session:
             assert ledger.verify(session) == []
-            assert "lib/presets/industry-presets.yaml" in session.scalars(select(AuditEntry.new_values)).one()
+            assert "lib/presets/industry-presets.yaml" in session.scalars(
+                select(AuditEntry.new_values).where(AuditEntry.action == "load demo")).one()
             tags_found = session.scalars(select(InventoryItem.tag_id)).all()
             assert all(tags.TAG_PATTERN.match(tag) for tag in tags_found)
     finally:
@@ -373,4 +379,50 @@ def test_the_demo_holds_only_states_the_stock_actions_can_make(built, s):
                                   StockMovement.reference == "archive")).all()
     assert {item_id for item_id, _r, _n in write_offs} <= {item.id for item in archived}
     assert all(note == demo.ARCHIVE_REASON for _i, _r, note in write_offs)
+    assert ledger.verify(s) == []
+
+
+def test_production_jobs_in_every_status_made_through_the_lib(built, s):
+    """The demo's jobs (lib.demo.production): every status, chains of stages, ledger in time order, audited."""
+    from collections import Counter
+
+    from lib.access import actor_for_user
+    from lib.models import JobIssue, JobStatus, ProductionJob, ProductionStage
+    from lib.production import overview
+
+    summary = built[1]
+    assert 25 <= summary.jobs <= 40 and summary.job_items > 20 and summary.job_movements > summary.job_items
+    assert f"{summary.jobs} production jobs" in summary.line()
+    stage_names = s.scalars(select(ProductionStage.name).order_by(ProductionStage.sort_order)).all()
+    assert len(stage_names) == 20 and stage_names[0] == "Design Sign-off & BOM"
+    admin = actor_for_user(s, s.scalar(select(User.id).where(User.username == "admin")))
+    rows = overview.list_jobs(s, actor=admin, filters=overview.JobFilters(), page=overview.JobPage(size=100),
+                              today=NOW.date()).rows
+    assert len(rows) == summary.jobs == _count(s, ProductionJob)
+    assert set(Counter(row.status for row in rows)) == set(JobStatus)
+    assert overview.summary(s, actor=admin, now=NOW).completed_recently >= 2
+    assert any(row.overdue for row in rows) and {row.location for row in rows} == {
+        "Main Workshop", "Downtown Store", "Cutting Studio"}
+    for row in rows:
+        if row.status is JobStatus.COMPLETED:
+            assert row.progress.pending <= 0
+        assert row.received + row.rejected + row.scrapped + row.waste <= row.issued + Decimal("0.0001")
+    assert s.scalar(select(func.count()).where(ProductionJob.written_off_g > 0)) >= 1
+    chained = s.scalars(select(InventoryItem.tag_id).join(JobIssue, JobIssue.item_id == InventoryItem.id)
+                        .where(InventoryItem.tag_id.like("%-RCV%"))).all()
+    assert len(chained) >= 3 and any(tag.count("-RCV") == 2 for tag in chained)  # three stages in a row
+
+    production = s.execute(select(StockMovement.item_id, StockMovement.movement_kind, StockMovement.reference,
+                                  StockMovement.moved_at).where(StockMovement.id > summary.movements)
+                           .order_by(StockMovement.id)).all()
+    numbers = set(s.scalars(select(ProductionJob.number)))
+    assert {kind for _, kind, _, _ in production} == {MovementKind.PRODUCTION_ISSUE, MovementKind.PRODUCTION_RECEIPT,
+                                                      MovementKind.RETURN}
+    assert all(reference in numbers and moved_at <= NOW for _, _, reference, moved_at in production)
+    touched = {item_id for item_id, _, _, _ in production}
+    for item_id in touched:  # each item's ledger stays in time order
+        times = s.scalars(select(StockMovement.moved_at).where(StockMovement.item_id == item_id)
+                          .order_by(StockMovement.id)).all()
+        assert times == sorted(times)
+    assert s.scalar(select(func.count()).where(AuditEntry.action == "create production job")) == summary.jobs
     assert ledger.verify(s) == []

@@ -112,7 +112,7 @@ def _header(at) -> str:
 def test_admin_sees_all_locations(shop):
     at = _open(shop, "boss", shop.ruby, filters_open=True, gallery_open=True)
     assert _metrics(at) == {"Items held": "3", "Weight held": "7.200 g", "Average per item": "2.400 g",
-                            "30-day change": "+7.200 g"}
+                            "30-day change": "+7.200 g", "In production": "0.000 g"}
     assert [m.delta for m in at.metric][3] == "—"  # nothing was held 30 days ago
     assert sorted(_tags(at)) == ["TRUB0001", "TRUB0002", "TRUB0003"]
     assert "Ruby" in _header(at) and "RUB" in _header(at)
@@ -135,7 +135,7 @@ def test_kind_switch_and_filters_rescope_everything(shop):
     assert _metrics(at)["Weight held"] == "2.200 g" and sorted(_tags(at)) == ["TRUB0001", "TRUB0002"]
     at.multiselect(key="product_filter_location_ids").set_value([shop.south]).run()
     assert _metrics(at) == {"Items held": "1", "Weight held": "1.000 g", "Average per item": "1.000 g",
-                            "30-day change": "+1.000 g"}
+                            "30-day change": "+1.000 g", "In production": "0.000 g"}
     assert _tags(at) == ["TRUB0002"]
     at.segmented_control(key="product_kind").set_value("all").run()
     at.multiselect(key="product_filter_location_ids").set_value([]).run()
@@ -153,7 +153,7 @@ def test_kind_switch_and_filters_rescope_everything(shop):
 def test_member_sees_only_their_location_and_cannot_choose(shop):
     at = _open(shop, "mo", shop.ruby, filters_open=True, gallery_open=True)
     assert _metrics(at) == {"Items held": "2", "Weight held": "6.200 g", "Average per item": "3.100 g",
-                            "30-day change": "+6.200 g"}
+                            "30-day change": "+6.200 g", "In production": "0.000 g"}
     assert sorted(_tags(at)) == ["TRUB0001", "TRUB0003"]
     assert not [b for b in at.button if b.key and b.key.startswith("product_image_pick_")]
     assert "Choose the product image" not in [e.label for e in at.expander]
@@ -200,7 +200,7 @@ def test_missing_id_is_not_found(shop):
 def test_product_without_inventory_is_an_empty_friendly_page_for_admins(shop):
     at = _open(shop, "boss", shop.opal, gallery_open=True)
     assert _metrics(at) == {"Items held": "0", "Weight held": "0.000 g", "Average per item": "—",
-                            "30-day change": "+0.000 g"}
+                            "30-day change": "+0.000 g", "In production": "0.000 g"}
     assert not at.dataframe and not at.exception
     info = " ".join(i.value for i in at.info)
     assert "No stock movements" in info and "No inventory records" in info and "has a photo" in info

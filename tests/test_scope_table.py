@@ -14,7 +14,9 @@ until it has a row here. Each row is one of:
 
 Story: North holds a Ruby item. South ("Southside Vault") holds a Ruby item with a picture (chosen as the
 product image), notes, an adjustment by a South person, and the only stock of "Zanzibar Jade". One item
-moved from South to North, so its history crosses the border.
+moved from South to North, so its history crosses the border. A South production job (staff: the South
+manager, secret notes) issued part of South's Ruby and received output; a North job issued part of North's
+Ruby and an admin received its output into South, so that job's output sits across the border.
 """
 from __future__ import annotations
 
@@ -44,7 +46,11 @@ from lib.config import Settings
 from lib.errors import LoupeError
 from lib.inventory import export, forms, importer, items, overview, query, stock
 from lib.inventory.query import ItemFilters, Page
-from lib.models import Base, CatalogKind, InventoryKind, ItemStatus, MovementKind, Plan, Role
+from lib.models import Base, CatalogKind, InventoryKind, ItemStatus, MovementKind, Plan, ProductionJob, Role
+from lib.production import jobs, receipts, stages
+from lib.production import overview as job_overview
+from lib.production.jobs import NewJob, SourceLine
+from lib.production.receipts import OutputRow, ReceiptDraft
 from lib.products import catalog, catalog_entries, details
 from lib.workspace import locations, settings, users
 from tests import factories as f
@@ -73,6 +79,9 @@ class World:
     crossed_item: int
     south_user: int
     admin: Actor
+    stage: int
+    south_job: int
+    north_job: int
 
 
 @pytest.fixture
@@ -101,9 +110,19 @@ def world(session) -> World:
     ledger.move_location(session, item_id=crossed.id, to_location_id=north.id, user_id=southerner.id,
                          note="secret-transfer note")
     catalog.choose_image(session, actor=admin, product_id=ruby.id, item_id=south_item.id)
+    stage = stages.add_stage(session, actor=admin, name="Cutting", code="CUT")
+    south_job = jobs.create_job(session, actor=admin, data=NewJob(
+        stage_id=stage.id, sources=(SourceLine(south_item.id, quantity=1, weight="1"),), staff_id=southerner.id,
+        notes="secret-job note", deadline=TODAY)).job_id
+    receipts.receive_job(session, actor=admin, job_id=south_job, draft=ReceiptDraft(
+        rows=(OutputRow(product_id=ruby.id, weight="0.5", pieces=1, waste="0.1"),), notes="secret-receipt note"))
+    north_job = jobs.create_job(session, actor=admin, data=NewJob(
+        stage_id=stage.id, sources=(SourceLine(north_item.id, quantity=1, weight="1"),))).job_id
+    receipts.receive_job(session, actor=admin, job_id=north_job, draft=ReceiptDraft(
+        rows=(OutputRow(product_id=ruby.id, weight="0.25", pieces=1),), location_id=south.id))
     session.flush()
     return World(north.id, south.id, vault.id, ruby.id, jade.id, violet.id, north_item.id, south_item.id,
-                 jade_item.id, crossed.id, southerner.id, admin)
+                 jade_item.id, crossed.id, southerner.id, admin, stage.id, south_job, north_job)
 
 
 def _north_actor(session, world: World, role: Role) -> Actor:
@@ -117,10 +136,15 @@ def _more_south_activity(session, world: World) -> None:
     south = session.get(lib.models.Location, world.south)
     more = f.make_item(session, ruby, south, quantity=3, weight="33.3333", tag_id="SECRETRUB9",
                        colour_id=world.violet, kind=InventoryKind.ROUGH)
-    f.make_item(session, jade, south, quantity=4, weight="44.4444", tag_id="SECRETJAD9")
+    more_jade = f.make_item(session, jade, south, quantity=4, weight="44.4444", tag_id="SECRETJAD9")
     ledger.apply_change(session, item_id=world.south_item, user_id=world.south_user,
                         movement_kind=MovementKind.ADJUSTMENT, weight_delta=Decimal("1.1111"), note="secret more")
     ledger.move_location(session, item_id=more.id, to_location_id=world.vault, user_id=world.south_user)
+    receipts.receive_job(session, actor=world.admin, job_id=world.south_job, draft=ReceiptDraft(
+        rows=(OutputRow(product_id=world.ruby, weight="0.2", pieces=1),), notes="secret more output"))
+    jobs.create_job(session, actor=world.admin, data=NewJob(
+        stage_id=world.stage, sources=(SourceLine(more_jade.id, quantity=1, weight="3"),), staff_id=world.south_user,
+        notes="secret second job"))
     session.flush()
 
 
@@ -213,6 +237,8 @@ TABLE = {
     "lib.access.scope_locations": Read(lambda s, a, w: access.scope_locations(select(lib.models.Location.name), a)),
     "lib.access.visible_locations": Read(lambda s, a, w: access.visible_locations(s, actor=a)),
     "lib.access.get_item_in_scope": Write(lambda s, a, w: access.get_item_in_scope(s, actor=a, item_id=w.south_item)),
+    "lib.access.scope_jobs": Read(lambda s, a, w: access.scope_jobs(
+        select(ProductionJob.number, ProductionJob.notes, ProductionJob.staff_id), a)),
     # lib.inventory
     "lib.inventory.query.items_statement": Read(lambda s, a, w: query.items_statement(
         a, south(w), lib.models.InventoryItem.tag_id, lib.models.InventoryItem.notes)),
@@ -303,6 +329,46 @@ TABLE = {
         s, actor=a, product_id=w.ruby, filters=south(w), today=TODAY)),
     "lib.products.details.weight_series": Read(lambda s, a, w: [details.weight_series(
         s, actor=a, product_id=w.ruby, filters=south(w), range_key=key, today=TODAY) for key in details.RANGES]),
+    # lib.production: stages are admin-only; jobs belong to their location
+    "lib.production.stages.add_stage": Write(lambda s, a, w: stages.add_stage(s, actor=a, name="Mine", code="MINE")),
+    "lib.production.stages.update_stage": Write(lambda s, a, w: stages.update_stage(
+        s, actor=a, stage_id=w.stage, name="Renamed", code="CUT")),
+    "lib.production.stages.restore_preset_stages": Write(lambda s, a, w: stages.restore_preset_stages(s, actor=a)),
+    "lib.production.jobs.get_job_in_scope": Write(lambda s, a, w: jobs.get_job_in_scope(s, actor=a, job_id=w.south_job)),
+    "lib.production.jobs.lock_job": Write(lambda s, a, w: jobs.lock_job(s, actor=a, job_id=w.south_job)),
+    "lib.production.jobs.staff_options": Read(lambda s, a, w: (jobs.staff_options(s, actor=a, location_id=w.south),
+                                                               jobs.staff_options(s, actor=a, location_id=w.north))),
+    "lib.production.jobs.source_candidates": Read(lambda s, a, w: (
+        jobs.source_candidates(s, actor=a, location_id=w.south),
+        jobs.source_candidates(s, actor=a, location_id=w.north, product_ids=(w.ruby, w.jade)))),
+    "lib.production.jobs.check_job": Read(lambda s, a, w: jobs.check_job(s, actor=a, data=NewJob(
+        stage_id=w.stage, sources=(SourceLine(w.south_item),), location_id=w.south, staff_id=w.south_user))),
+    "lib.production.jobs.create_job": Write(lambda s, a, w: jobs.create_job(s, actor=a, data=NewJob(
+        stage_id=w.stage, sources=(SourceLine(w.south_item, quantity=1, weight="1"),)))),
+    "lib.production.jobs.issue_to_job": Write(lambda s, a, w: jobs.issue_to_job(
+        s, actor=a, job_id=w.south_job, sources=(SourceLine(w.north_item, quantity=1, weight="1"),))),
+    "lib.production.jobs.edit_job": Write(lambda s, a, w: jobs.edit_job(
+        s, actor=a, job_id=w.south_job, staff_id=None, deadline=None, notes="mine")),
+    "lib.production.jobs.close_job": Write(lambda s, a, w: jobs.close_job(s, actor=a, job_id=w.south_job, reason="x")),
+    "lib.production.jobs.cancel_job": Write(lambda s, a, w: jobs.cancel_job(s, actor=a, job_id=w.south_job, reason="x")),
+    "lib.production.jobs.delete_job": Write(lambda s, a, w: jobs.delete_job(s, actor=a, job_id=w.south_job)),
+    "lib.production.receipts.preview_receipt": Write(lambda s, a, w: receipts.preview_receipt(
+        s, actor=a, job_id=w.south_job, draft=ReceiptDraft(rows=(OutputRow(product_id=w.ruby, weight="1"),)))),
+    "lib.production.receipts.receive_job": Write(lambda s, a, w: receipts.receive_job(
+        s, actor=a, job_id=w.south_job, draft=ReceiptDraft(rows=(OutputRow(product_id=w.ruby, weight="1"),)))),
+    "lib.production.overview.jobs_statement": Read(lambda s, a, w: job_overview.jobs_statement(
+        a, job_overview.JobFilters(search="secret"), ProductionJob.number, ProductionJob.notes)),
+    "lib.production.overview.list_jobs": Read(lambda s, a, w: [job_overview.list_jobs(
+        s, actor=a, filters=job_overview.JobFilters(tab=tab), page=job_overview.JobPage(size=100), today=TODAY)
+        for tab in job_overview.TABS]),
+    "lib.production.overview.export_jobs": Read(lambda s, a, w: job_overview.export_jobs(
+        s, actor=a, filters=job_overview.JobFilters(), today=TODAY).decode()),
+    "lib.production.overview.summary": Read(lambda s, a, w: job_overview.summary(s, actor=a)),
+    "lib.production.overview.stage_status_counts": Read(lambda s, a, w: job_overview.stage_status_counts(s, actor=a)),
+    "lib.production.overview.job_detail": Read(lambda s, a, w: job_overview.job_detail(
+        s, actor=a, job_id=w.north_job, today=TODAY)),
+    "lib.production.overview.production_for_product": Read(lambda s, a, w: job_overview.production_for_product(
+        s, actor=a, product_id=w.ruby, today=TODAY)),
     # lib.ai
     "lib.ai.summaries.data_version": Read(lambda s, a, w: summaries.data_version(
         s, actor=a, product_id=w.ruby, filters=south(w))),
@@ -407,6 +473,11 @@ def test_writes_and_lookups_naming_another_location_are_refused(session, world, 
 
 def test_the_markers_are_really_there_for_an_admin(session, world):
     """The table would prove nothing if South's data did not show up for someone who may see it."""
+    jobs_text = repr(plain(job_overview.list_jobs(session, actor=world.admin, filters=job_overview.JobFilters(),
+                                              page=job_overview.JobPage(size=100)), session))
+    assert "Southerner" in jobs_text and "Southside Vault" in jobs_text
+    assert "secret-receipt note" in repr(plain(job_overview.job_detail(session, actor=world.admin,
+                                                                   job_id=world.south_job), session))
     detail = items.item_detail(session, actor=world.admin, item_id=world.crossed_item)
     text = repr(plain(detail, session))
     assert "Southerner" in text and "secret-transfer note" in text and "Southside Vault" in text

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from lib import db
 from lib.errors import ValidationFailed, WorkspaceExists
-from lib.models import AuditEntry, CatalogEntry, Role, User, Workspace
+from lib.models import AuditEntry, CatalogEntry, ProductionStage, Role, User, Workspace
+from lib.presets import preset
 from lib.workspace import setup
 from lib.workspace.users import password_matches
 
@@ -31,11 +32,14 @@ def test_creates_the_workspace_and_an_audited_admin(session):
         "ana", "Ana Rivera", Role.ADMIN, None, True)
     assert password_matches("correct horse", admin.password_hash)
     audit = {e.action: e for e in session.scalars(select(AuditEntry))}
-    assert set(audit) == {"create workspace", "add user"}
+    assert set(audit) == {"create workspace", "add user", "seed production stages"}
     assert all(e.user_id == admin.id for e in audit.values())
     assert '"industry": "gemstones"' in audit["create workspace"].new_values
     assert '"role": "admin"' in audit["add user"].new_values and "correct horse" not in audit["add user"].new_values
     assert setup.has_users(session)
+    stages = session.scalars(select(ProductionStage).order_by(ProductionStage.sort_order)).all()
+    assert len(stages) == len(preset("gemstones").production_stages) > 0
+    assert workspace.default_start_stage_id == stages[0].id
 
 
 @pytest.mark.parametrize("change, message", [

@@ -10,6 +10,7 @@ from typing import Sequence
 import altair as alt
 import pandas as pd
 
+from lib.enums import JobStatus
 from lib.units import format_weight
 
 ADDED_COLOUR = "#2e9e5b"
@@ -59,3 +60,56 @@ def weight_trend(series: Sequence, unit: str, bucket: str = "day") -> alt.LayerC
            .encode(x=x, y=alt.Y("net_value:Q"), color=colour, tooltip=tooltip))
     zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#9aa0a6", strokeWidth=1).encode(y="y:Q")
     return alt.layer(bars, zero, net).properties(height=300)
+
+
+# ---------------------------------------------------------------------------
+# Production
+# ---------------------------------------------------------------------------
+
+BUCKET_COLOURS = {"Completed": "#2e9e5b", "Pending": "#c9ced6", "Rejected": "#d64545", "Scrapped": "#8e5bd6",
+                  "Wasted": "#6b6f76", "Over-recovery": "#e59a1c"}
+
+
+def jobs_by_stage(counts: Sequence) -> alt.Chart:
+    """Horizontal stacked bars: jobs per stage (in stage order), coloured by status.
+
+    `counts` items have .stage, .order, .status (a JobStatus, with .label and .colour) and .jobs.
+    """
+    frame = pd.DataFrame([{"stage": c.stage, "order": c.order, "status": c.status.label, "jobs": int(c.jobs)}
+                          for c in counts], columns=["stage", "order", "status", "jobs"])
+    stages = list(dict.fromkeys(frame.sort_values(["order", "stage"])["stage"])) if len(frame) else []
+    statuses = [status.label for status in JobStatus]
+    colour = alt.Color("status:N", title="Status", legend=alt.Legend(orient="top"),
+                       scale=alt.Scale(domain=statuses, range=[status.colour for status in JobStatus]),
+                       sort=statuses)
+    return (alt.Chart(frame).mark_bar()
+            .encode(y=alt.Y("stage:N", title=None, sort=stages, axis=alt.Axis(labelLimit=260)),
+                    x=alt.X("jobs:Q", title="Jobs", axis=alt.Axis(tickMinStep=1, format="d")),
+                    color=colour, order=alt.Order("status_rank:Q"),
+                    tooltip=[alt.Tooltip("stage:N", title="Stage"), alt.Tooltip("status:N", title="Status"),
+                             alt.Tooltip("jobs:Q", title="Jobs")])
+            .transform_calculate(status_rank=f"indexof({statuses!r}, datum.status)")
+            .properties(height=alt.Step(26)))
+
+
+def progress_bar(shares: dict, over_recovery) -> alt.Chart:
+    """One stacked bar of the five progress buckets (0-100 %), and over-recovery beyond 100 when there is some.
+
+    `shares` maps "Completed", "Pending", "Rejected", "Scrapped", "Wasted" to a percentage (Decimal or None).
+    """
+    rows = [{"bucket": label, "share": float(value or 0), "rank": rank}
+            for rank, (label, value) in enumerate(shares.items())]
+    if over_recovery:
+        rows.append({"bucket": "Over-recovery", "share": float(over_recovery), "rank": len(rows)})
+    frame = pd.DataFrame(rows, columns=["bucket", "share", "rank"])
+    total = max(100.0, float(frame["share"].sum()) if len(frame) else 100.0)
+    domain = [row["bucket"] for row in rows]
+    bar = (alt.Chart(frame).mark_bar(height=26)
+           .encode(x=alt.X("share:Q", title="% of the progress base", stack="zero",
+                           scale=alt.Scale(domain=[0, total])),
+                   color=alt.Color("bucket:N", title=None, legend=alt.Legend(orient="top", columns=6),
+                                   scale=alt.Scale(domain=domain, range=[BUCKET_COLOURS[b] for b in domain])),
+                   order=alt.Order("rank:Q"),
+                   tooltip=[alt.Tooltip("bucket:N", title="Bucket"), alt.Tooltip("share:Q", title="%", format=".1f")]))
+    hundred = alt.Chart(pd.DataFrame({"x": [100]})).mark_rule(color="#4a4f5c", strokeDash=[4, 3]).encode(x="x:Q")
+    return alt.layer(bar, hundred).properties(height=48)

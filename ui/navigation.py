@@ -1,8 +1,8 @@
 """The page registry: one entry per page with its stable url path and who may open it.
 
 Stable url paths (later modules keep them): `/` home, `/products`,
-`/product?id=<id>`, `/inventory`, `/users` (admin), `/settings` (admin).
-`/orders` and `/production` are reserved for the orders and production modules.
+`/product?id=<id>`, `/inventory`, `/production` (a job: `/production?job=<id>`),
+`/users` (admin), `/settings` (admin). `/orders` is reserved for the orders module.
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("products.py", "Products", "💎", "products", Right.VIEW_INVENTORY),
     PageSpec("product.py", "Product details", "🔎", "product", Right.VIEW_INVENTORY, in_menu=False),
     PageSpec("inventory.py", "Inventory", "📦", "inventory", Right.VIEW_INVENTORY),
+    PageSpec("production.py", "Production", "🏭", "production", Right.VIEW_PRODUCTION),
     PageSpec("users.py", "Users", "👥", "users", Right.MANAGE_USERS),
     PageSpec("settings.py", "Settings", "⚙️", "settings", Right.MANAGE_SETTINGS),
 )

@@ -34,6 +34,7 @@ from lib.config import Settings
 from lib.errors import ConfigurationError, PermissionDenied, ValidationFailed
 from lib.inventory.query import ItemFilters, items_statement, movements_statement, start_of_day, totals
 from lib.models import AiSummary, AiUsage, CatalogEntry, InventoryItem, Location, StockMovement, User, utcnow
+from lib.production.overview import production_for_product
 from lib.products import details
 from lib.products.catalog import get_product_in_scope
 from lib.products.details import Kpis, kpis
@@ -48,7 +49,7 @@ WINDOWS = (30, 90)
 LARGEST_MOVEMENTS = 5
 MAX_GROUPS = 10
 LABEL_CHARS = 60
-NOT_TRACKED = ["open sales-order demand", "active production jobs"]  # until orders/production exist
+NOT_TRACKED = ["open sales-order demand"]  # until orders exist
 MARK_OPEN, MARK_CLOSE = "⚠️[", "]"
 
 
@@ -172,6 +173,13 @@ def _ages(session: Session, actor: Actor, view: ItemFilters, now: datetime) -> d
             "days_since_last_movement": (now - latest).days if latest else None}
 
 
+def _in_production(session: Session, actor: Actor, product_id: int, filters: ItemFilters) -> dict:
+    """Open production jobs holding issued stock of the product (kind switch applied), as Product Details shows;
+    the weight in the workspace default unit, like every weight of the facts."""
+    found = production_for_product(session, actor=actor, product_id=product_id, kinds=filters.kinds, limit=0)
+    return {"open_jobs": found.open_jobs, "issued_weight": _number(found.issued)}
+
+
 def build_facts(session: Session, *, actor: Actor, product_id: int, filters: ItemFilters,
                 now: datetime | None = None) -> dict:
     """The fact sheet for one product in the viewer's scope, kind switch and filters.
@@ -181,7 +189,9 @@ def build_facts(session: Session, *, actor: Actor, product_id: int, filters: Ite
     items in scope matching the filters and `models.IN_STOCK`, weights in the
     workspace default unit, added/deducted = sums of positive / magnitudes of
     negative `weight_delta_g` of the scoped, filtered movements, over calendar
-    days (UTC) ending today. No notes, tag IDs or people's names.
+    days (UTC) ending today. `in_production` is the Product Details block:
+    open jobs in scope holding issued stock of the product (of the kind switch's
+    kinds) and that stock's issued weight. No notes, tag IDs or people's names.
     """
     now = now or utcnow()
     product = get_product_in_scope(session, actor=actor, product_id=product_id)
@@ -201,6 +211,7 @@ def build_facts(session: Session, *, actor: Actor, product_id: int, filters: Ite
         **_breakdowns(session, actor, view.with_(in_stock_only=True), kpi.unit, total_g),
         "movement": _movement(session, actor, view, kpi, total_g, now.date()),
         "largest_recent_movements": _largest(session, actor, view, kpi.unit, now.date()),
+        "in_production": _in_production(session, actor, product.id, filters),
         "not_tracked": list(NOT_TRACKED),
     }
 

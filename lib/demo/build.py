@@ -3,7 +3,8 @@
 `build_demo(engine)` fills an empty, migrated database with a jewelry workshop:
 three locations, six users (password ``loupe-demo``), the catalogs of the
 `jewelry` and `gemstones` industry presets, products, inventory items with
-small generated pictures, and a year of stock movements ending now.
+small generated pictures, and a year of stock movements ending now; then
+`lib.demo.production` adds the production stages and jobs through the lib.
 
 How it stays fast and consistent:
 - Everything is planned in Python with explicit integer ids, then written in
@@ -44,6 +45,7 @@ from typing import Callable
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from lib.demo.production import build_production
 from lib.models import (
     AuditEntry,
     CatalogEntry,
@@ -101,11 +103,15 @@ class DemoSummary:
     images: int
     seconds: float
     scale: str = "small"
+    jobs: int = 0  # production jobs (lib.demo.production), with the items and movements they made
+    job_items: int = 0
+    job_movements: int = 0
 
     def line(self) -> str:
         return (f"Demo workspace ({self.scale}) loaded: {self.products:,} products, {self.items:,} items, "
                 f"{self.movements:,} movements, {self.users} users, {self.locations} locations, "
-                f"{self.images} images in {self.seconds:.1f} s")
+                f"{self.images} images, {self.jobs} production jobs (+{self.job_items:,} items, "
+                f"+{self.job_movements:,} movements) in {self.seconds:.1f} s")
 
 
 # ---------------------------------------------------------------------------
@@ -1019,9 +1025,11 @@ def build_demo(engine: Engine, *, scale: str = "small", seed: int = 7, progress=
         report("refreshing planner statistics")
         _after_bulk_load(connection)
 
+    made = build_production(engine, now=now, seed=seed)
     return DemoSummary(products=len(products), items=len(items.q0), movements=history.movements,
                        users=len(USERS), locations=len(LOCATIONS), images=len(image_rows),
-                       seconds=round(time.perf_counter() - started, 2), scale=scale)
+                       seconds=round(time.perf_counter() - started, 2), scale=scale, jobs=made.jobs,
+                       job_items=made.items, job_movements=made.movements)
 
 
 def _hash_password() -> str:

@@ -58,8 +58,19 @@ from lib.access import Actor, Right, visible_locations
 from lib.classification import ATTRIBUTES, BY_KEY, Attribute
 from lib.errors import ValidationFailed
 from lib.inventory import forms, stock
-from lib.inventory.sheets import (COLUMNS, DEFAULT_LIMITS, FILE_TYPES, REQUIRED, Limits, Progress, Sheet,
-                                  headers_in_order, normalise_header, read_sheet, sheet_names)
+from lib.inventory.sheets import (
+    COLUMNS,
+    DEFAULT_LIMITS,
+    FILE_TYPES,
+    REQUIRED,
+    Limits,
+    Progress,
+    Sheet,
+    headers_in_order,
+    normalise_header,
+    read_sheet,
+    sheet_names,
+)
 from lib.models import CatalogEntry, CatalogKind, InventoryItem, InventoryKind, ItemStatus, Location, Product, utcnow
 from lib.names import clean_name, derive_short_name
 from lib.units import UNIT_SYMBOLS, WEIGHT_UNITS, parse_weight

@@ -47,12 +47,16 @@ Decisions where the reference is silent (also in docs/inventory.md):
 - Issue and return: amounts are in the item's own unit; an issue takes from
   Available items only (never On hold or Archived) and never more than held;
   a return gives back at most what was issued under the same reference and
-  not yet returned.
+  not yet returned (whatever issue kind wrote it: ISSUE for orders,
+  PRODUCTION_ISSUE for production jobs).
+- Movement times: now, unless a caller loading history (the demo) passes
+  `moved_at`; pages never do.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import case, func, select
@@ -63,14 +67,25 @@ from lib import audit, images, ledger, tags
 from lib.access import Actor, Right, get_item_in_scope
 from lib.classification import ATTRIBUTES, STAMPED_FIELDS, fit_to_kind
 from lib.errors import ValidationFailed
-from lib.inventory.forms import (MAX_NOTES, CheckedItem, NewItem, as_validation, check_catalog_id, check_new_item,
-                                 clean_text, collect, parse_kind, parse_quantity, required_reason)
+from lib.inventory.forms import (
+    MAX_NOTES,
+    CheckedItem,
+    NewItem,
+    as_validation,
+    check_catalog_id,
+    check_new_item,
+    clean_text,
+    collect,
+    parse_kind,
+    parse_quantity,
+    required_reason,
+)
 from lib.models import InventoryItem, ItemStatus, Location, MovementKind, Product, StockMovement
 from lib.units import convert, format_weight, parse_weight, to_grams
 from lib.workspace.settings import get_workspace
 
-ISSUE_KINDS = (MovementKind.ISSUE,)
-"""Movement kinds `issue` may write (production adds its own)."""
+ISSUE_KINDS = (MovementKind.ISSUE, MovementKind.PRODUCTION_ISSUE)
+"""Movement kinds `issue` may write (orders: ISSUE; production: PRODUCTION_ISSUE)."""
 RECEIVE_KINDS = (MovementKind.PURCHASE_RECEIPT, MovementKind.PRODUCTION_RECEIPT)
 """Movement kinds `receive` may write."""
 
@@ -157,7 +172,7 @@ def _merge(session: Session, actor: Actor, clean: CheckedItem, target: Inventory
 
 def _create(session: Session, actor: Actor, clean: CheckedItem, image_id: int | None, movement_kind: MovementKind,
             reference: str, note: str = "", tag: str | None = None, status: ItemStatus = ItemStatus.AVAILABLE,
-            audit_action: str = "add item") -> AddResult:
+            audit_action: str = "add item", moved_at: datetime | None = None) -> AddResult:
     workspace = get_workspace(session)
     tag = tag or clean.tag_id or tags.next_tag(
         session, tags.tag_prefix(workspace.tag_prefix, clean.product.short_name, clean.product.name))
@@ -173,7 +188,7 @@ def _create(session: Session, actor: Actor, clean: CheckedItem, image_id: int | 
         raise ValidationFailed(f"Tag ID {tag} was just taken by someone else; please try again.") from None
     movement = ledger.apply_change(session, item_id=item.id, user_id=actor.user_id, movement_kind=movement_kind,
                                    quantity_delta=clean.quantity, weight_delta=clean.weight, reference=reference,
-                                   note=clean.notes)
+                                   note=clean.notes, moved_at=moved_at)
     audit.record(session, actor_id=actor.user_id, action=audit_action, entity="inventory_item", entity_id=item.id,
                  new={"tag_id": tag, "product_id": clean.product.id, "kind": clean.kind,
                       "quantity": clean.quantity, "weight": clean.weight, "weight_unit": clean.weight_unit,
@@ -377,7 +392,7 @@ def _import_audit(row: ImportRow, item_id: int, tag: str) -> dict:
 
 def receive(session: Session, *, actor: Actor, right: Right, data: NewItem, movement_kind: MovementKind,
             reference: str, derived_from_item_id: int | None = None, suffix: str = "RCV",
-            status: ItemStatus = ItemStatus.AVAILABLE) -> AddResult:
+            status: ItemStatus = ItemStatus.AVAILABLE, moved_at: datetime | None = None) -> AddResult:
     """Create a new item from received stock (a purchase receipt, a production output), never merged.
 
     Its first movement (`movement_kind`, one of RECEIVE_KINDS) carries `reference`
@@ -396,7 +411,7 @@ def receive(session: Session, *, actor: Actor, right: Right, data: NewItem, move
         source = ledger.lock_item(session, derived_from_item_id)
         tag = tags.derived_tag(session, source.tag_id, suffix)
     return _create(session, actor, clean, None, movement_kind, reference, tag=tag, status=status,
-                   audit_action="receive item")
+                   audit_action="receive item", moved_at=moved_at)
 
 
 # ---------------------------------------------------------------------------
@@ -636,7 +651,8 @@ def _amounts(item: InventoryItem, quantity, weight, what: str) -> tuple[int, Dec
 
 
 def issue(session: Session, *, actor: Actor, right: Right, item_id: int, reference: str, quantity=None,
-          weight=None, note: str = "", movement_kind: MovementKind = MovementKind.ISSUE) -> Issued:
+          weight=None, note: str = "", movement_kind: MovementKind = MovementKind.ISSUE,
+          moved_at: datetime | None = None) -> Issued:
     """Take part or all of an Available item out of stock for `reference` (an order line, a job).
 
     `quantity`/`weight` in the item's unit; both None takes the whole balance.
@@ -654,7 +670,8 @@ def issue(session: Session, *, actor: Actor, right: Right, item_id: int, referen
         raise ValidationFailed(f"{item.tag_id} is {item.status.label.lower()}; only available stock can be issued.")
     pieces, part = _amounts(item, quantity, weight, "issue")
     movement = ledger.apply_change(session, item_id=item.id, user_id=actor.user_id, movement_kind=movement_kind,
-                                   quantity_delta=-pieces, weight_delta=-part, reference=ref, note=text)
+                                   quantity_delta=-pieces, weight_delta=-part, reference=ref, note=text,
+                                   moved_at=moved_at)
     audit.record(session, actor_id=actor.user_id, action="issue stock", entity="inventory_item", entity_id=item.id,
                  new={"reference": ref, "quantity": pieces, "weight": part, "weight_unit": item.weight_unit})
     return Issued(item.id, item.tag_id, pieces, part, item.weight_unit, movement.id)
@@ -671,7 +688,7 @@ def issued_balance(session: Session, *, item_id: int, reference: str) -> tuple[i
 
 
 def return_issued(session: Session, *, actor: Actor, right: Right, item_id: int, reference: str, quantity=None,
-                  weight=None, note: str = "") -> Issued:
+                  weight=None, note: str = "", moved_at: datetime | None = None) -> Issued:
     """Give stock issued under `reference` back to the same item (a RETURN movement).
 
     Both amounts None return everything still out under that reference; never more.
@@ -690,7 +707,8 @@ def return_issued(session: Session, *, actor: Actor, right: Right, item_id: int,
         raise ValidationFailed(f"{item.tag_id}: at most {out_pieces} pcs and {format_weight(out_weight, item.weight_unit)}"
                                f" issued under {ref} can be returned.")
     movement = ledger.apply_change(session, item_id=item.id, user_id=actor.user_id, movement_kind=MovementKind.RETURN,
-                                   quantity_delta=pieces, weight_delta=part, reference=ref, note=text)
+                                   quantity_delta=pieces, weight_delta=part, reference=ref, note=text,
+                                   moved_at=moved_at)
     audit.record(session, actor_id=actor.user_id, action="return stock", entity="inventory_item", entity_id=item.id,
                  new={"reference": ref, "quantity": pieces, "weight": part, "weight_unit": item.weight_unit})
     return Issued(item.id, item.tag_id, pieces, part, item.weight_unit, movement.id)

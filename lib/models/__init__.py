@@ -10,18 +10,29 @@ registered on `Base.metadata` once this package is imported. The enums
 - `inventory`: items, the stock ledger, tag sequences, named SQL expressions
 - `audit`: the audit log
 - `ai`: stored AI summaries and usage
+- `production`: stages, jobs, their issues, receipts and outputs
 """
-from lib.enums import CatalogKind, InventoryKind, ItemStatus, MovementKind, Plan, Role
+from lib.enums import CatalogKind, InventoryKind, ItemStatus, JobStatus, MovementKind, OutputBucket, Plan, Role
 from lib.models.ai import AiSummary, AiUsage
 from lib.models.audit import AuditEntry
 from lib.models.base import GRAMS, WEIGHT, Base, UtcDateTime, utcnow
 from lib.models.catalog import CatalogEntry, Image, Product
 from lib.models.inventory import IN_STOCK, InventoryItem, StockMovement, TagSequence
+from lib.models.production import (
+                                   JobIssue,
+                                   JobOutput,
+                                   JobProduct,
+                                   JobReceipt,
+                                   JobSequence,
+                                   ProductionJob,
+                                   ProductionStage,
+)
 from lib.models.workspace import Location, LoginSession, User, Workspace
 
 __all__ = [
     "AiSummary", "AiUsage", "AuditEntry", "GRAMS", "WEIGHT", "Base", "UtcDateTime", "utcnow", "CatalogEntry",
     "CatalogKind", "Image", "Product", "IN_STOCK", "InventoryItem", "InventoryKind",
     "ItemStatus", "MovementKind", "StockMovement", "TagSequence", "LoginSession", "Location", "Plan", "Role",
-    "User", "Workspace",
+    "User", "Workspace", "JobStatus", "OutputBucket", "JobIssue", "JobOutput", "JobProduct", "JobReceipt",
+    "JobSequence", "ProductionJob", "ProductionStage",
 ]

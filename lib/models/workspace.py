@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lib.enums import Plan, Role
@@ -22,6 +22,11 @@ class Workspace(Base):
     tag_prefix: Mapped[str] = mapped_column(String(20), default="")
     ai_summaries_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     managers_all_locations: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Production defaults (lib.production): job ID prefix, the stage new jobs start at, days to the deadline.
+    job_id_prefix: Mapped[str] = mapped_column(String(12), default="JOB-", server_default="JOB-")
+    default_start_stage_id: Mapped[int | None] = mapped_column(
+        ForeignKey("production_stages.id", name="fk_workspace_default_start_stage"))
+    due_date_offset_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from lib import audit
 from lib.access import Actor, Right
 from lib.errors import ValidationFailed
-from lib.models import Plan, Workspace
+from lib.models import Plan, ProductionStage, Workspace
 from lib.tags import sanitise
 from lib.units import is_unit, unit
 
@@ -39,6 +39,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "Totals, averages and charts are shown in this unit; new items start with it."),
     SettingSpec("tag_prefix", "Inventory tag prefix", "",
                 "First part of every new tag ID (letters, digits and dashes)."),
+    SettingSpec("job_id_prefix", "Production job ID prefix", "JOB-",
+                "First part of every new production job ID (letters, digits and dashes, at most 12), followed by "
+                "a zero-padded number counted per prefix: JOB-0001. Existing jobs keep their IDs."),
+    SettingSpec("default_start_stage_id", "Default start stage", None,
+                "The production stage a new job starts at (an active stage; empty: the first active stage)."),
+    SettingSpec("due_date_offset_days", "Job due-date offset (days)", 7,
+                "A new job's deadline starts at its issued date plus this many days (0 to 365)."),
 )
 
 
@@ -47,7 +54,10 @@ def get_workspace(session: Session) -> Workspace:
     return session.scalars(select(Workspace)).one()
 
 
-def _validated(field: str, value, workspace: Workspace, plan: Plan):
+MAX_DUE_DATE_OFFSET = 365
+
+
+def _validated(session: Session, field: str, value, plan: Plan):
     if field == "default_weight_unit":
         if not is_unit(value):
             raise ValidationFailed(f"Unknown weight unit {value!r}.")
@@ -69,6 +79,26 @@ def _validated(field: str, value, workspace: Workspace, plan: Plan):
         return bool(value)
     if field == "ai_summaries_enabled":
         return bool(value)
+    if field == "job_id_prefix":
+        cleaned = sanitise(value)
+        if len(cleaned) > 12:
+            raise ValidationFailed("The job ID prefix may be at most 12 characters.")
+        return cleaned
+    if field == "default_start_stage_id":
+        if value is None:
+            return None
+        stage = session.get(ProductionStage, int(value))
+        if stage is None or not stage.active:
+            raise ValidationFailed("The default start stage must be an active production stage.")
+        return stage.id
+    if field == "due_date_offset_days":
+        try:
+            days = int(str(value).strip())
+        except ValueError:
+            raise ValidationFailed(f"The due-date offset must be a whole number of days, got {value!r}.") from None
+        if not 0 <= days <= MAX_DUE_DATE_OFFSET:
+            raise ValidationFailed(f"The due-date offset must be between 0 and {MAX_DUE_DATE_OFFSET} days.")
+        return days
     if field == "name":
         text = str(value).strip()
         if not text or len(text) > 120:
@@ -86,7 +116,7 @@ def update_settings(session: Session, *, actor: Actor, **changes) -> Workspace:
     actor.require(Right.MANAGE_SETTINGS)
     workspace = get_workspace(session)
     plan = Plan(changes.get("plan", workspace.plan))
-    cleaned = {field: _validated(field, value, workspace, plan) for field, value in changes.items()}
+    cleaned = {field: _validated(session, field, value, plan) for field, value in changes.items()}
     if not plan.allows_cross_location_managers:
         cleaned["managers_all_locations"] = False
     old, new = audit.changed_fields(workspace, cleaned)

@@ -1,4 +1,4 @@
-"""First start: create the workspace, its preset catalogs and its first admin.
+"""First start: create the workspace, its preset catalogs and production stages, and its first admin.
 
 Used by `python -m lib.cli init` and by the *Create your workspace* form that
 the app shows while the database has no user. A database holds one
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from lib import audit
 from lib.errors import ValidationFailed, WorkspaceExists
-from lib.models import CatalogEntry, Plan, Role, User, Workspace
+from lib.models import CatalogEntry, Plan, ProductionStage, Role, User, Workspace
 from lib.presets import preset
 from lib.workspace.users import BCRYPT_ROUNDS, EMAIL_PATTERN, USERNAME_PATTERN, check_new_password, hash_password
 
@@ -83,7 +83,7 @@ def _problems(*, name: str, industry: str, username: str, admin_name: str, passw
 def create_workspace(session: Session, *, name: str, industry: str, admin_username: str, admin_name: str,
                      admin_password: str, admin_password_repeat: str | None = None, admin_email: str = "",
                      password_rounds: int = BCRYPT_ROUNDS) -> NewWorkspace:
-    """Create the workspace, seed its catalogs from the industry preset and add the first admin.
+    """Create the workspace, seed its catalogs and production stages from the industry preset, add the first admin.
 
     Every problem with the input is reported at once (`ValidationFailed`);
     a database that already has a workspace or a user raises `WorkspaceExists`.
@@ -127,5 +127,42 @@ def create_workspace(session: Session, *, name: str, industry: str, admin_userna
     audit.record(session, actor_id=admin.id, action="add user", entity="user", entity_id=admin.id,
                  new={"username": username, "name": admin_name, "email": email, "role": Role.ADMIN,
                       "location_id": None})
+    seed_stages(session, chosen.key, actor_id=admin.id)
     session.flush()
     return NewWorkspace(workspace.id, name, chosen.key, admin.id, username, len(seed))
+
+
+STAGE_ORDER_STEP = 10  # room between stages, so one can be put between two later
+
+
+def seed_stages(session: Session, industry: str, actor_id: int | None = None) -> int:
+    """Add the industry preset's stages that are missing; return how many were added (never changes others).
+
+    Called when a workspace is created (the demo, an empty start). Audited, by `actor_id` when given.
+    """
+    existing = session.scalars(select(ProductionStage)).all()
+    names = {stage.name_key for stage in existing}
+    codes = {stage.code for stage in existing}
+    order = max((stage.sort_order for stage in existing), default=0)
+    added = []
+    for name, code in preset(industry).production_stages:
+        if name.lower() in names or code in codes:
+            continue
+        order += STAGE_ORDER_STEP
+        stage = ProductionStage(name=name, name_key=name.lower(), code=code, description="",
+                                sort_order=order, applicable_kinds="", active=True)
+        session.add(stage)
+        added.append(name)
+        names.add(name.lower())
+        codes.add(code)
+    session.flush()
+    workspace = session.scalars(select(Workspace)).one_or_none()
+    if workspace is not None and workspace.default_start_stage_id is None:
+        first = session.scalars(select(ProductionStage).where(ProductionStage.active.is_(True))
+                                .order_by(ProductionStage.sort_order, ProductionStage.name_key).limit(1)).first()
+        workspace.default_start_stage_id = first.id if first else None
+    if added:
+        audit.record(session, actor_id=actor_id, action="seed production stages", entity="production_stage",
+                     new={"industry": industry, "stages": added})
+    session.flush()
+    return len(added)
