@@ -49,8 +49,13 @@ def _cookies(context) -> list[dict]:
     return [cookie for cookie in context.cookies() if cookie["name"] == COOKIE]
 
 
-def _signed_in(page) -> bool:
-    return page.get_by_role("button", name="Log out").count() == 1
+def _signed_in(page, timeout_ms: int = 15_000) -> bool:
+    """True once the page shows Log out (a loaded machine may draw the sidebar after the page's heading)."""
+    try:
+        page.get_by_role("button", name="Log out").wait_for(timeout=timeout_ms)
+    except Exception:  # Playwright's TimeoutError: not signed in
+        return False
+    return True
 
 
 def log_out(page) -> None:
@@ -115,7 +120,7 @@ def test_bad_input_gets_a_clear_message_and_typed_html_stays_text(workshop, live
         expect(error).to_have_text(users.ENTER_BOTH, timeout=30_000)
         fill_sign_in_form(page, username, password)
         expect(error).to_have_text(message, timeout=30_000)
-        assert not _signed_in(page), username
+        assert not _signed_in(page, timeout_ms=1_000), username
     assert page.evaluate("window.pwned") is None and page.locator('img[src="x"]').count() == 0
 
     for attempt in range(5):  # "sam": four wrong passwords, and the fifth locks the username
@@ -126,7 +131,7 @@ def test_bad_input_gets_a_clear_message_and_typed_html_stays_text(workshop, live
                                    "Too many attempts, try again in 15 minutes.", timeout=30_000)
     fill_sign_in_form(page, "sam", TEST_PASSWORD)
     expect(error).to_have_text("Too many attempts, try again in 15 minutes.", timeout=30_000)
-    assert not _signed_in(page) and _login_sessions(workshop.url) == []
+    assert not _signed_in(page, timeout_ms=1_000) and _login_sessions(workshop.url) == []
 
 
 def test_cookie_keeps_you_signed_in_in_reloads_and_tabs_until_logout_and_copies_die_with_it(
@@ -160,7 +165,7 @@ def test_cookie_keeps_you_signed_in_in_reloads_and_tabs_until_logout_and_copies_
     third = copy.new_page()
     third.goto(server.url)
     wait_for_sign_in_form(third)
-    assert not _signed_in(third)
+    assert not _signed_in(third, timeout_ms=1_000)
     assert _login_sessions(workshop.url) == [("mo", "logout")]  # the reload and the tabs used the one sign-in
     copy.close()
 
