@@ -18,7 +18,6 @@ stored, and marked in the text shown to users.
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
@@ -30,10 +29,12 @@ from sqlalchemy.orm import Session
 from lib import audit
 from lib.access import Actor, Right
 from lib.ai import llm, prompts
+from lib.ai.llm import credits_for
 from lib.config import Settings
 from lib.errors import ConfigurationError, PermissionDenied, ValidationFailed
 from lib.inventory.query import ItemFilters, items_statement, movements_statement, start_of_day, totals
 from lib.models import AiSummary, AiUsage, CatalogEntry, InventoryItem, Location, StockMovement, User, utcnow
+from lib.orders import demand, lines_ai
 from lib.products.catalog import get_product_in_scope
 from lib.products import details
 from lib.products.details import Kpis, kpis
@@ -42,19 +43,15 @@ from lib.units import unit as weight_unit
 from lib.workspace.settings import get_workspace
 
 FEATURE = "product_summary"
-FEATURE_LABELS = {FEATURE: "Product summary"}
+FEATURE_LABELS = {FEATURE: "Product summary", lines_ai.FEATURE: lines_ai.FEATURE_LABEL}
 PROMPT_NAME = "product_summary"
 WINDOWS = (30, 90)
 LARGEST_MOVEMENTS = 5
 MAX_GROUPS = 10
 LABEL_CHARS = 60
-NOT_TRACKED = ["open sales-order demand", "active production jobs"]  # until orders/production exist
+NOT_TRACKED = ["active production jobs"]  # until production exists
+ORDERS_NOT_VISIBLE = "sales and purchase orders"  # for viewers who may not see orders
 MARK_OPEN, MARK_CLOSE = "⚠️[", "]"
-
-
-def credits_for(tokens: int) -> int:
-    """Reference 3.8.1: 1 credit per 1,000 tokens, rounded up, at least 1 per request."""
-    return max(1, math.ceil(max(tokens, 0) / 1000))
 
 
 # ---------------------------------------------------------------- keys and scope
@@ -172,6 +169,17 @@ def _ages(session: Session, actor: Actor, view: ItemFilters, now: datetime) -> d
             "days_since_last_movement": (now - latest).days if latest else None}
 
 
+def _open(figure: demand.Open, unit: str) -> dict:
+    return {"lines": figure.lines, "orders": figure.orders, "pieces": figure.pieces,
+            "weight": _number(from_grams(figure.grams, unit))}
+
+
+def _orders(session: Session, actor: Actor, product_id: int, unit: str) -> dict:
+    """Open sales demand and incoming purchases of the product (lib.orders.demand), for viewers of orders."""
+    figures = demand.product_orders(session, actor=actor, product_id=product_id)
+    return {"open_sales_demand": _open(figures.demand, unit), "incoming_purchases": _open(figures.incoming, unit)}
+
+
 def build_facts(session: Session, *, actor: Actor, product_id: int, filters: ItemFilters,
                 now: datetime | None = None) -> dict:
     """The fact sheet for one product in the viewer's scope, kind switch and filters.
@@ -181,7 +189,10 @@ def build_facts(session: Session, *, actor: Actor, product_id: int, filters: Ite
     items in scope matching the filters and `models.IN_STOCK`, weights in the
     workspace default unit, added/deducted = sums of positive / magnitudes of
     negative `weight_delta_g` of the scoped, filtered movements, over calendar
-    days (UTC) ending today. No notes, tag IDs or people's names.
+    days (UTC) ending today. No notes, tag IDs or people's names. Viewers who
+    may see orders also get the product's open sales demand and incoming
+    purchases (`lib.orders.demand`: workspace-wide, orders have no location),
+    as counts of lines and orders, pieces and weight; no customer or supplier.
     """
     now = now or utcnow()
     product = get_product_in_scope(session, actor=actor, product_id=product_id)
@@ -201,7 +212,8 @@ def build_facts(session: Session, *, actor: Actor, product_id: int, filters: Ite
         **_breakdowns(session, actor, view.with_(in_stock_only=True), kpi.unit, total_g),
         "movement": _movement(session, actor, view, kpi, total_g, now.date()),
         "largest_recent_movements": _largest(session, actor, view, kpi.unit, now.date()),
-        "not_tracked": list(NOT_TRACKED),
+        **({"orders": _orders(session, actor, product.id, kpi.unit)} if actor.can(Right.VIEW_ORDERS) else {}),
+        "not_tracked": list(NOT_TRACKED) + ([] if actor.can(Right.VIEW_ORDERS) else [ORDERS_NOT_VISIBLE]),
     }
 
 
