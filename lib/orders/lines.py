@@ -23,8 +23,7 @@ from sqlalchemy.orm import Session
 from lib import audit
 from lib.access import Actor, Right
 from lib.errors import NotFound, ValidationFailed
-from lib.models import (Fulfilment, Order, OrderKind, OrderLine, OrderSelection, PurchaseReceipt, Shipment,
-                        ShipmentLine)
+from lib.models import Fulfilment, Order, OrderKind, OrderLine, OrderSelection, PurchaseReceipt, ShipmentLine
 from lib.orders.fulfilment import Amount, LineFacts, line_status, order_fulfilment
 from lib.units import from_grams, weight_text
 
@@ -156,6 +155,3 @@ def refresh(session: Session, order: Order, actor_id: int | None) -> Fulfilment:
     session.flush()
     return fulfilment
 
-
-def shipments_of(session: Session, order_id: int) -> list[Shipment]:
-    return list(session.scalars(select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.id)))
