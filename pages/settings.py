@@ -1,11 +1,11 @@
-"""Settings (admins): organization and locations, product catalogs, AI usage, audit log."""
+"""Settings (admins): organization and locations, product catalogs, orders, AI usage, audit log."""
 import pandas as pd
 import streamlit as st
 
 from lib import audit
 from lib.workspace import locations
 from lib.workspace.settings import SETTINGS, get_workspace, update_settings
-from ui import context, settings_ai, settings_products
+from ui import context, settings_ai, settings_orders, settings_products
 from ui.feedback import run_action, show_flash
 
 actor = context.actor()
@@ -13,7 +13,8 @@ _HELP = {spec.field: spec.help for spec in SETTINGS}
 
 st.title("Settings")
 show_flash()
-organization_tab, products_tab, ai_tab, audit_tab = st.tabs(["Organization", "Products", "AI usage", "Audit log"])
+organization_tab, products_tab, orders_tab, ai_tab, audit_tab = st.tabs(
+    ["Organization", "Products", "Orders", "AI usage", "Audit log"])
 
 with organization_tab:
     with context.db() as session:
@@ -57,6 +58,9 @@ with organization_tab:
 
 with products_tab:
     settings_products.render(actor)
+
+with orders_tab:
+    settings_orders.render(actor)
 
 with ai_tab:
     settings_ai.render(actor)

@@ -28,5 +28,8 @@ def test_page_renders_for_role(workshop, spec, role):
     from lib.models import Role
 
     allowed = spec.right is None or spec.right in ROLE_RIGHTS[Role(role)]
-    if not allowed:  # the router does not register the page: Streamlit falls back to Home
+    if not allowed and spec.refusal:  # registered out of the menu: the page says why, and shows no data
+        assert [element.value for element in at.info] == [spec.refusal]
+        assert not at.dataframe and spec.title not in menu
+    elif not allowed:  # the router does not register the page: Streamlit falls back to Home
         assert any(element.value == "Home" for element in at.title)

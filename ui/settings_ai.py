@@ -34,7 +34,8 @@ def render(actor: Actor) -> None:
     tokens_column.metric("Tokens", f"{report.tokens:,}")
     credits_column.metric("Credits", f"{report.credits:,}")
     st.caption("Each request costs max(1, ⌈tokens / 1,000⌉) credits: 1 credit per 1,000 tokens, rounded up, "
-               "at least 1. Failed requests are not recorded or charged.")
+               "at least 1. Requests that get no answer are not recorded or charged; a summary is recorded when "
+               "it is stored, order lines whenever the model answered.")
     if not report.rows:
         st.info("No AI usage in this period.")
         return

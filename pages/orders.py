@@ -1,0 +1,45 @@
+"""Orders (/orders): sales and purchase orders, the new-order form, customers and suppliers (admins).
+
+/orders?order=<id> opens one order. Admins do everything; managers read
+orders with customer details hidden (lib.orders decides what they see);
+members get one sentence and no data.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from lib.access import Right
+from lib.models import OrderKind
+from ui import context, navigation, order_page, order_wizard, orders_list, people
+from ui.feedback import show_flash
+
+VIEWS = {"sales": "Sales orders", "purchase": "Purchase orders", "new": "New order", "people": "Customers & suppliers"}
+
+actor = context.actor()
+if not actor.can(Right.VIEW_ORDERS):
+    st.title("Orders")
+    st.info(navigation.ORDERS_REFUSAL)
+    st.stop()
+
+if st.query_params.get("order"):
+    order_page.render(actor, st.query_params.get("order"))
+    st.stop()
+
+st.title("Orders")
+show_flash()
+views = ["sales", "purchase"]
+if actor.can(Right.EDIT_ORDERS):
+    views.append("new")
+if actor.can(Right.VIEW_CUSTOMER_DETAILS):
+    views.append("people")
+view = st.segmented_control("View", views, default="sales", required=True, format_func=VIEWS.get,
+                            key="orders_view", label_visibility="collapsed")
+if not actor.can(Right.VIEW_CUSTOMER_DETAILS):
+    st.caption("Customer details are hidden for your role: a sales order's customer reads \"Customer\" and its "
+               "number. Suppliers are shown in full.")
+if view == "new":
+    order_wizard.render(actor)
+elif view == "people":
+    people.render(actor)
+else:
+    orders_list.render(actor, OrderKind(view))
