@@ -76,7 +76,9 @@ def test_small_demo_counts(built, s):
     assert 25_000 <= summary.movements <= 35_000
     assert summary.seconds > 0 and summary.scale == "small"
     assert (_count(s, Product), _count(s, InventoryItem), _count(s, StockMovement), _count(s, User),
-            _count(s, Location), _count(s, Image)) == (summary.products, summary.items, summary.movements, 6, 3, 60)
+            _count(s, Location), _count(s, Image)) == (summary.products, summary.items + summary.order_items,
+                                                       summary.movements + summary.order_movements, 6, 3, 60)
+    assert summary.orders == 13 and f"{summary.orders} orders" in summary.line()
     assert any(m.startswith("items ") for m in messages) and messages[-2].startswith("movements ")
     assert "loaded" in summary.line() and f"{summary.items:,} items" in summary.line()
 
@@ -94,7 +96,7 @@ def test_workspace_locations_and_audit(s):
         "Demo Jewelry Workshop", "jewelry", Plan.PROFESSIONAL, "g", "LF", False, False)
     assert s.scalars(select(Location.name).order_by(Location.id)).all() == [
         "Main Workshop", "Downtown Store", "Cutting Studio"]
-    entry = s.scalars(select(AuditEntry)).one()
+    entry = s.scalars(select(AuditEntry).where(AuditEntry.entity == "workspace")).one()
     assert entry.action == "load demo" and entry.entity == "workspace" and '"scale": "small"' in entry.new_values
 
 
@@ -214,9 +216,10 @@ def test_movements_carry_the_item_classification_and_history(s):
         previous_time = m.moved_at
         if m.item_id not in first:
             first[m.item_id] = m
-            assert m.movement_kind in (MovementKind.RECEIPT, MovementKind.IMPORT) and m.quantity_delta > 0
+            assert m.movement_kind in (MovementKind.RECEIPT, MovementKind.IMPORT, MovementKind.PURCHASE_RECEIPT)
+            assert m.quantity_delta > 0
         else:
-            assert m.movement_kind not in (MovementKind.RECEIPT, MovementKind.IMPORT)
+            assert m.movement_kind not in (MovementKind.RECEIPT, MovementKind.IMPORT, MovementKind.PURCHASE_RECEIPT)
         if m.movement_kind is MovementKind.TRANSFER_OUT:
             pair = movements[index + 1]
             assert (pair.item_id, pair.movement_kind, pair.moved_at) == (m.item_id, MovementKind.TRANSFER_IN, m.moved_at)
@@ -330,7 +333,8 @@ def test_another_seed_gives_other_data_and_the_presets_fallback_works(databases,
         assert (summary.products, summary.items, summary.movements, summary.images) == (8, 150, 900, 12)
         with Session(engine) as session:
             assert ledger.verify(session) == []
-            assert "built-in" in session.scalars(select(AuditEntry.new_values)).one()
+            assert "built-in" in session.scalars(select(AuditEntry.new_values)
+                                                 .where(AuditEntry.entity == "workspace")).one()
             tags_found = session.scalars(select(InventoryItem.tag_id)).all()
             assert all(tags.TAG_PATTERN.match(tag) for tag in tags_found)
     finally:
@@ -353,3 +357,29 @@ def test_large_scale_gives_the_biggest_product_enough_items():
     counts = demo._allocate(large.items, [1.0 / (rank + 1) for rank in range(large.products)])
     assert sum(counts) == large.items and min(counts) >= 100
     assert counts[0] >= 20_000 and counts[0] * large.movements / large.items >= 200_000
+
+
+def test_demo_orders_cover_every_fulfilment_status_through_the_ledger(s):
+    """lib.demo.orders: customers and suppliers with e-mails, and orders made by the same lib calls as the app."""
+    from lib.models import Fulfilment, Order, OrderKind, OrderLine, OrderSelection, Party, PartyKind, PurchaseReceipt
+    from lib.orders.fulfilment import order_fulfilment
+
+    parties = s.scalars(select(Party)).all()
+    assert {p.kind for p in parties} == set(PartyKind) and all("@" in p.email for p in parties)
+    found = {(order.kind, order.fulfilment) for order in s.scalars(select(Order))}
+    assert {f for kind, f in found if kind is OrderKind.SALES} == {
+        Fulfilment.NOT_STARTED, Fulfilment.IN_PRODUCTION, Fulfilment.READY_TO_SHIP, Fulfilment.PARTIALLY_SHIPPED,
+        Fulfilment.COMPLETED, Fulfilment.ON_HOLD, Fulfilment.CANCELLED}
+    assert {f for kind, f in found if kind is OrderKind.PURCHASE} == {
+        Fulfilment.NOT_STARTED, Fulfilment.PARTIALLY_RECEIVED, Fulfilment.COMPLETED, Fulfilment.CANCELLED}
+    for order in s.scalars(select(Order)):  # the cached statuses are the derivation's
+        lines = [line.status for line in s.scalars(select(OrderLine).where(OrderLine.order_id == order.id))]
+        assert order.fulfilment is order_fulfilment(lines, on_hold=order.on_hold)
+    selected = s.scalars(select(OrderSelection)).all()
+    issues = {m.id: m for m in s.scalars(select(StockMovement).where(StockMovement.movement_kind.in_(
+        [MovementKind.ISSUE, MovementKind.RETURN, MovementKind.PURCHASE_RECEIPT])))}
+    assert selected and all(issues[row.issue_movement_id].item_id == row.item_id for row in selected)
+    assert any(row.release_movement_id for row in selected)  # the cancelled order gave its stock back
+    assert all(issues[row.movement_id].item_id == row.item_id for row in s.scalars(select(PurchaseReceipt)))
+    assert ledger.verify(s) == []
+

@@ -64,6 +64,7 @@ from lib.models import (
     User,
     Workspace,
 )
+from lib.demo.orders import add_demo_orders
 from lib.tags import tag_prefix
 from lib.units import UNITS_BY_SYMBOL, to_grams
 
@@ -101,11 +102,14 @@ class DemoSummary:
     images: int
     seconds: float
     scale: str = "small"
+    orders: int = 0  # lib.demo.orders: orders made, and the items and movements they added (not in the above)
+    order_items: int = 0
+    order_movements: int = 0
 
     def line(self) -> str:
         return (f"Demo workspace ({self.scale}) loaded: {self.products:,} products, {self.items:,} items, "
                 f"{self.movements:,} movements, {self.users} users, {self.locations} locations, "
-                f"{self.images} images in {self.seconds:.1f} s")
+                f"{self.images} images, {self.orders} orders in {self.seconds:.1f} s")
 
 
 # ---------------------------------------------------------------------------
@@ -1080,9 +1084,11 @@ def build_demo(engine: Engine, *, scale: str = "small", seed: int = 7, progress=
         report("refreshing planner statistics")
         _after_bulk_load(connection)
 
+    made = add_demo_orders(engine, now=now, seed=seed)
     return DemoSummary(products=len(products), items=len(items.q0), movements=history.movements,
                        users=len(USERS), locations=len(LOCATIONS), images=len(image_rows),
-                       seconds=round(time.perf_counter() - started, 2), scale=scale)
+                       seconds=round(time.perf_counter() - started, 2), scale=scale, orders=made.orders,
+                       order_items=made.items, order_movements=made.movements)
 
 
 def _hash_password() -> str:
