@@ -25,8 +25,8 @@ def test_each_role_sees_its_navigation_and_deep_links_need_sign_in(fresh_url, li
     assert page.locator('[data-testid="stSidebar"]').count() == 0
 
     expected = {
-        "boss": ["Home", "Products", "Inventory", "Users", "Settings"],
-        "nina": ["Home", "Products", "Inventory"],
+        "boss": ["Home", "Products", "Inventory", "Orders", "Users", "Settings"],
+        "nina": ["Home", "Products", "Inventory", "Orders"],
         "mo": ["Home", "Products", "Inventory"],
     }
     for username, menu in expected.items():

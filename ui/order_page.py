@@ -376,9 +376,14 @@ def _actions(actor: Actor, view: OrderDetail) -> None:
         forms_by_action[action]()
 
 
+def _back() -> None:
+    """Back to the lists: the same page without the order in its url (a page link to itself would not go)."""
+    st.query_params.pop("order", None)
+
+
 def render(actor: Actor, raw_id) -> None:
     """The order page for `raw_id` (from the url); a clear message for unknown or malformed ids."""
-    st.page_link("pages/orders.py", label="All orders", icon=":material/arrow_back:")
+    st.button("All orders", key="order_back", icon=":material/arrow_back:", type="tertiary", on_click=_back)
     try:
         with context.db() as session:
             view = detail.order_detail(session, actor=actor, order_id=raw_id)

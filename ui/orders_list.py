@@ -39,12 +39,11 @@ def _filters(actor: Actor, kind: OrderKind) -> listing.OrderFilters:
     parties, leads = dict(choices.parties), dict(choices.leads)
     reset = {"on_change": _first_page, "args": (kind,)}
     with st.container(border=True):
-        top = st.columns([3, 4])
-        search = top[0].text_input("Search", key=_key(kind, "q"), max_chars=200, **reset,
-                                   placeholder="Number, product or description" if not parties else
-                                   f"Number, {kind.party_kind.label.lower()}, product, notes")
-        statuses = top[1].pills("Fulfilment", STATUSES[kind], selection_mode="multi", key=_key(kind, "status"),
-                                format_func=lambda status: status.label, **reset)
+        search = st.text_input("Search", key=_key(kind, "q"), max_chars=200, **reset,
+                               placeholder="Number, product or description" if not parties else
+                               f"Number, {kind.party_kind.label.lower()}, product, notes")
+        statuses = st.pills("Fulfilment", STATUSES[kind], selection_mode="multi", key=_key(kind, "status"),
+                            format_func=lambda status: status.label, **reset)
         more = st.columns(4)
         chosen_parties = ()
         if parties:
