@@ -14,9 +14,11 @@ from sqlalchemy import func, select
 
 from lib import db, ledger
 from lib.access import actor_for_user
-from lib.models import AiUsage, Fulfilment, InventoryItem, Order, OrderKind, PartyKind, User, Workspace
+from lib.models import (AiUsage, CatalogKind, Fulfilment, InventoryItem, Order, OrderKind, Party, PartyKind, User,
+                        Workspace)
 from lib.orders import detail, orders, parties
 from lib.orders.orders import LineInput, OrderInput
+from tests import factories as f
 from tests.apptest import point_app_at, signed_in, texts
 from tests.fake_llm import fake_llm  # noqa: F401  (fixture)
 from tests.scenarios import two_location_workshop
@@ -357,9 +359,6 @@ def test_product_details_show_open_demand_to_admins_and_managers_only(shop):
 def test_a_matching_stock_link_opens_product_details_with_the_line_filters(shop):
     engine = db.make_engine(shop["url"])
     with db.session_scope(engine, write=True) as session:
-        from tests import factories as f
-        from lib.models import CatalogKind
-
         oval = f.make_catalog(session, CatalogKind.SHAPE, "Oval")
         session.get(InventoryItem, shop["ruby_north"]).shape_id = oval.id
         oval_id = oval.id
@@ -369,3 +368,61 @@ def test_a_matching_stock_link_opens_product_details_with_the_line_filters(shop)
     assert at.session_state["product_filter_shape_ids"] == [oval_id]
     assert any("1 filter active" in c.value for c in at.caption)
     assert at.metric[0].value == "1"
+
+
+# ---------------------------------------------------------------------------
+# Settings and the directory
+# ---------------------------------------------------------------------------
+
+def test_orders_settings_are_saved_checked_and_used_for_new_numbers(shop):
+    at = run(signed_in(shop["url"], "boss", page="settings.py"))
+    at.text_input(key="os_sales_prefix").input("PO-")
+    at.button(key="FormSubmitter:orders_settings_form-Save").click()
+    run(at)
+    assert any("must differ" in message for message in said(at.error))
+    at.text_input(key="os_sales_prefix").input("S-26/")
+    at.multiselect(key="os_carriers").set_value(["UPS", "Hand delivery"])
+    at.toggle(key="os_ai_lines").set_value(True)
+    at.button(key="FormSubmitter:orders_settings_form-Save").click()
+    run(at)
+    assert "Orders settings saved." in said(at.success)
+    engine = db.make_engine(shop["url"])
+    with db.session_scope(engine, write=True) as session:
+        workspace = session.scalars(select(Workspace)).one()
+        assert (workspace.sales_order_prefix, workspace.carriers, workspace.ai_order_lines_enabled) == (
+            "S-26/", "UPS\nHand delivery", True)
+        boss = actor_for_user(session, session.scalar(select(User.id).where(User.username == "boss")))
+        new = orders.create_order(session, actor=boss, data=OrderInput(
+            kind=OrderKind.SALES, party_id=shop["customer"], lead_id=boss.user_id,
+            lines=[LineInput(product_id=shop["workshop"].product_id, quantity=1)]))
+        assert new.number == "S-26/0001" and session.get(Order, shop["order"]).number == "SO-0001"
+    engine.dispose()
+
+
+def test_the_directory_adds_checks_and_deactivates_showing_names_as_text(shop):
+    at = run(signed_in(shop["url"], "boss", page="orders.py"))
+    at.segmented_control(key="orders_view").set_value("people")
+    run(at)
+    table = at.dataframe[0].value
+    assert "Acme <b>Jewels</b>" in list(table["Name"]) and list(table["Orders"])[0] == 1
+    at.text_input(key="people_add_company").input("<i>Opal</i> House")
+    at.text_input(key="people_add_email").input("not an e-mail")
+    at.button(key="FormSubmitter:people_add_form-Add").click()
+    run(at)
+    assert any("does not look like an e-mail address" in message for message in said(at.error))
+    at.text_input(key="people_add_company").input("<i>Opal</i> House")
+    at.text_input(key="people_add_email").input("opal@house.example")
+    at.button(key="FormSubmitter:people_add_form-Add").click()
+    run(at)
+    assert "Customer <i>Opal</i> House added." in said(at.success)
+    at.selectbox(key="people_edit_pick").set_value(shop["customer"])
+    run(at)
+    assert at.button(key=f"people_delete_{shop['customer']}").disabled  # it has an order
+    at.button(key=f"people_deactivate_{shop['customer']}").click()
+    run(at)
+    engine = db.make_engine(shop["url"])
+    with db.session_scope(engine) as session:
+        assert session.get(Party, shop["customer"]).active is False
+    engine.dispose()
+    nina = run(signed_in(shop["url"], "nina", page="orders.py"))
+    assert "Customers & suppliers" not in nina.segmented_control(key="orders_view").options
