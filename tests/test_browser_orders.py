@@ -12,8 +12,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lib import db, ledger
-from lib.models import InventoryItem, MovementKind, Order, StockMovement
-from lib.models import PartyKind
+from lib.models import InventoryItem, MovementKind, Order, PartyKind, StockMovement
 from tests import factories as f
 from tests.browser import save_screenshot, sign_in, wait_until_idle
 from tests.factories import TEST_PASSWORD

@@ -192,7 +192,8 @@ def test_every_problem_of_a_new_order_is_listed_and_nothing_is_written(session, 
     expected = ["is deactivated", "Date required", "Internal deadline", "Currency", "Budget",
                 "Line 1: enter pieces and/or a weight greater than zero", "Line 2: pieces cannot be negative",
                 "Line 2: weight cannot be negative", "Line 3: product 'Retired Opal' is inactive",
-                "Line 4: pieces must be a whole number", "Line 4: unknown weight unit 'bananas'", "Line 5: choose a product"]
+                "Line 4: pieces must be a whole number", "Line 4: unknown weight unit 'bananas'",
+                "Line 5: choose a product"]
     for fragment in expected:
         assert any(fragment in problem for problem in problems), (fragment, problems)
     assert "before the order date" in str(refused.value)

@@ -195,7 +195,7 @@ def _ship_form(actor: Actor, view: OrderDetail, choices: orders.FormChoices) -> 
                                            key=f"op_ship_wt_{line.id}")
             requests.append(shipments.ShipLine(line.id, pieces, weight))
         notes = st.text_input("Notes", key="op_ship_notes", max_chars=2000)
-        if st.form_submit_button("Create shipment", type="primary"):
+        if st.form_submit_button("Create shipment", type="primary", key="op_ship_submit"):
             run_action("Shipment recorded.", shipments.create_shipment, actor=actor, order_id=view.id,
                        carrier=carrier, tracking_number=tracking, shipped_on=shipped_on, lines=requests, notes=notes)
 
@@ -224,7 +224,7 @@ def _receive_form(actor: Actor, view: OrderDetail) -> None:
         location = top[0].selectbox("Location", list(locations), format_func=locations.get,
                                     key=f"op_rcv_location_{line.id}")
         kind = top[1].selectbox("Kind", list(InventoryKind), format_func=lambda k: k.label,
-                                key=f"op_rcv_kind_{line.id}")
+                                index=list(InventoryKind).index(InventoryKind.FINISHED), key=f"op_rcv_kind_{line.id}")
         unit = top[2].selectbox("Weight unit", UNIT_SYMBOLS, index=UNIT_SYMBOLS.index(line.weight_unit),
                                 key=f"op_rcv_unit_{line.id}")
         amounts = st.columns(2)
@@ -241,7 +241,7 @@ def _receive_form(actor: Actor, view: OrderDetail) -> None:
         notes = st.text_input("Notes", key=f"op_rcv_notes_{line.id}", max_chars=forms.MAX_NOTES)
         confirm = st.checkbox("Receive more than ordered (confirm)", key=f"op_rcv_over_{line.id}",
                               help="Needed when this receipt makes the line more than it ordered; it is recorded.")
-        if st.form_submit_button("Receive", type="primary"):
+        if st.form_submit_button("Receive", type="primary", key=f"op_rcv_submit_{line.id}"):
             data = receipts.ReceiptInput(quantity=pieces, weight=weight, location_id=location, weight_unit=unit,
                                          kind=kind, notes=notes, use_line_attributes=False,
                                          confirm_over_receipt=confirm, **values)
@@ -279,7 +279,7 @@ def _line_actions(actor: Actor, view: OrderDetail) -> None:
         st.caption(f"Cancel line {line.position}. {what}")
         reason = st.text_input("Reason (optional)", key=f"op_cancel_reason_{line.id}", max_chars=500)
         sure = st.checkbox(f"Yes, cancel line {line.position}", key=f"op_cancel_sure_{line.id}")
-        if st.form_submit_button("Cancel line"):
+        if st.form_submit_button("Cancel line", key=f"op_cancel_submit_{line.id}"):
             if not sure:
                 st.error("Tick the box to confirm the cancellation.")
             else:
@@ -312,7 +312,7 @@ def line_inputs(prefix: str, choices: orders.FormChoices) -> orders.LineInput:
 def _add_line_form(actor: Actor, view: OrderDetail, choices: orders.FormChoices) -> None:
     with st.form("op_add_line_form", clear_on_submit=True):
         data = line_inputs("op_add", choices)
-        if st.form_submit_button("Add line", type="primary"):
+        if st.form_submit_button("Add line", type="primary", key="op_add_submit"):
             run_action("Line added.", orders.add_line, actor=actor, order_id=view.id, data=data)
 
 
@@ -346,7 +346,7 @@ def _edit_form(actor: Actor, view: OrderDetail, choices: orders.FormChoices) -> 
     with st.form("op_edit_form"):
         values = header_inputs("op_edit", choices, view)
         notes = st.text_area("Notes", value=view.notes, key="op_edit_notes", max_chars=orders.MAX_NOTES)
-        if st.form_submit_button("Save details", type="primary"):
+        if st.form_submit_button("Save details", type="primary", key="op_edit_submit"):
             run_action(f"{view.number} saved.", orders.update_order, actor=actor, order_id=view.id,
                        data=orders.HeaderInput(notes=notes, **values))
 
@@ -355,7 +355,7 @@ def _hold_form(actor: Actor, view: OrderDetail) -> None:
     with st.form("op_hold_form"):
         reason = st.text_input("Reason (optional)", key="op_hold_reason", max_chars=500)
         label = "Release the hold" if view.on_hold else "Put on hold"
-        if st.form_submit_button(label, type="primary"):
+        if st.form_submit_button(label, type="primary", key="op_hold_submit"):
             run_action("Hold released." if view.on_hold else "Order put on hold.", orders.set_on_hold, actor=actor,
                        order_id=view.id, on_hold=not view.on_hold, reason=reason)
 
@@ -369,7 +369,8 @@ def _actions(actor: Actor, view: OrderDetail) -> None:
             return
         with context.db() as session:
             choices = orders.form_choices(session, actor=actor, kind=view.kind)
-        forms_by_action = {"select": lambda: _select_form(actor, view), "ship": lambda: _ship_form(actor, view, choices),
+        forms_by_action = {"select": lambda: _select_form(actor, view),
+                           "ship": lambda: _ship_form(actor, view, choices),
                            "receive": lambda: _receive_form(actor, view), "line": lambda: _line_actions(actor, view),
                            "add": lambda: _add_line_form(actor, view, choices),
                            "edit": lambda: _edit_form(actor, view, choices), "hold": lambda: _hold_form(actor, view)}

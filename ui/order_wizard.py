@@ -124,7 +124,7 @@ def _step_one(actor: Actor, choices: orders.FormChoices, kind: OrderKind) -> Non
                          placeholder="What is needed: products, pieces, sizes, weights, quality, priorities…")
     with context.db() as session:
         ai_ready = lines_ai.is_available(session, actor=actor, settings=context.settings())
-    buttons = st.columns([2, 2, 4])
+    buttons = st.columns([2, 5], vertical_alignment="center")
     buttons[0].button("Next: products", key="wiz_next_1", type="primary", on_click=_go, args=(2,))
     if ai_ready:
         if buttons[1].button("Prepare lines from notes", key="wiz_ai", icon="✨",
@@ -133,6 +133,9 @@ def _step_one(actor: Actor, choices: orders.FormChoices, kind: OrderKind) -> Non
             _prepare_from_notes(actor, notes or "", choices)
             if _state("step") == 2:
                 st.rerun()
+    else:
+        buttons[1].caption("Preparing lines from the notes with AI is off: an admin can turn on AI order lines "
+                           "under Settings → Orders (an AI endpoint must be configured too).")
     error = st.session_state.pop("wiz_ai_error", None)
     if error:
         st.error(plain(error))
@@ -227,7 +230,8 @@ def _candidates(rows: list[dict]) -> None:
         if _cell(row.get("Product")) or not offered:
             continue
         written = plain(repr(_cell(row["AI wrote"])))  # model text: escaped, never Markdown
-        st.selectbox(f"Line {index + 1}: the AI wrote {written}, which is not in the catalog. Closest products:", offered, index=None, key=f"wiz_pick_{_state('gen', 0)}_{index}",
+        st.selectbox(f"Line {index + 1}: the AI wrote {written}, which is not in the catalog. Closest products:",
+                     offered, index=None, key=f"wiz_pick_{_state('gen', 0)}_{index}",
                      placeholder="Choose one (or pick any product in the table)", on_change=_choose_product,
                      args=(index,))
 
@@ -289,7 +293,8 @@ def _step_four(actor: Actor, choices: orders.FormChoices, kind: OrderKind) -> No
     parties, leads = dict(choices.parties), dict(choices.leads)
     summary = [(kind.party_kind.label, parties.get(data.party_id, "— (not chosen)")),
                ("Order lead", leads.get(data.lead_id, "— (not chosen)")),
-               ("Order date", str(data.ordered_on or date.today())), ("Date required", str(data.date_required or "—")),
+               ("Order date", str(data.ordered_on or date.today())),
+               ("Date required", str(data.date_required or "—")),
                ("Internal deadline", str(data.deadline or "—")), ("Currency", data.currency),
                ("Payment terms", PaymentTerms(data.payment_terms).label),
                ("Internal budget", str(data.budget or "—")), ("Notes", data.notes or "—")]

@@ -53,7 +53,8 @@ def lines_frame(view: OrderDetail) -> pd.DataFrame:
                            "Still to select": _amount(line, line.outstanding),
                            "Matching stock": (f"{line.matching.items} available" if line.matching else "—")})
         else:
-            record.update({"Received": _amount(line, line.received), "Still to receive": _amount(line, line.outstanding)})
+            record.update({"Received": _amount(line, line.received),
+                           "Still to receive": _amount(line, line.outstanding)})
         record["Status"] = line.status.label
         records.append(record)
     return pd.DataFrame.from_records(records)
@@ -65,7 +66,8 @@ def stock_links_frame(view: OrderDetail, links, received: bool) -> pd.DataFrame:
     records = [{"Line": positions.get(link.line_id), "Item": link.tag, "Location": link.location,
                 "Pieces": link.quantity, "Weight": weight_text(link.weight, link.weight_unit),
                 "When": link.at, "By": link.by,
-                ("Note" if received else "State"): link.note if received else ("selected" if link.active else link.note)}
+                ("Note" if received else "State"): link.note if received else
+                ("selected" if link.active else link.note)}
                for link in links]
     return pd.DataFrame.from_records(records)
 

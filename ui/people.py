@@ -54,7 +54,7 @@ def render(actor: Actor) -> None:
         new_kind = st.segmented_control("Kind", list(PartyKind), default=PartyKind.CUSTOMER, required=True,
                                         format_func=lambda k: k.label, key="people_add_kind")
         data = _inputs("people_add")
-        if st.form_submit_button("Add", type="primary"):
+        if st.form_submit_button("Add", type="primary", key="people_add_submit"):
             run_action(lambda view: f"{view.kind.label} {view.name} added.", parties.add_party, actor=actor,
                        kind=new_kind, data=data)
     with edit_tab:
@@ -69,7 +69,7 @@ def render(actor: Actor) -> None:
         target = by_id[chosen]
         with st.form(f"people_edit_form_{target.id}"):
             data = _inputs(f"people_edit_{target.id}", target)
-            if st.form_submit_button("Save changes", type="primary"):
+            if st.form_submit_button("Save changes", type="primary", key=f"people_edit_submit_{target.id}"):
                 run_action(f"{target.name} saved.", parties.update_party, actor=actor, party_id=target.id, data=data)
         actions = st.columns(2)
         if target.active:

@@ -35,7 +35,7 @@ def render(actor: Actor) -> None:
         carriers = st.multiselect("Shipment carriers", offered, default=current["carriers"], key="os_carriers",
                                   accept_new_options=True, help=_HELP["carriers"] + " Type a name to add another.")
         ai = st.toggle("AI order lines", value=current["ai"], key="os_ai_lines", help=_HELP["ai_order_lines_enabled"])
-        if st.form_submit_button("Save", type="primary"):
+        if st.form_submit_button("Save", type="primary", key="os_submit"):
             run_action("Orders settings saved.", update_settings, actor=actor, sales_order_prefix=sales,
                        purchase_order_prefix=purchase, default_payment_terms=chosen_terms, default_currency=currency,
                        carriers=carriers, ai_order_lines_enabled=ai)

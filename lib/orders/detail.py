@@ -207,7 +207,8 @@ def _line_views(session: Session, actor: Actor, order: Order, lines: list[OrderL
             description=line.description, attribute_ids=ids,
             attributes={key: names.get(value) for key, value in ids.items()}, quantity=line.quantity,
             weight=line.weight, weight_unit=line.weight_unit, status=line.status, ready=line.ready,
-            cancelled=cancelled, cancel_reason=HIDDEN_TEXT if text_hidden and line.cancel_reason else line.cancel_reason,
+            cancelled=cancelled,
+            cancel_reason=HIDDEN_TEXT if text_hidden and line.cancel_reason else line.cancel_reason,
             selected=got.selected, shipped=got.shipped, received=got.received,
             outstanding=Amount() if cancelled else outstanding(ordered(line), covered), matching=matching))
     return views
@@ -371,7 +372,8 @@ def order_detail(session: Session, *, actor: Actor, order_id) -> OrderDetail:
         party=hidden_customer(order.number) if hidden else name,
         party_details=None if hidden else PartyDetails(name, party.contact_name, party.email, party.phone,
                                                         party.address, party.country, party.active),
-        lead_id=order.lead_id, lead=lead, notes="" if hidden else order.notes, notes_hidden=hidden and bool(order.notes),
+        lead_id=order.lead_id, lead=lead, notes="" if hidden else order.notes,
+        notes_hidden=hidden and bool(order.notes),
         ordered_on=order.ordered_on, date_required=order.date_required, deadline=order.deadline,
         currency=order.currency, payment_terms=order.payment_terms,
         budget=order.budget if sees_budget(actor) else None, on_hold=order.on_hold, fulfilment=order.fulfilment,
