@@ -303,9 +303,9 @@ def test_over_selection_and_unusable_items_are_refused_and_nothing_moves(session
                    selection.Pick(shop.rn2), selection.Pick(shop.rs1, full=False, quantity=1)], "needs 2 more"),
         (ruby.id, [selection.Pick(shop.rn1, full=False, quantity=0, weight="1")], "counts pieces"),
         (ruby.id, [selection.Pick(shop.jn1)], "not Ruby"),
-        (jade.id, [selection.Pick(shop.jn1)], "needs 20 g more"),  # Full = 50 g of a 20 g line
+        (jade.id, [selection.Pick(shop.jn1)], "needs 20.00 g more; selecting 50.00 g"),  # Full: 50 g of 20 g
         (jade.id, [selection.Pick(shop.jn1, full=False, weight="1.5", quantity=0),
-                   selection.Pick(shop.jn1, full=False, weight="18.6")], "needs 20 g more"),
+                   selection.Pick(shop.jn1, full=False, weight="18.6")], "selecting 20.10 g would be more"),
         (ruby.id, [selection.Pick(shop.rn1, full=False, quantity="1,5")], "without commas"),
         (ruby.id, [selection.Pick(shop.rn1, full=False)], "enter the pieces and/or weight"),
         (ruby.id, [], "Pick at least one item"),

@@ -17,9 +17,11 @@ def render(actor: Actor) -> None:
     """Endpoint status, totals and the usage table for the chosen period."""
     settings = context.settings()
     with context.db() as session:
-        enabled = get_workspace(session).ai_summaries_enabled
+        workspace = get_workspace(session)
+        enabled, lines_enabled = workspace.ai_summaries_enabled, workspace.ai_order_lines_enabled
     st.markdown(f"AI summaries are **{'on' if enabled else 'off'}** for this workspace "
-                "(sidebar → Workspace settings → AI summaries).")
+                "(sidebar → Workspace settings → AI summaries); AI order lines are "
+                f"**{'on' if lines_enabled else 'off'}** (Settings → Orders).")
     message = llm.not_configured_message(settings)
     if message:
         st.warning(message)

@@ -45,8 +45,8 @@ from lib.inventory.query import ItemFilters, Page, page_rows, totals
 from lib.models import (LINE_ATTRIBUTE_KEYS, ItemStatus, Order, OrderKind, OrderLine, OrderSelection, Product,
                         utcnow)
 from lib.orders.fulfilment import Amount, outstanding
-from lib.orders.lines import (amounts, line_for_write, line_reference, ordered, refresh, require_active_line,
-                              require_not_on_hold)
+from lib.orders.lines import (amounts, line_amount_text, line_for_write, line_reference, ordered, refresh,
+                              require_active_line, require_not_on_hold)
 from lib.units import parse_weight, to_grams
 
 CANDIDATE_LIMIT = 100
@@ -143,8 +143,8 @@ def _check_need(line: OrderLine, reference: str, item, pieces: int, grams: Decim
             raise ValidationFailed(f"{reference} needs {need.pieces} more piece{'s' if need.pieces != 1 else ''}; "
                                    f"selecting {taken.pieces + pieces} would be more than ordered.")
     elif taken.grams + grams > need.grams:
-        raise ValidationFailed(f"{reference} needs {need.grams.normalize():f} g more; selecting "
-                               f"{(taken.grams + grams).normalize():f} g would be more than ordered.")
+        raise ValidationFailed(f"{reference} needs {line_amount_text(line, need)} more; selecting "
+                               f"{line_amount_text(line, taken + Amount(0, grams))} would be more than ordered.")
 
 
 def select_items(session: Session, *, actor: Actor, line_id: int, picks: list[Pick],
