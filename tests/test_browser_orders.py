@@ -117,7 +117,8 @@ def test_sales_order_from_form_to_shipment_and_purchase_received_into_product_de
         chip(page, "Completed")
         expect(page.get_by_text("Received into TRUB0003.")).to_be_visible()
 
-        page.goto(f"{server.url}/product?id={workshop.product_id}")
+        page.get_by_role("link", name="Line 1: Ruby — open in Product Details").click()
+        page.wait_for_url(f"**/product?id={workshop.product_id}")
         settle(page)
         # Ruby today: opening stock 1.2 g (6 ct) + 1 g, the 5 g receipt; the selection took 0.4 g (2 ct).
         expect(page.get_by_text("Last 30 days: added 7.20 g, deducted 0.40 g", exact=False)).to_be_visible(

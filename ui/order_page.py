@@ -77,6 +77,12 @@ def _lines(view: OrderDetail) -> None:
         if not line.product_active and not line.cancelled:
             st.warning(f"Line {line.position}: its product is inactive now (archived after the order was written). "
                        "Stock already held can still be selected; new stock cannot be received for it.")
+    if view.kind is OrderKind.PURCHASE:
+        for line in view.lines:
+            if not line.cancelled:
+                st.page_link("pages/product.py", label=plain(f"Line {line.position}: {line.product} — open in "
+                                                             "Product Details"),
+                             icon=":material/inventory_2:", query_params={"id": str(line.product_id)})
     if view.kind is OrderKind.SALES:
         for line in view.lines:
             if line.matching is None:
@@ -145,8 +151,10 @@ def _select_form(actor: Actor, view: OrderDetail) -> None:
         st.info("No available stock of this product in your locations matches.")
         return
     by_id = {row["id"]: row for row in rows}
+    # Keys carry how many selections the line has had: after a select or a removal the form starts afresh.
+    gen = sum(1 for link in view.selections if link.line_id == line.id)
     picked = st.multiselect(
-        "Items to select", list(by_id), key=f"op_items_{line.id}", placeholder="Choose one or more items",
+        "Items to select", list(by_id), key=f"op_items_{line.id}_{gen}", placeholder="Choose one or more items",
         format_func=lambda i: f"{by_id[i]['tag_id']} · {by_id[i]['location']} · {by_id[i]['quantity']} pcs · "
                               f"{weight_text(by_id[i]['weight'], by_id[i]['weight_unit'])}"
                               + (f" · {by_id[i]['shape']}" if by_id[i]["shape"] else "")
@@ -155,16 +163,16 @@ def _select_form(actor: Actor, view: OrderDetail) -> None:
     for item_id in picked:
         row = by_id[item_id]
         columns = st.columns([2, 2, 2, 3], vertical_alignment="bottom")
-        full = columns[0].toggle(f"Full ({row['tag_id']})", value=True, key=f"op_full_{line.id}_{item_id}",
+        full = columns[0].toggle(f"Full ({row['tag_id']})", value=True, key=f"op_full_{line.id}_{item_id}_{gen}",
                                  help="Take the item's whole balance.")
-        pieces = columns[1].text_input("Pieces", value=str(row["quantity"]), key=f"op_pcs_{line.id}_{item_id}",
+        pieces = columns[1].text_input("Pieces", value=str(row["quantity"]), key=f"op_pcs_{line.id}_{item_id}_{gen}",
                                        disabled=full)
         weight = columns[2].text_input(f"Weight ({row['weight_unit']})", value=_decimal_text(row["weight"]),
-                                       key=f"op_wt_{line.id}_{item_id}", disabled=full,
+                                       key=f"op_wt_{line.id}_{item_id}_{gen}", disabled=full,
                                        help="Never derived from pieces: enter the weight of what you take.")
         picks.append(selection.Pick(item_id, full=full, quantity=None if full else pieces,
                                     weight=None if full else weight))
-    ready = st.checkbox('Mark this line as "Ready"', key=f"op_ready_{line.id}")
+    ready = st.checkbox('Mark this line as "Ready"', key=f"op_ready_{line.id}_{gen}")
     if st.button("Select", type="primary", key=f"op_select_{line.id}", disabled=not picks):
         run_action(f"Stock selected for line {line.position}.", selection.select_items, actor=actor,
                    line_id=line.id, picks=picks, mark_ready=ready)
@@ -176,10 +184,11 @@ def _ship_form(actor: Actor, view: OrderDetail, choices: orders.FormChoices) -> 
     if not lines:
         st.info("Nothing selected is waiting to ship: select inventory for a line first.")
         return
+    gen = len(view.shipments)  # in the keys: after a shipment the form starts from what is left
     with st.form("op_ship_form"):
         top = st.columns(3)
         carrier = top[0].selectbox("Carrier", choices.carriers, key="op_ship_carrier")
-        tracking = top[1].text_input("Tracking number", key="op_ship_tracking", max_chars=80)
+        tracking = top[1].text_input("Tracking number", key=f"op_ship_tracking_{gen}", max_chars=80)
         shipped_on = top[2].date_input("Shipped on", value=date.today(), max_value=date.today(),
                                        min_value=view.ordered_on, key="op_ship_date")
         requests = []
@@ -189,12 +198,12 @@ def _ship_form(actor: Actor, view: OrderDetail, choices: orders.FormChoices) -> 
             columns[0].text(f"Line {line.position}: {line.product} — selected {line.in_unit(line.selected)}, "
                             f"shipped {line.in_unit(line.shipped) if not line.shipped.is_zero else 'nothing yet'}")
             pieces = columns[1].text_input(f"Pieces (line {line.position})", value=str(max(left.pieces, 0)),
-                                           key=f"op_ship_pcs_{line.id}")
+                                           key=f"op_ship_pcs_{line.id}_{gen}")
             weight = columns[2].text_input(f"Weight in {line.weight_unit} (line {line.position})",
                                            value=_decimal_text(max(from_grams(left.grams, line.weight_unit), 0)),
-                                           key=f"op_ship_wt_{line.id}")
+                                           key=f"op_ship_wt_{line.id}_{gen}")
             requests.append(shipments.ShipLine(line.id, pieces, weight))
-        notes = st.text_input("Notes", key="op_ship_notes", max_chars=2000)
+        notes = st.text_input("Notes", key=f"op_ship_notes_{gen}", max_chars=2000)
         if st.form_submit_button("Create shipment", type="primary", key="op_ship_submit"):
             run_action("Shipment recorded.", shipments.create_shipment, actor=actor, order_id=view.id,
                        carrier=carrier, tracking_number=tracking, shipped_on=shipped_on, lines=requests, notes=notes)
@@ -219,6 +228,7 @@ def _receive_form(actor: Actor, view: OrderDetail) -> None:
     st.caption(f"Line {line.position} ordered {line.ordered_text}; received {received}. Each receipt becomes a new "
                "inventory item (tag by the inventory rules) whose history names this line.")
     left = line.outstanding
+    gen = sum(1 for link in view.receipts if link.line_id == line.id)  # a receipt restarts the amounts
     with st.form(f"op_receive_form_{line.id}"):
         top = st.columns(3)
         location = top[0].selectbox("Location", list(locations), format_func=locations.get,
@@ -228,9 +238,9 @@ def _receive_form(actor: Actor, view: OrderDetail) -> None:
         unit = top[2].selectbox("Weight unit", UNIT_SYMBOLS, index=UNIT_SYMBOLS.index(line.weight_unit),
                                 key=f"op_rcv_unit_{line.id}")
         amounts = st.columns(2)
-        pieces = amounts[0].text_input("Pieces", value=str(left.pieces), key=f"op_rcv_pcs_{line.id}")
+        pieces = amounts[0].text_input("Pieces", value=str(left.pieces), key=f"op_rcv_pcs_{line.id}_{gen}")
         weight = amounts[1].text_input("Weight", value=_decimal_text(from_grams(left.grams, line.weight_unit)),
-                                       key=f"op_rcv_wt_{line.id}")
+                                       key=f"op_rcv_wt_{line.id}_{gen}")
         attributes = st.columns(3)
         values = {}
         for index, key in enumerate(("finished_type", "ms_type", *LINE_ATTRIBUTE_KEYS, "colour", "quality")):
@@ -238,8 +248,8 @@ def _receive_form(actor: Actor, view: OrderDetail) -> None:
             with attributes[index % 3]:
                 values[attribute.field] = _entry_select(attribute.label, opts.catalogs[attribute.catalog],
                                                         f"op_rcv_{key}_{line.id}", line.attribute_ids.get(key))
-        notes = st.text_input("Notes", key=f"op_rcv_notes_{line.id}", max_chars=forms.MAX_NOTES)
-        confirm = st.checkbox("Receive more than ordered (confirm)", key=f"op_rcv_over_{line.id}",
+        notes = st.text_input("Notes", key=f"op_rcv_notes_{line.id}_{gen}", max_chars=forms.MAX_NOTES)
+        confirm = st.checkbox("Receive more than ordered (confirm)", key=f"op_rcv_over_{line.id}_{gen}",
                               help="Needed when this receipt makes the line more than it ordered; it is recorded.")
         if st.form_submit_button("Receive", type="primary", key=f"op_rcv_submit_{line.id}"):
             data = receipts.ReceiptInput(quantity=pieces, weight=weight, location_id=location, weight_unit=unit,
