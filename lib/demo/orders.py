@@ -35,15 +35,22 @@ from lib.orders import orders, parties, receipts, selection, shipments
 from lib.orders.orders import LineInput, OrderInput
 
 CUSTOMERS = (
-    ("Aurora Fine Jewelry", "Maya Chen", "maya.chen@aurora-jewelry.example", "+1 415 555 0134", "United States"),
-    ("Bellwether Bridal", "Tom Okafor", "orders@bellwether-bridal.example", "+44 20 7946 0321", "United Kingdom"),
-    ("Casa Lumen", "Lucía Ortega", "lucia@casalumen.example", "+34 91 555 0198", "Spain"),
-    ("Northlight Boutique", "Erik Lund", "erik.lund@northlight.example", "+46 8 555 0142", "Sweden"),
+    ("Aurora Fine Jewelry", "Maya Chen", "maya.chen@aurora-jewelry.example", "+1 415 555 0134",
+     "220 Market Street, San Francisco, CA 94105", "United States"),
+    ("Bellwether Bridal", "Tom Okafor", "orders@bellwether-bridal.example", "+44 20 7946 0321",
+     "14 Hatton Garden, London EC1N 8AT", "United Kingdom"),
+    ("Casa Lumen", "Lucía Ortega", "lucia@casalumen.example", "+34 91 555 0198", "Calle de Serrano 41, Madrid",
+     "Spain"),
+    ("Northlight Boutique", "Erik Lund", "erik.lund@northlight.example", "+46 8 555 0142",
+     "Biblioteksgatan 5, Stockholm", "Sweden"),
 )
 SUPPLIERS = (
-    ("Ceylon Gem Traders", "Anura Perera", "sales@ceylongems.example", "+94 11 555 0110", "Sri Lanka"),
-    ("Metalworks Refinery", "Dana Fischer", "supply@metalworks.example", "+49 30 555 0177", "Germany"),
-    ("PackRight Supplies", "Sam Rivera", "hello@packright.example", "+1 212 555 0166", "United States"),
+    ("Ceylon Gem Traders", "Anura Perera", "sales@ceylongems.example", "+94 11 555 0110", "Galle Road 88, Colombo",
+     "Sri Lanka"),
+    ("Metalworks Refinery", "Dana Fischer", "supply@metalworks.example", "+49 30 555 0177",
+     "Industriestrasse 9, Berlin", "Germany"),
+    ("PackRight Supplies", "Sam Rivera", "hello@packright.example", "+1 212 555 0166", "350 W 31st Street, New York",
+     "United States"),
 )
 NOTES = {
     "not_started": "Two pieces for the spring collection; matching finish please.",
@@ -69,9 +76,10 @@ class OrdersMade:
 def _parties(session: Session, admin) -> tuple[list[int], list[int]]:
     made = {PartyKind.CUSTOMER: [], PartyKind.SUPPLIER: []}
     for kind, rows in ((PartyKind.CUSTOMER, CUSTOMERS), (PartyKind.SUPPLIER, SUPPLIERS)):
-        for company, contact, email, phone, country in rows:
+        for company, contact, email, phone, address, country in rows:
             made[kind].append(parties.add_party(session, actor=admin, kind=kind, data=parties.PartyInput(
-                company=company, contact_name=contact, email=email, phone=phone, country=country)).id)
+                company=company, contact_name=contact, email=email, phone=phone, address=address,
+                country=country)).id)
     return made[PartyKind.CUSTOMER], made[PartyKind.SUPPLIER]
 
 
