@@ -190,8 +190,3 @@ class Fulfilment(str, enum.Enum):
         return {"not_started": "gray", "in_production": "blue", "ready_to_ship": "violet",
                 "partially_shipped": "orange", "partially_received": "orange", "completed": "green",
                 "on_hold": "orange", "cancelled": "red"}[self.value]
-
-    @property
-    def open(self) -> bool:
-        """Still expecting work: neither completed nor cancelled."""
-        return self not in (Fulfilment.COMPLETED, Fulfilment.CANCELLED)

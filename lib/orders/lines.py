@@ -89,6 +89,7 @@ def line_for_write(session: Session, actor: Actor, line_id: int,
 
 
 def require_active_line(order: Order, line: OrderLine) -> None:
+    """Cancelled lines take no further action."""
     if line.cancelled_at is not None:
         raise ValidationFailed(f"{line_reference(order, line)} is cancelled.")
 

@@ -221,6 +221,7 @@ def _safe(value) -> str:
 
 
 def export_headers(actor: Actor, kind: OrderKind) -> list[str]:
+    """The export's columns; the budget only for people who may see it."""
     headers = ["Number", OrderKind(kind).party_kind.label, "Order lead", "Order date", "Date required",
                "Internal deadline", "Lines", "Fulfilment", "On hold", "Currency", "Payment terms"]
     return headers + ["Internal budget"] if sees_budget(actor) else headers
