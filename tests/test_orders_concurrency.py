@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from lib import db, ledger
 from lib.access import actor_for_user
 from lib.errors import LoupeError
-from lib.models import InventoryItem, Order, OrderKind, OrderSelection, PartyKind, Role, StockMovement
+from lib.models import (InventoryItem, Location, Order, OrderKind, OrderSelection, PartyKind, Product, Role,
+                        StockMovement)
 from lib.orders import orders, receipts, selection
 from lib.orders.detail import order_detail
 from lib.orders.orders import LineInput, OrderInput
@@ -163,3 +164,26 @@ def test_selecting_removing_cancelling_and_receiving_at_once_keep_the_ledger_exa
         assert received == 4
         assert ledger.verify(session) == []
         assert all(row.quantity_after >= 0 for row in session.scalars(select(StockMovement)))
+
+
+def test_two_orders_picking_the_same_items_in_opposite_orders_never_deadlock(fresh_engine):
+    """Lines of two orders pick items X and Y at once, one listing X first, the other Y first: the items are
+    locked in one order (by id), so both complete (no deadlock error) and the ledger verifies."""
+    admin_id, ruby_id, x_id, customer_id, _supplier, north = _workshop(fresh_engine, pieces=10)
+    with db.session_scope(fresh_engine, write=True) as session:
+        y_id = f.make_item(session, session.get(Product, ruby_id), session.get(Location, north), quantity=10,
+                           weight="20").id
+    lines = [_order(fresh_engine, admin_id, customer_id, OrderKind.SALES, ruby_id, 2)[0] for _ in range(6)]
+
+    def pick(index: int):
+        first, second = (x_id, y_id) if index % 2 == 0 else (y_id, x_id)
+        with db.session_scope(fresh_engine, write=True) as session:
+            return selection.select_items(session, actor=actor_for_user(session, admin_id), line_id=lines[index],
+                                          picks=[selection.Pick(first, full=False, quantity=1, weight="2"),
+                                                 selection.Pick(second, full=False, quantity=1, weight="2")])
+
+    successes, refusals, errors = _run(6, pick)
+    assert errors == [] and refusals == [] and len(successes) == 6
+    with db.session_scope(fresh_engine) as session:
+        assert [session.get(InventoryItem, i).quantity for i in (x_id, y_id)] == [4, 4]
+        assert ledger.verify(session) == []

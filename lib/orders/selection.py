@@ -178,7 +178,7 @@ def select_items(session: Session, *, actor: Actor, line_id: int, picks: list[Pi
         planned.append((item.id, pieces, weight))
     created = []
     with session.begin_nested():
-        for item_id, pieces, weight in planned:
+        for item_id, pieces, weight in sorted(planned, key=lambda plan: plan[0]):  # one lock order: no deadlock
             issued = stock.issue(session, actor=actor, right=Right.EDIT_ORDERS, item_id=item_id, reference=reference,
                                  quantity=pieces, weight=weight, note=f"selected for {reference}")
             row = OrderSelection(line_id=line.id, item_id=item_id, quantity=issued.quantity, weight=issued.weight,
@@ -200,10 +200,10 @@ def select_items(session: Session, *, actor: Actor, line_id: int, picks: list[Pi
 
 
 def active_selection_ids(session: Session, line_id: int) -> list[int]:
-    """Ids of a line's selections that still hold stock, oldest first."""
+    """Ids of a line's selections that still hold stock, by item (the order items are locked in everywhere)."""
     return list(session.scalars(select(OrderSelection.id).where(OrderSelection.line_id == line_id,
                                                                 OrderSelection.released_at.is_(None))
-                                .order_by(OrderSelection.id)))
+                                .order_by(OrderSelection.item_id, OrderSelection.id)))
 
 
 def remove_selection(session: Session, *, actor: Actor, selection_id: int, reason: str = "removed") -> int:
