@@ -148,3 +148,96 @@ class OutputBucket(str, enum.Enum):
     def tag_suffix(self) -> str | None:
         """The suffix of the tags of items this bucket creates (`<source tag>-RCV<n>`); None: not stocked."""
         return {"received": "RCV", "rejected": "REJ", "scrapped": "SCRAP", "waste": None}[self.value]
+
+
+# ---------------------------------------------------------------------------
+# Orders (lib.orders; decisions in docs/orders.md)
+# ---------------------------------------------------------------------------
+
+class PartyKind(str, enum.Enum):
+    """Who an order is with: customers buy (sales orders), suppliers sell to us (purchase orders)."""
+
+    CUSTOMER = "customer"
+    SUPPLIER = "supplier"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class OrderKind(str, enum.Enum):
+    SALES = "sales"
+    PURCHASE = "purchase"
+
+    @property
+    def label(self) -> str:
+        return {"sales": "Sales order", "purchase": "Purchase order"}[self.value]
+
+    @property
+    def party_kind(self) -> PartyKind:
+        """Sales orders are with customers, purchase orders with suppliers."""
+        return PartyKind.CUSTOMER if self is OrderKind.SALES else PartyKind.SUPPLIER
+
+
+class PaymentTerms(str, enum.Enum):
+    """Reference 3.10: due on receipt, prepaid, or net 15 / 30 / 45 / 60 days after the invoice date."""
+
+    DUE_ON_RECEIPT = "due_on_receipt"
+    PREPAID = "prepaid"
+    NET_15 = "net_15"
+    NET_30 = "net_30"
+    NET_45 = "net_45"
+    NET_60 = "net_60"
+
+    @property
+    def label(self) -> str:
+        if self.value.startswith("net_"):
+            return f"Net {self.value[4:]}"
+        return {"due_on_receipt": "Due on Receipt", "prepaid": "Prepaid"}[self.value]
+
+
+class LineStatus(str, enum.Enum):
+    """A line's status, derived by `lib.orders.fulfilment.line_status` and never typed (reference 3.9.3)."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    READY = "ready"
+    PRODUCTION_COMPLETED = "production_completed"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    PARTIALLY_RECEIVED = "partially_received"
+    RECEIVED = "received"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").title()
+
+    @property
+    def colour(self) -> str:
+        return {"not_started": "gray", "in_progress": "blue", "ready": "violet", "production_completed": "violet",
+                "partially_shipped": "orange", "shipped": "green", "partially_received": "orange",
+                "received": "green", "cancelled": "red"}[self.value]
+
+
+class Fulfilment(str, enum.Enum):
+    """An order's fulfilment status, derived from its lines by `lib.orders.fulfilment.order_fulfilment`."""
+
+    NOT_STARTED = "not_started"
+    IN_PRODUCTION = "in_production"
+    READY_TO_SHIP = "ready_to_ship"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    PARTIALLY_RECEIVED = "partially_received"
+    COMPLETED = "completed"
+    ON_HOLD = "on_hold"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return "Ready to Ship" if self is Fulfilment.READY_TO_SHIP else self.value.replace("_", " ").title()
+
+    @property
+    def colour(self) -> str:
+        return {"not_started": "gray", "in_production": "blue", "ready_to_ship": "violet",
+                "partially_shipped": "orange", "partially_received": "orange", "completed": "green",
+                "on_hold": "orange", "cancelled": "red"}[self.value]

@@ -25,7 +25,7 @@ from lib.products import catalog_entries as catalogs
 from lib.products import details
 from lib.units import format_weight
 from lib.workspace.settings import get_workspace
-from ui import ai_panel, charts, context, production_view
+from ui import ai_panel, charts, context, product_orders, production_view
 from ui import inventory_view as display
 from ui.feedback import run_action
 from ui.pictures import PLACEHOLDER_SVG
@@ -140,11 +140,15 @@ except LoupeError as error:  # NotFound for unknown, malformed or out-of-scope i
     st.page_link("pages/products.py", label="Back to Products", icon=":material/arrow_back:")
     st.stop()
 
-# Filters belong to one product: opening another product starts from a clean view.
-if st.session_state.get("product_state_for") != product.id:
+# Filters belong to one product: opening another product starts from a clean view. A link may pre-set
+# the filters with the url keys of ui.inventory_view (e.g. &shape=3&size=7 from an order line).
+linked = display.filters_from_query(st.query_params.to_dict())
+presets = {key: list(getattr(linked, field)) for field, key in FILTER_KEYS.items() if getattr(linked, field)}
+if st.session_state.get("product_state_for") != (product.id, repr(presets)):
     for key in STATE_KEYS:
         st.session_state.pop(key, None)
-    st.session_state["product_state_for"] = product.id
+    st.session_state["product_state_for"] = (product.id, repr(presets))
+    st.session_state.update(presets)
 today = details.today_utc()
 
 # Header: picture, name, short name, type (user text is escaped, never markdown).
@@ -232,6 +236,8 @@ st.caption(f"Last 30 days: added {format_weight(change.added, unit)}, deducted "
            f"{format_weight(change.deducted, unit)}. Held 30 days ago: {format_weight(change.held_before, unit)}.")
 
 production_view.product_block(actor, product.id, kinds)
+if actor.can(Right.VIEW_ORDERS):
+    product_orders.render(actor, product.id, unit)
 
 # AI summary panel (issue 5) renders here
 ai_panel.render(actor, product.id, filters)

@@ -1,19 +1,19 @@
-"""Settings (admins): organization and locations, product catalogs, production, AI usage, audit log."""
+"""Settings (admins): organization and locations, product catalogs, orders, production, AI usage, audit log."""
 import pandas as pd
 import streamlit as st
 
 from lib import audit
 from lib.workspace import locations
 from lib.workspace.settings import SETTINGS, get_workspace, update_settings
-from ui import context, settings_ai, settings_production, settings_products
+from ui import context, settings_ai, settings_orders, settings_production, settings_products
 from ui.feedback import run_action
 
 actor = context.actor()
 _HELP = {spec.field: spec.help for spec in SETTINGS}
 
 st.title("Settings")
-organization_tab, products_tab, production_tab, ai_tab, audit_tab = st.tabs(
-    ["Organization", "Products", "Production", "AI usage", "Audit log"])
+organization_tab, products_tab, orders_tab, production_tab, ai_tab, audit_tab = st.tabs(
+    ["Organization", "Products", "Orders", "Production", "AI usage", "Audit log"])
 
 with organization_tab:
     with context.db() as session:
@@ -60,6 +60,8 @@ with products_tab:
 
 with production_tab:
     settings_production.render(actor)
+with orders_tab:
+    settings_orders.render(actor)
 
 with ai_tab:
     settings_ai.render(actor)

@@ -18,6 +18,8 @@ from lib.models import (
     InventoryKind,
     Location,
     MovementKind,
+    Party,
+    PartyKind,
     Plan,
     Product,
     Role,
@@ -115,3 +117,13 @@ def make_item(session: Session, product: Product, location: Location, *, quantit
                         weight_delta=Decimal(weight), moved_at=moved_at)
     assert item.weight_g == to_grams(Decimal(weight), unit)
     return item
+
+
+def make_party(session: Session, kind: PartyKind = PartyKind.CUSTOMER, company: str | None = None,
+               email: str = "", phone: str = "", active: bool = True) -> Party:
+    """A customer or supplier row (the directory's own checks are tested in test_orders_lib)."""
+    party = Party(kind=kind, company=company or unique(f"{kind.label} "), contact_name="", email=email, phone=phone,
+                  address="", country="", notes="", active=active)
+    session.add(party)
+    session.flush()
+    return party

@@ -98,7 +98,7 @@ def test_an_unexpected_error_shows_an_id_and_keeps_the_traceback_in_the_log(fres
                                                                                browser_page):
     """A weight of 1e30 in Adjust (decimal.InvalidOperation while the number parsing is reworked, see
     docs/first-start.md): the page shows a short message with an id, never a traceback or a server path."""
-    workshop = two_location_workshop(fresh_url)
+    two_location_workshop(fresh_url)
     engine = db.make_engine(fresh_url)
     with db.session_scope(engine) as session:
         item = session.scalars(select(InventoryItem).where(InventoryItem.tag_id == "TRUB0001")).one()

@@ -12,8 +12,18 @@ from sqlalchemy import func, select
 from lib import ledger
 from lib.errors import PermissionDenied, ValidationFailed
 from lib.inventory import importer
-from lib.models import (AuditEntry, CatalogEntry, CatalogKind, InventoryItem, InventoryKind, ItemStatus, MovementKind,
-                        Product, Role, StockMovement)
+from lib.models import (
+    AuditEntry,
+    CatalogEntry,
+    CatalogKind,
+    InventoryItem,
+    InventoryKind,
+    ItemStatus,
+    MovementKind,
+    Product,
+    Role,
+    StockMovement,
+)
 from tests import factories as f
 
 

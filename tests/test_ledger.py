@@ -7,7 +7,16 @@ from sqlalchemy import func, select
 
 from lib import db, ledger
 from lib.errors import InsufficientStock, ValidationFailed
-from lib.models import CatalogKind, InventoryItem, InventoryKind, ItemStatus, Location, MovementKind, Product, StockMovement
+from lib.models import (
+    CatalogKind,
+    InventoryItem,
+    InventoryKind,
+    ItemStatus,
+    Location,
+    MovementKind,
+    Product,
+    StockMovement,
+)
 from tests import factories as f
 
 

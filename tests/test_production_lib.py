@@ -19,9 +19,21 @@ from lib import ledger
 from lib.access import Right
 from lib.errors import LoupeError, NotFound, PermissionDenied, ValidationFailed
 from lib.inventory import stock
-from lib.models import (AuditEntry, InventoryItem, InventoryKind, ItemStatus, JobIssue, JobOutput,
-                        JobStatus, MovementKind, OutputBucket, ProductionJob, Role, StockMovement,
-                        Workspace)
+from lib.models import (
+    AuditEntry,
+    InventoryItem,
+    InventoryKind,
+    ItemStatus,
+    JobIssue,
+    JobOutput,
+    JobStatus,
+    MovementKind,
+    OutputBucket,
+    ProductionJob,
+    Role,
+    StockMovement,
+    Workspace,
+)
 from lib.production import jobs, overview, receipts, stages
 from lib.production.jobs import NewJob, SourceLine
 from lib.production.receipts import OutputRow, Portion, ReceiptDraft
@@ -557,7 +569,7 @@ def test_ai_facts_carry_what_is_in_production(session, shop):
     jobs.create_job(session, actor=shop["sam"], data=_new_job(shop, SourceLine(shop["southern"].id)))
     facts = summaries.build_facts(session, actor=shop["mo"], product_id=shop["ruby"].id, filters=ItemFilters())
     assert facts["in_production"] == {"open_jobs": 1, "issued_weight": 20}
-    assert facts["not_tracked"] == ["open sales-order demand"]
+    assert facts["not_tracked"] == ["sales and purchase orders"]  # a member does not see orders
     finished = summaries.build_facts(session, actor=shop["mo"], product_id=shop["ruby"].id,
                                      filters=ItemFilters(kinds=(InventoryKind.FINISHED,)))
     assert finished["in_production"] == {"open_jobs": 0, "issued_weight": 0}

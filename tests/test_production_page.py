@@ -22,6 +22,7 @@ from tests import factories as f
 from tests.apptest import point_app_at, signed_in, texts
 from tests.scenarios import two_location_workshop
 
+
 @dataclass
 class Plant:
     url: str

@@ -46,7 +46,20 @@ from lib.config import Settings
 from lib.errors import LoupeError
 from lib.inventory import export, forms, importer, items, overview, query, stock
 from lib.inventory.query import ItemFilters, Page
-from lib.models import Base, CatalogKind, InventoryKind, ItemStatus, MovementKind, Plan, ProductionJob, Role
+from lib.models import (
+    Base,
+    CatalogKind,
+    InventoryKind,
+    ItemStatus,
+    MovementKind,
+    OrderKind,
+    PartyKind,
+    Plan,
+    ProductionJob,
+    Role,
+)
+from lib.orders import demand, detail, lines, lines_ai, listing, orders, parties, selection, shipments
+from lib.orders import receipts as order_receipts
 from lib.production import jobs, receipts, stages
 from lib.production import overview as job_overview
 from lib.production.jobs import NewJob, SourceLine
@@ -227,6 +240,56 @@ def south_new_item(world: World) -> forms.NewItem:
     return forms.NewItem(product_id=world.ruby, weight="1", location_id=world.south)
 
 
+@dataclass
+class OrdersWorld:
+    sales: int
+    purchase: int
+    sales_line: int
+    purchase_line: int
+    selection: int
+    customer: int
+    supplier: int
+
+
+def orders_of(session, world: World) -> OrdersWorld:
+    """Made once per test (on first use, before any South activity is added): a sales order of a customer
+    whose every detail is a marker, with 1 piece of South's SECRETRUB1 selected; a purchase order whose
+    supplier is plain (managers see suppliers in full), received into South as SECRETRCV1."""
+    if getattr(world, "orders", None) is None:
+        admin = world.admin
+        customer = parties.add_party(session, actor=admin, kind=PartyKind.CUSTOMER, data=parties.PartyInput(
+            company="Southerner Secret Buyer", email="secret@south.example", phone="+1 555 0199",
+            address="1 Southside Road"))
+        supplier = parties.add_party(session, actor=admin, kind=PartyKind.SUPPLIER,
+                                     data=parties.PartyInput(company="Plain Supplier"))
+        line = orders.LineInput(product_id=world.ruby, quantity=3, weight="3", weight_unit="g")
+        sale = orders.create_order(session, actor=admin, data=orders.OrderInput(
+            kind=OrderKind.SALES, party_id=customer.id, lead_id=admin.user_id, notes="secret notes", lines=[line]))
+        buy = orders.create_order(session, actor=admin, data=orders.OrderInput(
+            kind=OrderKind.PURCHASE, party_id=supplier.id, lead_id=admin.user_id, lines=[line]))
+        sales_line = detail.order_detail(session, actor=admin, order_id=sale.id).lines[0].id
+        purchase_line = detail.order_detail(session, actor=admin, order_id=buy.id).lines[0].id
+        (picked,) = selection.select_items(session, actor=admin, line_id=sales_line, picks=[
+            selection.Pick(world.south_item, full=False, quantity=1, weight="1")])
+        order_receipts.receive_line(session, actor=admin, line_id=purchase_line, data=order_receipts.ReceiptInput(
+            quantity=1, weight="1", location_id=world.south, notes="secret receipt"))
+        session.flush()
+        world.orders = OrdersWorld(sale.id, buy.id, sales_line, purchase_line, picked, customer.id, supplier.id)
+    return world.orders
+
+
+def order_filters(session, world: World) -> listing.OrderFilters:
+    """Every order (made first), searched for a letter every customer name, note and tag here contains."""
+    orders_of(session, world)
+    return listing.OrderFilters(search="r")
+
+
+def exported_text(exported: listing.OrderExport) -> str:
+    text = exported.path.read_text(encoding="utf-8")
+    exported.path.unlink(missing_ok=True)
+    return text
+
+
 TABLE = {
     # lib.access: the scoping layer itself
     "lib.access.scope_items": Read(lambda s, a, w: access.scope_items(
@@ -386,6 +449,74 @@ TABLE = {
     "lib.ai.summaries.panel_state": Read(lambda s, a, w: summaries.panel_state(
         s, actor=a, settings=settings_with_llm(), product_id=w.ruby, filters=south(w))),
     "lib.ai.summaries.usage_history": Write(lambda s, a, w: summaries.usage_history(s, actor=a)),
+    # lib.orders: orders are workspace-wide (admins write, managers read without customer details);
+    # stock is located (matching stock, selections, receipts follow the viewer's locations).
+    "lib.orders.parties.list_parties": Read(lambda s, a, w: parties.list_parties(s, actor=a)),
+    "lib.orders.parties.get_party": Read(lambda s, a, w: parties.get_party(
+        s, actor=a, party_id=orders_of(s, w).customer)),
+    "lib.orders.parties.add_party": Write(lambda s, a, w: parties.add_party(
+        s, actor=a, kind=PartyKind.SUPPLIER, data=parties.PartyInput(company="Mine"))),
+    "lib.orders.parties.update_party": Write(lambda s, a, w: parties.update_party(
+        s, actor=a, party_id=orders_of(s, w).customer, data=parties.PartyInput(company="Mine"))),
+    "lib.orders.parties.set_active": Write(lambda s, a, w: parties.set_active(
+        s, actor=a, party_id=orders_of(s, w).customer, active=False)),
+    "lib.orders.parties.delete_party": Write(lambda s, a, w: parties.delete_party(
+        s, actor=a, party_id=orders_of(s, w).supplier)),
+    "lib.orders.parties.party_choices": Write(lambda s, a, w: parties.party_choices(
+        s, actor=a, kind=PartyKind.CUSTOMER)),
+    "lib.orders.lines.order_for_write": Write(lambda s, a, w: lines.order_for_write(s, a, orders_of(s, w).sales)),
+    "lib.orders.lines.line_for_write": Write(lambda s, a, w: lines.line_for_write(s, a, orders_of(s, w).sales_line)),
+    "lib.orders.orders.create_order": Write(lambda s, a, w: orders.create_order(s, actor=a, data=orders.OrderInput(
+        kind=OrderKind.PURCHASE, party_id=orders_of(s, w).supplier, lead_id=a.user_id,
+        lines=[orders.LineInput(product_id=w.jade, quantity=1)]))),
+    "lib.orders.orders.update_order": Write(lambda s, a, w: orders.update_order(
+        s, actor=a, order_id=orders_of(s, w).sales, data=orders.HeaderInput(lead_id=a.user_id))),
+    "lib.orders.orders.add_line": Write(lambda s, a, w: orders.add_line(
+        s, actor=a, order_id=orders_of(s, w).sales, data=orders.LineInput(product_id=w.jade, quantity=1))),
+    "lib.orders.orders.cancel_line": Write(lambda s, a, w: orders.cancel_line(
+        s, actor=a, line_id=orders_of(s, w).sales_line)),
+    "lib.orders.orders.set_on_hold": Write(lambda s, a, w: orders.set_on_hold(
+        s, actor=a, order_id=orders_of(s, w).sales, on_hold=True)),
+    "lib.orders.orders.set_line_ready": Write(lambda s, a, w: orders.set_line_ready(
+        s, actor=a, line_id=orders_of(s, w).sales_line, ready=True)),
+    "lib.orders.orders.form_choices": Write(lambda s, a, w: orders.form_choices(s, actor=a, kind=OrderKind.SALES)),
+    "lib.orders.selection.matching_stock": Read(lambda s, a, w: selection.matching_stock(
+        s, actor=a, line_id=orders_of(s, w).sales_line)),
+    "lib.orders.selection.candidates": Write(lambda s, a, w: selection.candidates(
+        s, actor=a, line_id=orders_of(s, w).sales_line, same_attributes=False)),
+    "lib.orders.selection.select_items": Write(lambda s, a, w: selection.select_items(
+        s, actor=a, line_id=orders_of(s, w).sales_line, picks=[selection.Pick(w.south_item, full=False, quantity=1,
+                                                                                 weight="1")])),
+    "lib.orders.selection.remove_selection": Write(lambda s, a, w: selection.remove_selection(
+        s, actor=a, selection_id=orders_of(s, w).selection)),
+    "lib.orders.receipts.receive_line": Write(lambda s, a, w: order_receipts.receive_line(
+        s, actor=a, line_id=orders_of(s, w).purchase_line, data=order_receipts.ReceiptInput(
+            quantity=1, weight="1", location_id=w.south))),
+    "lib.orders.shipments.create_shipment": Write(lambda s, a, w: shipments.create_shipment(
+        s, actor=a, order_id=orders_of(s, w).sales, carrier="UPS",
+        lines=[shipments.ShipLine(orders_of(s, w).sales_line, 1, "1")])),
+    "lib.orders.listing.hides_customer": NotLocationData("answers from the role's rights only"),
+    "lib.orders.listing.sees_budget": NotLocationData("answers from the role's rights only"),
+    "lib.orders.listing.export_headers": NotLocationData("column names for the viewer's rights"),
+    "lib.orders.listing.list_orders": Read(lambda s, a, w: [listing.list_orders(
+        s, actor=a, kind=kind, filters=order_filters(s, w), page=listing.OrderPage()) for kind in OrderKind]),
+    "lib.orders.listing.iter_orders": Read(lambda s, a, w: [list(listing.iter_orders(
+        s, actor=a, kind=kind, filters=order_filters(s, w))) for kind in OrderKind]),
+    "lib.orders.listing.export_orders": Read(lambda s, a, w: [exported_text(listing.export_orders(
+        s, actor=a, kind=kind, filters=order_filters(s, w), fmt="csv")) for kind in OrderKind]),
+    "lib.orders.listing.filter_choices": Read(lambda s, a, w: [listing.filter_choices(
+        s, actor=a, kind=kind) for kind in OrderKind if orders_of(s, w)]),
+    "lib.orders.detail.order_detail": Read(lambda s, a, w: [detail.order_detail(s, actor=a, order_id=order_id)
+                                                            for order_id in (orders_of(s, w).sales,
+                                                                             orders_of(s, w).purchase)]),
+    "lib.orders.demand.product_orders": Read(lambda s, a, w: demand.product_orders(
+        s, actor=a, product_id=orders_of(s, w) and w.ruby)),
+    "lib.orders.lines_ai.check_can_prepare": NotLocationData("checks the role, the workspace switch and the endpoint"),
+    "lib.orders.lines_ai.is_available": NotLocationData("checks the role, the workspace switch and the endpoint"),
+    "lib.orders.lines_ai.prepare_request": Write(lambda s, a, w: lines_ai.prepare_request(
+        s, actor=a, settings=settings_with_llm(), notes="2 rubies")),
+    "lib.orders.lines_ai.record_usage": Write(lambda s, a, w: lines_ai.record_usage(
+        s, actor=a, completion=Completion("{}", "m", 1, 1, 2, False, False))),
     # lib.workspace: admin-only, refused outright
     "lib.workspace.locations.add_location": Write(lambda s, a, w: locations.add_location(
         s, actor=a, name="Mine", short_name="MIN")),
@@ -524,3 +655,15 @@ def test_a_summary_cannot_be_stored_for_another_scope(session, world):
     with pytest.raises(LoupeError):
         summaries.store_summary(session, actor=manager, request=dataclasses.replace(request, scope_key="all"),
                                 completion=Completion("x", "m", 1, 1, 2, False, False))
+
+
+def test_order_markers_are_really_there_for_an_admin(session, world):
+    """The orders rows would prove nothing if the customer, the South item and the notes did not show for an admin."""
+    made = orders_of(session, world)
+    text = repr(plain([detail.order_detail(session, actor=world.admin, order_id=made.sales),
+                       detail.order_detail(session, actor=world.admin, order_id=made.purchase),
+                       listing.list_orders(session, actor=world.admin, kind=OrderKind.SALES,
+                                           filters=order_filters(session, world), page=listing.OrderPage())],
+                      session))
+    for marker in ("Southerner Secret Buyer", "secret@south.example", "SECRETRUB1", "Southside Vault", "secret notes"):
+        assert marker in text, marker

@@ -28,6 +28,6 @@ def test_page_renders_for_role(workshop, spec, role):
     from lib.models import Role
 
     allowed = spec.right is None or spec.right in ROLE_RIGHTS[Role(role)]
-    if not allowed:  # the address says so instead of silently showing Home
-        assert [element.value for element in at.warning] == ["Only admins can open this page."]
-        assert [element.value for element in at.title] == ["Admins only"]
+    if not allowed:  # the address says why in one line, with no data, instead of silently showing Home
+        assert [element.value for element in at.warning] == [spec.refusal]
+        assert [element.value for element in at.title] == [spec.title] and not at.dataframe

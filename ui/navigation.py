@@ -1,8 +1,13 @@
 """The page registry: one entry per page with its stable url path and who may open it.
 
 Stable url paths (later modules keep them): `/` home, `/products`,
-`/product?id=<id>`, `/inventory`, `/production` (a job: `/production?job=<id>`),
-`/users` (admin), `/settings` (admin). `/orders` is reserved for the orders module.
+`/product?id=<id>`, `/inventory`, `/orders` (an order: `/orders?order=<id>`; admins
+and managers), `/production` (a job: `/production?job=<id>`), `/users` (admin),
+`/settings` (admin).
+
+A page the actor may not open is registered hidden with its `refusal`
+sentence instead (ui/router.py), so a deep link says why in one line and
+shows no data, never Home or another page.
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ class PageSpec:
     url_path: str  # "" is the home page
     right: Right | None = None  # None: every signed-in user
     in_menu: bool = True
-
+    refusal: str = "Only admins can open this page."  # what a deep link tells people without the right
 
 
 PAGES: tuple[PageSpec, ...] = (
@@ -30,6 +35,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("products.py", "Products", "💎", "products", Right.VIEW_INVENTORY),
     PageSpec("product.py", "Product details", "🔎", "product", Right.VIEW_INVENTORY, in_menu=False),
     PageSpec("inventory.py", "Inventory", "📦", "inventory", Right.VIEW_INVENTORY),
+    PageSpec("orders.py", "Orders", "🧾", "orders", Right.VIEW_ORDERS, refusal="Orders are for admins and managers."),
     PageSpec("production.py", "Production", "🏭", "production", Right.VIEW_PRODUCTION),
     PageSpec("users.py", "Users", "👥", "users", Right.MANAGE_USERS),
     PageSpec("settings.py", "Settings", "⚙️", "settings", Right.MANAGE_SETTINGS),
@@ -42,7 +48,7 @@ def pages_for(actor: Actor) -> list[PageSpec]:
 
 
 def closed_to(actor: Actor) -> list[PageSpec]:
-    """The pages this actor may not open: their address says so (admins only) instead of showing Home."""
+    """The pages this actor may not open: their address shows the page's refusal sentence instead."""
     return [page for page in PAGES if page.right is not None and not actor.can(page.right)]
 
 

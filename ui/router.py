@@ -48,11 +48,13 @@ def _first_start_page() -> None:
     """Placeholder page while no user exists; the form is drawn by ui.first_start."""
 
 
-def _admins_only_page() -> None:
-    """What a signed-in user who may not open an admin page finds at its address."""
-    st.title("Admins only")
-    st.warning("Only admins can open this page.")
-    st.page_link(navigation.home_page_path(), label="Back to Home", icon="🏠")
+def _refusal_page(spec: navigation.PageSpec):
+    """What a signed-in user who may not open `spec` finds at its address: one line, no data."""
+    def page() -> None:
+        st.title(spec.title)
+        st.warning(spec.refusal)
+        st.page_link(navigation.home_page_path(), label="Back to Home", icon="🏠")
+    return page
 
 
 def _every_address(page, title: str) -> None:
@@ -96,7 +98,7 @@ def _route() -> None:
                            url_path=spec.url_path or None, default=spec.url_path == "",
                            visibility="visible" if spec.in_menu else "hidden")
              for spec in specs}
-    closed = [st.Page(_admins_only_page, title=spec.title, url_path=spec.url_path, visibility="hidden")
+    closed = [st.Page(_refusal_page(spec), title=spec.title, url_path=spec.url_path, visibility="hidden")
               for spec in navigation.closed_to(actor)]
     current = st.navigation([*pages.values(), *closed], position="hidden")
     sidebar.render(actor, [page for spec, page in pages.items() if spec.in_menu])

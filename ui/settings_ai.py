@@ -17,9 +17,11 @@ def render(actor: Actor) -> None:
     """Endpoint status, totals and the usage table for the chosen period."""
     settings = context.settings()
     with context.db() as session:
-        enabled = get_workspace(session).ai_summaries_enabled
+        workspace = get_workspace(session)
+        enabled, lines_enabled = workspace.ai_summaries_enabled, workspace.ai_order_lines_enabled
     st.markdown(f"AI summaries are **{'on' if enabled else 'off'}** for this workspace "
-                "(sidebar → Workspace settings → AI summaries).")
+                "(sidebar → Workspace settings → AI summaries); AI order lines are "
+                f"**{'on' if lines_enabled else 'off'}** (Settings → Orders).")
     message = llm.not_configured_message(settings)
     if message:
         st.warning(message)
@@ -34,7 +36,8 @@ def render(actor: Actor) -> None:
     tokens_column.metric("Tokens", f"{report.tokens:,}")
     credits_column.metric("Credits", f"{report.credits:,}")
     st.caption("Each request costs max(1, ⌈tokens / 1,000⌉) credits: 1 credit per 1,000 tokens, rounded up, "
-               "at least 1. Failed requests are not recorded or charged.")
+               "at least 1. Requests that get no answer are not recorded or charged; a summary is recorded when "
+               "it is stored, order lines whenever the model answered.")
     if not report.rows:
         st.info("No AI usage in this period.")
         return

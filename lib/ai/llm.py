@@ -87,6 +87,11 @@ def is_openai_service(settings: Settings) -> bool:
     return host == "api.openai.com" or host.endswith(".openai.azure.com")
 
 
+def credits_for(tokens: int) -> int:
+    """Reference 3.8.1: 1 credit per 1,000 tokens, rounded up, at least 1 per request (every AI feature)."""
+    return max(1, math.ceil(max(tokens, 0) / 1000))
+
+
 def estimate_tokens(text: str) -> int:
     """Rough token count (about 4 characters a token) for servers that report no usage."""
     return math.ceil(len(text) / 4)

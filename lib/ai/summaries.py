@@ -18,7 +18,6 @@ stored, and marked in the text shown to users.
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
@@ -30,10 +29,12 @@ from sqlalchemy.orm import Session
 from lib import audit
 from lib.access import Actor, Right
 from lib.ai import llm, prompts
+from lib.ai.llm import credits_for
 from lib.config import Settings
 from lib.errors import ConfigurationError, PermissionDenied, ValidationFailed
 from lib.inventory.query import ItemFilters, items_statement, movements_statement, start_of_day, totals
 from lib.models import AiSummary, AiUsage, CatalogEntry, InventoryItem, Location, StockMovement, User, utcnow
+from lib.orders import demand, lines_ai
 from lib.production.overview import production_for_product
 from lib.products import details
 from lib.products.catalog import get_product_in_scope
@@ -43,19 +44,14 @@ from lib.units import unit as weight_unit
 from lib.workspace.settings import get_workspace
 
 FEATURE = "product_summary"
-FEATURE_LABELS = {FEATURE: "Product summary"}
+FEATURE_LABELS = {FEATURE: "Product summary", lines_ai.FEATURE: lines_ai.FEATURE_LABEL}
 PROMPT_NAME = "product_summary"
 WINDOWS = (30, 90)
 LARGEST_MOVEMENTS = 5
 MAX_GROUPS = 10
 LABEL_CHARS = 60
-NOT_TRACKED = ["open sales-order demand"]  # until orders exist
+ORDERS_NOT_VISIBLE = "sales and purchase orders"  # for viewers who may not see orders
 MARK_OPEN, MARK_CLOSE = "⚠️[", "]"
-
-
-def credits_for(tokens: int) -> int:
-    """Reference 3.8.1: 1 credit per 1,000 tokens, rounded up, at least 1 per request."""
-    return max(1, math.ceil(max(tokens, 0) / 1000))
 
 
 # ---------------------------------------------------------------- keys and scope
@@ -178,6 +174,15 @@ def _in_production(session: Session, actor: Actor, product_id: int, filters: Ite
     the weight in the workspace default unit, like every weight of the facts."""
     found = production_for_product(session, actor=actor, product_id=product_id, kinds=filters.kinds, limit=0)
     return {"open_jobs": found.open_jobs, "issued_weight": _number(found.issued)}
+def _open(figure: demand.Open, unit: str) -> dict:
+    return {"lines": figure.lines, "orders": figure.orders, "pieces": figure.pieces,
+            "weight": _number(from_grams(figure.grams, unit))}
+
+
+def _orders(session: Session, actor: Actor, product_id: int, unit: str) -> dict:
+    """Open sales demand and incoming purchases of the product (lib.orders.demand), for viewers of orders."""
+    figures = demand.product_orders(session, actor=actor, product_id=product_id)
+    return {"open_sales_demand": _open(figures.demand, unit), "incoming_purchases": _open(figures.incoming, unit)}
 
 
 def build_facts(session: Session, *, actor: Actor, product_id: int, filters: ItemFilters,
@@ -191,7 +196,10 @@ def build_facts(session: Session, *, actor: Actor, product_id: int, filters: Ite
     negative `weight_delta_g` of the scoped, filtered movements, over calendar
     days (UTC) ending today. `in_production` is the Product Details block:
     open jobs in scope holding issued stock of the product (of the kind switch's
-    kinds) and that stock's issued weight. No notes, tag IDs or people's names.
+    kinds) and that stock's issued weight. No notes, tag IDs or people's names. Viewers who
+    may see orders also get the product's open sales demand and incoming
+    purchases (`lib.orders.demand`: workspace-wide, orders have no location),
+    as counts of lines and orders, pieces and weight; no customer or supplier.
     """
     now = now or utcnow()
     product = get_product_in_scope(session, actor=actor, product_id=product_id)
@@ -212,7 +220,8 @@ def build_facts(session: Session, *, actor: Actor, product_id: int, filters: Ite
         "movement": _movement(session, actor, view, kpi, total_g, now.date()),
         "largest_recent_movements": _largest(session, actor, view, kpi.unit, now.date()),
         "in_production": _in_production(session, actor, product.id, filters),
-        "not_tracked": list(NOT_TRACKED),
+        **({"orders": _orders(session, actor, product.id, kpi.unit)} if actor.can(Right.VIEW_ORDERS) else {}),
+        "not_tracked": [] if actor.can(Right.VIEW_ORDERS) else [ORDERS_NOT_VISIBLE],
     }
 
 

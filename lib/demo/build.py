@@ -45,6 +45,7 @@ from typing import Callable
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from lib.demo.orders import add_demo_orders
 from lib.demo.production import build_production
 from lib.models import (
     AuditEntry,
@@ -106,12 +107,15 @@ class DemoSummary:
     jobs: int = 0  # production jobs (lib.demo.production), with the items and movements they made
     job_items: int = 0
     job_movements: int = 0
+    orders: int = 0  # lib.demo.orders: orders made, and the items and movements they added (not in the above)
+    order_items: int = 0
+    order_movements: int = 0
 
     def line(self) -> str:
         return (f"Demo workspace ({self.scale}) loaded: {self.products:,} products, {self.items:,} items, "
                 f"{self.movements:,} movements, {self.users} users, {self.locations} locations, "
-                f"{self.images} images, {self.jobs} production jobs (+{self.job_items:,} items, "
-                f"+{self.job_movements:,} movements) in {self.seconds:.1f} s")
+                f"{self.images} images, {self.orders} orders, {self.jobs} production jobs (+{self.job_items:,} "
+                f"items, +{self.job_movements:,} movements) in {self.seconds:.1f} s")
 
 
 # ---------------------------------------------------------------------------
@@ -1025,10 +1029,12 @@ def build_demo(engine: Engine, *, scale: str = "small", seed: int = 7, progress=
         report("refreshing planner statistics")
         _after_bulk_load(connection)
 
+    ordered = add_demo_orders(engine, now=now, seed=seed)
     made = build_production(engine, now=now, seed=seed)
     return DemoSummary(products=len(products), items=len(items.q0), movements=history.movements,
                        users=len(USERS), locations=len(LOCATIONS), images=len(image_rows),
-                       seconds=round(time.perf_counter() - started, 2), scale=scale, jobs=made.jobs,
+                       seconds=round(time.perf_counter() - started, 2), scale=scale, orders=ordered.orders,
+                       order_items=ordered.items, order_movements=ordered.movements, jobs=made.jobs,
                        job_items=made.items, job_movements=made.movements)
 
 

@@ -81,7 +81,7 @@ from lib.inventory.forms import (
     required_reason,
 )
 from lib.models import InventoryItem, ItemStatus, Location, MovementKind, Product, StockMovement
-from lib.units import convert, format_weight, parse_weight, to_grams
+from lib.units import WEIGHT_QUANTUM, convert, format_weight, parse_weight, to_grams
 from lib.workspace.settings import get_workspace
 
 ISSUE_KINDS = (MovementKind.ISSUE, MovementKind.PRODUCTION_ISSUE)
@@ -678,13 +678,17 @@ def issue(session: Session, *, actor: Actor, right: Right, item_id: int, referen
 
 
 def issued_balance(session: Session, *, item_id: int, reference: str) -> tuple[int, Decimal]:
-    """Pieces and weight issued from an item under `reference` and not yet returned."""
+    """Pieces and weight issued from an item under `reference` and not yet returned.
+
+    The weight is rounded to the ledger's 4 decimals: every delta has at most 4, and
+    SQLite sums NUMERIC columns as floats (5.1 - 2 comes back as 3.0999999999999996).
+    """
     quantity, weight = session.execute(
         select(func.coalesce(func.sum(StockMovement.quantity_delta), 0),
                func.coalesce(func.sum(StockMovement.weight_delta), 0))
         .where(StockMovement.item_id == item_id, StockMovement.reference == reference,
                StockMovement.movement_kind.in_([*ISSUE_KINDS, MovementKind.RETURN]))).one()
-    return -int(quantity), -Decimal(str(weight))
+    return -int(quantity), -Decimal(str(weight)).quantize(WEIGHT_QUANTUM)
 
 
 def return_issued(session: Session, *, actor: Actor, right: Right, item_id: int, reference: str, quantity=None,

@@ -10,29 +10,57 @@ registered on `Base.metadata` once this package is imported. The enums
 - `inventory`: items, the stock ledger, tag sequences, named SQL expressions
 - `audit`: the audit log
 - `ai`: stored AI summaries and usage
+- `orders`: customers and suppliers, sales and purchase orders, selections, receipts, shipments
 - `production`: stages, jobs, their issues, receipts and outputs
 """
-from lib.enums import CatalogKind, InventoryKind, ItemStatus, JobStatus, MovementKind, OutputBucket, Plan, Role
+from lib.enums import (
+                       CatalogKind,
+                       Fulfilment,
+                       InventoryKind,
+                       ItemStatus,
+                       JobStatus,
+                       LineStatus,
+                       MovementKind,
+                       OrderKind,
+                       OutputBucket,
+                       PartyKind,
+                       PaymentTerms,
+                       Plan,
+                       Role,
+)
 from lib.models.ai import AiSummary, AiUsage
 from lib.models.audit import AuditEntry
 from lib.models.base import GRAMS, WEIGHT, Base, UtcDateTime, utcnow
 from lib.models.catalog import CatalogEntry, Image, Product
 from lib.models.inventory import IN_STOCK, InventoryItem, StockMovement, TagSequence
-from lib.models.production import (
-                                   JobIssue,
-                                   JobOutput,
-                                   JobProduct,
-                                   JobReceipt,
-                                   JobSequence,
-                                   ProductionJob,
-                                   ProductionStage,
+from lib.models.orders import (
+                       LINE_ATTRIBUTE_KEYS,
+                       Order,
+                       OrderLine,
+                       OrderSelection,
+                       OrderSequence,
+                       Party,
+                       PurchaseReceipt,
+                       Shipment,
+                       ShipmentLine,
 )
-from lib.models.workspace import Location, LoginSession, User, Workspace
+from lib.models.production import (
+                       JobIssue,
+                       JobOutput,
+                       JobProduct,
+                       JobReceipt,
+                       JobSequence,
+                       ProductionJob,
+                       ProductionStage,
+)
+from lib.models.workspace import DEFAULT_CARRIERS, Location, LoginSession, User, Workspace
 
 __all__ = [
     "AiSummary", "AiUsage", "AuditEntry", "GRAMS", "WEIGHT", "Base", "UtcDateTime", "utcnow", "CatalogEntry",
     "CatalogKind", "Image", "Product", "IN_STOCK", "InventoryItem", "InventoryKind",
     "ItemStatus", "MovementKind", "StockMovement", "TagSequence", "LoginSession", "Location", "Plan", "Role",
-    "User", "Workspace", "JobStatus", "OutputBucket", "JobIssue", "JobOutput", "JobProduct", "JobReceipt",
+    "User", "Workspace", "DEFAULT_CARRIERS", "Fulfilment", "LineStatus", "OrderKind", "PartyKind", "PaymentTerms",
+    "LINE_ATTRIBUTE_KEYS", "Order", "OrderLine", "OrderSelection", "OrderSequence", "Party", "PurchaseReceipt",
+    "Shipment", "ShipmentLine", "JobStatus", "OutputBucket", "JobIssue", "JobOutput", "JobProduct", "JobReceipt",
     "JobSequence", "ProductionJob", "ProductionStage",
 ]

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lib.enums import Plan, Role
+from lib.enums import PaymentTerms, Plan, Role
 from lib.models.base import Base, UtcDateTime, enum_column, utcnow
+
+DEFAULT_CARRIERS: tuple[str, ...] = ("Canada Post", "DHL eCommerce", "DHL Express", "FedEx", "UPS", "USA Export",
+                                     "USPS")
+"""The carrier profiles of reference 3.11, all enabled in a new workspace."""
+DEFAULT_CARRIERS_TEXT = "\n".join(DEFAULT_CARRIERS)
 
 
 class Workspace(Base):
@@ -27,6 +32,14 @@ class Workspace(Base):
     default_start_stage_id: Mapped[int | None] = mapped_column(
         ForeignKey("production_stages.id", name="fk_workspace_default_start_stage"))
     due_date_offset_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    # Orders (reference 3.5.5): numbering, defaults for new orders, carriers, the AI line preparation switch.
+    sales_order_prefix: Mapped[str] = mapped_column(String(20), default="SO-")
+    purchase_order_prefix: Mapped[str] = mapped_column(String(20), default="PO-")
+    default_payment_terms: Mapped[PaymentTerms] = mapped_column(enum_column(PaymentTerms),
+                                                                default=PaymentTerms.NET_30)
+    default_currency: Mapped[str] = mapped_column(String(3), default="USD")
+    carriers: Mapped[str] = mapped_column(Text, default=DEFAULT_CARRIERS_TEXT)  # one carrier per line
+    ai_order_lines_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -5,6 +5,8 @@ README documents every one (a test keeps them in step).
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -13,9 +15,14 @@ from sqlalchemy.orm import Session
 from lib import audit
 from lib.access import Actor, Right
 from lib.errors import ValidationFailed
-from lib.models import Plan, ProductionStage, Workspace
+from lib.models import DEFAULT_CARRIERS, PaymentTerms, Plan, ProductionStage, Workspace
 from lib.tags import sanitise
 from lib.units import is_unit, unit
+
+ORDER_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,11}$")
+CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+MAX_CARRIER = 60
+MAX_CARRIERS = 30
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,19 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "The production stage a new job starts at (an active stage; empty: the first active stage)."),
     SettingSpec("due_date_offset_days", "Job due-date offset (days)", 7,
                 "A new job's deadline starts at its issued date plus this many days (0 to 365)."),
+    SettingSpec("sales_order_prefix", "Sales order number prefix", "SO-",
+                "Starts every new sales order number (SO-0001). A change applies to new numbers only."),
+    SettingSpec("purchase_order_prefix", "Purchase order number prefix", "PO-",
+                "Starts every new purchase order number (PO-0001). Must differ from the sales prefix."),
+    SettingSpec("default_payment_terms", "Default payment terms", PaymentTerms.NET_30,
+                "Pre-selected on new orders: Due on Receipt, Prepaid, Net 15, 30, 45 or 60."),
+    SettingSpec("default_currency", "Default currency", "USD",
+                "Pre-selected currency of new orders (a three-letter ISO 4217 code)."),
+    SettingSpec("carriers", "Shipment carriers", "\n".join(DEFAULT_CARRIERS),
+                "The carriers people choose from when they record a shipment."),
+    SettingSpec("ai_order_lines_enabled", "AI order lines", False,
+                "Lets admins prepare an order's lines from its notes with the AI endpoint. "
+                "When off, the button is absent and no request ever leaves the server."),
 )
 
 
@@ -55,6 +75,38 @@ def get_workspace(session: Session) -> Workspace:
 
 
 MAX_DUE_DATE_OFFSET = 365
+
+
+def carrier_list(workspace: Workspace) -> list[str]:
+    """The enabled carriers, in the admin's order."""
+    return [line for line in (workspace.carriers or "").splitlines() if line.strip()]
+
+
+def _order_prefix(value, label: str) -> str:
+    text = str(value or "").strip()
+    if not ORDER_PREFIX_PATTERN.match(text):
+        raise ValidationFailed(f"{label}: 1 to 12 characters, letters, digits, dash, slash, dot or underscore, "
+                               "starting with a letter or digit.")
+    return text
+
+
+def _carriers(value) -> str:
+    names = value.splitlines() if isinstance(value, str) else list(value or [])
+    cleaned, seen = [], set()
+    for raw in names:
+        name = " ".join(str(raw).split())
+        if not name:
+            continue
+        if len(name) > MAX_CARRIER or any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+            raise ValidationFailed(f"Carrier {name[:MAX_CARRIER]!r}: at most {MAX_CARRIER} characters of plain text.")
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            cleaned.append(name)
+    if not cleaned:
+        raise ValidationFailed("Enable at least one shipment carrier.")
+    if len(cleaned) > MAX_CARRIERS:
+        raise ValidationFailed(f"At most {MAX_CARRIERS} carriers.")
+    return "\n".join(cleaned)
 
 
 def _validated(session: Session, field: str, value, plan: Plan):
@@ -77,7 +129,7 @@ def _validated(session: Session, field: str, value, plan: Plan):
             raise ValidationFailed("Managers can use inventory from all locations only on the "
                                    "Professional, Business or Enterprise plan.")
         return bool(value)
-    if field == "ai_summaries_enabled":
+    if field in ("ai_summaries_enabled", "ai_order_lines_enabled"):
         return bool(value)
     if field == "job_id_prefix":
         cleaned = sanitise(value)
@@ -99,6 +151,22 @@ def _validated(session: Session, field: str, value, plan: Plan):
         if not 0 <= days <= MAX_DUE_DATE_OFFSET:
             raise ValidationFailed(f"The due-date offset must be between 0 and {MAX_DUE_DATE_OFFSET} days.")
         return days
+    if field == "sales_order_prefix":
+        return _order_prefix(value, "Sales order number prefix")
+    if field == "purchase_order_prefix":
+        return _order_prefix(value, "Purchase order number prefix")
+    if field == "default_payment_terms":
+        try:
+            return PaymentTerms(value)
+        except ValueError:
+            raise ValidationFailed(f"Unknown payment terms {value!r}.") from None
+    if field == "default_currency":
+        code = str(value or "").strip().upper()
+        if not CURRENCY_PATTERN.match(code):
+            raise ValidationFailed("Currency: a three-letter ISO 4217 code such as USD, EUR or INR.")
+        return code
+    if field == "carriers":
+        return _carriers(value)
     if field == "name":
         text = str(value).strip()
         if not text or len(text) > 120:
@@ -111,7 +179,8 @@ def update_settings(session: Session, *, actor: Actor, **changes) -> Workspace:
     """Change workspace settings (admins only); every change is audited.
 
     Moving to Starter also switches off cross-location managers, since the plan
-    no longer allows it.
+    no longer allows it. The sales and purchase order prefixes must differ
+    (ignoring case), so a number always tells which kind of order it is.
     """
     actor.require(Right.MANAGE_SETTINGS)
     workspace = get_workspace(session)
@@ -119,6 +188,10 @@ def update_settings(session: Session, *, actor: Actor, **changes) -> Workspace:
     cleaned = {field: _validated(session, field, value, plan) for field, value in changes.items()}
     if not plan.allows_cross_location_managers:
         cleaned["managers_all_locations"] = False
+    sales = cleaned.get("sales_order_prefix", workspace.sales_order_prefix)
+    purchase = cleaned.get("purchase_order_prefix", workspace.purchase_order_prefix)
+    if sales.lower() == purchase.lower():
+        raise ValidationFailed(f"The sales and purchase order prefixes must differ (both are {sales!r}).")
     old, new = audit.changed_fields(workspace, cleaned)
     if new:
         audit.record(session, actor_id=actor.user_id, action="update settings", entity="workspace",
