@@ -121,7 +121,7 @@ def test_sales_order_from_form_to_shipment_and_purchase_received_into_product_de
         page.wait_for_url(f"**/product?id={workshop.product_id}")
         settle(page)
         # Ruby today: opening stock 1.2 g (6 ct) + 1 g, the 5 g receipt; the selection took 0.4 g (2 ct).
-        expect(page.get_by_text("Last 30 days: added 7.20 g, deducted 0.40 g", exact=False)).to_be_visible(
+        expect(page.get_by_text("Last 30 days: added 7.200 g, deducted 0.400 g", exact=False)).to_be_visible(
             timeout=30_000)
         expect(page.get_by_text("Open sales demand (not yet selected): none", exact=False)).to_be_visible()
         save_screenshot(page, "orders-product-details")

@@ -179,7 +179,7 @@ def test_a_sales_order_is_saved_with_its_lines_number_and_defaults(session, shop
     assert (order.currency, order.payment_terms.label, order.budget) == ("USD", "Net 30", Decimal("1500.50"))
     view = detail.order_detail(session, actor=shop.admin, order_id=ref.id)
     assert [(line.position, line.product, line.ordered_text) for line in view.lines] == [
-        (1, "Ruby", "2 pcs, 4.00 g"), (2, "Jade", "12.50 ct")]
+        (1, "Ruby", "2 pcs, 4.000 g"), (2, "Jade", "12.500 ct")]
     assert view.lines[0].description == "polished" and view.lines[0].attributes == {"shape": "Oval", "size": "7 mm"}
     assert view.fulfilment is Fulfilment.NOT_STARTED and view.summary == [(LineStatus.NOT_STARTED, 2)]
     assert view.notes == "Ann whispers: <script>alert(1)</script>"  # kept exactly; pages show it as text
@@ -318,10 +318,10 @@ def test_over_selection_and_unusable_items_are_refused_and_nothing_moves(session
                    selection.Pick(shop.rn2), selection.Pick(shop.rs1, full=False, quantity=1)], "needs 2 more"),
         (ruby.id, [selection.Pick(shop.rn1, full=False, quantity=0, weight="1")], "counts pieces"),
         (ruby.id, [selection.Pick(shop.jn1)], "not Ruby"),
-        (jade.id, [selection.Pick(shop.jn1)], "needs 20.00 g more; selecting 50.00 g"),  # Full: 50 g of 20 g
+        (jade.id, [selection.Pick(shop.jn1)], "needs 20.000 g more; selecting 50.000 g"),  # Full: 50 g of 20 g
         (jade.id, [selection.Pick(shop.jn1, full=False, weight="1.5", quantity=0),
-                   selection.Pick(shop.jn1, full=False, weight="18.6")], "selecting 20.10 g would be more"),
-        (ruby.id, [selection.Pick(shop.rn1, full=False, quantity="1,5")], "without commas"),
+                   selection.Pick(shop.jn1, full=False, weight="18.6")], "selecting 20.100 g would be more"),
+        (ruby.id, [selection.Pick(shop.rn1, full=False, quantity="1,5")], "no commas"),
         (ruby.id, [selection.Pick(shop.rn1, full=False)], "enter the pieces and/or weight"),
         (ruby.id, [], "Pick at least one item"),
         (ruby.id, [selection.Pick(10**8)], "No such inventory item"),
@@ -416,7 +416,7 @@ def test_shipping_moves_lines_to_partially_shipped_then_completed_and_never_past
     assert state(session, ref.id) == (Fulfilment.COMPLETED, [LineStatus.SHIPPED])
     assert session.scalar(select(func.count(StockMovement.id))) == moves_before  # shipping moves no stock again
     view = detail.order_detail(session, actor=shop.admin, order_id=ref.id)
-    assert [s.lines for s in view.shipments] == [((1, "1 pc, 2.00 g"),), ((1, "2 pcs, 4.00 g"),)]
+    assert [s.lines for s in view.shipments] == [((1, "1 pc, 2.000 g"),), ((1, "2 pcs, 4.000 g"),)]
     assert [entry.what for entry in view.timeline if entry.what.startswith("Fulfilment")] == [
         "Fulfilment: Not Started → Ready to Ship", "Fulfilment: Ready to Ship → Partially Shipped",
         "Fulfilment: Partially Shipped → Completed"]
@@ -461,7 +461,7 @@ def test_partial_receipts_add_up_and_more_than_ordered_needs_a_confirmation(sess
         quantity=4, weight="8", weight_unit="g", location_id=shop.north, confirm_over_receipt=True))
     assert got.over_receipt
     view = detail.order_detail(session, actor=shop.admin, order_id=ref.id)
-    assert view.lines[0].received.pieces == 6 and view.lines[0].in_unit(view.lines[0].received) == "6 pcs, 12.20 g"
+    assert view.lines[0].received.pieces == 6 and view.lines[0].in_unit(view.lines[0].received) == "6 pcs, 12.200 g"
     assert [r.note for r in view.receipts] == ["", "more than ordered (confirmed)"]
     assert view.fulfilment is Fulfilment.COMPLETED and "more than ordered, confirmed" in view.timeline[-2].what
     assert ledger.verify(session) == []

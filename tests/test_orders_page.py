@@ -107,7 +107,7 @@ def test_admin_sees_the_lists_and_the_order_with_its_customer(shop):
     notes = [element.value for element in at.text if "Ann wants" in element.value]
     assert notes == [NOTES]  # shown as plain text, exactly as typed
     assert not [m.value for m in at.markdown if "<script>" in m.value or "Ann wants" in m.value]
-    assert any("Line 1: 2 available items · 11.00 ct" in link.label for link in at.page_link)  # both locations
+    assert any("Line 1: 2 available items · 11.000 ct" in link.label for link in at.page_link)  # both locations
 
 
 def test_a_manager_reads_orders_without_any_customer_detail(shop):
@@ -140,7 +140,7 @@ def test_a_manager_reads_orders_without_any_customer_detail(shop):
 def test_a_member_is_told_orders_are_for_admins_and_managers(shop):
     for query in ({}, {"order": str(shop["order"])}):
         at = run(signed_in(shop["url"], "mo", page="orders.py", query=query))
-        assert [element.value for element in at.info] == ["Orders are for admins and managers."]
+        assert [element.value for element in at.warning] == ["Orders are for admins and managers."]
         assert "Orders" not in [link.label for link in at.sidebar.get("page_link")]
         assert not at.dataframe and "SO-0001" not in everything(at) and "Acme" not in everything(at)
 
@@ -360,7 +360,7 @@ def test_product_details_show_open_demand_to_admins_and_managers_only(shop):
         at = run(signed_in(shop["url"], username, page="product.py", query=query))
         captions = [c.value for c in at.caption if "Open sales demand" in c.value]
         if shown:
-            assert captions and "1 line on 1 order · 1 pcs · 0.40 g" in captions[0], captions
+            assert captions and "1 line on 1 order · 1 pcs · 0.400 g" in captions[0], captions
             assert "Incoming purchases (not yet received): none" in captions[0]
         else:
             assert captions == []

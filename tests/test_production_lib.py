@@ -34,6 +34,7 @@ from lib.models import (
     StockMovement,
     Workspace,
 )
+from lib.models.base import utcnow
 from lib.production import jobs, overview, receipts, stages
 from lib.production.jobs import NewJob, SourceLine
 from lib.production.receipts import OutputRow, Portion, ReceiptDraft
@@ -41,7 +42,11 @@ from lib.workspace import settings
 from tests import factories as f
 
 D = Decimal
-TODAY = date.today()
+
+
+def current_day() -> date:
+    """Today as the app counts it (UTC), read when a test needs it: a run that passes midnight stays right."""
+    return utcnow().date()
 
 
 @pytest.fixture
@@ -69,8 +74,8 @@ def shop(session):
 
 
 def _new_job(shop, *sources, **changes) -> NewJob:
-    values = dict(stage_id=shop["cutting"].id, sources=tuple(sources), issued_on=TODAY,
-                  deadline=TODAY + timedelta(days=7))
+    values = dict(stage_id=shop["cutting"].id, sources=tuple(sources), issued_on=current_day(),
+                  deadline=current_day() + timedelta(days=7))
     values.update(changes)
     return NewJob(**values)
 
@@ -235,8 +240,8 @@ def test_bad_jobs_are_refused_and_write_nothing(session, shop, case):
                                                                                      weight="1"))),
         "negative": dict(sources=(SourceLine(lot.id, quantity=1, weight="-2"),)),
         "text": dict(sources=(SourceLine(lot.id, quantity="two", weight="1"),)),
-        "future": dict(sources=(SourceLine(lot.id),), issued_on=TODAY + timedelta(days=1)),
-        "deadline": dict(sources=(SourceLine(lot.id),), deadline=TODAY - timedelta(days=1)),
+        "future": dict(sources=(SourceLine(lot.id),), issued_on=current_day() + timedelta(days=1)),
+        "deadline": dict(sources=(SourceLine(lot.id),), deadline=current_day() - timedelta(days=1)),
         "inactive stage": dict(sources=(SourceLine(lot.id),), stage_id=shop["polishing"].id),
         "staff": dict(sources=(SourceLine(lot.id),), staff_id=shop["sam"].user_id),
     }[case]
@@ -361,7 +366,7 @@ def test_bad_receipts_are_refused_with_a_clear_message(session, shop, case):
         "text": (_row(shop, waste="lots"), {}),
         "comma": (_row(shop, weight="1,5"), {}),
         "empty row": (_row(shop, weight="", pieces=""), {}),
-        "future": (_row(shop), {"received_on": TODAY + timedelta(days=2)}),
+        "future": (_row(shop), {"received_on": current_day() + timedelta(days=2)}),
         "pieces only": (_row(shop, weight="0", pieces=3), {}),
         "bad unit": (_row(shop, weight_unit="stones"), {}),
         "other location": (_row(shop), {"location_id": shop["south"].id}),
@@ -479,9 +484,9 @@ def test_people_see_and_change_only_jobs_of_their_locations(session, shop):
 def test_tabs_search_paging_export_cards_and_chart(session, shop):
     nina = shop["nina"]
     ongoing = _create(session, shop, SourceLine(shop["lot"].id, quantity=1, weight="10"), staff_id=shop["mo"].user_id,
-                      deadline=TODAY)
+                      deadline=current_day())
     overdue = _create(session, shop, SourceLine(shop["carats"].id, quantity=1, weight="5"),
-                      issued_on=TODAY - timedelta(days=5), deadline=TODAY - timedelta(days=1))
+                      issued_on=current_day() - timedelta(days=5), deadline=current_day() - timedelta(days=1))
     scheduled = _create(session, shop, location_id=shop["north"].id, stage_id=shop["polishing"].id)
     unscheduled = _create(session, shop, location_id=shop["north"].id, deadline=None, notes="Needs a plan")
     done = _create(session, shop, SourceLine(shop["lot"].id, quantity=1, weight="10"))

@@ -58,6 +58,7 @@ from lib.models import (
     ProductionJob,
     Role,
 )
+from lib.models.base import utcnow
 from lib.orders import demand, detail, lines, lines_ai, listing, orders, parties, selection, shipments
 from lib.orders import receipts as order_receipts
 from lib.production import jobs, receipts, stages
@@ -69,7 +70,11 @@ from lib.workspace import locations, settings, users
 from tests import factories as f
 
 MARKERS = ("Southside", "Zanzibar", "SECRET", "secret", "Southerner", "southerner")
-TODAY = date.today()
+
+
+def current_day() -> date:
+    """Today as the app counts it (UTC), read when a test needs it: a run that passes midnight stays right."""
+    return utcnow().date()
 
 
 def _png(colour) -> bytes:
@@ -126,7 +131,7 @@ def world(session) -> World:
     stage = stages.add_stage(session, actor=admin, name="Cutting", code="CUT")
     south_job = jobs.create_job(session, actor=admin, data=NewJob(
         stage_id=stage.id, sources=(SourceLine(south_item.id, quantity=1, weight="1"),), staff_id=southerner.id,
-        notes="secret-job note", deadline=TODAY)).job_id
+        notes="secret-job note", deadline=current_day())).job_id
     receipts.receive_job(session, actor=admin, job_id=south_job, draft=ReceiptDraft(
         rows=(OutputRow(product_id=ruby.id, weight="0.5", pieces=1, waste="0.1"),), notes="secret-receipt note"))
     north_job = jobs.create_job(session, actor=admin, data=NewJob(
@@ -385,13 +390,13 @@ TABLE = {
         catalog_entries.product_filter_options(s, actor=a, product_id=w.ruby),
         catalog_entries.product_filter_options(s, actor=a, product_id=w.ruby, filters=south(w)))),
     "lib.products.details.flow": Read(lambda s, a, w: details.flow(
-        s, actor=a, product_id=w.ruby, filters=south(w), today=TODAY, days=90)),
+        s, actor=a, product_id=w.ruby, filters=south(w), today=current_day(), days=90)),
     "lib.products.details.thirty_day_change": Read(lambda s, a, w: details.thirty_day_change(
-        s, actor=a, product_id=w.ruby, filters=south(w), today=TODAY)),
+        s, actor=a, product_id=w.ruby, filters=south(w), today=current_day())),
     "lib.products.details.kpis": Read(lambda s, a, w: details.kpis(
-        s, actor=a, product_id=w.ruby, filters=south(w), today=TODAY)),
+        s, actor=a, product_id=w.ruby, filters=south(w), today=current_day())),
     "lib.products.details.weight_series": Read(lambda s, a, w: [details.weight_series(
-        s, actor=a, product_id=w.ruby, filters=south(w), range_key=key, today=TODAY) for key in details.RANGES]),
+        s, actor=a, product_id=w.ruby, filters=south(w), range_key=key, today=current_day()) for key in details.RANGES]),
     # lib.production: stages are admin-only; jobs belong to their location
     "lib.production.stages.add_stage": Write(lambda s, a, w: stages.add_stage(s, actor=a, name="Mine", code="MINE")),
     "lib.production.stages.update_stage": Write(lambda s, a, w: stages.update_stage(
@@ -422,16 +427,16 @@ TABLE = {
     "lib.production.overview.jobs_statement": Read(lambda s, a, w: job_overview.jobs_statement(
         a, job_overview.JobFilters(search="secret"), ProductionJob.number, ProductionJob.notes)),
     "lib.production.overview.list_jobs": Read(lambda s, a, w: [job_overview.list_jobs(
-        s, actor=a, filters=job_overview.JobFilters(tab=tab), page=job_overview.JobPage(size=100), today=TODAY)
+        s, actor=a, filters=job_overview.JobFilters(tab=tab), page=job_overview.JobPage(size=100), today=current_day())
         for tab in job_overview.TABS]),
     "lib.production.overview.export_jobs": Read(lambda s, a, w: job_overview.export_jobs(
-        s, actor=a, filters=job_overview.JobFilters(), today=TODAY).decode()),
+        s, actor=a, filters=job_overview.JobFilters(), today=current_day()).decode()),
     "lib.production.overview.summary": Read(lambda s, a, w: job_overview.summary(s, actor=a)),
     "lib.production.overview.stage_status_counts": Read(lambda s, a, w: job_overview.stage_status_counts(s, actor=a)),
     "lib.production.overview.job_detail": Read(lambda s, a, w: job_overview.job_detail(
-        s, actor=a, job_id=w.north_job, today=TODAY)),
+        s, actor=a, job_id=w.north_job, today=current_day())),
     "lib.production.overview.production_for_product": Read(lambda s, a, w: job_overview.production_for_product(
-        s, actor=a, product_id=w.ruby, today=TODAY)),
+        s, actor=a, product_id=w.ruby, today=current_day())),
     # lib.ai
     "lib.ai.summaries.data_version": Read(lambda s, a, w: summaries.data_version(
         s, actor=a, product_id=w.ruby, filters=south(w))),

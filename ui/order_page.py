@@ -269,11 +269,11 @@ def _line_actions(actor: Actor, view: OrderDetail) -> None:
         if line.ready:
             st.button("Take the ready mark off", key=f"op_unready_{line.id}", on_click=run_action,
                       args=(f"Line {line.position} is no longer marked ready.", orders.set_line_ready),
-                      kwargs={"actor": actor, "line_id": line.id, "ready": False, "rerun": False})
+                      kwargs={"line_id": line.id, "ready": False, "rerun": False})
         else:
             st.button('Mark "Ready"', key=f"op_ready_mark_{line.id}", on_click=run_action,
                       args=(f"Line {line.position} marked ready.", orders.set_line_ready),
-                      kwargs={"actor": actor, "line_id": line.id, "ready": True, "rerun": False})
+                      kwargs={"line_id": line.id, "ready": True, "rerun": False})
         held = [link for link in view.selections if link.line_id == line.id and link.active]
         if held:
             labels = {link.id: f"{link.tag} · {link.quantity} pcs · {format_weight(link.weight, link.weight_unit)}"
@@ -282,7 +282,7 @@ def _line_actions(actor: Actor, view: OrderDetail) -> None:
                                   key=f"op_unselect_pick_{line.id}")
             st.button("Remove selection (stock goes back)", key=f"op_unselect_{line.id}", on_click=run_action,
                       args=("Selection removed; the stock is back in inventory.", selection.remove_selection),
-                      kwargs={"actor": actor, "selection_id": chosen, "rerun": False})
+                      kwargs={"selection_id": chosen, "rerun": False})
     with st.form(f"op_cancel_form_{line.id}"):
         what = ("Its selected stock goes back to inventory." if view.kind is OrderKind.SALES else
                 "What is still outstanding is closed; stock already received stays.")

@@ -76,12 +76,12 @@ def render(actor: Actor) -> None:
             actions[0].button("Deactivate", key=f"people_deactivate_{target.id}",
                               help="Kept with its orders, not offered for new ones.",
                               on_click=run_action, args=(f"{target.name} deactivated.", parties.set_active),
-                              kwargs={"actor": actor, "party_id": target.id, "active": False, "rerun": False})
+                              kwargs={"party_id": target.id, "active": False, "rerun": False})
         else:
             actions[0].button("Reactivate", key=f"people_reactivate_{target.id}", on_click=run_action,
                               args=(f"{target.name} reactivated.", parties.set_active),
-                              kwargs={"actor": actor, "party_id": target.id, "active": True, "rerun": False})
+                              kwargs={"party_id": target.id, "active": True, "rerun": False})
         actions[1].button("Delete", key=f"people_delete_{target.id}", disabled=target.orders > 0,
                           help="Only without orders; deactivate instead." if target.orders else None,
                           on_click=run_action, args=(f"{target.name} deleted.", parties.delete_party),
-                          kwargs={"actor": actor, "party_id": target.id, "rerun": False})
+                          kwargs={"party_id": target.id, "rerun": False})
