@@ -53,11 +53,9 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import delete, exists, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from lib import audit
+from lib import audit, sequences
 from lib.access import Actor, Right, get_item_in_scope
 from lib.errors import NotFound, ValidationFailed
 from lib.inventory import stock
@@ -449,27 +447,9 @@ class CreatedJob:
     warnings: list[str]
 
 
-def _claim_sequence(session: Session, prefix: str) -> JobSequence:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(JobSequence).values(prefix=prefix, last_number=0)
-                    .on_conflict_do_nothing(index_elements=["prefix"]))
-    stmt = (select(JobSequence).where(JobSequence.prefix == prefix).with_for_update()
-            .execution_options(populate_existing=True))
-    return session.scalars(stmt).one()
-
-
 def next_job_number(session: Session, prefix: str) -> str:
     """Reserve the next job ID for `prefix` (row-locked sequence; numbers taken by other means are skipped)."""
-    sequence = _claim_sequence(session, prefix)
-    number = sequence.last_number
-    while True:
-        number += 1
-        candidate = f"{prefix}{number:0{NUMBER_DIGITS}d}"
-        if not session.scalar(select(exists().where(ProductionJob.number == candidate))):
-            break
-    sequence.last_number = number
-    session.flush()
-    return candidate
+    return sequences.next_free(session, JobSequence, prefix, ProductionJob.number, NUMBER_DIGITS)
 
 
 def _lock_items(session: Session, item_ids) -> None:
