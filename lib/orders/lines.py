@@ -5,9 +5,10 @@ the right is checked, the order row is locked (SELECT ... FOR UPDATE on
 PostgreSQL; SQLite's write transaction already serialises writers), so two
 people changing one order queue and each sees the other's result. Locks are
 always taken order first, then items by id, so two orders touching the same
-items never wait on each other in a circle. Every write ends with `refresh`, which derives the statuses (`lib.orders.fulfilment`)
-from the link tables and caches them on the rows; a change of the order's
-fulfilment is written to the audit log, so it shows in the order's timeline.
+items never wait on each other in a circle. Every write ends with `refresh`,
+which derives the statuses (`lib.orders.fulfilment`) from the link tables and
+caches them on the rows; a change of the order's fulfilment is written to the
+audit log, so it shows in the order's timeline.
 
 A line's ledger reference is "<order number> line <n>" (e.g. "SO-0012 line
 2"): unique per line, read by people in an item's history, never parsed back.

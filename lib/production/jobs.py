@@ -420,13 +420,6 @@ def check_job(session: Session, *, actor: Actor, data: NewJob) -> JobPlan:
         plan.warnings.extend(stage_catalog.stage_warnings(plan.stage, {issue.kind for issue in plan.issues}))
     return plan
 
-
-def refusal(what: str, problems: dict[str, str]) -> ValidationFailed:
-    """One ValidationFailed listing every problem (each once), led by `what` was not done."""
-    messages = list(dict.fromkeys(problems.values()))
-    return ValidationFailed(f"{what} " + " ".join(f"{message}." for message in messages), messages)
-
-
 # ---------------------------------------------------------------------------
 # Creating a job, issuing into it
 # ---------------------------------------------------------------------------
@@ -525,7 +518,7 @@ def create_job(session: Session, *, actor: Actor, data: NewJob, recorded_at: dat
     """
     plan = check_job(session, actor=actor, data=data)
     if plan.problems:
-        raise refusal("The job was not created:", plan.problems)
+        raise ValidationFailed.listing("The job was not created:", plan.problems)
     actor.require_location(plan.location_id)
     _lock_items(session, [issue.item_id for issue in plan.issues])
     number = next_job_number(session, get_workspace(session).job_id_prefix)
@@ -570,7 +563,7 @@ def issue_to_job(session: Session, *, actor: Actor, job_id: int, sources, record
         if planned.item_id in issued_before:
             plan.problems[f"again_{planned.item_id}"] = f"{planned.tag_id} is already issued into {job.number}"
     if plan.problems:
-        raise refusal("Nothing was issued:", plan.problems)
+        raise ValidationFailed.listing("Nothing was issued:", plan.problems)
     _lock_items(session, [issue.item_id for issue in plan.issues])
     rows = [_issue(session, actor, job, planned, plan.stage.name, recorded_at) for planned in plan.issues]
     known = set(session.scalars(select(JobProduct.product_id).where(JobProduct.job_id == job.id)))
@@ -603,7 +596,7 @@ def edit_job(session: Session, *, actor: Actor, job_id: int, staff_id: int | Non
             plan.problems["stage_id"] = "The stage cannot change once output was received"
         changes["stage_id"] = plan.stage.id if plan.stage else job.stage_id
     if plan.problems:
-        raise refusal(f"{job.number} was not changed:", plan.problems)
+        raise ValidationFailed.listing(f"{job.number} was not changed:", plan.problems)
     old, new = audit.changed_fields(job, changes)
     if new:
         audit.record(session, actor_id=actor.user_id, action="edit production job", entity="production_job",

@@ -58,7 +58,7 @@ from lib.models import (
     ProductionJob,
     utcnow,
 )
-from lib.production.jobs import get_job_in_scope, lock_job, refusal, require_open
+from lib.production.jobs import get_job_in_scope, lock_job, require_open
 from lib.production.totals import Figures, job_figures
 from lib.units import format_weight, from_grams, is_unit, parse_weight, to_grams, unit
 from lib.workspace.settings import get_workspace
@@ -338,7 +338,7 @@ def receive_job(session: Session, *, actor: Actor, job_id: int, draft: ReceiptDr
     require_open(job, "receipts")
     preview = _check(session, actor, job, draft)
     if preview.problems:
-        raise refusal("Nothing was received:", preview.problems)
+        raise ValidationFailed.listing("Nothing was received:", preview.problems)
     if preview.confirmation and not confirm:
         raise ConfirmationNeeded(preview.confirmation)
     number = (session.scalar(select(func.max(JobReceipt.number)).where(JobReceipt.job_id == job.id)) or 0) + 1
