@@ -144,8 +144,8 @@ def refresh_orders(session: Session, orders: Iterable[Order], actor_id: int | No
         order_lines.refresh(session, order, actor_id)
 
 
-def record_link(session: Session, *, actor: Actor, job: ProductionJob, old: tuple[int | None, int | None],
-                new: tuple[int | None, int | None]) -> None:
+def record_link(session: Session, *, actor_id: int | None, job: ProductionJob,
+                old: tuple[int | None, int | None], new: tuple[int | None, int | None]) -> None:
     """Audit a link change on the job and on each order concerned (so it shows in the order's activity)."""
     references = {}
     for order_id, line_id in (old, new):
@@ -154,16 +154,16 @@ def record_link(session: Session, *, actor: Actor, job: ProductionJob, old: tupl
             references[line_id] = (order.id, line.position, line_reference(order, line))
     old_ref = references[old[1]][2] if old[1] else None
     new_ref = references[new[1]][2] if new[1] else None
-    audit.record(session, actor_id=actor.user_id, action="link order line", entity="production_job",
+    audit.record(session, actor_id=actor_id, action="link order line", entity="production_job",
                  entity_id=job.id, old={"order_id": old[0], "order_line_id": old[1], "line": old_ref},
                  new={"order_id": new[0], "order_line_id": new[1], "line": new_ref})
     if old[1]:
         order_id, position, _ref = references[old[1]]
-        audit.record(session, actor_id=actor.user_id, action="unlink production job", entity="order",
+        audit.record(session, actor_id=actor_id, action="unlink production job", entity="order",
                      entity_id=order_id, new={"job": job.number, "line": position})
     if new[1]:
         order_id, position, _ref = references[new[1]]
-        audit.record(session, actor_id=actor.user_id, action="link production job", entity="order",
+        audit.record(session, actor_id=actor_id, action="link production job", entity="order",
                      entity_id=order_id, new={"job": job.number, "line": position})
 
 
