@@ -469,6 +469,9 @@ def start_next_stage(detail: overview.JobDetail) -> None:
         "pj_new_stage": detail.next_stage_id, "pj_new_location": detail.job.location_id,
         "pj_new_items": [item.item_id for item in detail.received_items], "pj_new_mode": "full",
         "pj_new_split": "match"}
+    if detail.job.order_line_id is not None:  # the next stage works on the same order line
+        st.session_state["pj_prefill"].update({"pj_new_order": detail.job.order_id,
+                                               "pj_new_line": detail.job.order_line_id})
     close_job_page()
 
 

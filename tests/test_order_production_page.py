@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from lib import db
 from lib.access import actor_for_user
-from lib.models import InventoryKind, User
+from lib.models import InventoryKind, ProductionJob, User
 from lib.production import jobs, links, receipts, stages
 from lib.production.jobs import NewJob, SourceLine
 from lib.production.receipts import OutputRow, Portion, ReceiptDraft
@@ -100,3 +100,21 @@ def test_a_member_never_sees_the_order_of_a_linked_job(linked):
     new_job.segmented_control(key="pj_view").set_value("New job")
     run(new_job)
     assert "pj_new_order" not in [box.key for box in new_job.selectbox]
+
+
+def test_a_manager_plans_a_job_for_an_order_line_on_the_form(linked):
+    at = run(signed_in(linked["url"], "nina", page="production.py"))
+    at.segmented_control(key="pj_view").set_value("New job")
+    run(at)
+    order_box = at.selectbox(key="pj_new_order")
+    assert order_box.options == ["—", "SO-0001 · Customer (SO-0001)"]
+    order_box.set_value(linked["order"])
+    run(at)
+    assert at.selectbox(key="pj_new_line").value is not None
+    at.button(key="pj_new_create").click()
+    run(at)
+    engine = db.make_engine(linked["url"])
+    with db.session_scope(engine) as session:
+        planned = session.scalars(select(ProductionJob).order_by(ProductionJob.id.desc())).first()
+        assert planned.id != linked["job"] and planned.order_id == linked["order"]
+    engine.dispose()

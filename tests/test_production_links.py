@@ -67,14 +67,14 @@ def shop(session):
     line_ids = list(session.scalars(select(OrderLine.id).where(OrderLine.order_id == sale.id)
                                     .order_by(OrderLine.position)))
     purchase_line = session.scalar(select(OrderLine.id).where(OrderLine.order_id == buy.id))
-    return dict(north=north, south=south, admin=admin, nina=nina, mo=mo, sol=sol, cutting=cutting,
-                polishing=polishing, ruby=ruby, jade=jade, lot=lot, jade_lot=jade_lot, southern=southern,
-                sale=sale.id, ruby_line=line_ids[0], jade_line=line_ids[1], purchase_line=purchase_line,
-                buy=buy.id)
+    return {"north": north, "south": south, "admin": admin, "nina": nina, "mo": mo, "sol": sol,
+            "cutting": cutting, "polishing": polishing, "ruby": ruby, "jade": jade, "lot": lot, "jade_lot": jade_lot,
+            "southern": southern, "sale": sale.id, "ruby_line": line_ids[0], "jade_line": line_ids[1],
+            "purchase_line": purchase_line, "buy": buy.id}
 
 
 def _job(session, shop, *sources, actor="nina", stage="cutting", **changes):
-    values = dict(stage_id=shop[stage].id, sources=tuple(sources), location_id=shop["north"].id)
+    values = {"stage_id": shop[stage].id, "sources": tuple(sources), "location_id": shop["north"].id}
     values.update(changes)
     return jobs.create_job(session, actor=shop[actor], data=NewJob(**values))
 
