@@ -2,6 +2,9 @@
 
 Pages catch `LoupeError` and show `str(error)`; anything else propagates.
 """
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 
 
 class LoupeError(Exception):
@@ -22,6 +25,15 @@ class ValidationFailed(LoupeError):
     def __init__(self, message: str, problems: list[str] | None = None):
         super().__init__(message)
         self.problems = problems or [message]
+
+    @classmethod
+    def listing(cls, what: str, problems: Mapping[str, str] | Iterable[str]) -> ValidationFailed:
+        """One error that says `what` was not done, then every problem once, each as a sentence.
+
+        `problems` is a list of messages or a field → message mapping (its messages are used).
+        """
+        messages = list(dict.fromkeys(problems.values() if isinstance(problems, Mapping) else problems))
+        return cls(f"{what} " + " ".join(f"{message}." for message in messages), messages)
 
 
 class InsufficientStock(LoupeError):

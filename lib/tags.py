@@ -14,10 +14,9 @@ import re
 from collections.abc import Collection, Mapping
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from lib import sequences
 from lib.errors import ValidationFailed
 from lib.models import InventoryItem, TagSequence
 
@@ -57,16 +56,6 @@ def tag_prefix(workspace_prefix: str, short_name: str | None, product_name: str)
     return (sanitise(workspace_prefix) + infix)[: MAX_TAG_LENGTH - 4]
 
 
-def _claim_sequence_rows(session: Session, prefixes: list[str]) -> dict[str, int]:
-    """Lock the sequence rows of `prefixes` (created at 0 when new); their last numbers."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(TagSequence.__table__).on_conflict_do_nothing(index_elements=["prefix"]),
-                    [{"prefix": prefix, "last_number": 0} for prefix in prefixes])
-    stmt = (select(TagSequence.prefix, TagSequence.last_number).where(TagSequence.prefix.in_(prefixes))
-            .order_by(TagSequence.prefix).with_for_update())
-    return dict(session.execute(stmt).tuples().all())
-
-
 def next_tag(session: Session, prefix: str) -> str:
     """Reserve and return the next free regular tag for `prefix` (row-locked)."""
     return reserve_tags(session, prefix, 1)[0]
@@ -90,7 +79,7 @@ def reserve_tag_blocks(session: Session, counts: Mapping[str, int], skip: Collec
     reserved: dict[str, list[str]] = {prefix: [] for prefix in counts}
     if not wanted:
         return reserved
-    numbers = _claim_sequence_rows(session, sorted(wanted))
+    numbers = sequences.claim(session, TagSequence, sorted(wanted))
     skip = set(skip)
     while wanted:
         candidates: dict[str, list[str]] = {}

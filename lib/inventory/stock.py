@@ -100,12 +100,6 @@ def _item_for_action(session: Session, actor: Actor, item_id: int, right: Right)
         raise ValidationFailed(f"{item.tag_id} is archived; restore it first.")
     return item
 
-
-def _problems_error(what: str, problems: dict[str, str]) -> ValidationFailed:
-    messages = list(problems.values())
-    return ValidationFailed(f"{what} " + " ".join(f"{p}." for p in messages), messages)
-
-
 # ---------------------------------------------------------------------------
 # Adding items (and auto-merge)
 # ---------------------------------------------------------------------------
@@ -224,7 +218,7 @@ def _checked(session: Session, actor: Actor, data: NewItem, image: bytes | None,
         except ValidationFailed as error:
             problems["image"] = str(error)
     if problems:
-        raise _problems_error(what, problems)
+        raise ValidationFailed.listing(what, problems)
     actor.require_location(clean.location_id)
     image_id = images.store_image(session, checked=checked_image, user_id=actor.user_id).id if checked_image else None
     return clean, image_id
@@ -432,7 +426,7 @@ def edit_attributes(session: Session, *, actor: Actor, item_id: int, changes: di
     item = _item_for_action(session, actor, item_id, Right.EDIT_INVENTORY)
     cleaned, problems = _clean_edit(session, item, changes)
     if problems:
-        raise _problems_error("The item was not changed:", problems)
+        raise ValidationFailed.listing("The item was not changed:", problems)
     old, new = audit.changed_fields(item, cleaned)
     if set(new) & set(STAMPED_FIELDS):
         session.flush()
@@ -708,8 +702,8 @@ def return_issued(session: Session, *, actor: Actor, right: Right, item_id: int,
     if pieces == 0 and part == 0:
         raise ValidationFailed(f"Nothing issued under {ref} is left to return to {item.tag_id}.")
     if pieces > out_pieces or part > out_weight:
-        raise ValidationFailed(f"{item.tag_id}: at most {out_pieces} pcs and {format_weight(out_weight, item.weight_unit)}"
-                               f" issued under {ref} can be returned.")
+        most = format_weight(out_weight, item.weight_unit)
+        raise ValidationFailed(f"{item.tag_id}: at most {out_pieces} pcs and {most} issued under {ref} can be returned.")
     movement = ledger.apply_change(session, item_id=item.id, user_id=actor.user_id, movement_kind=MovementKind.RETURN,
                                    quantity_delta=pieces, weight_delta=part, reference=ref, note=text,
                                    moved_at=moved_at)

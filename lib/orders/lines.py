@@ -5,9 +5,10 @@ the right is checked, the order row is locked (SELECT ... FOR UPDATE on
 PostgreSQL; SQLite's write transaction already serialises writers), so two
 people changing one order queue and each sees the other's result. Locks are
 always taken order first, then items by id, so two orders touching the same
-items never wait on each other in a circle. Every write ends with `refresh`, which derives the statuses (`lib.orders.fulfilment`)
-from the link tables and caches them on the rows; a change of the order's
-fulfilment is written to the audit log, so it shows in the order's timeline.
+items never wait on each other in a circle. Every write ends with `refresh`,
+which derives the statuses (`lib.orders.fulfilment`) from the link tables and
+caches them on the rows; a change of the order's fulfilment is written to the
+audit log, so it shows in the order's timeline.
 
 Production feeds two facts per sales line (`production_facts`, read from the
 production jobs table; lib.production, which links jobs to lines, calls

@@ -15,11 +15,9 @@ Decisions where the reference is silent (section 5, Q26; also in docs/orders.md)
 """
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from lib import sequences
 from lib.models import Order, OrderKind, OrderSequence, Workspace
 
 DIGITS = 4
@@ -30,24 +28,6 @@ def prefix_for(workspace: Workspace, kind: OrderKind) -> str:
     return workspace.sales_order_prefix if kind is OrderKind.SALES else workspace.purchase_order_prefix
 
 
-def _claim_sequence_row(session: Session, prefix: str) -> OrderSequence:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(OrderSequence).values(prefix=prefix, last_number=0)
-                    .on_conflict_do_nothing(index_elements=["prefix"]))
-    stmt = (select(OrderSequence).where(OrderSequence.prefix == prefix).with_for_update()
-            .execution_options(populate_existing=True))
-    return session.scalars(stmt).one()
-
-
 def next_number(session: Session, prefix: str) -> str:
     """Reserve and return the next free order number for `prefix` (row-locked, never reused)."""
-    sequence = _claim_sequence_row(session, prefix)
-    number = sequence.last_number
-    while True:
-        number += 1
-        text = f"{prefix}{number:0{DIGITS}d}"
-        if session.scalar(select(Order.id).where(Order.number == text)) is None:
-            break
-    sequence.last_number = number
-    session.flush()
-    return text
+    return sequences.next_free(session, OrderSequence, prefix, Order.number, DIGITS)

@@ -266,11 +266,6 @@ def check_order(session: Session, data: OrderInput) -> tuple[dict, list[dict], l
     header.update(kind=kind, party_id=party.id if party else None, ordered_on=ordered_on)
     return header, lines, problems
 
-
-def _refused(what: str, problems: list[str]) -> ValidationFailed:
-    return ValidationFailed(f"{what} " + " ".join(f"{problem}." for problem in problems), problems)
-
-
 # ---------------------------------------------------------------------------
 # Writes
 # ---------------------------------------------------------------------------
@@ -297,7 +292,7 @@ def create_order(session: Session, *, actor: Actor, data: OrderInput) -> OrderRe
     actor.require(Right.EDIT_ORDERS)
     header, lines, problems = check_order(session, data)
     if problems:
-        raise _refused("The order was not saved:", problems)
+        raise ValidationFailed.listing("The order was not saved:", problems)
     number = next_number(session, prefix_for(get_workspace(session), header["kind"]))
     order = Order(number=number, created_by_id=actor.user_id, on_hold=False, fulfilment=Fulfilment.NOT_STARTED,
                   **header)
@@ -319,7 +314,7 @@ def update_order(session: Session, *, actor: Actor, order_id: int, data: HeaderI
     order = order_for_write(session, actor, order_id)
     values, problems = _check_header(session, data, order.ordered_on)
     if problems:
-        raise _refused(f"{order.number} was not changed:", problems)
+        raise ValidationFailed.listing(f"{order.number} was not changed:", problems)
     old, new = audit.changed_fields(order, values)
     if new:
         audit.record(session, actor_id=actor.user_id, action="update order", entity="order", entity_id=order.id,
@@ -337,7 +332,7 @@ def add_line(session: Session, *, actor: Actor, order_id: int, data: LineInput) 
         raise ValidationFailed(f"An order may have at most {MAX_LINES} lines.")
     values, problems = check_line(session, data, get_workspace(session).default_weight_unit, "New line")
     if problems:
-        raise _refused("The line was not added:", problems)
+        raise ValidationFailed.listing("The line was not added:", problems)
     (line,) = _add_lines(session, order, [values], (last or 0) + 1)
     audit.record(session, actor_id=actor.user_id, action="add line", entity="order", entity_id=order.id,
                  new=_line_summary(session, line))

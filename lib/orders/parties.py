@@ -124,12 +124,6 @@ def check_party(data: PartyInput) -> tuple[dict, dict[str, str]]:
         problems["company"] = "Enter a company or a contact name"
     return values, problems
 
-
-def _refused(what: str, problems: dict[str, str]) -> ValidationFailed:
-    messages = list(problems.values())
-    return ValidationFailed(f"{what} " + " ".join(f"{problem}." for problem in messages), messages)
-
-
 def _view(party: Party, orders: int) -> PartyView:
     return PartyView(**{spec.name: getattr(party, spec.name) for spec in fields(PartyView) if spec.name != "orders"},
                      orders=orders)
@@ -173,7 +167,7 @@ def add_party(session: Session, *, actor: Actor, kind: PartyKind, data: PartyInp
     kind = PartyKind(kind)
     values, problems = check_party(data)
     if problems:
-        raise _refused(f"The {kind.label.lower()} was not added:", problems)
+        raise ValidationFailed.listing(f"The {kind.label.lower()} was not added:", problems)
     party = Party(kind=kind, active=True, created_by_id=actor.user_id, **values)
     session.add(party)
     session.flush()
@@ -190,7 +184,7 @@ def update_party(session: Session, *, actor: Actor, party_id: int, data: PartyIn
         raise NotFound(NOT_FOUND)
     values, problems = check_party(data)
     if problems:
-        raise _refused(f"The {party.kind.label.lower()} was not changed:", problems)
+        raise ValidationFailed.listing(f"The {party.kind.label.lower()} was not changed:", problems)
     old, new = audit.changed_fields(party, values)
     if new:
         audit.record(session, actor_id=actor.user_id, action=f"update {party.kind.value}", entity="party",

@@ -57,11 +57,9 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import delete, exists, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from lib import audit
+from lib import audit, sequences
 from lib.access import Actor, Right, get_item_in_scope
 from lib.errors import NotFound, ValidationFailed
 from lib.inventory import stock
@@ -449,12 +447,6 @@ def _check_link(session: Session, actor: Actor, plan: JobPlan, data: NewJob) -> 
     plan.order_id, plan.order_line_id = order.id, line.id
 
 
-def refusal(what: str, problems: dict[str, str]) -> ValidationFailed:
-    """One ValidationFailed listing every problem (each once), led by `what` was not done."""
-    messages = list(dict.fromkeys(problems.values()))
-    return ValidationFailed(f"{what} " + " ".join(f"{message}." for message in messages), messages)
-
-
 # ---------------------------------------------------------------------------
 # Creating a job, issuing into it
 # ---------------------------------------------------------------------------
@@ -475,27 +467,9 @@ class CreatedJob:
     warnings: list[str]
 
 
-def _claim_sequence(session: Session, prefix: str) -> JobSequence:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(JobSequence).values(prefix=prefix, last_number=0)
-                    .on_conflict_do_nothing(index_elements=["prefix"]))
-    stmt = (select(JobSequence).where(JobSequence.prefix == prefix).with_for_update()
-            .execution_options(populate_existing=True))
-    return session.scalars(stmt).one()
-
-
 def next_job_number(session: Session, prefix: str) -> str:
     """Reserve the next job ID for `prefix` (row-locked sequence; numbers taken by other means are skipped)."""
-    sequence = _claim_sequence(session, prefix)
-    number = sequence.last_number
-    while True:
-        number += 1
-        candidate = f"{prefix}{number:0{NUMBER_DIGITS}d}"
-        if not session.scalar(select(exists().where(ProductionJob.number == candidate))):
-            break
-    sequence.last_number = number
-    session.flush()
-    return candidate
+    return sequences.next_free(session, JobSequence, prefix, ProductionJob.number, NUMBER_DIGITS)
 
 
 def _lock_items(session: Session, item_ids) -> None:
@@ -571,7 +545,7 @@ def create_job(session: Session, *, actor: Actor, data: NewJob, recorded_at: dat
     """
     plan = check_job(session, actor=actor, data=data)
     if plan.problems:
-        raise refusal("The job was not created:", plan.problems)
+        raise ValidationFailed.listing("The job was not created:", plan.problems)
     actor.require_location(plan.location_id)
     linked = links.lock_orders(session, [plan.order_id])  # the order before the items (lib.production.links)
     if linked:  # checked again under the lock: the order may have changed since the form was drawn
@@ -624,7 +598,7 @@ def issue_to_job(session: Session, *, actor: Actor, job_id: int, sources, record
         if planned.item_id in issued_before:
             plan.problems[f"again_{planned.item_id}"] = f"{planned.tag_id} is already issued into {job.number}"
     if plan.problems:
-        raise refusal("Nothing was issued:", plan.problems)
+        raise ValidationFailed.listing("Nothing was issued:", plan.problems)
     linked = links.lock_orders(session, [job.order_id])
     _lock_items(session, [issue.item_id for issue in plan.issues])
     rows = [_issue(session, actor, job, planned, plan.stage.name, recorded_at) for planned in plan.issues]
@@ -660,7 +634,7 @@ def edit_job(session: Session, *, actor: Actor, job_id: int, staff_id: int | Non
             plan.problems["stage_id"] = "The stage cannot change once output was received"
         changes["stage_id"] = plan.stage.id if plan.stage else job.stage_id
     if plan.problems:
-        raise refusal(f"{job.number} was not changed:", plan.problems)
+        raise ValidationFailed.listing(f"{job.number} was not changed:", plan.problems)
     old, new = audit.changed_fields(job, changes)
     if new:
         audit.record(session, actor_id=actor.user_id, action="edit production job", entity="production_job",

@@ -59,7 +59,7 @@ from lib.models import (
     utcnow,
 )
 from lib.production import links
-from lib.production.jobs import get_job_in_scope, lock_job, refusal, require_open
+from lib.production.jobs import get_job_in_scope, lock_job, require_open
 from lib.production.totals import Figures, job_figures
 from lib.units import format_weight, from_grams, is_unit, parse_weight, to_grams, unit
 from lib.workspace.settings import get_workspace
@@ -339,7 +339,7 @@ def receive_job(session: Session, *, actor: Actor, job_id: int, draft: ReceiptDr
     require_open(job, "receipts")
     preview = _check(session, actor, job, draft)
     if preview.problems:
-        raise refusal("Nothing was received:", preview.problems)
+        raise ValidationFailed.listing("Nothing was received:", preview.problems)
     if preview.confirmation and not confirm:
         raise ConfirmationNeeded(preview.confirmation)
     linked = links.lock_orders(session, [job.order_id])  # job, order, then the new items
