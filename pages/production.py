@@ -17,7 +17,7 @@ from lib.classification import ATTRIBUTES
 from lib.errors import LoupeError
 from lib.inventory import forms
 from lib.models import CatalogKind, InventoryKind, JobStatus
-from lib.production import jobs, overview, receipts, stages
+from lib.production import jobs, links, overview, receipts, stages
 from lib.production.jobs import NewJob, SourceLine
 from lib.production.receipts import OutputRow, Portion, ReceiptDraft
 from lib.units import UNIT_SYMBOLS, UNITS_BY_SYMBOL, format_weight
@@ -41,6 +41,31 @@ def _choice(where, label: str, names: dict, key: str, default=None, none: bool =
         st.session_state[key] = default if default in choices else (choices[0] if choices else None)
     return where.selectbox(label, choices, key=key, format_func=lambda v: NONE if v is None else names.get(v, "?"),
                            **kwargs)
+
+
+def order_line_inputs(actor, prefix: str, current_order: int | None = None,
+                      current_line: int | None = None) -> tuple[int | None, int | None]:
+    """The optional "Sales order" and "Order line" selects (admins and managers); (order id, line id).
+
+    Managers read the customer as "Customer (SO-0012)": the labels come from `lib.production.links`.
+    """
+    if not links.can_link(actor):
+        return None, None
+    with context.db() as session:
+        choices = links.order_choices(session, actor=actor)
+    by_order = {choice.order_id: choice for choice in choices}
+    st.session_state.setdefault(f"{prefix}_order", current_order)
+    st.session_state.setdefault(f"{prefix}_line", current_line)
+    columns = st.columns(2)
+    order_id = _choice(columns[0], "Sales order (optional)", {c.order_id: c.label for c in choices},
+                       f"{prefix}_order", current_order,
+                       help="Open sales orders (not cancelled or completed). The job's work then shows on the "
+                            "order's page and moves the line's status.")
+    lines = {line.line_id: line.label for line in by_order[order_id].lines} if order_id in by_order else {}
+    line_id = _choice(columns[1], "Order line", lines, f"{prefix}_line", current_line, none=not lines,
+                      disabled=not lines, help="An active line of the chosen order; it must ask for one of the "
+                                               "job's products.")
+    return order_id, (line_id if order_id in by_order else None)
 
 
 def open_job(job_id: int) -> None:
@@ -189,7 +214,7 @@ def new_job_form(actor) -> None:
 
     with st.container(border=True, key="pj_new_context"):
         st.markdown("**1 · Context**")
-        st.caption("Linking a job to an order and order line comes with the orders module.")
+        order_id, order_line_id = order_line_inputs(actor, "pj_new")
         columns = st.columns(3)
         stage_id = _choice(columns[0], "Stage", stage_names, "pj_new_stage", defaults.stage_id, none=False)
         location_id = _choice(columns[1], "Location of the source stock", locations, "pj_new_location",
@@ -276,6 +301,7 @@ def new_job_form(actor) -> None:
     data = NewJob(stage_id=stage_id, location_id=location_id, product_ids=tuple(product_ids), sources=sources,
                   requested_shape_id=shape_id, requested_size_id=size_id, split=split or "match",
                   staff_id=staff_id, issued_on=issued_on, deadline=None if no_deadline else deadline, notes=notes,
+                  order_id=order_id, order_line_id=order_line_id,
                   **{key: (value or None) for key, value in requested.items()})
     with context.db() as session:
         plan = jobs.check_job(session, actor=actor, data=data)
@@ -319,6 +345,7 @@ def job_page(actor, raw_id: str) -> None:
     left, right = st.columns([2, 3])
     with left:
         st.dataframe(view.facts_frame(detail), hide_index=True, key="pj_job_facts", width="stretch")
+        link_section(detail)
     with right:
         progress_panel(detail)
     cells = st.columns(4)
@@ -342,6 +369,18 @@ def job_page(actor, raw_id: str) -> None:
     st.dataframe(view.timeline_frame(detail), hide_index=True, key="pj_job_timeline", width="stretch",
                  column_config={"When": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
     job_actions(actor, detail)
+
+
+def link_section(detail: overview.JobDetail) -> None:
+    """The sales order line the job works on: a link to the order for those who see orders."""
+    link = detail.link
+    if link is None:
+        return
+    if link.visible:
+        st.page_link("pages/orders.py", label=plain(f"Works on {link.text}"), icon=":material/receipt_long:",
+                     query_params={"order": str(link.order_id)}, help=f"Line status: {link.line_status.label}")
+    else:
+        st.caption(plain(f"Works on {link.text}."))
 
 
 def _badge_colour(status: JobStatus) -> str:
@@ -370,8 +409,8 @@ def progress_panel(detail: overview.JobDetail) -> None:
 # Job actions
 # --------------------------------------------------------------------------------------------------------------
 
-ACTIONS = {"receive": "Receive", "issue": "Issue more stock", "edit": "Edit", "complete": "Complete",
-           "cancel": "Cancel job", "delete": "Delete"}
+ACTIONS = {"receive": "Receive", "issue": "Issue more stock", "edit": "Edit", "link": "Order line",
+           "complete": "Complete", "cancel": "Cancel job", "delete": "Delete"}
 
 
 def _available_actions(actor, detail: overview.JobDetail) -> list[str]:
@@ -382,8 +421,11 @@ def _available_actions(actor, detail: overview.JobDetail) -> list[str]:
     if detail.status.is_open:
         found += ["receive"] if issued else []
         found += ["issue", "edit"]
+        found += ["link"] if links.can_link(actor) else []
         found += ["complete"] if issued else []
         found += ["cancel"] if issued and not detail.figures.receipts else []
+    elif detail.status is JobStatus.COMPLETED and links.can_link(actor):
+        found.append("link")
     ever_issued = bool(detail.issues)
     if actor.can(Right.DELETE_PRODUCTION) and not ever_issued:
         found.append("delete")
@@ -407,6 +449,8 @@ def job_actions(actor, detail: overview.JobDetail) -> None:
         issue_form(actor, detail)
     elif action == "edit":
         edit_form(actor, detail)
+    elif action == "link":
+        link_form(actor, detail)
     elif action == "complete":
         complete_form(actor, detail)
     elif action == "cancel":
@@ -425,6 +469,9 @@ def start_next_stage(detail: overview.JobDetail) -> None:
         "pj_new_stage": detail.next_stage_id, "pj_new_location": detail.job.location_id,
         "pj_new_items": [item.item_id for item in detail.received_items], "pj_new_mode": "full",
         "pj_new_split": "match"}
+    if detail.job.order_line_id is not None:  # the next stage works on the same order line
+        st.session_state["pj_prefill"].update({"pj_new_order": detail.job.order_id,
+                                               "pj_new_line": detail.job.order_line_id})
     close_job_page()
 
 
@@ -580,6 +627,20 @@ def edit_form(actor, detail: overview.JobDetail) -> None:
         if st.form_submit_button("Save", type="primary"):
             run_action(f"{job.number} saved.", jobs.edit_job, job_id=job.id, staff_id=staff_id,
                        deadline=deadline, notes=notes, stage_id=stage_id)
+
+
+def link_form(actor, detail: overview.JobDetail) -> None:
+    """Set, change or clear the sales order line the job works on (admins and managers)."""
+    job = detail.job
+    with st.container(border=True, key="pj_link_form"):
+        order_id, line_id = order_line_inputs(actor, f"pj_link_{job.id}", job.order_id, job.order_line_id)
+        columns = st.columns([1, 1, 4])
+        if columns[0].button("Save link", key="pj_link_save", type="primary", disabled=line_id is None):
+            run_action(f"{job.number} now works on the chosen order line.", jobs.link_job, job_id=job.id,
+                       order_line_id=line_id, order_id=order_id)
+        if job.order_line_id is not None and columns[1].button("Clear link", key="pj_link_clear"):
+            run_action(f"{job.number} no longer works on an order line.", jobs.link_job, job_id=job.id,
+                       order_line_id=None)
 
 
 def complete_form(actor, detail: overview.JobDetail) -> None:

@@ -455,3 +455,23 @@ def test_demo_orders_cover_every_fulfilment_status_through_the_ledger(s):
     assert all(issues[row.movement_id].item_id == row.item_id for row in s.scalars(select(PurchaseReceipt)))
     assert ledger.verify(s) == []
 
+
+
+def test_demo_jobs_work_on_sales_order_lines(s):
+    """lib.demo.production links an ongoing job and a completed one to demo sales lines, through the lib."""
+    from lib.access import actor_for_user
+    from lib.models import Fulfilment, LineStatus, Order, OrderLine, ProductionJob
+    from lib.production import links
+
+    linked = s.scalars(select(ProductionJob).where(ProductionJob.order_line_id.is_not(None))
+                       .order_by(ProductionJob.id)).all()
+    lines = [s.get(OrderLine, job.order_line_id) for job in linked]
+    assert [line.status for line in lines] == [LineStatus.IN_PROGRESS, LineStatus.PRODUCTION_COMPLETED]
+    assert [s.get(Order, line.order_id).fulfilment for line in lines] == [Fulfilment.IN_PRODUCTION,
+                                                                         Fulfilment.READY_TO_SHIP]
+    assert all(job.order_id == line.order_id for job, line in zip(linked, lines))
+    assert s.scalar(select(func.count()).where(AuditEntry.action == "link production job")) == 2
+    manager = actor_for_user(s, s.scalar(select(User.id).where(User.username == "manager")))
+    for line in lines:
+        found = links.order_production(s, actor=manager, order_id=line.order_id)
+        assert found is not None and found.efficiency.output_pct is not None

@@ -61,7 +61,7 @@ from lib.models import (
 from lib.models.base import utcnow
 from lib.orders import demand, detail, lines, lines_ai, listing, orders, parties, selection, shipments
 from lib.orders import receipts as order_receipts
-from lib.production import jobs, receipts, stages
+from lib.production import jobs, links, receipts, stages
 from lib.production import overview as job_overview
 from lib.production.jobs import NewJob, SourceLine
 from lib.production.receipts import OutputRow, ReceiptDraft
@@ -283,6 +283,15 @@ def orders_of(session, world: World) -> OrdersWorld:
     return world.orders
 
 
+def linked_order(session, world: World) -> int:
+    """The sales order of `orders_of`, with the North job (whose output an admin received into South) linked to
+    its line by an admin: what the order page's production section and the job page read."""
+    made = orders_of(session, world)
+    if session.get(ProductionJob, world.north_job).order_line_id is None:
+        jobs.link_job(session, actor=world.admin, job_id=world.north_job, order_line_id=made.sales_line)
+    return made.sales
+
+
 def order_filters(session, world: World) -> listing.OrderFilters:
     """Every order (made first), searched for a letter every customer name, note and tag here contains."""
     orders_of(session, world)
@@ -420,6 +429,18 @@ TABLE = {
     "lib.production.jobs.close_job": Write(lambda s, a, w: jobs.close_job(s, actor=a, job_id=w.south_job, reason="x")),
     "lib.production.jobs.cancel_job": Write(lambda s, a, w: jobs.cancel_job(s, actor=a, job_id=w.south_job, reason="x")),
     "lib.production.jobs.delete_job": Write(lambda s, a, w: jobs.delete_job(s, actor=a, job_id=w.south_job)),
+    "lib.production.jobs.link_job": Write(lambda s, a, w: jobs.link_job(
+        s, actor=a, job_id=w.south_job, order_line_id=orders_of(s, w).sales_line)),
+    "lib.production.links.can_link": NotLocationData("answers from the role's rights only"),
+    "lib.production.links.require_link_rights": NotLocationData("checks the role's rights only"),
+    "lib.production.links.check_line": NotLocationData("checks an order line (orders are workspace-wide) against "
+                                                       "the products it is given"),
+    "lib.production.links.order_choices": Read(lambda s, a, w: links.order_choices(s, actor=a)
+                                               if linked_order(s, w) else None),
+    "lib.production.links.job_link": Read(lambda s, a, w: links.job_link(
+        s, actor=a, job=s.get(ProductionJob, w.north_job)) if linked_order(s, w) else None),
+    "lib.production.links.order_production": Read(lambda s, a, w: links.order_production(
+        s, actor=a, order_id=linked_order(s, w))),
     "lib.production.receipts.preview_receipt": Write(lambda s, a, w: receipts.preview_receipt(
         s, actor=a, job_id=w.south_job, draft=ReceiptDraft(rows=(OutputRow(product_id=w.ruby, weight="1"),)))),
     "lib.production.receipts.receive_job": Write(lambda s, a, w: receipts.receive_job(

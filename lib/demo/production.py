@@ -15,6 +15,11 @@ How it stays repeatable and consistent with the bulk history:
   the next stage only after it was received.
 - Receipts never record more than was issued; some jobs are completed with the
   pending weight written off, two are cancelled, several are overdue.
+- Two demo sales orders get production (`_linked`, after the orders exist):
+  an ongoing job with a first receipt works on the "in production" order's
+  line, and a completed job on the second line of the "mixed" order, whose
+  first line is Ready, so that order becomes Ready to Ship. Jobs are linked
+  by the admin through `jobs.link_job`, as on the job page.
 """
 from __future__ import annotations
 
@@ -29,12 +34,16 @@ from sqlalchemy.orm import Session
 
 from lib import db
 from lib.access import actor_for_user
+from lib.demo.orders import NOTES
 from lib.models import (
     InventoryItem,
     ItemStatus,
     JobIssue,
     JobOutput,
     Location,
+    Order,
+    OrderKind,
+    OrderLine,
     OutputBucket,
     ProductionStage,
     StockMovement,
@@ -97,12 +106,15 @@ class _Planner:
 
     # -- source stock ---------------------------------------------------------------------------------------
 
-    def source(self, location: str, before: datetime) -> InventoryItem | None:
-        """An available item at `location`, holding stock, untouched since before `before`, not used yet."""
+    def source(self, location: str, before: datetime, product_id: int | None = None) -> InventoryItem | None:
+        """An available item at `location` (of `product_id` when given), holding stock, untouched since before
+        `before`, not used yet."""
         stmt = (select(InventoryItem.id).where(InventoryItem.location_id == self.locations[location],
                                                InventoryItem.status == ItemStatus.AVAILABLE,
                                                InventoryItem.weight_g >= MIN_SOURCE_GRAMS)
                 .order_by(InventoryItem.id))
+        if product_id is not None:
+            stmt = stmt.where(InventoryItem.product_id == product_id)
         quiet = [item_id for item_id in self.session.scalars(stmt)
                  if item_id not in self.used and self.last_moved.get(item_id) is not None
                  and self.last_moved[item_id] < before]
@@ -253,13 +265,36 @@ def _planned(planner: _Planner) -> None:
         planner.create(location, stage, 1, None, deadline=False, notes="To plan with the customer")
 
 
+def _linked(planner: _Planner) -> None:
+    """Production for two demo sales orders (see the module docstring); skipped where no stock fits."""
+    session = planner.session
+    admin = actor_for_user(session, planner.users["admin"].id)
+    for plan, position, finish in (("in_production", 1, False), ("mixed", 2, True)):
+        line = session.scalars(select(OrderLine).join(Order, Order.id == OrderLine.order_id).where(
+            Order.kind == OrderKind.SALES, Order.notes == NOTES[plan], OrderLine.position == position)).first()
+        if line is None:
+            continue
+        issued = 9 if finish else 4
+        for location in CREW:
+            item = planner.source(location, planner.at(issued), product_id=line.product_id)
+            if item is not None:
+                break
+        else:
+            continue
+        created = planner.create(location, "PF" if finish else "SS", issued, item)
+        planner.receive(location, created.job_id, issued - 2, 0.9 if finish else 0.4, finish=finish)
+        if finish:
+            planner.close(location, created.job_id, issued - 3)
+        jobs.link_job(session, actor=admin, job_id=created.job_id, order_line_id=line.id)
+
+
 def build_production(engine: Engine, *, now: datetime, seed: int, industry: str = "jewelry") -> ProductionDemo:
     """Seed the stages of `industry` and create the demo's jobs through lib.production; what was made."""
     with db.session_scope(engine, write=True) as session:
         items_before, movements_before = _count(session, InventoryItem), _count(session, StockMovement)
         stages.seed_stages(session, industry)
         planner = _Planner(session, now, Random(seed * 7919 + 13))
-        for step in (_completed, _ongoing, _cancelled, _planned):
+        for step in (_completed, _ongoing, _cancelled, _planned, _linked):
             step(planner)
         made = ProductionDemo(planner.jobs, _count(session, InventoryItem) - items_before,
                               _count(session, StockMovement) - movements_before)

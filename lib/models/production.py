@@ -13,8 +13,9 @@ grams, so job totals add up across units without parsing references:
 
 Only Completed and Cancelled are stored (`closed_as`); the other statuses
 follow from the rows (see `lib.production.jobs`). `order_id` and
-`order_line_id` are kept for the orders module: plain nullable integers until
-its tables exist (no foreign key yet), not shown or written by this module.
+`order_line_id` link a job to the sales order line it works on (both or
+neither; `lib.production.links` sets and checks them, migration 0007 added
+their foreign keys); the line's status follows its jobs (`lib.orders.lines`).
 """
 from __future__ import annotations
 
@@ -66,6 +67,8 @@ class ProductionJob(Base):
     __table_args__ = (
         Index("ix_jobs_location_closed", "location_id", "closed_as"),
         Index("ix_jobs_stage", "stage_id"),
+        Index("ix_jobs_order", "order_id"),
+        Index("ix_jobs_order_line", "order_line_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,8 +86,8 @@ class ProductionJob(Base):
     requested_weight_g: Mapped[Decimal | None] = mapped_column(GRAMS)
     split_mode: Mapped[str] = mapped_column(String(12), default="match")  # match | even | item
     notes: Mapped[str] = mapped_column(Text, default="")
-    order_id: Mapped[int | None] = mapped_column(Integer)
-    order_line_id: Mapped[int | None] = mapped_column(Integer)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id"))
     closed_as: Mapped[JobStatus | None] = mapped_column(enum_column(JobStatus))
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -331,6 +331,9 @@ def _describe(action: str, old: dict, new: dict, items: _Items, users: dict[int,
     if action in ("put on hold", "release hold"):
         return ("Put the order on hold" if action == "put on hold" else "Released the hold") + \
             _reason(new, text_hidden)
+    if action in ("link production job", "unlink production job"):
+        verb = "Linked" if action == "link production job" else "Unlinked"
+        return f"{verb} production job {new.get('job')} {'to' if verb == 'Linked' else 'from'} {line}"
     if action == "fulfilment changed":
         return f"Fulfilment: {Fulfilment(old['fulfilment']).label} → {Fulfilment(new['fulfilment']).label}"
     return action.capitalize()

@@ -10,6 +10,18 @@ which derives the statuses (`lib.orders.fulfilment`) from the link tables and
 caches them on the rows; a change of the order's fulfilment is written to the
 audit log, so it shows in the order's timeline.
 
+Production feeds two facts per sales line (`production_facts`, read from the
+production jobs table; lib.production, which links jobs to lines, calls
+`refresh` after every change to a linked job, with the order locked the same
+way, job first, then order, then items):
+
+- in production: at least one open job (not completed, not cancelled) is
+  linked to the line, planned ones included;
+- production completed: at least one linked job is completed and none is open.
+
+Cancelled jobs count for nothing: they gave their stock back and made nothing,
+so a line whose only job was cancelled is where it was before the job.
+
 A line's ledger reference is "<order number> line <n>" (e.g. "SO-0012 line
 2"): unique per line, read by people in an item's history, never parsed back.
 """
@@ -19,13 +31,23 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lib import audit
 from lib.access import Actor, Right
 from lib.errors import NotFound, ValidationFailed
-from lib.models import Fulfilment, Order, OrderKind, OrderLine, OrderSelection, PurchaseReceipt, ShipmentLine
+from lib.models import (
+    Fulfilment,
+    JobStatus,
+    Order,
+    OrderKind,
+    OrderLine,
+    OrderSelection,
+    ProductionJob,
+    PurchaseReceipt,
+    ShipmentLine,
+)
 from lib.orders.fulfilment import Amount, LineFacts, line_status, order_fulfilment
 from lib.units import format_weight, from_grams
 
@@ -131,10 +153,38 @@ def amounts(session: Session, line_ids: list[int]) -> dict[int, LineAmounts]:
             for line_id in line_ids}
 
 
-def facts(order: Order, line: OrderLine, done: LineAmounts) -> LineFacts:
+@dataclass(frozen=True)
+class ProductionFacts:
+    """What the production jobs linked to a line say about it (rules in the module docstring)."""
+
+    in_production: bool = False
+    production_completed: bool = False
+
+
+def production_facts(session: Session, line_ids: list[int]) -> dict[int, ProductionFacts]:
+    """Per line, from the jobs linked to it: in production (an open job) or production completed (completed
+    jobs only). Lines without linked jobs (or with cancelled ones only) are absent."""
+    if not line_ids:
+        return {}
+    stmt = (select(ProductionJob.order_line_id, ProductionJob.closed_as, func.count(ProductionJob.id))
+            .where(ProductionJob.order_line_id.in_(line_ids))
+            .group_by(ProductionJob.order_line_id, ProductionJob.closed_as))
+    counts: dict[int, dict[JobStatus | None, int]] = defaultdict(dict)
+    for line_id, closed_as, count in session.execute(stmt):
+        counts[line_id][closed_as] = int(count)
+    return {line_id: ProductionFacts(in_production=by_state.get(None, 0) > 0,
+                                     production_completed=(by_state.get(None, 0) == 0
+                                                           and by_state.get(JobStatus.COMPLETED, 0) > 0))
+            for line_id, by_state in counts.items()}
+
+
+def facts(order: Order, line: OrderLine, done: LineAmounts, production: ProductionFacts = ProductionFacts()
+          ) -> LineFacts:
     """The facts the pure derivation needs for one line."""
     return LineFacts(kind=order.kind, ordered=ordered(line), cancelled=line.cancelled_at is not None,
-                     ready=line.ready, selected=done.selected, shipped=done.shipped, received=done.received)
+                     ready=line.ready, selected=done.selected, shipped=done.shipped, received=done.received,
+                     in_production=production.in_production,
+                     production_completed=production.production_completed)
 
 
 def order_lines(session: Session, order_id: int) -> list[OrderLine]:
@@ -148,8 +198,9 @@ def refresh(session: Session, order: Order, actor_id: int | None) -> Fulfilment:
     session.flush()
     lines = order_lines(session, order.id)
     done = amounts(session, [line.id for line in lines])
+    production = production_facts(session, [line.id for line in lines]) if order.kind is OrderKind.SALES else {}
     for line in lines:
-        line.status = line_status(facts(order, line, done[line.id]))
+        line.status = line_status(facts(order, line, done[line.id], production.get(line.id, ProductionFacts())))
     fulfilment = order_fulfilment([line.status for line in lines], on_hold=order.on_hold)
     if fulfilment is not order.fulfilment:
         audit.record(session, actor_id=actor_id, action="fulfilment changed", entity="order", entity_id=order.id,

@@ -5,6 +5,8 @@
 - `totals`: each job's issued and recorded weights, in SQL
 - `jobs`: create, issue into, edit, close, cancel and delete jobs
 - `receipts`: receive output, rejects, scrap and waste back
+- `links`: jobs linked to sales order lines (the rules, the job form's choices, the order page's
+  production section); the line statuses and order fulfilment follow the linked jobs
 - `overview`: the list, the summary cards and chart, one job with its timeline,
   what is in production for a product
 

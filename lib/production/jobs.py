@@ -45,6 +45,10 @@ Decisions where the reference is silent (section 5.8, Q49-Q59; also in docs/prod
 - Staff: an active user working at the job's location, or an admin.
 - Movement times are the time of recording (the issued date is the job's own
   field); only a loader of history (the demo) passes `recorded_at`.
+- A job may work on one sales order line (`NewJob.order_line_id`, `link_job`);
+  the rules are in `lib.production.links`. Every change to a linked job
+  refreshes its order's line statuses and fulfilment in the same transaction,
+  the order locked right after the job (job, order, items).
 """
 from __future__ import annotations
 
@@ -78,6 +82,7 @@ from lib.models import (
     User,
     utcnow,
 )
+from lib.production import links
 from lib.production import stages as stage_catalog
 from lib.production.totals import Figures, job_figures
 from lib.units import WEIGHT_QUANTUM, format_weight, is_unit, parse_weight, to_grams, unit
@@ -211,6 +216,8 @@ class NewJob:
     issued_on: date | None = None  # None: today
     deadline: date | None = None
     notes: str = ""
+    order_id: int | None = None  # the sales order and its line the job works on: both or neither
+    order_line_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -244,6 +251,8 @@ class JobPlan:
     issued_on: date | None = None
     deadline: date | None = None
     notes: str = ""
+    order_id: int | None = None
+    order_line_id: int | None = None
     problems: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -416,9 +425,27 @@ def check_job(session: Session, *, actor: Actor, data: NewJob) -> JobPlan:
     plan.product_ids = sorted(set(product_ids) | {issue.product_id for issue in plan.issues})
     _check_requested(session, plan, data)
     _check_people_and_dates(session, plan, data)
+    _check_link(session, actor, plan, data)
     if plan.stage is not None:
         plan.warnings.extend(stage_catalog.stage_warnings(plan.stage, {issue.kind for issue in plan.issues}))
     return plan
+
+
+def _check_link(session: Session, actor: Actor, plan: JobPlan, data: NewJob) -> None:
+    """The order line of a new job (optional; both the order and the line, or neither)."""
+    if data.order_line_id is None:
+        if data.order_id is not None:
+            plan.problems["order_line_id"] = "Order line: choose the line of the order the job works on"
+        return
+    links.require_link_rights(actor)
+    try:
+        order, line = links.check_line(session, actor=actor, order_line_id=data.order_line_id,
+                                       order_id=data.order_id, product_ids=plan.product_ids)
+    except (NotFound, ValidationFailed) as error:
+        plan.problems["order_line_id"] = str(error).rstrip(".")
+        return
+    plan.order_id, plan.order_line_id = order.id, line.id
+
 
 # ---------------------------------------------------------------------------
 # Creating a job, issuing into it
@@ -520,13 +547,17 @@ def create_job(session: Session, *, actor: Actor, data: NewJob, recorded_at: dat
     if plan.problems:
         raise ValidationFailed.listing("The job was not created:", plan.problems)
     actor.require_location(plan.location_id)
+    linked = links.lock_orders(session, [plan.order_id])  # the order before the items (lib.production.links)
+    if linked:  # checked again under the lock: the order may have changed since the form was drawn
+        links.check_line(session, actor=actor, order_line_id=plan.order_line_id, product_ids=plan.product_ids)
     _lock_items(session, [issue.item_id for issue in plan.issues])
     number = next_job_number(session, get_workspace(session).job_id_prefix)
     job = ProductionJob(number=number, stage_id=plan.stage.id, location_id=plan.location_id, staff_id=plan.staff_id,
                         issued_on=plan.issued_on, deadline=plan.deadline, requested_shape_id=plan.shape_id,
                         requested_size_id=plan.size_id, requested_pieces=plan.requested_pieces,
                         requested_weight=plan.requested_weight, requested_weight_unit=plan.requested_unit,
-                        split_mode=plan.split, notes=plan.notes, created_by_id=actor.user_id,
+                        split_mode=plan.split, notes=plan.notes, order_id=plan.order_id,
+                        order_line_id=plan.order_line_id, created_by_id=actor.user_id,
                         written_off_g=Decimal(0), close_note="", created_at=recorded_at or utcnow())
     session.add(job)
     session.flush()
@@ -540,7 +571,11 @@ def create_job(session: Session, *, actor: Actor, data: NewJob, recorded_at: dat
                                         "deadline": job.deadline, "split": job.split_mode,
                                         "requested_weight": job.requested_weight,
                                         "requested_weight_unit": job.requested_weight_unit,
+                                        "order_line_id": job.order_line_id,
                                         "issues": [row.movement_id for row in rows]})
+    if linked:
+        links.record_link(session, actor_id=actor.user_id, job=job, old=(None, None), new=(job.order_id, job.order_line_id))
+        links.refresh_orders(session, linked, actor.user_id)
     return CreatedJob(job.id, number, [_issue_result(session, row) for row in rows], plan.warnings)
 
 
@@ -564,15 +599,18 @@ def issue_to_job(session: Session, *, actor: Actor, job_id: int, sources, record
             plan.problems[f"again_{planned.item_id}"] = f"{planned.tag_id} is already issued into {job.number}"
     if plan.problems:
         raise ValidationFailed.listing("Nothing was issued:", plan.problems)
+    linked = links.lock_orders(session, [job.order_id])
     _lock_items(session, [issue.item_id for issue in plan.issues])
     rows = [_issue(session, actor, job, planned, plan.stage.name, recorded_at) for planned in plan.issues]
     known = set(session.scalars(select(JobProduct.product_id).where(JobProduct.job_id == job.id)))
     session.add_all([JobProduct(job_id=job.id, product_id=product_id)
                      for product_id in sorted({row.product_id for row in rows} - known)])
     session.flush()
+    links.check_products_after_issue(session, job)
     _apply_split(session, job)
     audit.record(session, actor_id=actor.user_id, action="issue into production job", entity="production_job",
                  entity_id=job.id, new={"number": job.number, "issues": [row.movement_id for row in rows]})
+    links.refresh_orders(session, linked, actor.user_id)
     return [_issue_result(session, row) for row in rows]
 
 
@@ -610,6 +648,7 @@ def close_job(session: Session, *, actor: Actor, job_id: int, reason: str = "",
     """Complete an open job. Pending left over is written off as waste, which needs a reason."""
     job = lock_job(session, actor=actor, job_id=job_id)
     require_open(job, "changes")
+    linked = links.lock_orders(session, [job.order_id])
     figures = _figures(session, job)
     if not figures.issues:
         raise ValidationFailed(f"Nothing is issued into {job.number}: delete it, or issue stock first.")
@@ -623,6 +662,7 @@ def close_job(session: Session, *, actor: Actor, job_id: int, reason: str = "",
     audit.record(session, actor_id=actor.user_id, action="complete production job", entity="production_job",
                  entity_id=job.id, new={"number": job.number, "written_off_g": job.written_off_g, "reason": note})
     session.flush()
+    links.refresh_orders(session, linked, actor.user_id)
     return job
 
 
@@ -634,6 +674,7 @@ def cancel_job(session: Session, *, actor: Actor, job_id: int, reason: str,
     require_open(job, "changes")
     if session.scalar(select(exists().where(JobReceipt.job_id == job.id))):
         raise ValidationFailed(f"{job.number} has received output, so it cannot be cancelled: complete it instead.")
+    linked = links.lock_orders(session, [job.order_id])
     rows = session.scalars(select(JobIssue).where(JobIssue.job_id == job.id, JobIssue.returned_movement_id.is_(None))
                            .order_by(JobIssue.item_id)).all()
     _lock_items(session, [row.item_id for row in rows])
@@ -648,6 +689,7 @@ def cancel_job(session: Session, *, actor: Actor, job_id: int, reason: str,
                  entity_id=job.id, new={"number": job.number, "returned": [row.returned_movement_id for row in rows],
                                         "reason": why})
     session.flush()
+    links.refresh_orders(session, linked, actor.user_id)
     return job
 
 
@@ -656,6 +698,9 @@ def delete_job(session: Session, *, actor: Actor, job_id: int) -> str:
     job = lock_job(session, actor=actor, job_id=job_id, right=Right.DELETE_PRODUCTION)
     if session.scalar(select(exists().where(JobIssue.job_id == job.id))):
         raise ValidationFailed(f"{job.number} has issued stock, so it stays on record: cancel or complete it.")
+    linked = links.lock_orders(session, [job.order_id])
+    if linked:
+        links.record_link(session, actor_id=actor.user_id, job=job, old=(job.order_id, job.order_line_id), new=(None, None))
     number = job.number
     audit.record(session, actor_id=actor.user_id, action="delete production job", entity="production_job",
                  entity_id=job.id, old={"number": number, "stage_id": job.stage_id, "location_id": job.location_id,
@@ -663,5 +708,38 @@ def delete_job(session: Session, *, actor: Actor, job_id: int) -> str:
     session.execute(delete(JobProduct).where(JobProduct.job_id == job.id))
     session.delete(job)
     session.flush()
+    links.refresh_orders(session, linked, actor.user_id)
     return number
+
+
+def link_job(session: Session, *, actor: Actor, job_id: int, order_line_id: int | None,
+             order_id: int | None = None) -> ProductionJob:
+    """Link a job to a sales order line, move it to another line, or clear the link (`order_line_id` None).
+
+    Admins and managers (production and orders rights); rules in `lib.production.links`. Both orders
+    concerned are refreshed, so the line statuses and fulfilment follow.
+    """
+    links.require_link_rights(actor)
+    job = lock_job(session, actor=actor, job_id=job_id)
+    old = (job.order_id, job.order_line_id)
+    if order_line_id is None:
+        if order_id is not None:
+            raise ValidationFailed("Order line: choose the line of the order the job works on.")
+        new = (None, None)
+    else:
+        if job.closed_as is JobStatus.CANCELLED:
+            raise ValidationFailed(f"{job.number} is cancelled: it made nothing to link to an order.")
+        order, line = links.check_line(session, actor=actor, order_line_id=order_line_id, order_id=order_id,
+                                       product_ids=links.job_product_ids(session, job.id))
+        new = (order.id, line.id)
+    if new == old:
+        return job
+    linked = links.lock_orders(session, [old[0], new[0]])
+    if new[1] is not None:  # again under the order's lock
+        links.check_line(session, actor=actor, order_line_id=new[1], product_ids=links.job_product_ids(session, job.id))
+    job.order_id, job.order_line_id = new
+    session.flush()
+    links.record_link(session, actor_id=actor.user_id, job=job, old=old, new=new)
+    links.refresh_orders(session, linked, actor.user_id)
+    return job
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -35,6 +36,7 @@ from sqlalchemy.orm import Session, aliased
 
 from lib.access import Actor, Right, scope_jobs
 from lib.models import (
+    AuditEntry,
     CatalogEntry,
     InventoryItem,
     InventoryKind,
@@ -53,6 +55,7 @@ from lib.models import (
 )
 from lib.production.formulas import JobProgress
 from lib.production.jobs import SPLIT_MODES, get_job_in_scope
+from lib.production.links import JobLink, job_link
 from lib.production.stages import next_stage
 from lib.production.totals import Figures, is_overdue, issues_subquery, job_figures, job_status, status_expression
 from lib.units import format_weight, from_grams
@@ -409,6 +412,7 @@ class JobDetail:
     next_stage_id: int | None = None
     next_stage_name: str | None = None
     received_items: list[NextStageItem] = field(default_factory=list)  # -RCV items available for the next stage
+    link: JobLink | None = None  # the sales order line it works on (lib.production.links)
 
     def text(self, grams: Decimal | None) -> str:
         return "—" if grams is None else format_weight(from_grams(grams, self.unit), self.unit)
@@ -434,8 +438,29 @@ def job_detail(session: Session, *, actor: Actor, job_id, today: date | None = N
         next_stage_name=following.name if following else None)
     _fill_issues(session, job, detail)
     _fill_outputs(session, actor, job, detail)
+    detail.link = job_link(session, actor=actor, job=job)
     _fill_timeline(session, job, detail, names)
+    _fill_link_events(session, actor, job, detail)
     return detail
+
+
+def _fill_link_events(session: Session, actor: Actor, job: ProductionJob, detail: JobDetail) -> None:
+    """Links to order lines set, changed or cleared (from the audit log); the line named only to viewers of
+    orders."""
+    stmt = (select(AuditEntry, User.name).outerjoin(User, User.id == AuditEntry.user_id)
+            .where(AuditEntry.entity == "production_job", AuditEntry.entity_id == str(job.id),
+                   AuditEntry.action == "link order line").order_by(AuditEntry.id))
+    sees_orders = actor.can(Right.VIEW_ORDERS)
+    for entry, name in session.execute(stmt):
+        old, new = json.loads(entry.old_values or "{}"), json.loads(entry.new_values or "{}")
+        if not sees_orders:
+            text = "linked to a sales order line" if new.get("line") else "link to a sales order line cleared"
+        elif new.get("line"):
+            text = f"linked to {new['line']}" + (f" (was {old['line']})" if old.get("line") else "")
+        else:
+            text = f"link to {old.get('line')} cleared"
+        detail.timeline.append(Event(entry.at, "Order line", text, name or "system"))
+    detail.timeline.sort(key=lambda event: event.at)
 
 
 def _fill_issues(session: Session, job: ProductionJob, detail: JobDetail) -> None:

@@ -58,6 +58,7 @@ from lib.models import (
     ProductionJob,
     utcnow,
 )
+from lib.production import links
 from lib.production.jobs import get_job_in_scope, lock_job, require_open
 from lib.production.totals import Figures, job_figures
 from lib.units import format_weight, from_grams, is_unit, parse_weight, to_grams, unit
@@ -341,6 +342,7 @@ def receive_job(session: Session, *, actor: Actor, job_id: int, draft: ReceiptDr
         raise ValidationFailed.listing("Nothing was received:", preview.problems)
     if preview.confirmation and not confirm:
         raise ConfirmationNeeded(preview.confirmation)
+    linked = links.lock_orders(session, [job.order_id])  # job, order, then the new items
     number = (session.scalar(select(func.max(JobReceipt.number)).where(JobReceipt.job_id == job.id)) or 0) + 1
     receipt = JobReceipt(job_id=job.id, number=number, received_on=preview.received_on, quality_id=preview.quality_id,
                          location_id=preview.location_id, notes=preview.notes, recorded_at=recorded_at or utcnow(),
@@ -353,6 +355,7 @@ def receive_job(session: Session, *, actor: Actor, job_id: int, draft: ReceiptDr
                                         "outputs": [(r.bucket.value, r.tag_id, r.weight, r.weight_unit)
                                                     for r in results]})
     session.flush()
+    links.refresh_orders(session, linked, actor.user_id)
     return ReceiptResult(receipt.id, number, results, preview.warnings)
 
 
