@@ -1,6 +1,7 @@
 """Production benchmarks (run by `make bench`).
 
-On a copy of the small demo (data/bench/production.db, remade each run) grown to `JOBS` jobs through the lib
+On a copy of the small demo (`bench.run.scratch_copy`: data/bench/production.db or a PostgreSQL
+database, remade each run) grown to `JOBS` jobs through the lib
 (each new job issues a small part of an available item; every other one receives half of it back):
 
 - production_list_page_ms: `lib.production.overview.list_jobs`, first page of 25 of the "All" tab as an
@@ -13,14 +14,13 @@ On a copy of the small demo (data/bench/production.db, remade each run) grown to
 """
 from __future__ import annotations
 
-import shutil
 import statistics
 import time
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from bench.run import BENCH_DIR, BenchContext, Result, median_ms
+from bench.run import BenchContext, Result, median_ms, scratch_copy
 from lib import db
 from lib.access import actor_for_user
 from lib.errors import LoupeError
@@ -31,17 +31,6 @@ from lib.production.receipts import OutputRow, ReceiptDraft
 
 JOBS = 1_000
 PAGE_TARGET_MS = 250
-
-
-def _copy(small_url: str) -> str:
-    source = small_url.removeprefix("sqlite:///")
-    target = BENCH_DIR / "production.db"
-    for suffix in ("", "-wal", "-shm"):
-        (BENCH_DIR / f"production.db{suffix}").unlink(missing_ok=True)
-    with db.session_scope(db.make_engine(small_url)) as session:  # fold the WAL into the file before copying
-        session.connection().exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    shutil.copy(source, target)
-    return f"sqlite:///{target}"
 
 
 def _grow(engine, count: int) -> float:
@@ -80,7 +69,7 @@ def _grow(engine, count: int) -> float:
 
 
 def run(context: BenchContext) -> list[Result]:
-    url = _copy(context.small_url)
+    url = scratch_copy(context, "production")
     engine = db.make_engine(url)
     grow_ms = _grow(engine, JOBS)
     with db.session_scope(engine) as session:

@@ -16,6 +16,7 @@ import importlib
 import json
 import os
 import pkgutil
+import shutil
 import statistics
 import sys
 import time
@@ -106,6 +107,35 @@ def _postgres_database(server: str, scale: str) -> str:
         admin.dispose()
     _build(url, scale, f"PostgreSQL database {name}")
     return url
+
+
+def scratch_copy(context: BenchContext, label: str) -> str:
+    """The URL of a fresh copy of the small demo for a benchmark that writes (remade on every run).
+
+    SQLite: data/bench/<label>.db, copied from the small demo's file after its WAL is folded in.
+    PostgreSQL: the database <small demo>_<label>, made with CREATE DATABASE … TEMPLATE (the small
+    demo's pooled connections are closed first, as a template must have none).
+    """
+    source = make_url(context.small_url)
+    context.small.dispose()
+    if source.get_backend_name() == "postgresql":
+        name = f"{source.database}_{label}"
+        admin = create_engine(source.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source.database}"'))
+        finally:
+            admin.dispose()
+        return source.set(database=name).render_as_string(hide_password=False)
+    target = BENCH_DIR / f"{label}.db"
+    for suffix in ("", "-wal", "-shm"):
+        (BENCH_DIR / f"{label}.db{suffix}").unlink(missing_ok=True)
+    with context.small.connect() as connection:  # fold the WAL into the file before copying
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    context.small.dispose()
+    shutil.copy(source.database, target)
+    return f"sqlite:///{target}"
 
 
 def _ready(url: str) -> bool:
