@@ -163,6 +163,15 @@ class JobProgress:
     def over_recovery(self) -> Decimal:
         return -self.pending if self.pending is not None and self.pending < 0 else ZERO
 
+    @property
+    def accounted_pct(self) -> Decimal | None:
+        """The share of the base accounted for, as job lists show progress: 100 − Pending % (+ over-recovery).
+
+        None without a base."""
+        if self.base is None or self.bar.pending_pct is None:
+            return None
+        return Decimal(100) - self.bar.pending_pct + (self.bar.over_recovery_pct or 0)
+
 
 def job_progress(*, requested_weight, issued_weight, received, rejected, scrapped, waste) -> JobProgress:
     """Progress base, pending, the five bar shares and the four efficiency chips of one job.

@@ -574,7 +574,8 @@ def create_job(session: Session, *, actor: Actor, data: NewJob, recorded_at: dat
                                         "order_line_id": job.order_line_id,
                                         "issues": [row.movement_id for row in rows]})
     if linked:
-        links.record_link(session, actor_id=actor.user_id, job=job, old=(None, None), new=(job.order_id, job.order_line_id))
+        links.record_link(session, actor_id=actor.user_id, job=job, old=(None, None),
+                          new=(job.order_id, job.order_line_id))
         links.refresh_orders(session, linked, actor.user_id)
     return CreatedJob(job.id, number, [_issue_result(session, row) for row in rows], plan.warnings)
 
@@ -700,7 +701,8 @@ def delete_job(session: Session, *, actor: Actor, job_id: int) -> str:
         raise ValidationFailed(f"{job.number} has issued stock, so it stays on record: cancel or complete it.")
     linked = links.lock_orders(session, [job.order_id])
     if linked:
-        links.record_link(session, actor_id=actor.user_id, job=job, old=(job.order_id, job.order_line_id), new=(None, None))
+        links.record_link(session, actor_id=actor.user_id, job=job, old=(job.order_id, job.order_line_id),
+                          new=(None, None))
     number = job.number
     audit.record(session, actor_id=actor.user_id, action="delete production job", entity="production_job",
                  entity_id=job.id, old={"number": number, "stage_id": job.stage_id, "location_id": job.location_id,

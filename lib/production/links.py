@@ -276,11 +276,7 @@ class LinkedJob:
 
     @property
     def progress_pct(self) -> Decimal | None:
-        """Share of the job's base accounted for, as the job list shows it: 100 − Pending % (+ over-recovery)."""
-        bar = self.progress.bar
-        if self.progress.base is None or bar.pending_pct is None:
-            return None
-        return Decimal(100) - bar.pending_pct + (bar.over_recovery_pct or 0)
+        return self.progress.accounted_pct
 
 
 @dataclass(frozen=True)

@@ -170,11 +170,7 @@ class JobRow:
 
     @property
     def progress_pct(self) -> Decimal | None:
-        """Share of the base accounted for: 100 - Pending % (+ over-recovery); None without a base."""
-        bar = self.progress.bar
-        if self.progress.base is None or bar.pending_pct is None:
-            return None
-        return Decimal(100) - bar.pending_pct + (bar.over_recovery_pct or 0)
+        return self.progress.accounted_pct
 
 
 def _names(session: Session, model, ids) -> dict[int, str]:
