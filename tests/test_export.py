@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
+from lib import spreadsheet
 from lib.inventory import export
 from lib.inventory.query import ItemFilters
 from lib.models import InventoryKind, Role
@@ -66,7 +67,7 @@ def test_xlsx_cells_are_typed_and_text_stays_text(session, shop):
     assert first["Tag ID"].data_type == "s"
     assert first["Quantity"].data_type == "n" and first["Quantity"].value == 3
     assert first["Weight"].data_type == "n" and Decimal(str(first["Weight"].value)) == Decimal("1.2345")
-    assert isinstance(first["Created"].value, datetime) and first["Created"].number_format == export.DATE_FORMAT
+    assert isinstance(first["Created"].value, datetime) and first["Created"].number_format == spreadsheet.DATE_FORMAT
     assert by_tag["@A1"]["Kind"].value == "Rough"
 
 

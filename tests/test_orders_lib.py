@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from lib import ledger
@@ -678,3 +679,17 @@ def test_a_fully_taken_item_is_refused_for_the_second_line_with_a_clear_message(
                     quantity=5)
     assert totals(session, actor=shop.admin, filters=ItemFilters(product_ids=(shop.ruby,), in_stock_only=True)
                   ).pieces == 4
+
+
+def test_the_xlsx_export_keeps_dates_typed_and_a_formula_as_text(session, shop):
+    evil = parties.add_party(session, actor=shop.admin, kind=PartyKind.CUSTOMER,
+                             data=parties.PartyInput(company="=HYPERLINK(1)"))
+    orders.create_order(session, actor=shop.admin, data=sales(shop, ruby_line(shop), party_id=evil.id))
+    exported = listing.export_orders(session, actor=shop.admin, kind=OrderKind.SALES, filters=listing.OrderFilters(),
+                                     fmt="xlsx")
+    sheet = load_workbook(exported.path).active
+    exported.path.unlink()
+    header = [cell.value for cell in sheet[1]]
+    row = {name: cell for name, cell in zip(header, sheet[2])}
+    assert row["Customer"].value == "=HYPERLINK(1)" and row["Customer"].data_type == "s"
+    assert isinstance(row["Order date"].value, datetime)

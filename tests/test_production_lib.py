@@ -635,3 +635,11 @@ def test_order_efficiency_from_the_figures_of_real_jobs(session, shop):
     assert (result.final_output, result.net_input) == (D("72"), D("95"))
     assert (result.output_pct, result.gross_waste_pct, result.net_waste_pct, result.consumption_pct) == (
         D("75.8"), D("24.2"), D("10.5"), D("31.9"))
+
+
+def test_the_job_export_never_lets_a_name_run_as_a_formula(session, shop):
+    formula = stages.add_stage(session, actor=shop["admin"], name="=HYPERLINK(1)", code=f.unique("EVIL"))
+    _create(session, shop, SourceLine(shop["lot"].id, quantity=1, weight="1"), stage_id=formula.id)
+    exported = list(csv.DictReader(io.StringIO(overview.export_jobs(
+        session, actor=shop["nina"], filters=overview.JobFilters(stage_ids=(formula.id,))).decode())))
+    assert [row["Stage"] for row in exported] == ["'=HYPERLINK(1)"]

@@ -38,7 +38,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.engine import Row
 
 import lib
-from lib import access, images, ledger
+from lib import access, images, ledger, spreadsheet
 from lib.access import Actor
 from lib.ai import summaries
 from lib.ai.llm import Completion
@@ -174,7 +174,7 @@ def plain(value, session):
     """A comparable, printable form of any result (rows, dataclasses, frames, files, ORM objects)."""
     if isinstance(value, Select):
         return plain(session.execute(value).all(), session)
-    if isinstance(value, export.ExportFile):
+    if isinstance(value, spreadsheet.ExportFile):
         text = value.path.read_text(encoding="utf-8") if value.path.suffix == ".csv" else value.path.read_bytes()
         value.path.unlink(missing_ok=True)
         return plain(text, session)
@@ -298,7 +298,7 @@ def order_filters(session, world: World) -> listing.OrderFilters:
     return listing.OrderFilters(search="r")
 
 
-def exported_text(exported: listing.OrderExport) -> str:
+def exported_text(exported: spreadsheet.ExportFile) -> str:
     text = exported.path.read_text(encoding="utf-8")
     exported.path.unlink(missing_ok=True)
     return text

@@ -38,9 +38,9 @@ from pathlib import PurePath
 from lib.classification import ATTRIBUTES
 from lib.config import Settings
 from lib.errors import ValidationFailed
+from lib.spreadsheet import FORMULA_START  # the guard every CSV export adds, removed again on import
 
 FILE_TYPES = ("csv", "xls", "xlsx")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # the Inventory export's CSV guard (lib.inventory.export)
 
 Progress = Callable[[float, str], object]
 """A progress report: fraction done (0..1) and what is happening."""

@@ -13,24 +13,20 @@ are shown in full. The internal budget is shown to admins only.
 """
 from __future__ import annotations
 
-import csv
-import tempfile
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Iterator
 
-from openpyxl import Workbook
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from lib.access import Actor, Right
 from lib.models import Fulfilment, Order, OrderKind, OrderLine, Party, PaymentTerms, Product, User
 from lib.orders.parties import display_name
+from lib.spreadsheet import ExportFile, write_export
 
 PAGE_SIZES = (25, 50, 100)
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -214,12 +210,6 @@ def iter_orders(session: Session, *, actor: Actor, kind: OrderKind, filters: Ord
 # Export
 # ---------------------------------------------------------------------------
 
-def _safe(value) -> str:
-    """User text for a spreadsheet cell: a leading formula character gets a ' so it is never run."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def export_headers(actor: Actor, kind: OrderKind) -> list[str]:
     """The export's columns; the budget only for people who may see it."""
     headers = ["Number", OrderKind(kind).party_kind.label, "Order lead", "Order date", "Date required",
@@ -228,50 +218,21 @@ def export_headers(actor: Actor, kind: OrderKind) -> list[str]:
 
 
 def _cells(actor: Actor, row: OrderRow) -> list:
-    cells = [row.number, _safe(row.party), _safe(row.lead), row.ordered_on.isoformat(),
-             row.date_required.isoformat() if row.date_required else "",
-             row.deadline.isoformat() if row.deadline else "", row.lines, row.fulfilment.label,
-             "yes" if row.on_hold else "no", row.currency, row.payment_terms.label]
+    """One order as typed values (`lib.spreadsheet` keeps its text from running as a formula)."""
+    cells = [row.number, row.party, row.lead, row.ordered_on, row.date_required, row.deadline, row.lines,
+             row.fulfilment.label, "yes" if row.on_hold else "no", row.currency, row.payment_terms.label]
     return cells + [row.budget if row.budget is not None else ""] if sees_budget(actor) else cells
 
 
-@dataclass(frozen=True)
-class OrderExport:
-    path: Path
-    filename: str
-    mime_type: str
-    rows: int
-
-
 def export_orders(session: Session, *, actor: Actor, kind: OrderKind, filters: OrderFilters, fmt: str,
-                  sort: str = "ordered_on", descending: bool = True) -> OrderExport:
+                  sort: str = "ordered_on", descending: bool = True) -> ExportFile:
     """Write every filtered order of `kind`, in the given sort, to a temporary CSV or XLSX file."""
     kind = OrderKind(kind)
     rows = iter_orders(session, actor=actor, kind=kind, filters=filters, sort=sort, descending=descending)
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
     basename = f"{kind.value}-orders-{stamp}"
-    count = 0
-    if fmt == "csv":
-        handle = tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, newline="", encoding="utf-8")
-        with handle:
-            writer = csv.writer(handle)
-            writer.writerow(export_headers(actor, kind))
-            for row in rows:
-                writer.writerow(_cells(actor, row))
-                count += 1
-        return OrderExport(Path(handle.name), f"{basename}.csv", "text/csv", count)
-    if fmt == "xlsx":
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(f"{kind.label}s")
-        sheet.append(export_headers(actor, kind))
-        for row in rows:
-            sheet.append([float(cell) if isinstance(cell, Decimal) else cell for cell in _cells(actor, row)])
-            count += 1
-        path = Path(tempfile.mkstemp(suffix=".xlsx")[1])
-        workbook.save(path)
-        return OrderExport(path, f"{basename}.xlsx",
-                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", count)
-    raise ValueError(f"Unknown export format {fmt!r}; use csv or xlsx")
+    return write_export(export_headers(actor, kind), (_cells(actor, row) for row in rows), fmt, basename,
+                        sheet_title=f"{kind.label}s")
 
 
 # ---------------------------------------------------------------------------

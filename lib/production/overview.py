@@ -58,6 +58,7 @@ from lib.production.jobs import SPLIT_MODES, get_job_in_scope
 from lib.production.links import JobLink, job_link
 from lib.production.stages import next_stage
 from lib.production.totals import Figures, is_overdue, issues_subquery, job_figures, job_status, status_expression
+from lib.spreadsheet import csv_cell
 from lib.units import format_weight, from_grams
 from lib.workspace.settings import get_workspace
 
@@ -256,17 +257,10 @@ EXPORT_COLUMNS = ("Job ID", "Stage", "Location", "Products", "Staff", "Status", 
                   "Gross waste %", "Net waste %", "Consumption %")
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def export_jobs(session: Session, *, actor: Actor, filters: JobFilters, today: date | None = None,
                 chunk: int = 500) -> bytes:
-    """Every job the filters match in the actor's scope (all pages), as UTF-8 CSV, newest first."""
+    """Every job the filters match in the actor's scope (all pages), as UTF-8 CSV, newest first (text cells
+    neutralised by `lib.spreadsheet.csv_cell`: a stage, product or staff name never runs as a formula)."""
     actor.require(Right.VIEW_PRODUCTION)
     unit = get_workspace(session).default_weight_unit
     today = today or utcnow().date()
@@ -277,7 +271,7 @@ def export_jobs(session: Session, *, actor: Actor, filters: JobFilters, today: d
     for start in range(0, len(ids), chunk):
         for row in _rows(session, ids[start:start + chunk], unit, today):
             p = row.progress
-            writer.writerow([_cell(v) for v in (
+            writer.writerow([csv_cell(v) for v in (
                 row.number, row.stage, row.location, row.products, row.staff, row.status.label,
                 "yes" if row.overdue else "", row.issued_kind, row.shape, row.size, row.issued_on, row.deadline,
                 unit, row.requested, row.issued, row.received, row.rejected, row.scrapped, row.waste, row.pending,
