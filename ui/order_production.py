@@ -16,6 +16,7 @@ from lib.production import links
 from lib.units import format_weight
 from ui import charts, context
 from ui import production_view as view
+from ui.feedback import plain
 
 ORDER_CHIP_HELP = {
     "Output": "Final output ÷ Net input × 100. Final output = received + rejected of the jobs in the final "
@@ -73,7 +74,7 @@ def section(actor: Actor, view_: OrderDetail) -> None:
                 f"{format_weight(efficiency.final_output, unit)} · net input "
                 f"{format_weight(efficiency.net_input, unit)}")
         if found.final_stages:
-            st.caption("Final received stage: " + ", ".join(found.final_stages))
+            st.caption("Final received stage: " + plain(", ".join(found.final_stages)))
         st.dataframe(jobs_frame(found, view_), hide_index=True, width="stretch", key="order_production_jobs",
                      column_config={"Open": st.column_config.LinkColumn("Open", display_text="Open"),
                                     "Progress": st.column_config.ProgressColumn(
