@@ -12,6 +12,7 @@ registered on `Base.metadata` once this package is imported. The enums
 - `ai`: stored AI summaries and usage
 - `orders`: customers and suppliers, sales and purchase orders, selections, receipts, shipments
 - `production`: stages, jobs, their issues, receipts and outputs
+- `summary`: the ledger-kept daily roll-up of movements and held stock per product, location and kind
 """
 from lib.enums import (
                        CatalogKind,
@@ -53,6 +54,7 @@ from lib.models.production import (
                        ProductionJob,
                        ProductionStage,
 )
+from lib.models.summary import StockDaily, StockHeld
 from lib.models.workspace import DEFAULT_CARRIERS, Location, LoginSession, User, Workspace
 
 __all__ = [
@@ -62,5 +64,5 @@ __all__ = [
     "User", "Workspace", "DEFAULT_CARRIERS", "Fulfilment", "LineStatus", "OrderKind", "PartyKind", "PaymentTerms",
     "LINE_ATTRIBUTE_KEYS", "Order", "OrderLine", "OrderSelection", "OrderSequence", "Party", "PurchaseReceipt",
     "Shipment", "ShipmentLine", "JobStatus", "OutputBucket", "JobIssue", "JobOutput", "JobProduct", "JobReceipt",
-    "JobSequence", "ProductionJob", "ProductionStage",
+    "JobSequence", "ProductionJob", "ProductionStage", "StockDaily", "StockHeld",
 ]
