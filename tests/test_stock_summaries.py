@@ -42,6 +42,11 @@ def _at(today: date, days_ago: int, minute: int = 0) -> datetime:
         + timedelta(minutes=minute)
 
 
+def _days_ago(rng: Random) -> int:
+    """Mostly the windows' edges (30 and 90 days, 52 weeks), where a day off would show."""
+    return rng.choice([0, 1, 6, 7, 29, 30, 89, 90, 360, 363, 364, 365, 370, rng.randint(0, 400)])
+
+
 def _random_ledger(session, rng: Random) -> dict:
     """A workshop with two products at two locations and a random history through the ledger and stock
     actions: receipts, back-dated adjustments either side of midnight UTC, whole and partial transfers both
@@ -61,7 +66,7 @@ def _random_ledger(session, rng: Random) -> dict:
     for _ in range(6):
         item = f.make_item(session, rng.choice(products), rng.choice([north, south]), quantity=rng.randint(0, 6),
                            weight=str(D(rng.randint(1, 400)) / 4), unit=rng.choice(["g", "ct"]),
-                           kind=rng.choice(KINDS), moved_at=_at(today, rng.randint(0, 400), rng.randint(0, 1439)))
+                           kind=rng.choice(KINDS), moved_at=_at(today, _days_ago(rng), rng.randint(0, 1439)))
         items.append(item.id)
     for _ in range(rng.randint(15, 30)):
         action = rng.choice(["adjust", "adjust", "adjust", "move", "part", "archive", "restore", "hold",
@@ -76,7 +81,7 @@ def _random_ledger(session, rng: Random) -> dict:
                                         movement_kind=rng.choice([MovementKind.ADJUSTMENT, MovementKind.ISSUE,
                                                                   MovementKind.RETURN]),
                                         quantity_delta=pieces, weight_delta=delta,
-                                        moved_at=_at(today, rng.randint(0, 400), rng.choice([0, 1439])))
+                                        moved_at=_at(today, _days_ago(rng), rng.choice([0, 1439])))
             elif action == "move":
                 other = south if item.location_id == north.id else north
                 stock.transfer(session, actor=admin_actor, item_id=item.id, to_location_id=other.id)
