@@ -241,22 +241,24 @@ def _floor_rows(engine: Engine, actor: Actor, data: bytes, marks: Marks) -> tupl
 def run(context: BenchContext) -> list[Result]:
     engine = context.large
     actor = _admin(engine)
-    data = demo_sheet(engine)
-    fresh = demo_sheet(engine, seed=11, new_product="Bench Padparadscha", new_colours=(
+    rows = 100 if context.smoke else ROWS
+    repeat = context.repeats(REPEAT)
+    data = demo_sheet(engine, rows)
+    fresh = demo_sheet(engine, rows, seed=11, new_product="Bench Padparadscha", new_colours=(
         "Bench Sunset", "Bench Lotus", "Bench Dusk", "Bench Salmon"))
     import_once(engine, actor, data)  # warm-up: caches, statistics
     walls, locks, floors = [], [], []
-    for _ in range(REPEAT):  # alternated, so machine load hits both alike
+    for _ in range(repeat):  # alternated, so machine load hits both alike
         wall, lock, written = import_once(engine, actor, data)
         walls.append(wall)
         locks.append(lock)
         floors.append(floor_once(engine, actor, data))
-    creating = [import_once(engine, actor, fresh, create_missing=True)[0] for _ in range(REPEAT)]
+    creating = [import_once(engine, actor, fresh, create_missing=True)[0] for _ in range(repeat)]
     wall, lock, floor = statistics.median(walls), statistics.median(locks), statistics.median(floors)
     dialect = engine.dialect.name
     return [
         Result("import_2000_rows_s", wall, "s", IMPORT_TARGET_S,
-               f"{dialect}: read + preview + commit of {written:,} rows, median of {REPEAT}"),
+               f"{dialect}: read + preview + commit of {written:,} rows, median of {repeat}"),
         Result("import_write_lock_s", lock, "s", LOCK_TARGET_S, "inside the write transaction"),
         Result("import_floor_s", floor, "s", None,
                "the same items, movements and audit rows with plain executemany, one transaction"),
