@@ -8,7 +8,9 @@ throwaway database dropped afterwards (PostgreSQL).
 """
 from __future__ import annotations
 
+import importlib
 import math
+import os
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -20,31 +22,38 @@ from lib.demo import build as demo
 
 
 @pytest.fixture(scope="module")
-def small_demo(databases):
-    url = databases.new("bench-smoke")
-    engine = db.make_engine(url)
+def demos(databases) -> tuple[str, str]:
+    """(large, small): the small demo, and a copy of it standing in for the large one (the AppTest render
+    holds connections to the large one, and a PostgreSQL template must have none)."""
+    small = databases.new("bench_smoke")
+    engine = db.make_engine(small)
     demo.build_demo(engine, scale="small", seed=7, progress=None)
     engine.dispose()
-    return url
+    large = databases._new_url("bench_smoke_large")
+    databases._create_empty(large, template=small)
+    return large, small
 
 
 @pytest.mark.parametrize("module", [m.__name__ for m in bench._modules()])
-def test_every_benchmark_runs_on_the_small_demo(small_demo, module, monkeypatch, tmp_path):
-    import importlib
-
+def test_every_benchmark_runs_on_the_small_demo(demos, module, monkeypatch, tmp_path):
+    large_url, small_url = demos
     monkeypatch.setattr(bench, "BENCH_DIR", tmp_path)
-    engine = db.make_engine(small_demo)
-    context = bench.BenchContext(small_demo, small_demo, engine, engine, smoke=True)
+    for variable in ("LOUPE_DATABASE_URL", "LOUPE_DATA_DIR"):  # the AppTest render points the app elsewhere
+        monkeypatch.setenv(variable, os.environ.get(variable, ""))
+    large, small = db.make_engine(large_url), db.make_engine(small_url)
+    context = bench.BenchContext(large_url, small_url, large, small, smoke=True)
     try:
         results = importlib.import_module(module).run(context)
         assert results, f"{module} returned no figure"
         for result in results:
             assert isinstance(result, bench.Result) and result.key and math.isfinite(result.value), result
-        with db.session_scope(engine) as session:
-            assert ledger.verify(session) == []
+        for engine in (large, small):
+            with db.session_scope(engine) as session:
+                assert ledger.verify(session) == []
     finally:
-        engine.dispose()
-        source = make_url(small_demo)
+        large.dispose()
+        small.dispose()
+        source = make_url(small_url)
         if source.get_backend_name() == "postgresql":  # scratch copies of the demo made by this module
             admin = create_engine(source.set(database="postgres"), isolation_level="AUTOCOMMIT")
             with admin.connect() as connection:
