@@ -26,12 +26,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import Enum, String, create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from lib.errors import ConfigurationError, WorkspaceBusy
+from lib.errors import ConfigurationError, ValidationFailed, WorkspaceBusy
+from lib.text import check_stored_text
 
 LOCK_TIMEOUT_SECONDS = 30  # how long a write waits for another one's lock before "busy"
 BUSY_MESSAGE = "The workspace is busy, try again in a moment."
@@ -146,6 +147,48 @@ def session_scope(engine: Engine, write: bool = False) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# Text columns without a length of their own hold at most this many characters, unless
+# their `info` names another `max_length` (None: written by the system, not typed).
+TEXT_LIMIT = 10_000
+
+
+def _field_label(column) -> str:
+    return column.info.get("label") or column.key.replace("_", " ").capitalize()
+
+
+def _text_limit(column) -> int | None:
+    if "max_length" in column.info:
+        return column.info["max_length"]
+    return column.type.length or TEXT_LIMIT
+
+
+def _unstorable_text(instance) -> str | None:
+    """The first problem with a text value `instance` is about to write, or None (see lib.text)."""
+    state = inspect(instance)
+    for attribute in state.mapper.column_attrs:
+        column = attribute.columns[0]
+        if not isinstance(column.type, String) or isinstance(column.type, Enum):
+            continue
+        if state.persistent and not state.attrs[attribute.key].history.has_changes():
+            continue
+        value = state.dict.get(attribute.key)
+        if isinstance(value, str):
+            try:
+                check_stored_text(value, _field_label(column), _text_limit(column))
+            except ValueError as problem:
+                return str(problem)
+    return None
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_unstorable_text(session: Session, _context, _instances) -> None:
+    """The last line of the text rule: no row reaches the database with text PostgreSQL would refuse."""
+    for instance in (*session.new, *session.dirty):
+        problem = _unstorable_text(instance)
+        if problem:
+            raise ValidationFailed(problem)
 
 
 def check_connection(engine: Engine) -> None:
