@@ -31,11 +31,17 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from lib.errors import ConfigurationError, ValidationFailed, WorkspaceBusy
+from lib.errors import ConfigurationError, DatabaseUnavailable, ValidationFailed, WorkspaceBusy
 from lib.text import check_stored_text
 
 LOCK_TIMEOUT_SECONDS = 30  # how long a write waits for another one's lock before "busy"
 BUSY_MESSAGE = "The workspace is busy, try again in a moment."
+UNREACHABLE_MESSAGE = ("The database cannot be reached right now, so nothing was shown or saved. Try again in a "
+                       "moment; if it lasts, ask your admin to check that the database server is running.")
+# PostgreSQL: connection_exception class, admin_shutdown, crash_shutdown, cannot_connect_now
+_POSTGRES_CONNECTION_STATES = ("57P01", "57P02", "57P03")
+_CONNECTION_WORDS = ("connection", "could not connect", "server closed", "unable to open database file",
+                     "terminating")
 _SQLITE_LOCK_MESSAGES = ("database is locked", "database table is locked", "database schema is locked")
 # PostgreSQL: lock_not_available (lock_timeout), deadlock_detected, serialization_failure
 _POSTGRES_LOCK_STATES = ("55P03", "40P01", "40001")
@@ -85,6 +91,19 @@ def is_lock_error(error: BaseException) -> bool:
     return isinstance(error, OperationalError) and str(original).strip().lower().startswith(_SQLITE_LOCK_MESSAGES)
 
 
+def is_connection_error(error: BaseException) -> bool:
+    """True for a database that cannot be reached at all (as opposed to a statement it refused)."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    state = getattr(error.orig, "sqlstate", None)
+    if state:
+        return state.startswith("08") or state in _POSTGRES_CONNECTION_STATES
+    message = str(error.orig).lower()
+    return isinstance(error, OperationalError) and any(word in message for word in _CONNECTION_WORDS)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -131,16 +150,20 @@ def session_scope(engine: Engine, write: bool = False) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error.
 
     Use `write=True` for button actions that change data. A lock error
-    (see `is_lock_error`) becomes `WorkspaceBusy` with a message for the user.
+    (see `is_lock_error`) becomes `WorkspaceBusy` with a message for the user,
+    and a database that cannot be reached `DatabaseUnavailable`; the pool's
+    pre-ping reconnects on the next transaction once the server is back.
     """
     session = Session(bind=writer(engine) if write else engine, expire_on_commit=False)
     try:
         yield session
         session.commit()
     except DBAPIError as error:
-        session.rollback()
+        _roll_back_quietly(session)
         if is_lock_error(error):
             raise WorkspaceBusy(BUSY_MESSAGE) from error
+        if is_connection_error(error):
+            raise DatabaseUnavailable(UNREACHABLE_MESSAGE) from error
         raise
     except BaseException:
         session.rollback()
@@ -189,6 +212,14 @@ def _refuse_unstorable_text(session: Session, _context, _instances) -> None:
         problem = _unstorable_text(instance)
         if problem:
             raise ValidationFailed(problem)
+
+
+def _roll_back_quietly(session: Session) -> None:
+    """Roll back; a connection that is already gone cannot roll back and needs nothing undone."""
+    try:
+        session.rollback()
+    except DBAPIError:
+        pass
 
 
 def check_connection(engine: Engine) -> None:
