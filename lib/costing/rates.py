@@ -210,7 +210,8 @@ class HistoryRow:
 
 def list_profiles(session: Session, *, actor: Actor, as_of: datetime | None = None,
                   active_only: bool = False) -> list[ProfileRow]:
-    """Every profile (or the active ones) by type (Metal first, as `ComponentType` lists them) and name, with the price in force `as_of` (now)."""
+    """Every profile (or the active ones) by type (Metal first, as `ComponentType` lists them) and name,
+    with the price in force `as_of` (now)."""
     actor.require(Right.VIEW_RATES)
     stmt = select(RateProfile).order_by(RateProfile.name_key)
     if active_only:
