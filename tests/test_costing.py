@@ -344,3 +344,16 @@ def test_cli_export_edited_and_imported_back_is_a_new_days_prices(fresh_url, tmp
     err = capsys.readouterr().err
     assert "Row 2" in err and "Row 3" in err
     engine.dispose()
+
+
+def test_an_inactive_rate_is_not_offered_for_new_components_but_old_ones_keep_it(session, shop):
+    made = components.add_component(session, actor=shop.admin, item_id=shop.ring,
+                                    data=ComponentInput(quantity="2", unit="g", profile_id=shop.gold))
+    rates.update_profile(session, actor=shop.admin, profile_id=shop.gold,
+                         data=ProfileInput(name="Gold 18K (750)", purity="0.75", active=False))
+    with pytest.raises(ValidationFailed, match="inactive"):
+        components.add_component(session, actor=shop.admin, item_id=shop.ring,
+                                 data=ComponentInput(quantity="1", unit="g", profile_id=shop.gold))
+    components.update_component(session, actor=shop.admin, component_id=made.id,
+                                data=ComponentInput(quantity="4", unit="g", profile_id=shop.gold))
+    assert components.item_costs(session, actor=shop.admin, item_id=shop.ring).totals == {"USD": Decimal("260.00")}

@@ -187,3 +187,23 @@ def test_an_admin_adds_a_component_and_grams_on_a_per_piece_rate_are_refused(sho
             components.add_component(session, actor=boss, item_id=shop.ruby_item,
                                      data=ComponentInput(quantity="3", unit="g", profile_id=shop.setting_id))
     engine.dispose()
+
+
+def test_an_admin_adds_a_profile_and_every_problem_is_listed_first(shop):
+    at = rates_page(shop, "boss")
+    at.segmented_control(key="rates_view").set_value("add").run()
+    at.text_input(key="rates_add_name").set_value("Platinum 950")
+    at.text_input(key="rates_add_currency").set_value("XYZ")
+    at.text_input(key="rates_add_price").set_value("-3")
+    at.text_input(key="rates_add_purity").set_value("950")
+    at.button(key="rates_add_save").click().run()
+    shown = "\n".join(e.value for e in ok(at).error) + texts(at)
+    assert "ISO 4217" in shown and "negative" in shown
+    at.text_input(key="rates_add_currency").set_value("usd")
+    at.text_input(key="rates_add_price").set_value("49.10")
+    at.button(key="rates_add_save").click().run()
+    assert not ok(at).error
+    at.segmented_control(key="rates_view").set_value("profiles").run()
+    table = frame(ok(at), "Price now")
+    row = table[table["Profile"] == "Platinum 950"].iloc[0]
+    assert (row["Price now"], row["Purity"], row["Currency"]) == ("USD 49.1000", "0.9500", "USD")

@@ -228,7 +228,11 @@ class ComponentInput:
     manual_currency: str | None = None  # None: the workspace's default currency
 
 
-def _checked(session: Session, data: ComponentInput) -> dict:
+def _checked(session: Session, data: ComponentInput, current_profile_id: int | None = None) -> dict:
+    """The column values of a valid component; ValidationFailed listing every problem otherwise.
+
+    An inactive profile is refused unless the component already links it (`current_profile_id`): editing an
+    old component's quantity keeps its rate."""
     problems: list[str] = []
 
     def collect(function, *args, **kwargs):
@@ -245,7 +249,7 @@ def _checked(session: Session, data: ComponentInput) -> dict:
         profile = session.get(RateProfile, data.profile_id) if isinstance(data.profile_id, int) else None
         if profile is None:
             raise NotFound("No such rate profile.")
-        if not profile.active:
+        if not profile.active and profile.id != current_profile_id:
             problems.append(f"The rate profile {profile.name} is inactive; choose an active one")
         if profile.basis is RateBasis.PERCENT:
             quantity, unit = Decimal(1), PERCENT
@@ -301,7 +305,7 @@ def update_component(session: Session, *, actor: Actor, component_id: int, data:
     """Change a cost component (its profile, quantity, unit, description or manual amount); audited."""
     actor.require(Right.EDIT_COSTS)
     component = _component_in_scope(session, actor, component_id)
-    values = _checked(session, data)
+    values = _checked(session, data, current_profile_id=component.profile_id)
     old, new = audit.changed_fields(component, values)
     if new:
         audit.record(session, actor_id=actor.user_id, action="change cost component", entity="inventory_item",
