@@ -14,6 +14,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -165,13 +167,19 @@ def test_rates_are_for_admins_to_manage_managers_to_read_members_never(session, 
 # Unit conversions and component costs
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("unit", UNIT_SYMBOLS)
-@pytest.mark.parametrize("quantity", [Decimal("0.0001"), Decimal("3.2"), Decimal("99999.9999")])
-def test_every_weight_unit_converts_to_grams_and_carats(quantity, unit):
+@settings(max_examples=50, deadline=None)
+@given(quantity=st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("100000"), places=4),
+       unit=st.sampled_from(UNIT_SYMBOLS), price=st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("10000"),
+                                                            places=4))
+def test_a_weight_costs_the_same_whatever_unit_it_is_typed_in(quantity, unit, price):
+    """Any weight unit converts through grams: on a per-gram rate it costs what its grams cost, and on a
+    per-carat rate what its carats (grams / 0.2) cost."""
     grams = components.basis_quantity(quantity, unit, RateBasis.GRAM)
     carats = components.basis_quantity(quantity, unit, RateBasis.CARAT)
     assert grams == to_grams(quantity, unit)
     assert abs(carats * Decimal("0.2") - grams) < Decimal("0.0000000002")
+    assert components.money(grams * price) == components.money(to_grams(quantity, unit) * price)
+    assert abs(components.money(carats * price) - components.money(grams * 5 * price)) <= Decimal("0.01")
 
 
 def test_count_bases_take_their_own_units_and_refuse_weights():
