@@ -365,3 +365,12 @@ def test_an_inactive_rate_is_not_offered_for_new_components_but_old_ones_keep_it
     components.update_component(session, actor=shop.admin, component_id=made.id,
                                 data=ComponentInput(quantity="4", unit="g", profile_id=shop.gold))
     assert components.item_costs(session, actor=shop.admin, item_id=shop.ring).totals == {"USD": Decimal("260.00")}
+
+
+def test_prices_read_with_two_decimals_and_more_only_when_they_have_them():
+    assert rates.format_amount(Decimal("1000.0000")) == "1,000.00"
+    assert rates.format_amount(Decimal("1.4500")) == "1.45"
+    assert rates.format_amount(Decimal("0.1234")) == "0.1234"
+    assert rates.format_price(Decimal("65.0000"), "USD", RateBasis.GRAM) == "USD 65.00 per gram"
+    assert rates.format_price(Decimal("12.0000"), "USD", RateBasis.PERCENT) == "12 % of the other costs"
+    assert rates.format_price(None, "USD", RateBasis.CARAT) == "—"

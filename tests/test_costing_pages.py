@@ -95,13 +95,13 @@ def test_an_admin_sees_profiles_prices_and_history_and_may_manage(shop):
     at = rates_page(shop, "boss")
     table = frame(at, "Price now")
     assert list(table["Profile"]) == ["Gold 18K (750)", "Setting labour"]
-    assert list(table["Price now"]) == ["USD 65.0000", "USD 25.0000"]
+    assert list(table["Price now"]) == ["USD 65.00", "USD 25.00"]
     assert list(table["Internal notes"])[0] == "<b>from the bank</b>"  # shown as text in a table
     assert at.segmented_control(key="rates_view").options == [
         "Profiles", "Add a profile", "Edit a profile", "Record a price", "Import a price sheet"]
     assert [b.label for b in at.download_button] == ["Export CSV", "Export XLSX"]
     history = frame(at, "Recorded by")
-    assert list(history["Price"]) == ["65.0000", "60.0000"]
+    assert list(history["Price"]) == ["65.00", "60.00"]
 
 
 def test_a_manager_reads_the_rate_center_but_cannot_manage_it(shop):
@@ -206,4 +206,4 @@ def test_an_admin_adds_a_profile_and_every_problem_is_listed_first(shop):
     at.segmented_control(key="rates_view").set_value("profiles").run()
     table = frame(ok(at), "Price now")
     row = table[table["Profile"] == "Platinum 950"].iloc[0]
-    assert (row["Price now"], row["Purity"], row["Currency"]) == ("USD 49.1000", "0.9500", "USD")
+    assert (row["Price now"], row["Purity"], row["Currency"]) == ("USD 49.10", "0.950", "USD")

@@ -61,8 +61,7 @@ def lines_frame(lines) -> pd.DataFrame:
     return pd.DataFrame([{
         "Component": line.component_type.label, "Rate": line.profile_name or "Manual amount",
         "Description": line.description, "Quantity": _quantity_text(line),
-        "Rate price": "—" if line.rate is None else (f"{line.rate:,.2f} %" if line.basis is RateBasis.PERCENT
-                                                     else f"{line.rate:,.4f} {line.basis.label}"),
+        "Rate price": rates.format_price(line.rate, line.currency, line.basis) if line.basis else "—",
         "Cost": "no price yet" if line.cost is None else f"{line.currency} {line.cost:,.2f}",
     } for line in lines], columns=["Component", "Rate", "Description", "Quantity", "Rate price", "Cost"])
 

@@ -6,6 +6,8 @@ User text (names, notes, source details) is shown only in dataframes, st.text or
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -47,14 +49,23 @@ def render(actor: Actor) -> None:
 def _price_text(row: rates.ProfileRow) -> str:
     if row.price is None:
         return "—"
-    return f"{row.price:,.2f} %" if row.basis is RateBasis.PERCENT else f"{row.currency} {row.price:,.4f}"
+    if row.basis is RateBasis.PERCENT:
+        return f"{row.price.normalize():f} %"
+    return f"{row.currency} {rates.format_amount(row.price)}"
+
+
+def _purity_text(purity) -> str:
+    """0.750 (three decimals, as fineness is written), 0.9167 when it has a fourth."""
+    if purity is None:
+        return "—"
+    return f"{purity:.3f}" if purity == purity.quantize(Decimal("0.001")) else f"{purity:.4f}"
 
 
 def profiles_frame(profiles: list[rates.ProfileRow]) -> pd.DataFrame:
     return pd.DataFrame([{
         "Profile": row.name, "Type": row.component_type.label, "Basis": row.basis.label, "Currency": row.currency,
         "Price now": _price_text(row), "In force since": row.effective_at,
-        "Purity": "—" if row.purity is None else f"{row.purity:.4f}", "Source": row.source.label,
+        "Purity": _purity_text(row.purity), "Source": row.source.label,
         "Status": "Active" if row.active else "Inactive", "Source details": row.source_details,
         "Internal notes": row.notes,
     } for row in profiles], columns=["Profile", "Type", "Basis", "Currency", "Price now", "In force since", "Purity",
@@ -63,7 +74,7 @@ def profiles_frame(profiles: list[rates.ProfileRow]) -> pd.DataFrame:
 
 def history_chart(history: list[rates.HistoryRow], name: str, currency: str) -> alt.Chart:
     """The price in force over time: a step line through every version, up to now."""
-    points = [(row.effective_at, float(row.price), f"{row.price:,.4f}") for row in history]
+    points = [(row.effective_at, float(row.price), rates.format_amount(row.price)) for row in history]
     if points:
         points.append((utcnow(), points[-1][1], points[-1][2]))
     frame = pd.DataFrame([{"when": pd.Timestamp(at).tz_convert(None), "price": price, "text": text}
@@ -100,7 +111,7 @@ def profiles_view(actor: Actor, profiles: list[rates.ProfileRow]) -> None:
         row = by_id[chosen]
         st.altair_chart(history_chart(history, row.name, "%" if row.basis is RateBasis.PERCENT else row.currency),
                         width="stretch", key="rates_history_chart")
-        st.dataframe(pd.DataFrame([{"Effective from": h.effective_at, "Price": f"{h.price:,.4f}",
+        st.dataframe(pd.DataFrame([{"Effective from": h.effective_at, "Price": rates.format_amount(h.price),
                                     "Recorded by": h.recorded_by, "Recorded at": h.recorded_at}
                                    for h in reversed(history)]), hide_index=True, width="stretch",
                      key="rates_history_table",
@@ -226,7 +237,7 @@ def import_view(actor: Actor) -> None:
     else:
         st.success(plain(f"{counted(len(check.prices), 'new price')} to record, {check.unchanged:,} unchanged."))
     if check.prices:
-        st.dataframe(pd.DataFrame([{"Row": p.row, "Profile": p.profile, "Price": f"{p.price:,.4f}",
+        st.dataframe(pd.DataFrame([{"Row": p.row, "Profile": p.profile, "Price": rates.format_amount(p.price),
                                     "Currency": p.currency, "Effective from": p.effective_at} for p in check.prices]),
                      hide_index=True, width="stretch", key="rates_import_preview",
                      column_config={"Effective from": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})

@@ -142,6 +142,23 @@ def parse_source(raw, field: str = "Rate source") -> RateSource:
     return _enum(RateSource, raw, field)
 
 
+def format_amount(value) -> str:
+    """A price or amount as people read it: thousands separators, 2 decimals, more only when it has them
+    ("1,000.00", "1.45", "0.1234")."""
+    amount = Decimal(value)
+    cents = amount.quantize(Decimal("0.01"))
+    return f"{cents:,.2f}" if cents == amount else f"{amount.normalize():,f}"
+
+
+def format_price(price, currency: str, basis: RateBasis) -> str:
+    """A rate as text: "USD 65.00 per gram", "12 % of the other costs"; "—" for no price."""
+    if price is None:
+        return "—"
+    if basis is RateBasis.PERCENT:
+        return f"{Decimal(price).normalize():f} % of the other costs"
+    return f"{currency} {format_amount(price)} {basis.label}"
+
+
 def _collect(problems: list[str], function, *args, **kwargs):
     try:
         return function(*args, **kwargs)

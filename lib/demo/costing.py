@@ -11,7 +11,8 @@ piece, and a 12 % workshop overhead. Metals get a price every morning (09:00
 UTC) for 90 days from one seeded random walk of fine gold (karats follow their
 fineness, platinum and silver walk on their own); stones are re-priced every
 15 days; labour got one raise 30 days ago. Components go on 24 finished pieces
-(metal, melee, setting, a box, overhead) and 12 loose stones of at most 20 ct
+of 1 g to 60 g (their metal, named by the product when it says 18K, silver,
+..., at 70-92 % of the piece's weight; melee, setting, a box, overhead) and 12 loose stones of at most 20 ct
 (their own weight at the matching stone rate; rough at the rough rate).
 
 Determinism: only `Random(f"costing-{seed}")` chooses; every row made is
@@ -65,6 +66,9 @@ LABOUR = (  # name, type, basis, price 90 days ago, after the raise 30 days ago
     ("Gift box", ComponentType.PACKAGING, RateBasis.PIECE, "4.50", "4.50"),
     ("Workshop overhead", ComponentType.OVERHEAD, RateBasis.PERCENT, "12", "12"),
 )
+METAL_WORDS = (("24k", "Gold 24K (999)"), ("22k", "Gold 22K (916)"), ("18k", "Gold 18K (750)"),
+               ("14k", "Gold 14K (585)"), ("platinum", "Platinum 950"), ("silver", "Silver 925"))
+PIECE_GRAMS = (Decimal(1), Decimal(60))  # finished pieces costed: 1 g to 60 g
 STONE_WORDS = (("ruby", "Ruby (heated)"), ("sapphire", "Sapphire (blue)"), ("emerald", "Emerald (minor oil)"),
                ("diamond", "Round diamond VS1 G"))
 
@@ -155,9 +159,13 @@ def _components(session, admin, rng: Random, ids: dict[str, int]) -> int:
         made += 1
 
     metals = [name for name, *_rest in METALS]
-    for row in rng.sample(finished, min(24, len(finished))):
-        metal = rng.choices(metals, weights=(1, 2, 6, 4, 2, 3))[0]
-        add(row.id, profile_id=ids[metal], quantity=_price(rng.uniform(1.8, 9.5), "0.001"), unit="g")
+    pieces = [row for row in finished if is_unit(row.weight_unit) and PIECE_GRAMS[0] <= row.weight_g <= PIECE_GRAMS[1]]
+    for row in rng.sample(pieces, min(24, len(pieces))):
+        name = row.name.lower()
+        metal = next((profile for word, profile in METAL_WORDS if word in name), None) or rng.choices(
+            metals, weights=(1, 2, 6, 4, 2, 3))[0]
+        grams = row.weight_g * Decimal(_price(rng.uniform(0.7, 0.92)))  # the rest is stones and findings
+        add(row.id, profile_id=ids[metal], quantity=str(grams.quantize(Decimal("0.001"))), unit="g")
         if rng.random() < 0.7:
             add(row.id, profile_id=ids["Diamond melee VS"], quantity=_price(rng.uniform(0.04, 0.6), "0.01"),
                 unit="ct")
