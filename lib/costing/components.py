@@ -2,7 +2,8 @@
 
 A component is a quantity of something in an item — 3.2 g of 18K gold, 0.45 ct
 of melee, 1 setting labour — linked to a rate profile, or carrying a manual
-amount. Formulas (also in docs/costing.md):
+amount. The components describe the whole item record as held (all its pieces),
+not one piece. Formulas (also in docs/costing.md):
 
 - basis quantity: the quantity converted to the rate's basis unit. Weights go
   through grams with `lib.units` (any weight unit on a per-gram or per-carat
