@@ -376,3 +376,14 @@ def test_prices_read_with_two_decimals_and_more_only_when_they_have_them():
     assert rates.format_price(Decimal("65.0000"), "USD", RateBasis.GRAM) == "USD 65.00 per gram"
     assert rates.format_price(Decimal("12.0000"), "USD", RateBasis.PERCENT) == "12 % of the other costs"
     assert rates.format_price(None, "USD", RateBasis.CARAT) == "—"
+
+
+def test_a_price_recorded_by_someone_else_meanwhile_is_refused_and_the_transaction_goes_on(session, shop):
+    """The unique rule (one price per profile and moment) is the last word when two admins save at once."""
+    moment = utcnow().replace(microsecond=0) - timedelta(days=1)
+    session.add(RateVersion(profile_id=shop.gold, price=Decimal(70), effective_at=moment))
+    session.flush()
+    with pytest.raises(ValidationFailed, match="by someone else"):
+        rates.insert_or_refuse(session, [RateVersion(profile_id=shop.gold, price=Decimal(71), effective_at=moment)],
+                               "Gold was just given a price for that moment by someone else.")
+    assert rates.price_as_of(session, shop.gold, moment) == Decimal(70)

@@ -30,6 +30,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lib import audit
@@ -328,8 +329,7 @@ def add_profile(session: Session, *, actor: Actor, data: ProfileInput, price, ef
         raise ValidationFailed.listing("The rate profile was not added.", problems)
     profile = RateProfile(name_key=fields["name"].lower(), basis=basis, currency=currency,
                           created_by_id=actor.user_id, **fields)
-    session.add(profile)
-    session.flush()
+    insert_or_refuse(session, [profile], f"A rate profile named {fields['name']!r} was just added by someone else.")
     session.add(RateVersion(profile_id=profile.id, price=checked_price, effective_at=moment,
                             recorded_by_id=actor.user_id))
     audit.record(session, actor_id=actor.user_id, action="add rate profile", entity="rate_profile",
@@ -375,11 +375,22 @@ def record_price(session: Session, *, actor: Actor, profile_id: int, price, effe
         raise ValidationFailed.listing("The price was not recorded.", problems)
     version = RateVersion(profile_id=profile.id, price=checked_price, effective_at=moment,
                           recorded_by_id=actor.user_id)
-    session.add(version)
+    insert_or_refuse(session, [version], f"{profile.name} was just given a price for that moment by someone else; "
+                                         "reload and check it.")
     audit.record(session, actor_id=actor.user_id, action="record rate price", entity="rate_profile",
                  entity_id=profile.id, new={"price": checked_price, "effective_at": moment})
     session.flush()
     return version
+
+
+def insert_or_refuse(session: Session, rows: list, message: str) -> None:
+    """Insert `rows` in a savepoint; when a unique rule refuses them (two people at once), ValidationFailed."""
+    try:
+        with session.begin_nested():
+            session.add_all(rows)
+            session.flush()
+    except IntegrityError:
+        raise ValidationFailed(message) from None
 
 
 def _version_at(session: Session, profile_id: int, moment: datetime) -> RateVersion | None:

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from lib import audit
 from lib.access import Actor, Right
 from lib.costing.rates import (
+    insert_or_refuse,
     list_profiles,
     parse_basis,
     parse_component_type,
@@ -192,9 +193,11 @@ def import_price_sheet(session: Session, *, actor: Actor, file_name: str, data: 
     if check.problems:
         raise ValidationFailed.listing(f"{file_name} was not imported; nothing was written.", check.problems)
     now = utcnow()
-    for price in check.prices:
-        session.add(RateVersion(profile_id=price.profile_id, price=price.price, effective_at=price.effective_at,
-                                recorded_by_id=actor.user_id, recorded_at=now))
+    insert_or_refuse(session, [RateVersion(profile_id=price.profile_id, price=price.price,
+                                           effective_at=price.effective_at, recorded_by_id=actor.user_id,
+                                           recorded_at=now) for price in check.prices],
+                     f"{file_name} was not imported: someone recorded prices for the same moments meanwhile. "
+                     "Check the Rate Center and import again.")
     audit.record(session, actor_id=actor.user_id, action="import price sheet", entity="rate_profile",
                  new={"file": file_name, "recorded": len(check.prices), "unchanged": check.unchanged,
                       "prices": [[price.profile, str(price.price), price.effective_at.isoformat()]
