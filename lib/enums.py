@@ -241,3 +241,53 @@ class Fulfilment(str, enum.Enum):
         return {"not_started": "gray", "in_production": "blue", "ready_to_ship": "violet",
                 "partially_shipped": "orange", "partially_received": "orange", "completed": "green",
                 "on_hold": "orange", "cancelled": "red"}[self.value]
+
+
+class ComponentType(str, enum.Enum):
+    """What a cost component (and a rate profile) is for (reference 3.4)."""
+
+    METAL = "metal"
+    GEMSTONE = "gemstone"
+    LABOR = "labor"
+    PACKAGING = "packaging"
+    FREIGHT = "freight"
+    DUTIES = "duties"
+    SERVICE_CHARGE = "service_charge"
+    OVERHEAD = "overhead"
+
+    @property
+    def label(self) -> str:
+        return {"service_charge": "Service charge"}.get(self.value, self.value.capitalize())
+
+
+class RateSource(str, enum.Enum):
+    """Where a rate profile's prices come from."""
+
+    MANUAL = "manual"
+    SUPPLIER_PRICE_LIST = "supplier_price_list"
+    INTERNAL_PRICE_SHEET = "internal_price_sheet"
+    MARKET_FEED_FILE = "market_feed_file"
+
+    @property
+    def label(self) -> str:
+        return {"manual": "Manual entry", "supplier_price_list": "Supplier price list",
+                "internal_price_sheet": "Internal price sheet", "market_feed_file": "Market feed file"}[self.value]
+
+
+class RateBasis(str, enum.Enum):
+    """The unit a rate price is per: a weight (g, ct), a piece, an hour, or a percent of the item's other costs."""
+
+    GRAM = "g"
+    CARAT = "ct"
+    PIECE = "piece"
+    HOUR = "hour"
+    PERCENT = "percent"
+
+    @property
+    def label(self) -> str:
+        return {"g": "per gram", "ct": "per carat", "piece": "per piece", "hour": "per hour",
+                "percent": "percent of the item's other costs"}[self.value]
+
+    @property
+    def is_weight(self) -> bool:
+        return self in (RateBasis.GRAM, RateBasis.CARAT)

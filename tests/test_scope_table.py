@@ -43,6 +43,9 @@ from lib.access import Actor
 from lib.ai import summaries
 from lib.ai.llm import Completion
 from lib.config import Settings
+from lib.costing import components as cost_components
+from lib.costing import rates as costing_rates
+from lib.costing import sheets as costing_sheets
 from lib.errors import LoupeError
 from lib.inventory import export, forms, importer, items, overview, query, stock
 from lib.inventory.query import ItemFilters, Page
@@ -304,7 +307,57 @@ def exported_text(exported: spreadsheet.ExportFile) -> str:
     return text
 
 
+def rate_profile(session, world: World) -> int:
+    """A gold rate (made once per test by the admin): rates are workspace-wide, so a North viewer may read it."""
+    profile = costing_rates.profile_by_name(session, "Scope Gold 18K")
+    if profile is None:
+        profile = costing_rates.add_profile(session, actor=world.admin, data=costing_rates.ProfileInput(
+            name="Scope Gold 18K", purity="0.75"), price="60")
+    return profile.id
+
+
+def south_component(session, world: World) -> int:
+    """A cost component on South's SECRETRUB1 (made once per test by the admin)."""
+    found = session.scalars(select(lib.models.CostComponent.id).where(
+        lib.models.CostComponent.item_id == world.south_item)).first()
+    if found is None:
+        found = cost_components.add_component(session, actor=world.admin, item_id=world.south_item, data=(
+            cost_components.ComponentInput(quantity="1", unit="g", profile_id=rate_profile(session, world)))).id
+    return found
+
+
+PRICE_SHEET = b"profile,price\nScope Gold 18K,61\n"
+
 TABLE = {
+    # lib.costing: rates are workspace-wide (admins manage, managers read, members nothing); components follow items
+    "lib.costing.rates.list_profiles": Read(lambda s, a, w: (rate_profile(s, w), costing_rates.list_profiles(
+        s, actor=a))[1]),
+    "lib.costing.rates.get_profile": Read(lambda s, a, w: costing_rates.get_profile(
+        s, actor=a, profile_id=rate_profile(s, w))),
+    "lib.costing.rates.price_history": Read(lambda s, a, w: [(row.effective_at, row.price) for row in (
+        costing_rates.price_history(s, actor=a, profile_id=rate_profile(s, w)))]),
+    "lib.costing.rates.add_profile": Write(lambda s, a, w: costing_rates.add_profile(
+        s, actor=a, data=costing_rates.ProfileInput(name="Southside rate"), price="1")),
+    "lib.costing.rates.update_profile": Write(lambda s, a, w: costing_rates.update_profile(
+        s, actor=a, profile_id=rate_profile(s, w), data=costing_rates.ProfileInput(name="Southside rate"))),
+    "lib.costing.rates.record_price": Write(lambda s, a, w: costing_rates.record_price(
+        s, actor=a, profile_id=rate_profile(s, w), price="1")),
+    "lib.costing.sheets.check_price_sheet": Write(lambda s, a, w: (rate_profile(s, w), costing_sheets.check_price_sheet(
+        s, actor=a, file_name="m.csv", data=PRICE_SHEET))),
+    "lib.costing.sheets.import_price_sheet": Write(lambda s, a, w: (
+        rate_profile(s, w), costing_sheets.import_price_sheet(s, actor=a, file_name="m.csv", data=PRICE_SHEET))),
+    "lib.costing.sheets.export_rates": Read(lambda s, a, w: (rate_profile(s, w), costing_sheets.export_rates(
+        s, actor=a))[1]),
+    "lib.costing.components.item_costs": Write(lambda s, a, w: (south_component(s, w), cost_components.item_costs(
+        s, actor=a, item_id=w.south_item))),
+    "lib.costing.components.add_component": Write(lambda s, a, w: cost_components.add_component(
+        s, actor=a, item_id=w.south_item, data=cost_components.ComponentInput(
+            quantity="1", unit="g", profile_id=rate_profile(s, w)))),
+    "lib.costing.components.update_component": Write(lambda s, a, w: cost_components.update_component(
+        s, actor=a, component_id=south_component(s, w), data=cost_components.ComponentInput(
+            quantity="2", unit="g", profile_id=rate_profile(s, w)))),
+    "lib.costing.components.remove_component": Write(lambda s, a, w: cost_components.remove_component(
+        s, actor=a, component_id=south_component(s, w))),
     # lib.access: the scoping layer itself
     "lib.access.scope_items": Read(lambda s, a, w: access.scope_items(
         select(lib.models.InventoryItem.tag_id, lib.models.InventoryItem.weight_g), a)),
