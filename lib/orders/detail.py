@@ -49,7 +49,7 @@ from lib.models import (
     User,
 )
 from lib.orders.fulfilment import Amount, outstanding, status_summary
-from lib.orders.lines import ORDER_NOT_FOUND, amount_text, amounts, line_reference, ordered
+from lib.orders.lines import ORDER_NOT_FOUND, amount_text, amounts, line_reference, ordered, tolerance
 from lib.orders.listing import hidden_customer, hides_customer, sees_budget
 from lib.orders.parties import display_name
 from lib.orders.selection import Matching, matching_stock
@@ -227,7 +227,8 @@ def _line_views(session: Session, actor: Actor, order: Order, lines: list[OrderL
             cancelled=cancelled,
             cancel_reason=HIDDEN_TEXT if text_hidden and line.cancel_reason else line.cancel_reason,
             selected=got.selected, shipped=got.shipped, received=got.received,
-            outstanding=Amount() if cancelled else outstanding(ordered(line), covered), matching=matching))
+            outstanding=(Amount() if cancelled or line.closed_short_at is not None
+                         else outstanding(ordered(line), covered, tolerance(line))), matching=matching))
     return views
 
 
