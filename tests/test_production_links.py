@@ -358,3 +358,15 @@ def test_the_final_stage_is_the_one_of_the_latest_receipt_by_its_date(session, s
                              draft=ReceiptDraft(rows=(row,), received_on=day), recorded_at=recorded)
     found = links.order_production(session, actor=shop["nina"], order_id=shop["sale"])
     assert found.final_stages == [shop["cutting"].name]
+
+
+def test_cancelling_a_line_with_open_linked_jobs_asks_to_unlink_them_first(session, shop):
+    """Issue 16: cancel_line ignored open linked jobs."""
+    created = _job(session, shop, SourceLine(shop["lot"].id), order_id=shop["sale"], order_line_id=shop["ruby_line"])
+    number = session.get(ProductionJob, created.job_id).number
+    with pytest.raises(ValidationFailed, match=f"open production job linked to it \\({number}\\); unlink it first"):
+        orders.cancel_line(session, actor=shop["admin"], line_id=shop["ruby_line"], reason="order withdrawn")
+    assert _state(session, shop)[1][0] is LineStatus.IN_PROGRESS  # nothing written
+    jobs.link_job(session, actor=shop["nina"], job_id=created.job_id, order_line_id=None)
+    orders.cancel_line(session, actor=shop["admin"], line_id=shop["ruby_line"], reason="order withdrawn")
+    assert _state(session, shop)[1][0] is LineStatus.CANCELLED
