@@ -95,7 +95,8 @@ def _backfill_shipment_items() -> None:
     rows = bind.execute(sa.text("SELECT shipment_id, line_id, quantity, weight_g FROM shipment_lines "
                                 "ORDER BY shipment_id, id")).all()
     insert = sa.text("INSERT INTO shipment_items (shipment_id, selection_id, line_id, quantity, weight, weight_unit, "
-                     "weight_g) VALUES (:shipment_id, :selection_id, :line_id, :quantity, :weight, :unit, :grams)")
+                     "weight_g) VALUES (:shipment_id, :selection_id, :line_id, :quantity, :weight, :unit, :grams)"
+                     ).bindparams(sa.bindparam("weight", type_=WEIGHT), sa.bindparam("grams", type_=GRAMS))
     for shipment_id, line_id, quantity, grams in rows:
         pieces, grams = int(quantity), Decimal(str(grams))
         for selection in left.get(line_id, []):
