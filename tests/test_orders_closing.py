@@ -379,3 +379,12 @@ def test_every_unit_selects_ships_and_completes(session, gold, unit, mode, piece
     assert prefilled(session, gold, order_id) == []
     session.refresh(lot)
     assert (lot.quantity, lot.weight) == (0, 0)
+
+
+def test_the_timeline_says_which_items_a_shipment_took(session, gold):
+    order_id, line_id = order(session, gold, quantity=1, weight="2", unit="g")
+    lot = item(session, gold, "1.2862", "dwt", quantity=1)
+    pick(session, gold, line_id, lot.id)
+    ship(session, gold, order_id, items=prefilled(session, gold, order_id))
+    (shipped,) = [entry.what for entry in view(session, gold, order_id).timeline if entry.what.startswith("Shipped")]
+    assert shipped.endswith(f"(line 1: 1 pc, 2.000 g): {lot.tag_id} 1 pc, 1.286 dwt")

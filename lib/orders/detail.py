@@ -398,7 +398,9 @@ def _describe(action: str, old: dict, new: dict, items: _Items, users: dict[int,
     if action == "ship":
         parts = ", ".join(f"line {part['line']}: {_amount(part)}" for part in new.get("lines") or [])
         tracking = f", tracking {new['tracking_number']}" if new.get("tracking_number") else ""
-        return f"Shipped via {new.get('carrier')}{tracking} on {new.get('shipped_on')} ({parts})"
+        shipped = "; ".join(f"{items.tag(part.get('item_id'))} {_amount(part)}" for part in new.get("items") or [])
+        return f"Shipped via {new.get('carrier')}{tracking} on {new.get('shipped_on')} ({parts})" + \
+            (f": {shipped}" if shipped else "")
     if action in ("put on hold", "release hold"):
         return ("Put the order on hold" if action == "put on hold" else "Released the hold") + \
             _reason(new, text_hidden)
@@ -417,7 +419,8 @@ def _timeline(session: Session, actor: Actor, order: Order, text_hidden: bool) -
             .order_by(AuditEntry.id))
     entries = [(entry, name, json.loads(entry.old_values or "{}"), json.loads(entry.new_values or "{}"))
                for entry, name in session.execute(stmt)]
-    items = _Items(session, actor, [new.get("item_id") for _e, _n, _o, new in entries])
+    items = _Items(session, actor, [new.get("item_id") for _e, _n, _o, new in entries] +
+                   [part.get("item_id") for _e, _n, _o, new in entries for part in new.get("items") or []])
     users = _user_names(session, [new.get("lead_id") for _e, _n, _o, new in entries])
     budget_visible = sees_budget(actor)
     jobs = _visible_jobs(session, actor, [new.get("job") for entry, _n, _o, new in entries
