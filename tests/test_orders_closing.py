@@ -31,6 +31,7 @@ from lib.models import (
 from lib.orders import demand, detail, orders, parties, receipts, returns, selection, shipments
 from lib.orders.fulfilment import slack
 from lib.orders.orders import LineInput, OrderInput
+from lib.production import links
 from lib.units import UNIT_SYMBOLS, WEIGHT_QUANTUM, from_grams, to_grams
 from tests import factories as f
 
@@ -388,3 +389,14 @@ def test_the_timeline_says_which_items_a_shipment_took(session, gold):
     ship(session, gold, order_id, items=prefilled(session, gold, order_id))
     (shipped,) = [entry.what for entry in view(session, gold, order_id).timeline if entry.what.startswith("Shipped")]
     assert shipped.endswith(f"(line 1: 1 pc, 2.000 g): {lot.tag_id} 1 pc, 1.286 dwt")
+
+
+def test_a_line_closed_short_takes_no_more_production(session, gold):
+    order_id, line_id = order(session, gold, quantity=2, weight="4", unit="g")
+    orders.add_line(session, actor=gold.admin, order_id=order_id, data=LineInput(product_id=gold.product.id,
+                                                                                  weight="1"))
+    sel = pick(session, gold, line_id, item(session, gold, "4", "g", quantity=2).id)
+    ship(session, gold, order_id, items=[shipments.ShipItem(sel, 1, "2")])
+    returns.close_short(session, actor=gold.admin, line_id=line_id, reason="one is enough")
+    with pytest.raises(ValidationFailed, match="closed short: it takes no more production"):
+        links.check_line(session, actor=gold.admin, order_line_id=line_id, product_ids=[gold.product.id])

@@ -11,9 +11,9 @@ Decisions where the reference is silent (also in docs/production.md):
 - Who: linking needs the right to change production jobs *and* to view
   orders (admins and managers; members cannot see orders, so they cannot
   link, and the job page shows them only that a job is linked).
-- What: sales orders only; the line must be active (not cancelled) and its
-  order neither Cancelled nor Completed (an order on hold can still have work
-  planned for it). When the job has products (those chosen on the form and
+- What: sales orders only; the line must be active (neither cancelled nor
+  closed short) and its order neither Cancelled, Completed nor Returned (an
+  order on hold can still have work planned for it). When the job has products (those chosen on the form and
   those of its issued stock), the line's product must be one of them; a
   planned job without any product can be linked, and stock issued into a
   linked job later must then include the line's product.
@@ -118,6 +118,8 @@ def check_line(session: Session, *, actor: Actor, order_line_id, order_id=None,
         raise ValidationFailed(f"{order.number} is {order.fulfilment.label.lower()}: it takes no more production.")
     if line.cancelled_at is not None:
         raise ValidationFailed(f"{line_reference(order, line)} is cancelled: choose an active line.")
+    if line.closed_short_at is not None:
+        raise ValidationFailed(f"{line_reference(order, line)} is closed short: it takes no more production.")
     products = set(product_ids)
     if products and line.product_id not in products:
         name = session.scalar(select(Product.name).where(Product.id == line.product_id))
