@@ -65,7 +65,7 @@ from lib.orders.lines import (
     require_not_on_hold,
     tolerance,
 )
-from lib.units import WEIGHT_QUANTUM, from_grams, parse_weight, to_grams
+from lib.units import WEIGHT_QUANTUM, from_grams, parse_weight, to_grams, unit
 from lib.workspace.settings import carrier_list, get_workspace
 
 MAX_TRACKING = 80
@@ -202,8 +202,8 @@ def _from_line(order: Order, line: OrderLine, request: ShipLine, holds: list[Hel
         if want_grams >= left_grams or (line.quantity == 0 and left_grams - want_grams < slack):
             take_weight = left_weight
         else:
-            take_weight = from_grams(want_grams, hold.weight_unit).quantize(WEIGHT_QUANTUM, rounding=ROUND_DOWN)
-            take_weight = min(take_weight, left_weight)
+            exact = want_grams / unit(hold.weight_unit).grams
+            take_weight = min(exact.quantize(WEIGHT_QUANTUM, rounding=ROUND_DOWN), left_weight)  # never more
         if line.quantity > 0 and take_pieces == 0:
             continue
         want_pieces -= take_pieces
