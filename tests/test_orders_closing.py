@@ -400,3 +400,12 @@ def test_a_line_closed_short_takes_no_more_production(session, gold):
     returns.close_short(session, actor=gold.admin, line_id=line_id, reason="one is enough")
     with pytest.raises(ValidationFailed, match="closed short: it takes no more production"):
         links.check_line(session, actor=gold.admin, order_line_id=line_id, product_ids=[gold.product.id])
+
+
+def test_a_line_level_part_never_ships_more_than_asked_in_the_items_unit(session, gold):
+    order_id, line_id = order(session, gold, weight="10", unit="g")
+    pick(session, gold, line_id, item(session, gold, "6.4309", "dwt").id)
+    ship(session, gold, order_id, lines=[shipments.ShipLine(line_id, 0, "5")])  # 5 g = 3.21543… dwt
+    (link,) = view(session, gold, order_id).selections
+    assert (link.shipped_weight, link.unshipped_weight) == (Decimal("3.2154"), Decimal("3.2155"))
+    assert status(session, order_id) == (Fulfilment.PARTIALLY_SHIPPED, LineStatus.PARTIALLY_SHIPPED)
