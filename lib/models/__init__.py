@@ -63,6 +63,7 @@ __all__ = [
     "ItemStatus", "MovementKind", "StockMovement", "TagSequence", "LoginSession", "Location", "Plan", "Role",
     "User", "Workspace", "DEFAULT_CARRIERS", "Fulfilment", "LineStatus", "OrderKind", "PartyKind", "PaymentTerms",
     "LINE_ATTRIBUTE_KEYS", "Order", "OrderLine", "OrderSelection", "OrderSequence", "Party", "PurchaseReceipt",
-    "Shipment", "ShipmentLine", "ShipmentItem", "OrderReturn", "JobStatus", "OutputBucket", "JobIssue", "JobOutput", "JobProduct", "JobReceipt",
+    "Shipment", "ShipmentLine", "ShipmentItem", "OrderReturn",
+    "JobStatus", "OutputBucket", "JobIssue", "JobOutput", "JobProduct", "JobReceipt",
     "JobSequence", "ProductionJob", "ProductionStage",
 ]

@@ -47,7 +47,17 @@ from lib.errors import NotFound, ValidationFailed
 from lib.inventory import stock
 from lib.inventory.forms import as_validation, parse_quantity
 from lib.inventory.query import ItemFilters, Page, page_rows, totals
-from lib.models import LINE_ATTRIBUTE_KEYS, ItemStatus, Order, OrderKind, OrderLine, OrderSelection, Product, ShipmentItem, utcnow
+from lib.models import (
+    LINE_ATTRIBUTE_KEYS,
+    ItemStatus,
+    Order,
+    OrderKind,
+    OrderLine,
+    OrderSelection,
+    Product,
+    ShipmentItem,
+    utcnow,
+)
 from lib.orders.fulfilment import Amount, exceeds, outstanding
 from lib.orders.lines import (
     amounts,

@@ -55,7 +55,6 @@ from lib.models import (
     ShipmentLine,
     utcnow,
 )
-from lib.orders.fulfilment import Amount
 from lib.orders.lines import (
     amount_text,
     line_reference,
