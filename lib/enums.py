@@ -208,16 +208,23 @@ class LineStatus(str, enum.Enum):
     PARTIALLY_RECEIVED = "partially_received"
     RECEIVED = "received"
     CANCELLED = "cancelled"
+    CLOSED_SHORT = "closed_short"  # sales: part shipped, the rest closed with a reason
+    RETURNED = "returned"  # sales: closed, and everything shipped came back
+    PARTIALLY_RETURNED = "partially_returned"  # sales: closed, and part of what shipped came back
+    RECEIVED_SHORT = "received_short"  # purchase: part received, the rest cancelled
 
     @property
     def label(self) -> str:
+        if self is LineStatus.RECEIVED_SHORT:
+            return "Received (short)"
         return self.value.replace("_", " ").title()
 
     @property
     def colour(self) -> str:
         return {"not_started": "gray", "in_progress": "blue", "ready": "violet", "production_completed": "violet",
                 "partially_shipped": "orange", "shipped": "green", "partially_received": "orange",
-                "received": "green", "cancelled": "red"}[self.value]
+                "received": "green", "cancelled": "red", "closed_short": "green", "returned": "gray",
+                "partially_returned": "gray", "received_short": "green"}[self.value]
 
 
 class Fulfilment(str, enum.Enum):
@@ -231,6 +238,8 @@ class Fulfilment(str, enum.Enum):
     COMPLETED = "completed"
     ON_HOLD = "on_hold"
     CANCELLED = "cancelled"
+    PARTIALLY_RETURNED = "partially_returned"  # every active line done, some goods came back
+    ALL_RETURNED = "all_returned"  # every active line done and returned
 
     @property
     def label(self) -> str:
@@ -240,7 +249,8 @@ class Fulfilment(str, enum.Enum):
     def colour(self) -> str:
         return {"not_started": "gray", "in_production": "blue", "ready_to_ship": "violet",
                 "partially_shipped": "orange", "partially_received": "orange", "completed": "green",
-                "on_hold": "orange", "cancelled": "red"}[self.value]
+                "on_hold": "orange", "cancelled": "red", "partially_returned": "gray",
+                "all_returned": "gray"}[self.value]
 
 
 class ComponentType(str, enum.Enum):

@@ -64,6 +64,7 @@ from lib.models import (
 from lib.models.base import utcnow
 from lib.orders import demand, detail, lines, lines_ai, listing, orders, parties, selection, shipments
 from lib.orders import receipts as order_receipts
+from lib.orders import returns as order_returns
 from lib.production import jobs, links, receipts, stages
 from lib.production import overview as job_overview
 from lib.production.jobs import NewJob, SourceLine
@@ -292,6 +293,15 @@ def linked_order(session, world: World) -> int:
     made = orders_of(session, world)
     if session.get(ProductionJob, world.north_job).order_line_id is None:
         jobs.link_job(session, actor=world.admin, job_id=world.north_job, order_line_id=made.sales_line)
+    return made.sales
+
+
+def timeline_order(session, world: World) -> int:
+    """The sales order of `orders_of` with the South job linked to its line by an admin: the order's timeline
+    then records "Linked production job <South job>", a job a North viewer may not see."""
+    made = orders_of(session, world)
+    if session.get(ProductionJob, world.south_job).order_line_id is None:
+        jobs.link_job(session, actor=world.admin, job_id=world.south_job, order_line_id=made.sales_line)
     return made.sales
 
 
@@ -574,6 +584,10 @@ TABLE = {
     "lib.orders.shipments.create_shipment": Write(lambda s, a, w: shipments.create_shipment(
         s, actor=a, order_id=orders_of(s, w).sales, carrier="UPS",
         lines=[shipments.ShipLine(orders_of(s, w).sales_line, 1, "1")])),
+    "lib.orders.returns.close_short": Write(lambda s, a, w: order_returns.close_short(
+        s, actor=a, line_id=orders_of(s, w).sales_line, reason="customer changed their mind")),
+    "lib.orders.returns.receive_return": Write(lambda s, a, w: order_returns.receive_return(
+        s, actor=a, selection_id=orders_of(s, w).selection, reason="came back", quantity=1, weight="1")),
     "lib.orders.listing.hides_customer": NotLocationData("answers from the role's rights only"),
     "lib.orders.listing.sees_budget": NotLocationData("answers from the role's rights only"),
     "lib.orders.listing.export_headers": NotLocationData("column names for the viewer's rights"),
@@ -586,7 +600,7 @@ TABLE = {
     "lib.orders.listing.filter_choices": Read(lambda s, a, w: [listing.filter_choices(
         s, actor=a, kind=kind) for kind in OrderKind if orders_of(s, w)]),
     "lib.orders.detail.order_detail": Read(lambda s, a, w: [detail.order_detail(s, actor=a, order_id=order_id)
-                                                            for order_id in (orders_of(s, w).sales,
+                                                            for order_id in (timeline_order(s, w),
                                                                              orders_of(s, w).purchase)]),
     "lib.orders.demand.product_orders": Read(lambda s, a, w: demand.product_orders(
         s, actor=a, product_id=orders_of(s, w) and w.ruby)),
@@ -746,3 +760,17 @@ def test_order_markers_are_really_there_for_an_admin(session, world):
                       session))
     for marker in ("Southerner Secret Buyer", "secret@south.example", "SECRETRUB1", "Southside Vault", "secret notes"):
         assert marker in text, marker
+
+
+def test_the_order_timeline_names_only_jobs_the_viewer_may_see(session, world):
+    """Issue 16: "Linked production job JOB-0037 to line 1" was shown to a manager who cannot see JOB-0037."""
+    order_id = timeline_order(session, world)
+    south_number = session.get(ProductionJob, world.south_job).number
+
+    def timeline(actor) -> str:
+        return " | ".join(entry.what for entry in detail.order_detail(session, actor=actor, order_id=order_id).timeline)
+
+    assert f"Linked production job {south_number} to line 1" in timeline(world.admin)
+    manager_sees = timeline(_north_actor(session, world, Role.MANAGER))
+    assert south_number not in manager_sees
+    assert "Linked a production job in another location to line 1" in manager_sees

@@ -39,11 +39,13 @@ from lib.models.orders import (
                        LINE_ATTRIBUTE_KEYS,
                        Order,
                        OrderLine,
+                       OrderReturn,
                        OrderSelection,
                        OrderSequence,
                        Party,
                        PurchaseReceipt,
                        Shipment,
+                       ShipmentItem,
                        ShipmentLine,
 )
 from lib.models.production import (
@@ -63,7 +65,8 @@ __all__ = [
     "ItemStatus", "MovementKind", "StockMovement", "TagSequence", "LoginSession", "Location", "Plan", "Role",
     "User", "Workspace", "DEFAULT_CARRIERS", "Fulfilment", "LineStatus", "OrderKind", "PartyKind", "PaymentTerms",
     "LINE_ATTRIBUTE_KEYS", "Order", "OrderLine", "OrderSelection", "OrderSequence", "Party", "PurchaseReceipt",
-    "Shipment", "ShipmentLine", "JobStatus", "OutputBucket", "JobIssue", "JobOutput", "JobProduct", "JobReceipt",
+    "Shipment", "ShipmentLine", "ShipmentItem", "OrderReturn",
+    "JobStatus", "OutputBucket", "JobIssue", "JobOutput", "JobProduct", "JobReceipt",
     "JobSequence", "ProductionJob", "ProductionStage",
     "CostComponent", "RateProfile", "RateVersion",
 ]
