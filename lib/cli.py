@@ -5,6 +5,7 @@
     python -m lib.cli init --workspace NAME --industry KEY --admin USERNAME [--admin-name NAME]
                            [--email EMAIL] [--password-file PATH]
                                                   migrate, then create the workspace and its first admin
+    python -m lib.cli rates import PATH | export  the morning price sheet (lib/costing/commands.py)
 
 The demo is loaded into an empty database unless `--no-demo` or LOUPE_DEMO=0
 (`make run DEMO=0`): the app then shows its *Create your workspace* form.
@@ -20,7 +21,8 @@ import sys
 from pathlib import Path
 
 from lib import db
-from lib.config import PROJECT_ROOT, load_settings
+from lib.config import PROJECT_ROOT, ensure_writable_dir, load_settings
+from lib.costing import commands as rate_commands
 from lib.errors import ConfigurationError, LoupeError, ValidationFailed
 
 DEFAULT_PORT = 8501
@@ -107,6 +109,8 @@ def _port_free(port: int) -> bool:
 def serve(port: int, demo: bool | None = None) -> None:
     """Run Streamlit on `port`, refusing clearly if this data folder is already being served."""
     settings = load_settings()
+    # With PostgreSQL and LOUPE_COOKIE_SECRET nothing else has created the data folder yet.
+    ensure_writable_dir(settings.data_dir)
     lock_path = settings.data_dir / "server.lock"
     lock = open(lock_path, "a+")
     try:
@@ -149,7 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     init_parser.add_argument("--admin-name", help="the first admin's full name (default: the username)")
     init_parser.add_argument("--email", default="", help="the first admin's email (optional)")
     init_parser.add_argument("--password-file", help="read the password from this file instead of asking twice")
+    rate_commands.register(commands)
     args = parser.parse_args(argv)
+    if getattr(args, "run", None):  # a command registered by its own module runs itself
+        return args.run(args)
     try:
         if args.command == "prepare":
             prepare(demo=args.demo)

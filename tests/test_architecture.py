@@ -13,13 +13,14 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 
 LAYERS: list[tuple[str, ...]] = [
-    ("lib.errors", "lib.config", "lib.units", "lib.enums", "lib.spreadsheet"),
+    ("lib.errors", "lib.config", "lib.units", "lib.enums", "lib.spreadsheet", "lib.text"),
     ("lib.classification",),
     ("lib.models",),
     ("lib.db", "lib.bulk", "lib.access", "lib.audit", "lib.ledger", "lib.tags", "lib.sequences", "lib.names",
      "lib.images", "lib.presets", "lib.ai.llm", "lib.ai.prompts"),
     ("lib.workspace",),
     ("lib.inventory",),
+    ("lib.costing",),
     ("lib.products",),
     ("lib.orders",),
     ("lib.production",),

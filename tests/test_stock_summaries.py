@@ -13,6 +13,7 @@ from random import Random
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
 from lib import db, ledger
@@ -185,7 +186,8 @@ def test_the_migration_builds_the_summaries_for_existing_data(fresh_url, fresh_e
                   session.scalar(select(func.sum(StockHeld.items))))
     fresh_engine.dispose()
     config = db.alembic_config(fresh_url)
-    command.downgrade(config, "0007")
+    before_summaries = ScriptDirectory.from_config(config).get_revision("0010").down_revision
+    command.downgrade(config, before_summaries)
     command.upgrade(config, "head")
     with db.session_scope(fresh_engine) as session:
         assert ledger.verify(session) == []
