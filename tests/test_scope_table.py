@@ -44,7 +44,7 @@ from lib.ai import summaries
 from lib.ai.llm import Completion
 from lib.config import Settings
 from lib.errors import LoupeError
-from lib.inventory import export, forms, importer, items, overview, query, stock
+from lib.inventory import export, forms, importer, items, overview, query, stock, stock_import
 from lib.inventory.query import ItemFilters, Page
 from lib.models import (
     Base,
@@ -350,7 +350,7 @@ TABLE = {
         s, actor=a, clean=forms.check_new_item(s, w.admin, south_new_item(w))[0], image_id=None,
         movement_kind=MovementKind.RECEIPT, reference="")),
     "lib.inventory.stock.add_item": Write(lambda s, a, w: stock.add_item(s, actor=a, data=south_new_item(w))),
-    "lib.inventory.stock.import_rows": Write(lambda s, a, w: stock.import_rows(s, actor=a, rows=[stock.ImportRow(
+    "lib.inventory.stock_import.import_rows": Write(lambda s, a, w: stock_import.import_rows(s, actor=a, rows=[stock_import.ImportRow(
         clean=forms.check_new_item(s, w.admin, south_new_item(w))[0], reference="x")])),
     "lib.inventory.importer.template": Write(lambda s, a, w: importer.template(s, actor=a, fmt="xlsx")),
     "lib.inventory.stock.receive": Write(lambda s, a, w: stock.receive(
