@@ -411,14 +411,14 @@ TABLE = {
     "lib.production.stages.update_stage": Write(lambda s, a, w: stages.update_stage(
         s, actor=a, stage_id=w.stage, name="Renamed", code="CUT")),
     "lib.production.stages.restore_preset_stages": Write(lambda s, a, w: stages.restore_preset_stages(s, actor=a)),
-    "lib.production.jobs.get_job_in_scope": Write(lambda s, a, w: jobs.get_job_in_scope(s, actor=a, job_id=w.south_job)),
-    "lib.production.jobs.lock_job": Write(lambda s, a, w: jobs.lock_job(s, actor=a, job_id=w.south_job)),
-    "lib.production.jobs.staff_options": Read(lambda s, a, w: (jobs.staff_options(s, actor=a, location_id=w.south),
+    "lib.production.job_plan.get_job_in_scope": Write(lambda s, a, w: jobs.get_job_in_scope(s, actor=a, job_id=w.south_job)),
+    "lib.production.job_plan.lock_job": Write(lambda s, a, w: jobs.lock_job(s, actor=a, job_id=w.south_job)),
+    "lib.production.job_plan.staff_options": Read(lambda s, a, w: (jobs.staff_options(s, actor=a, location_id=w.south),
                                                                jobs.staff_options(s, actor=a, location_id=w.north))),
-    "lib.production.jobs.source_candidates": Read(lambda s, a, w: (
+    "lib.production.job_plan.source_candidates": Read(lambda s, a, w: (
         jobs.source_candidates(s, actor=a, location_id=w.south),
         jobs.source_candidates(s, actor=a, location_id=w.north, product_ids=(w.ruby, w.jade)))),
-    "lib.production.jobs.check_job": Read(lambda s, a, w: jobs.check_job(s, actor=a, data=NewJob(
+    "lib.production.job_plan.check_job": Read(lambda s, a, w: jobs.check_job(s, actor=a, data=NewJob(
         stage_id=w.stage, sources=(SourceLine(w.south_item),), location_id=w.south, staff_id=w.south_user))),
     "lib.production.jobs.create_job": Write(lambda s, a, w: jobs.create_job(s, actor=a, data=NewJob(
         stage_id=w.stage, sources=(SourceLine(w.south_item, quantity=1, weight="1"),)))),
