@@ -535,6 +535,18 @@ def issued_balance(session: Session, *, item_id: int, reference: str) -> tuple[i
     return -int(quantity), -Decimal(str(weight)).quantize(WEIGHT_QUANTUM)
 
 
+def _reopen_for_return(session: Session, actor: Actor, item: InventoryItem) -> None:
+    """An item emptied and archived while its stock was out is restored (audited) so the stock can come back
+    to it: Consumed now, Available again once the ledger adds the returned stock."""
+    if item.status is not ItemStatus.ARCHIVED:
+        return
+    status = ItemStatus.AVAILABLE if item.quantity or item.weight else ItemStatus.CONSUMED
+    old, new = audit.changed_fields(item, {"status": status})
+    audit.record(session, actor_id=actor.user_id, action="restore item", entity="inventory_item",
+                 entity_id=item.id, old=old, new={**new, "reason": "stock issued from it comes back"})
+    session.flush()
+
+
 def return_issued(session: Session, *, actor: Actor, right: Right, item_id: int, reference: str, quantity=None,
                   weight=None, note: str = "", moved_at: datetime | None = None) -> Issued:
     """Give stock issued under `reference` back to the same item (a RETURN movement).
@@ -560,3 +572,44 @@ def return_issued(session: Session, *, actor: Actor, right: Right, item_id: int,
     audit.record(session, actor_id=actor.user_id, action="return stock", entity="inventory_item", entity_id=item.id,
                  new={"reference": ref, "quantity": pieces, "weight": part, "weight_unit": item.weight_unit})
     return Issued(item.id, item.tag_id, pieces, part, item.weight_unit, movement.id)
+
+
+GIVE_BACK_KINDS = (MovementKind.RETURN, MovementKind.PRODUCTION_RETURN)
+"""Movement kinds `give_back` may write (RETURN: a cancelled job; PRODUCTION_RETURN: a bench return)."""
+
+
+def give_back(session: Session, *, actor: Actor, right: Right, item_id: int, location_id: int, reference: str,
+              quantity: int, weight: Decimal, note: str = "", movement_kind: MovementKind = MovementKind.RETURN,
+              moved_at: datetime | None = None) -> Issued:
+    """Give issued stock back at `location_id`: to the source item `item_id` when it is still there (restored
+    first when it was emptied and archived meanwhile), else to a new item `<source tag>-RET<n>` there with the
+    source's product, kind, classification, unit and notes.
+
+    Amounts in the source item's unit; the caller (lib.production.bench) checks they do not exceed what is
+    out under `reference`. Returns the item and movement written.
+    """
+    if movement_kind not in GIVE_BACK_KINDS:
+        raise ValueError(f"give_back() writes {', '.join(k.value for k in GIVE_BACK_KINDS)}, not {movement_kind.value}")
+    actor.require(right)
+    actor.require_location(location_id)
+    ref = as_validation(clean_text, reference, "Reference", 120)
+    text = as_validation(clean_text, note, "Note", 500)
+    source = ledger.lock_item(session, item_id)
+    if source.location_id == location_id:
+        _reopen_for_return(session, actor, source)
+        movement = ledger.apply_change(session, item_id=source.id, user_id=actor.user_id,
+                                       movement_kind=movement_kind, quantity_delta=quantity, weight_delta=weight,
+                                       reference=ref, note=text, moved_at=moved_at)
+        audit.record(session, actor_id=actor.user_id, action="return stock", entity="inventory_item",
+                     entity_id=source.id, new={"reference": ref, "quantity": quantity, "weight": weight,
+                                               "weight_unit": source.weight_unit, "kind": movement_kind})
+        return Issued(source.id, source.tag_id, quantity, weight, source.weight_unit, movement.id)
+    data = NewItem(product_id=source.product_id, kind=source.kind, weight=weight, weight_unit=source.weight_unit,
+                   quantity=quantity, location_id=location_id, notes=source.notes,
+                   **{attribute.field: getattr(source, attribute.field) for attribute in ATTRIBUTES})
+    clean, _image = _checked(session, actor, data, None, "Nothing was returned:")
+    clean.auto_merge = False
+    tag = tags.derived_tag(session, source.tag_id, "RET")
+    added = _create(session, actor, clean, source.image_id, movement_kind, ref, tag=tag,
+                    audit_action="return stock to a new item", moved_at=moved_at)
+    return Issued(added.item_id, added.tag_id, quantity, weight, source.weight_unit, added.movement_id)

@@ -49,6 +49,7 @@ from lib.models.production import (
                        JobOutput,
                        JobProduct,
                        JobReceipt,
+                       JobReturn,
                        JobSequence,
                        ProductionJob,
                        ProductionStage,
@@ -62,5 +63,5 @@ __all__ = [
     "User", "Workspace", "DEFAULT_CARRIERS", "Fulfilment", "LineStatus", "OrderKind", "PartyKind", "PaymentTerms",
     "LINE_ATTRIBUTE_KEYS", "Order", "OrderLine", "OrderSelection", "OrderSequence", "Party", "PurchaseReceipt",
     "Shipment", "ShipmentLine", "JobStatus", "OutputBucket", "JobIssue", "JobOutput", "JobProduct", "JobReceipt",
-    "JobSequence", "ProductionJob", "ProductionStage",
+    "JobReturn", "JobSequence", "ProductionJob", "ProductionStage",
 ]

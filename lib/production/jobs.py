@@ -69,6 +69,7 @@ from lib.models import (
     JobIssue,
     JobProduct,
     JobReceipt,
+    JobReturn,
     JobSequence,
     JobStatus,
     MovementKind,
@@ -76,7 +77,7 @@ from lib.models import (
     ProductionStage,
     utcnow,
 )
-from lib.production import links
+from lib.production import bench, links
 from lib.production.job_plan import (  # noqa: F401 (re-exported: callers use jobs.NewJob, jobs.check_job, ...)
     NUMBER_DIGITS,
     SOURCE_LIMIT,
@@ -98,7 +99,7 @@ from lib.production.job_plan import (  # noqa: F401 (re-exported: callers use jo
     source_candidates,
     staff_options,
 )
-from lib.units import WEIGHT_QUANTUM, to_grams
+from lib.units import WEIGHT_QUANTUM, format_weight, from_grams, to_grams
 from lib.workspace.settings import get_workspace
 
 # ---------------------------------------------------------------------------
@@ -298,32 +299,73 @@ def edit_job(session: Session, *, actor: Actor, job_id: int, staff_id: int | Non
     return job
 
 
-def close_job(session: Session, *, actor: Actor, job_id: int, reason: str = "",
+class GainNeedsConfirmation(ValidationFailed):
+    """More metal was recovered than issued: nothing was written; repeat with `confirm_gain=True` to record it."""
+
+
+def close_job(session: Session, *, actor: Actor, job_id: int, reason: str = "", confirm_gain: bool = False,
               recorded_at: datetime | None = None) -> ProductionJob:
-    """Complete an open job. Pending left over is written off as waste, which needs a reason."""
+    """Complete an open job against its metal balance (vs issued, never vs the requested weight).
+
+    Outstanding metal (issued - returned - everything recorded) above zero is written off as waste, which
+    needs a reason; below zero (recovered more than issued) it is recorded as a gain, which needs
+    `confirm_gain` (GainNeedsConfirmation otherwise, nothing written). Afterwards the job balances to 0 g.
+    """
     job = lock_job(session, actor=actor, job_id=job_id)
     require_open(job, "changes")
     linked = links.lock_orders(session, [job.order_id])
     figures = _figures(session, job)
     if not figures.issues:
         raise ValidationFailed(f"Nothing is issued into {job.number}: delete it, or issue stock first.")
-    pending = figures.progress().pending
+    outstanding = figures.balance().outstanding
     note = as_validation(clean_text, reason, "Reason", 500)
-    if pending is not None and pending > 0:
-        note = required_reason(reason, "Reason for writing off the pending weight")
-        job.written_off_g = pending
+    if outstanding > 0:
+        note = required_reason(reason, "Reason for writing off the unaccounted metal")
+        job.written_off_g = outstanding
+    elif outstanding < 0:
+        if not confirm_gain:
+            raise GainNeedsConfirmation(
+                f"{job.number} recovered {_format_grams(session, -outstanding)} more than was issued (net of returns). "
+                "Check the weights and units; if they are right, confirm to record it as a gain.")
+        job.gain_g = -outstanding
     job.closed_as, job.closed_at, job.closed_by_id, job.close_note = (JobStatus.COMPLETED, recorded_at or utcnow(),
                                                                       actor.user_id, note)
     audit.record(session, actor_id=actor.user_id, action="complete production job", entity="production_job",
-                 entity_id=job.id, new={"number": job.number, "written_off_g": job.written_off_g, "reason": note})
+                 entity_id=job.id, new={"number": job.number, "written_off_g": job.written_off_g,
+                                        "gain_g": job.gain_g, "reason": note})
     session.flush()
     links.refresh_orders(session, linked, actor.user_id)
     return job
 
 
+def _format_grams(session: Session, grams: Decimal) -> str:
+    """Grams in the workspace default unit, for messages."""
+    symbol = get_workspace(session).default_weight_unit
+    return format_weight(from_grams(grams, symbol), symbol)
+
+
+def _give_back_rest(session: Session, actor: Actor, job: ProductionJob, issue: JobIssue, note: str,
+                    recorded_at: datetime | None) -> int:
+    """Give back what one issue still has out (cancelling its job, under the job's lock): the RETURN movement's
+    id, or, when bench returns already brought everything back, the last of those."""
+    pieces, weight = bench.still_out(session, issue)
+    if pieces <= 0 and weight <= 0:
+        return session.scalar(select(JobReturn.movement_id).where(JobReturn.issue_id == issue.id)
+                              .order_by(JobReturn.id.desc()).limit(1))
+    back = stock.give_back(session, actor=actor, right=Right.EDIT_PRODUCTION, item_id=issue.item_id,
+                           location_id=job.location_id, reference=job.number, quantity=max(pieces, 0),
+                           weight=max(weight, Decimal(0)), note=note, movement_kind=MovementKind.RETURN,
+                           moved_at=recorded_at)
+    return back.movement_id
+
+
 def cancel_job(session: Session, *, actor: Actor, job_id: int, reason: str,
                recorded_at: datetime | None = None) -> ProductionJob:
-    """Cancel an open job that received nothing: every issue goes back to its source item (a reason is required)."""
+    """Cancel an open job that received nothing: what each issue still has out goes back (a reason is required).
+
+    Back to the source item (a RETURN movement), restored through the stock module when it was emptied and
+    archived meanwhile; to a new -RET item when the source has moved to another location.
+    """
     why = required_reason(reason, "Reason for cancelling")
     job = lock_job(session, actor=actor, job_id=job_id)
     require_open(job, "changes")
@@ -334,10 +376,8 @@ def cancel_job(session: Session, *, actor: Actor, job_id: int, reason: str,
                            .order_by(JobIssue.item_id)).all()
     _lock_items(session, [row.item_id for row in rows])
     for row in rows:
-        back = stock.return_issued(session, actor=actor, right=Right.EDIT_PRODUCTION, item_id=row.item_id,
-                                   reference=job.number, quantity=row.quantity, weight=row.weight,
-                                   note=f"{job.number} cancelled", moved_at=recorded_at)
-        row.returned_movement_id, row.returned_at = back.movement_id, recorded_at or utcnow()
+        back = _give_back_rest(session, actor, job, row, f"{job.number} cancelled", recorded_at)
+        row.returned_movement_id, row.returned_at = back, recorded_at or utcnow()
     job.closed_as, job.closed_at, job.closed_by_id, job.close_note = (JobStatus.CANCELLED, recorded_at or utcnow(),
                                                                       actor.user_id, why)
     audit.record(session, actor_id=actor.user_id, action="cancel production job", entity="production_job",

@@ -44,6 +44,7 @@ from lib.models import (
     JobOutput,
     JobProduct,
     JobReceipt,
+    JobReturn,
     JobStatus,
     Location,
     OutputBucket,
@@ -53,7 +54,7 @@ from lib.models import (
     User,
     utcnow,
 )
-from lib.production.formulas import JobProgress
+from lib.production.formulas import JobProgress, MetalBalance
 from lib.production.jobs import SPLIT_MODES, get_job_in_scope
 from lib.production.links import JobLink, job_link
 from lib.production.stages import next_stage
@@ -164,6 +165,8 @@ class JobRow:
     scrapped: Decimal
     waste: Decimal
     progress: JobProgress
+    returned: Decimal = Decimal(0)
+    unaccounted: Decimal = Decimal(0)  # the metal balance's outstanding (vs issued), signed
 
     @property
     def pending(self) -> Decimal | None:
@@ -217,7 +220,9 @@ def _rows(session: Session, job_ids: list[int], unit: str, today: date) -> list[
             requested=from_grams(figure.requested_g, unit) if figure.requested_g is not None else None,
             issued=from_grams(figure.issued_g, unit), received=from_grams(figure.received_g, unit),
             rejected=from_grams(figure.rejected_g, unit), scrapped=from_grams(figure.scrapped_g, unit),
-            waste=from_grams(figure.waste_g, unit), progress=figure.progress()))
+            waste=from_grams(figure.waste_g, unit), progress=figure.progress(),
+            returned=from_grams(figure.returned_g, unit),
+            unaccounted=from_grams(figure.balance().outstanding, unit)))
     return rows
 
 
@@ -407,6 +412,11 @@ class JobDetail:
     def text(self, grams: Decimal | None) -> str:
         return "—" if grams is None else format_weight(from_grams(grams, self.unit), self.unit)
 
+    @property
+    def balance(self) -> MetalBalance:
+        """The job's metal balance vs issued (grams): issued - returned + gain = outputs + waste + outstanding."""
+        return self.figures.balance()
+
 
 def job_detail(session: Session, *, actor: Actor, job_id, today: date | None = None) -> JobDetail:
     """One job in the actor's scope: its fields, figures, issues, outputs, timeline, and what can go on."""
@@ -497,6 +507,14 @@ def _fill_timeline(session: Session, job: ProductionJob, detail: JobDetail, name
         if line.returned_at is not None:
             events.append(Event(line.returned_at, "Returned", f"{amount} back to stock",
                                 names.get(job.closed_by_id, "system")))
+    bench = session.execute(select(JobReturn, InventoryItem.tag_id, User.name)
+                            .join(InventoryItem, InventoryItem.id == JobReturn.item_id)
+                            .outerjoin(User, User.id == JobReturn.returned_by_id)
+                            .where(JobReturn.job_id == job.id).order_by(JobReturn.id))
+    for back, tag, returned_by in bench:
+        text = f"{back.quantity} pcs, {format_weight(back.weight, back.weight_unit)} back to stock as {tag}"
+        events.append(Event(back.returned_at, "Returned", text + (f" — {back.note}" if back.note else ""),
+                            returned_by or "system"))
     by_receipt: dict[int, list[OutputLine]] = defaultdict(list)
     for line in detail.outputs:
         by_receipt[line.receipt].append(line)
@@ -511,7 +529,9 @@ def _fill_timeline(session: Session, job: ProductionJob, detail: JobDetail, name
     if job.closed_as is not None and job.closed_at is not None:
         text = job.close_note or ""
         if job.written_off_g:
-            text = f"pending {detail.text(job.written_off_g)} written off as waste" + (f": {text}" if text else "")
+            text = f"unaccounted {detail.text(job.written_off_g)} written off as waste" + (f": {text}" if text else "")
+        elif job.gain_g:
+            text = f"{detail.text(job.gain_g)} recovered above issued recorded as a gain" + (f": {text}" if text else "")
         events.append(Event(job.closed_at, job.closed_as.label, text, names.get(job.closed_by_id, "system")))
     detail.timeline = sorted(events, key=lambda event: event.at)
 

@@ -6,8 +6,8 @@ second sees the first's figures (a closed job, the new totals) before it
 writes. The new items are created by `lib.inventory.stock.receive` (a
 PRODUCTION_RECEIPT movement whose reference is the job ID) with tags derived
 from a source item of the job: `<source tag>-RCV<n>`, `-REJ<n>`, `-SCRAP<n>`
-(n counted per source tag and suffix; shortened from the left to stay within
-50 characters and unique, lib.tags). `JobOutput` rows record every item and
+(n counted per source tag and suffix; a chain past 50 characters keeps its root
+tag and shortens the middle, unique: lib.tags.derived_tag). `JobOutput` rows record every item and
 every waste weight with its grams.
 
 Decisions where the reference is silent (section 5.8, Q51, Q56; also in docs/production.md):
