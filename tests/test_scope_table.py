@@ -61,7 +61,7 @@ from lib.models import (
 from lib.models.base import utcnow
 from lib.orders import demand, detail, lines, lines_ai, listing, orders, parties, selection, shipments
 from lib.orders import receipts as order_receipts
-from lib.production import jobs, links, receipts, stages
+from lib.production import bench, jobs, links, receipts, stages
 from lib.production import overview as job_overview
 from lib.production.jobs import NewJob, SourceLine
 from lib.production.receipts import OutputRow, ReceiptDraft
@@ -373,6 +373,9 @@ TABLE = {
         s, actor=a, right=access.Right.EDIT_PRODUCTION, item_id=w.south_item, reference="JOB-1")),
     "lib.inventory.stock.return_issued": Write(lambda s, a, w: stock.return_issued(
         s, actor=a, right=access.Right.EDIT_PRODUCTION, item_id=w.south_item, reference="JOB-1", quantity=1)),
+    "lib.inventory.stock.give_back": Write(lambda s, a, w: stock.give_back(
+        s, actor=a, right=access.Right.EDIT_PRODUCTION, item_id=w.south_item, location_id=w.south, reference="JOB-1",
+        quantity=1, weight=Decimal("0.1"))),
     # lib.products
     "lib.products.catalog.sees_every_product": NotLocationData("answers from the role's rights only"),
     "lib.products.catalog.get_product_in_scope": Write(lambda s, a, w: catalog.get_product_in_scope(
@@ -429,6 +432,9 @@ TABLE = {
     "lib.production.jobs.close_job": Write(lambda s, a, w: jobs.close_job(s, actor=a, job_id=w.south_job, reason="x")),
     "lib.production.jobs.cancel_job": Write(lambda s, a, w: jobs.cancel_job(s, actor=a, job_id=w.south_job, reason="x")),
     "lib.production.jobs.delete_job": Write(lambda s, a, w: jobs.delete_job(s, actor=a, job_id=w.south_job)),
+    "lib.production.bench.returnable": Write(lambda s, a, w: bench.returnable(s, actor=a, job_id=w.south_job)),
+    "lib.production.bench.return_stock": Write(lambda s, a, w: bench.return_stock(
+        s, actor=a, job_id=w.south_job, issue_id=1, weight="0.1")),
     "lib.production.jobs.link_job": Write(lambda s, a, w: jobs.link_job(
         s, actor=a, job_id=w.south_job, order_line_id=orders_of(s, w).sales_line)),
     "lib.production.links.can_link": NotLocationData("answers from the role's rights only"),
