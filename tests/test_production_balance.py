@@ -235,3 +235,36 @@ def test_a_20_stage_chain_keeps_its_root_and_stays_unique(session, shop):
     assert f"{source.tag_id}--RCV" in tag
     assert tags.root_tag("GEMDIA0001-RCV1-T2-RET3") == "GEMDIA0001"
     assert tags.root_tag("GEMDIA0001--RCV3-RCV1") == "GEMDIA0001"
+
+
+# ---------------------------------------------------------------------------
+# Issue more: the progress base follows the new stock
+# ---------------------------------------------------------------------------
+
+def test_issue_more_into_a_per_item_job_counts_the_new_stock_in_the_base(session, shop):
+    from lib.models import InventoryKind
+    more = f.make_item(session, shop["ruby"], shop["north"], quantity=1, weight="120", unit="g",
+                       kind=InventoryKind.ROUGH, tag_id=f.unique("RUBMORE"))
+    created = _create(session, shop, SourceLine(shop["lot"].id, quantity=8, weight="80", requested_weight="80"),
+                      split="item", requested_weight_unit="g")
+    jobs.issue_to_job(session, actor=shop["nina"], job_id=created.job_id, sources=[SourceLine(more.id)])
+    _receive(session, shop, created.job_id, _row(shop, weight="160", pieces=8, waste="4"))
+    progress = _detail(session, shop, created.job_id).progress
+    assert (progress.base, progress.output_pct) == (D("200"), D("80.0"))  # was 200 % on a base of 80 g
+
+
+def test_issue_more_takes_the_requested_amount_of_the_new_stock(session, shop):
+    from lib.models import InventoryKind
+    more = f.make_item(session, shop["ruby"], shop["north"], quantity=1, weight="120", unit="g",
+                       kind=InventoryKind.ROUGH, tag_id=f.unique("RUBMORE"))
+    created = _create(session, shop, SourceLine(shop["lot"].id, quantity=8, weight="80"), split="even",
+                      requested_weight="70", requested_weight_unit="g")
+    jobs.issue_to_job(session, actor=shop["nina"], job_id=created.job_id,
+                      sources=[SourceLine(more.id, requested_weight="100")])
+    assert _detail(session, shop, created.job_id).progress.base == D("170")
+    match = _create(session, shop, SourceLine(shop["carats"].id, quantity=1, weight="10"))
+    other = f.make_item(session, shop["ruby"], shop["north"], quantity=1, weight="5", unit="g",
+                        kind=InventoryKind.ROUGH, tag_id=f.unique("RUBMORE"))
+    with pytest.raises(ValidationFailed, match="Match issued"):
+        jobs.issue_to_job(session, actor=shop["nina"], job_id=match.job_id,
+                          sources=[SourceLine(other.id, requested_weight="4")])

@@ -241,7 +241,13 @@ def _issue_result(session: Session, row: JobIssue) -> IssueResult:
 
 def issue_to_job(session: Session, *, actor: Actor, job_id: int, sources, recorded_at: datetime | None = None
                  ) -> list[IssueResult]:
-    """Issue more source stock into an open job (from the job's location); the per-item split is re-applied."""
+    """Issue more source stock into an open job (from the job's location); the per-item split is re-applied.
+
+    The progress base follows the new stock: with "Match issued" it is the net issued weight anyway; with
+    "Split evenly" or "Per item", each `SourceLine`'s `requested_quantity` / `requested_weight` (the job's
+    requested unit) says what the new stock should yield, and when left empty it should yield what is issued
+    (its weight converted to that unit); "Split evenly" adds it to the job's requested totals.
+    """
     job = lock_job(session, actor=actor, job_id=job_id)
     require_open(job, "stock")
     if not sources:
@@ -253,6 +259,11 @@ def issue_to_job(session: Session, *, actor: Actor, job_id: int, sources, record
     for planned in plan.issues:
         if planned.item_id in issued_before:
             plan.problems[f"again_{planned.item_id}"] = f"{planned.tag_id} is already issued into {job.number}"
+        if job.split_mode == "match" and (planned.requested_quantity is not None
+                                          or planned.requested_weight is not None):
+            plan.problems[f"requested_{planned.item_id}"] = (
+                f"{planned.tag_id}: with 'Match issued' the new stock should yield what is issued: leave its "
+                "requested amounts empty")
     if plan.problems:
         raise ValidationFailed.listing("Nothing was issued:", plan.problems)
     linked = links.lock_orders(session, [job.order_id])
@@ -263,11 +274,30 @@ def issue_to_job(session: Session, *, actor: Actor, job_id: int, sources, record
                      for product_id in sorted({row.product_id for row in rows} - known)])
     session.flush()
     links.check_products_after_issue(session, job)
+    _request_more(session, job, rows)
     _apply_split(session, job)
     audit.record(session, actor_id=actor.user_id, action="issue into production job", entity="production_job",
                  entity_id=job.id, new={"number": job.number, "issues": [row.movement_id for row in rows]})
     links.refresh_orders(session, linked, actor.user_id)
     return [_issue_result(session, row) for row in rows]
+
+
+def _request_more(session: Session, job: ProductionJob, rows: list[JobIssue]) -> None:
+    """What newly issued stock should yield ("Split evenly" / "Per item"): as entered, else as issued."""
+    if job.split_mode == "match":
+        return
+    symbol = job.requested_weight_unit or get_workspace(session).default_weight_unit
+    for row in rows:
+        if row.requested_quantity is None and job.requested_pieces is not None:
+            row.requested_quantity = row.quantity
+        if row.requested_weight is None and job.requested_weight is not None:
+            row.requested_weight = from_grams(row.weight_g, symbol)
+    if job.split_mode == "even":
+        if job.requested_pieces is not None:
+            job.requested_pieces += sum(row.requested_quantity or 0 for row in rows)
+        if job.requested_weight is not None:
+            job.requested_weight += sum((row.requested_weight or Decimal(0) for row in rows), Decimal(0))
+    session.flush()
 
 
 # ---------------------------------------------------------------------------
