@@ -67,6 +67,15 @@ def lock_job(session: Session, *, actor: Actor, job_id, right: Right = Right.EDI
     return job
 
 
+def lock_items(session: Session, item_ids) -> None:
+    """Row-lock items in id order before any is changed: every production path (issue, receipt, return,
+    cancel) takes them in this one order, so two of them sharing items never deadlock."""
+    ids = sorted(set(item_ids))
+    if ids:
+        session.scalars(select(InventoryItem).where(InventoryItem.id.in_(ids)).order_by(InventoryItem.id)
+                        .with_for_update().execution_options(populate_existing=True)).all()
+
+
 def _figures(session: Session, job: ProductionJob) -> Figures:
     return job_figures(session, [job.id])[job.id]
 

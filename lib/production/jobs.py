@@ -94,6 +94,7 @@ from lib.production.job_plan import (  # noqa: F401 (re-exported: callers use jo
     check_job,
     defaults,
     get_job_in_scope,
+    lock_items,
     lock_job,
     require_open,
     source_candidates,
@@ -125,14 +126,6 @@ class CreatedJob:
 def next_job_number(session: Session, prefix: str) -> str:
     """Reserve the next job ID for `prefix` (row-locked sequence; numbers taken by other means are skipped)."""
     return sequences.next_free(session, JobSequence, prefix, ProductionJob.number, NUMBER_DIGITS)
-
-
-def _lock_items(session: Session, item_ids) -> None:
-    """Row-lock the source items in id order before any is issued (never a deadlock between two jobs)."""
-    ids = sorted(set(item_ids))
-    if ids:
-        session.scalars(select(InventoryItem).where(InventoryItem.id.in_(ids)).order_by(InventoryItem.id)
-                        .with_for_update().execution_options(populate_existing=True)).all()
 
 
 def _issue(session: Session, actor: Actor, job: ProductionJob, planned: PlannedIssue, stage_name: str,
@@ -205,7 +198,7 @@ def create_job(session: Session, *, actor: Actor, data: NewJob, recorded_at: dat
     linked = links.lock_orders(session, [plan.order_id])  # the order before the items (lib.production.links)
     if linked:  # checked again under the lock: the order may have changed since the form was drawn
         links.check_line(session, actor=actor, order_line_id=plan.order_line_id, product_ids=plan.product_ids)
-    _lock_items(session, [issue.item_id for issue in plan.issues])
+    lock_items(session, [issue.item_id for issue in plan.issues])
     number = next_job_number(session, get_workspace(session).job_id_prefix)
     job = ProductionJob(number=number, stage_id=plan.stage.id, location_id=plan.location_id, staff_id=plan.staff_id,
                         issued_on=plan.issued_on, deadline=plan.deadline, requested_shape_id=plan.shape_id,
@@ -267,7 +260,7 @@ def issue_to_job(session: Session, *, actor: Actor, job_id: int, sources, record
     if plan.problems:
         raise ValidationFailed.listing("Nothing was issued:", plan.problems)
     linked = links.lock_orders(session, [job.order_id])
-    _lock_items(session, [issue.item_id for issue in plan.issues])
+    lock_items(session, [issue.item_id for issue in plan.issues])
     rows = [_issue(session, actor, job, planned, plan.stage.name, recorded_at) for planned in plan.issues]
     known = set(session.scalars(select(JobProduct.product_id).where(JobProduct.job_id == job.id)))
     session.add_all([JobProduct(job_id=job.id, product_id=product_id)
@@ -404,7 +397,7 @@ def cancel_job(session: Session, *, actor: Actor, job_id: int, reason: str,
     linked = links.lock_orders(session, [job.order_id])
     rows = session.scalars(select(JobIssue).where(JobIssue.job_id == job.id, JobIssue.returned_movement_id.is_(None))
                            .order_by(JobIssue.item_id)).all()
-    _lock_items(session, [row.item_id for row in rows])
+    lock_items(session, [row.item_id for row in rows])
     for row in rows:
         back = _give_back_rest(session, actor, job, row, f"{job.number} cancelled", recorded_at)
         row.returned_movement_id, row.returned_at = back, recorded_at or utcnow()

@@ -59,7 +59,7 @@ from lib.models import (
     utcnow,
 )
 from lib.production import links
-from lib.production.jobs import get_job_in_scope, lock_job, require_open
+from lib.production.jobs import get_job_in_scope, lock_items, lock_job, require_open
 from lib.production.totals import Figures, job_figures
 from lib.units import format_weight, from_grams, is_unit, parse_weight, to_grams, unit
 from lib.workspace.settings import get_workspace
@@ -342,7 +342,8 @@ def receive_job(session: Session, *, actor: Actor, job_id: int, draft: ReceiptDr
         raise ValidationFailed.listing("Nothing was received:", preview.problems)
     if preview.confirmation and not confirm:
         raise ConfirmationNeeded(preview.confirmation)
-    linked = links.lock_orders(session, [job.order_id])  # job, order, then the new items
+    linked = links.lock_orders(session, [job.order_id])  # job, order, the source items in id order, new items
+    lock_items(session, [output.source_item_id for output in preview.outputs])
     number = (session.scalar(select(func.max(JobReceipt.number)).where(JobReceipt.job_id == job.id)) or 0) + 1
     receipt = JobReceipt(job_id=job.id, number=number, received_on=preview.received_on, quality_id=preview.quality_id,
                          location_id=preview.location_id, notes=preview.notes, recorded_at=recorded_at or utcnow(),
