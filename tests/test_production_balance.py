@@ -268,3 +268,13 @@ def test_issue_more_takes_the_requested_amount_of_the_new_stock(session, shop):
     with pytest.raises(ValidationFailed, match="Match issued"):
         jobs.issue_to_job(session, actor=shop["nina"], job_id=match.job_id,
                           sources=[SourceLine(other.id, requested_weight="4")])
+
+
+def test_job_balances_for_the_order_page_leave_out_jobs_the_viewer_cannot_see(session, shop):
+    north = _create(session, shop, SourceLine(shop["lot"].id, quantity=2, weight="20"))
+    south = jobs.create_job(session, actor=shop["sam"], data=jobs.NewJob(
+        stage_id=shop["cutting"].id, sources=(SourceLine(shop["southern"].id),)))
+    found = overview.job_balances(session, actor=shop["nina"], job_ids=[north.job_id, south.job_id])
+    assert set(found) == {north.job_id} and found[north.job_id].outstanding == D("20")
+    assert set(overview.job_balances(session, actor=shop["admin"], job_ids=[north.job_id, south.job_id])) == {
+        north.job_id, south.job_id}

@@ -458,6 +458,8 @@ TABLE = {
         for tab in job_overview.TABS]),
     "lib.production.overview.export_jobs": Read(lambda s, a, w: job_overview.export_jobs(
         s, actor=a, filters=job_overview.JobFilters(), today=current_day()).decode()),
+    "lib.production.overview.job_balances": Read(lambda s, a, w: job_overview.job_balances(
+        s, actor=a, job_ids=[w.south_job, w.north_job])),
     "lib.production.overview.summary": Read(lambda s, a, w: job_overview.summary(s, actor=a)),
     "lib.production.overview.stage_status_counts": Read(lambda s, a, w: job_overview.stage_status_counts(s, actor=a)),
     "lib.production.overview.job_detail": Read(lambda s, a, w: job_overview.job_detail(

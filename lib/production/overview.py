@@ -536,6 +536,17 @@ def _fill_timeline(session: Session, job: ProductionJob, detail: JobDetail, name
     detail.timeline = sorted(events, key=lambda event: event.at)
 
 
+def job_balances(session: Session, *, actor: Actor, job_ids) -> dict[int, MetalBalance]:
+    """The metal balance (grams, vs issued) of each of `job_ids` the actor may see; jobs outside the actor's
+    scope are left out (never said which). For the order page's production section and other callers."""
+    actor.require(Right.VIEW_PRODUCTION)
+    ids = sorted({int(job_id) for job_id in job_ids})
+    if not ids:
+        return {}
+    visible = list(session.scalars(scope_jobs(select(ProductionJob.id).where(ProductionJob.id.in_(ids)), actor)))
+    return {job_id: figures.balance() for job_id, figures in job_figures(session, visible).items()}
+
+
 # ---------------------------------------------------------------------------
 # Product Details: what is in production for a product
 # ---------------------------------------------------------------------------
