@@ -47,6 +47,7 @@ from lib.models import (
     JobReturn,
     JobStatus,
     Location,
+    OrderLine,
     OutputBucket,
     Product,
     ProductionJob,
@@ -383,6 +384,7 @@ class NextStageItem:
     quantity: int
     weight: Decimal
     weight_unit: str
+    product_id: int | None = None  # the received output's product: what the next stage's job is about
 
 
 @dataclass
@@ -408,6 +410,12 @@ class JobDetail:
     next_stage_name: str | None = None
     received_items: list[NextStageItem] = field(default_factory=list)  # -RCV items available for the next stage
     link: JobLink | None = None  # the sales order line it works on (lib.production.links)
+    output_product_id: int | None = None  # what a receipt row starts with: the line's product, else the first issued
+
+    @property
+    def next_stage_products(self) -> list[int]:
+        """The received outputs' products, for "Issue the received output into the next stage"."""
+        return sorted({item.product_id for item in self.received_items if item.product_id is not None})
 
     def text(self, grams: Decimal | None) -> str:
         return "—" if grams is None else format_weight(from_grams(grams, self.unit), self.unit)
@@ -439,9 +447,22 @@ def job_detail(session: Session, *, actor: Actor, job_id, today: date | None = N
     _fill_issues(session, job, detail)
     _fill_outputs(session, actor, job, detail)
     detail.link = job_link(session, actor=actor, job=job)
+    detail.output_product_id = _output_product(session, job, detail)
     _fill_timeline(session, job, detail, names)
     _fill_link_events(session, actor, job, detail)
     return detail
+
+
+def _output_product(session: Session, job: ProductionJob, detail: JobDetail) -> int | None:
+    """A receipt row's default product: the linked order line's product when it is one of the job's products
+    (so the output, and the next stage's job, stay linkable to the line), else the first issued product."""
+    if job.order_line_id is not None:
+        line_product = session.scalar(select(OrderLine.product_id).where(OrderLine.id == job.order_line_id))
+        if line_product is not None and session.scalar(select(exists().where(
+                JobProduct.job_id == job.id, JobProduct.product_id == line_product))):
+            return line_product
+    first = next((line for line in detail.issues if line.returned_at is None), None)
+    return first.product_id if first is not None else None
 
 
 def _fill_link_events(session: Session, actor: Actor, job: ProductionJob, detail: JobDetail) -> None:
@@ -480,12 +501,13 @@ def _fill_outputs(session: Session, actor: Actor, job: ProductionJob, detail: Jo
     item = aliased(InventoryItem)
     source = aliased(InventoryItem)
     stmt = (select(JobOutput, JobReceipt.number, JobReceipt.received_on, item.tag_id, item.location_id, item.status,
-                   item.quantity, item.weight, source.tag_id)
+                   item.quantity, item.weight, source.tag_id, item.product_id)
             .join(JobReceipt, JobReceipt.id == JobOutput.receipt_id)
             .outerjoin(item, item.id == JobOutput.item_id)
             .outerjoin(source, source.id == JobOutput.source_item_id)
             .where(JobOutput.job_id == job.id).order_by(JobReceipt.number, JobOutput.row_number, JobOutput.id))
-    for output, number, received_on, tag, location_id, status, quantity, weight, source_tag in session.execute(stmt):
+    for (output, number, received_on, tag, location_id, status, quantity, weight, source_tag,
+         product_id) in session.execute(stmt):
         visible = output.item_id is not None and actor.can_see_location(location_id)
         shown_tag = tag if visible else ("" if output.item_id is None else "(at another location)")
         detail.outputs.append(OutputLine(number, received_on, output.row_number, output.bucket,
@@ -494,7 +516,7 @@ def _fill_outputs(session: Session, actor: Actor, job: ProductionJob, detail: Jo
         if (visible and output.bucket is OutputBucket.RECEIVED and status is not None and status.value == "available"
                 and (quantity or weight)):
             detail.received_items.append(NextStageItem(output.item_id, tag, quantity, Decimal(weight),
-                                                       output.weight_unit))
+                                                       output.weight_unit, product_id))
 
 
 def _fill_timeline(session: Session, job: ProductionJob, detail: JobDetail, names: dict[int, str]) -> None:
