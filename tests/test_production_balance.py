@@ -190,7 +190,7 @@ def test_a_return_and_a_cancel_restore_an_emptied_archived_source(session, shop)
     session.refresh(lot)
     assert (lot.status, lot.weight, lot.quantity) == (ItemStatus.AVAILABLE, D("90"), 9)
     restores = session.scalars(select(AuditEntry).where(AuditEntry.action == "restore item",
-                                                        AuditEntry.entity_id == lot.id)).all()
+                                                        AuditEntry.entity_id == str(lot.id))).all()
     assert len(restores) == 2
     balance = _balance(session, created.job_id)
     assert (balance.issued, balance.returned, balance.outstanding) == (0, 0, 0)
