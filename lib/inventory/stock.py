@@ -8,9 +8,9 @@ either happens completely or not at all.
 Today's actions: add (with auto-merge) and import (in bulk: `lib.inventory.stock_import`), edit attributes, adjust,
 transfer (whole or part), status, archive, restore and photo. For orders and
 production: `issue` part or all of an item to a reference (an order line, a
-job), `return_issued` to give it back, and `receive` new items with a tag
-derived from their source (`<source tag>-RCV<n>`), each movement naming the
-reference.
+job), `return_issued` to give it back, `give_back` for production (bench returns and cancelled jobs: to the
+source item, restored when archived, else to a new `<source tag>-RET<n>` item), and `receive` new items with a
+tag derived from their source (`<source tag>-RCV<n>`), each movement naming the reference.
 
 Decisions where the reference is silent (also in docs/inventory.md):
 

@@ -6,7 +6,8 @@ what each movement was for, with the amounts in the item's own unit and in
 grams, so job totals add up across units without parsing references:
 
 - `JobIssue`: one source item issued into a job (its PRODUCTION_ISSUE movement,
-  and the RETURN movement when a cancelled job gave it back);
+  and the RETURN movement when a cancelled job gave it back, or the last bench
+  return when those had already brought everything back);
 - `JobReturn`: unused stock given back from an open job (its PRODUCTION_RETURN movement);
 - `JobReceipt`: one "Receive" entry (date, quality, location for the new items);
 - `JobOutput`: one received, rejected or scrapped item of a receipt (its

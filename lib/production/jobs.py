@@ -5,7 +5,8 @@ Every write takes the Actor, checks the right and the job's location, and runs
 in the caller's transaction (one per action): it happens completely or not at
 all. Stock leaves through `lib.inventory.stock.issue` (a PRODUCTION_ISSUE
 movement whose reference is the job ID) and comes back only through
-`stock.return_issued`; `JobIssue` rows record each issue with its movement.
+`stock.give_back` (bench returns, `lib.production.bench`, and cancelling); `JobIssue` rows record each issue
+with its movement, `JobReturn` rows each bench return.
 
 Decisions where the reference is silent (section 5.8, Q49-Q59; also in docs/production.md):
 
@@ -33,12 +34,16 @@ Decisions where the reference is silent (section 5.8, Q49-Q59; also in docs/prod
   totals entered, divided evenly over the items (pieces as whole numbers,
   weight to 4 decimals, remainders on the first items); "item" = entered per
   item, the totals are their sums. Issuing more stock later re-applies the split.
-- Status: see `lib.production.totals`. Completing needs something issued: with
-  pending 0 (or over-recovery) it just closes; with pending left the user
-  writes it off as waste with a reason (it then counts in Waste). Cancelling
-  is for jobs that received nothing: everything issued goes back to its source
-  items (RETURN movements), reason required. Closed jobs take no more stock,
-  receipts or edits.
+- Status: see `lib.production.totals`. Completing needs something issued and
+  goes by the metal balance (vs issued, never the requested weight:
+  `lib.production.formulas.metal_balance`): with nothing outstanding it just
+  closes; outstanding metal is written off as waste with a reason (it then
+  counts in Waste); metal recovered above issued is recorded as a gain
+  (`gain_g`) only with `confirm_gain`. Cancelling is for jobs that received
+  nothing: what each issue still has out goes back (RETURN movements) to its
+  source item, restored through the stock module when it was emptied and
+  archived meanwhile, or to a new -RET item when it moved away; reason
+  required. Closed jobs take no more stock, returns, receipts or edits.
 - The deadline starts at the issued date + the workspace due-date offset (the
   form fills it in); it may be cleared (an unscheduled job) but never lie
   before the issued date. The issued date may not lie in the future.

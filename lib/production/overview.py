@@ -260,7 +260,7 @@ EXPORT_COLUMNS = ("Job ID", "Stage", "Location", "Products", "Staff", "Status", 
                   "Requested shape", "Requested size", "Issued on", "Deadline", "Unit", "Requested weight",
                   "Issued weight", "Received", "Rejected", "Scrapped", "Waste", "Pending", "Progress %",
                   "Completed %", "Pending %", "Rejected %", "Scrapped %", "Wasted %", "Over-recovery %", "Output %",
-                  "Gross waste %", "Net waste %", "Consumption %")
+                  "Gross waste %", "Net waste %", "Consumption %", "Returned", "Unaccounted")
 
 
 def export_jobs(session: Session, *, actor: Actor, filters: JobFilters, today: date | None = None,
@@ -282,7 +282,8 @@ def export_jobs(session: Session, *, actor: Actor, filters: JobFilters, today: d
                 "yes" if row.overdue else "", row.issued_kind, row.shape, row.size, row.issued_on, row.deadline,
                 unit, row.requested, row.issued, row.received, row.rejected, row.scrapped, row.waste, row.pending,
                 row.progress_pct, p.completed_pct, p.pending_pct, p.rejected_pct, p.scrapped_pct, p.wasted_pct,
-                p.over_recovery_pct, p.output_pct, p.gross_waste_pct, p.net_waste_pct, p.consumption_pct)])
+                p.over_recovery_pct, p.output_pct, p.gross_waste_pct, p.net_waste_pct, p.consumption_pct,
+                row.returned, row.unaccounted)])
     return buffer.getvalue().encode("utf-8")
 
 
