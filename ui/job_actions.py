@@ -253,8 +253,9 @@ def complete_form(actor, detail: overview.JobDetail) -> None:
 
 def cancel_form(actor, detail: overview.JobDetail) -> None:
     with st.form("pj_cancel_form"):
-        st.warning("Cancelling gives every issued item's stock back to it. Only a job that received nothing can be "
-                   "cancelled.")
+        st.warning("Cancelling gives back what each issued item still has out: to the item itself (restored if it "
+                   "was archived), or to a new -RET item when it moved to another location. Only a job that "
+                   "received nothing can be cancelled.")
         reason = st.text_input("Reason (required)", key="pj_cancel_reason", max_chars=500)
         if st.form_submit_button("Cancel job", type="primary"):
             run_action(f"{detail.job.number} cancelled; its stock is back.", jobs.cancel_job,
