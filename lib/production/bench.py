@@ -32,11 +32,12 @@ from lib import audit
 from lib.access import Actor, Right
 from lib.errors import ValidationFailed
 from lib.inventory import stock
-from lib.inventory.forms import as_validation, clean_text, parse_quantity
+from lib.inventory.forms import as_validation, parse_quantity
 from lib.models import InventoryItem, JobIssue, JobReturn, MovementKind, ProductionJob, utcnow
 from lib.production import links
 from lib.production.job_plan import get_job_in_scope, lock_job, require_open
 from lib.production.totals import job_figures
+from lib.text import clean_text
 from lib.units import format_weight, from_grams, parse_weight, to_grams
 from lib.workspace.settings import get_workspace
 
@@ -104,7 +105,7 @@ def return_stock(session: Session, *, actor: Actor, job_id: int, issue_id: int, 
     pieces = as_validation(parse_quantity, quantity if quantity not in (None, "") else 0, "Pieces to return")
     part = as_validation(lambda raw: parse_weight(raw, "Weight to return", allow_zero=True),
                          weight if weight not in (None, "") else 0)
-    text = as_validation(clean_text, note, "Note", 500)
+    text = as_validation(clean_text, note, "Note", 500, multiline=False)
     if pieces == 0 and part == 0:
         raise ValidationFailed("Enter the pieces and/or weight to return.")
     linked = links.lock_orders(session, [job.order_id])
