@@ -278,3 +278,13 @@ def test_job_balances_for_the_order_page_leave_out_jobs_the_viewer_cannot_see(se
     assert set(found) == {north.job_id} and found[north.job_id].outstanding == D("20")
     assert set(overview.job_balances(session, actor=shop["admin"], job_ids=[north.job_id, south.job_id])) == {
         north.job_id, south.job_id}
+
+
+def test_a_receipt_far_above_the_net_issued_weight_needs_confirmation(session, shop):
+    from lib.production.receipts import ConfirmationNeeded
+    lot = shop["lot"]
+    created = _create(session, shop, SourceLine(lot.id))
+    bench.return_stock(session, actor=shop["nina"], job_id=created.job_id,
+                       issue_id=_issue_id(session, created.job_id, lot.id), weight="20")
+    with pytest.raises(ConfirmationNeeded, match="of the 80.000 g issued"):
+        _receive(session, shop, created.job_id, _row(shop, weight="85", pieces=8))  # 106 % of 80 g

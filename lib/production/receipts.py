@@ -26,7 +26,7 @@ Decisions where the reference is silent (section 5.8, Q51, Q56; also in docs/pro
   received and scrapped items are Available.
 - Recording more than was issued: the job then shows over-recovery. When the
   recorded total (received + rejected + scrapped + waste) would exceed the
-  issued weight by more than 5 % (`CONFIRM_ABOVE_ISSUED`), the receipt is
+  net issued weight (issued - bench returns) by more than 5 % (`CONFIRM_ABOVE_ISSUED`), the receipt is
   refused until the user confirms the amounts (`confirm=True`); the check runs
   again under the job's lock, so a receipt by someone else meanwhile counts.
 - Receipts on a completed or cancelled job, or on a job with nothing issued,
@@ -277,7 +277,7 @@ def _check(session: Session, actor: Actor, job: ProductionJob, draft: ReceiptDra
     for number, row in enumerate(rows, start=1):
         _plan_row(session, actor, preview, number, row, sources, workspace.default_weight_unit)
     figures: Figures = job_figures(session, [job.id])[job.id]
-    preview.issued_g = figures.issued_g
+    preview.issued_g = figures.net_issued_g  # what is at the bench: issued minus bench returns
     preview.recorded_after_g = figures.recorded_g + sum((output.grams for output in preview.outputs), Decimal(0))
     _judge_amounts(preview, figures)
     return preview
@@ -285,7 +285,7 @@ def _check(session: Session, actor: Actor, job: ProductionJob, draft: ReceiptDra
 
 def _judge_amounts(preview: ReceiptPreview, figures: Figures) -> None:
     unit_symbol = preview.unit
-    after, issued = preview.recorded_after_g, figures.issued_g
+    after, issued = preview.recorded_after_g, figures.net_issued_g
     after_text = format_weight(from_grams(after, unit_symbol), unit_symbol)
     issued_text = format_weight(from_grams(issued, unit_symbol), unit_symbol)
     if after > issued * CONFIRM_ABOVE_ISSUED:
