@@ -288,3 +288,12 @@ def test_a_receipt_far_above_the_net_issued_weight_needs_confirmation(session, s
                        issue_id=_issue_id(session, created.job_id, lot.id), weight="20")
     with pytest.raises(ConfirmationNeeded, match="of the 80.000 g issued"):
         _receive(session, shop, created.job_id, _row(shop, weight="85", pieces=8))  # 106 % of 80 g
+
+
+def test_product_details_count_bench_returns_out_of_production(session, shop):
+    lot = shop["lot"]
+    created = _create(session, shop, SourceLine(lot.id, quantity=2, weight="20"))
+    bench.return_stock(session, actor=shop["nina"], job_id=created.job_id,
+                       issue_id=_issue_id(session, created.job_id, lot.id), weight="5")
+    found = overview.production_for_product(session, actor=shop["nina"], product_id=shop["ruby"].id)
+    assert (found.open_jobs, found.issued) == (1, D("15.0000"))

@@ -586,7 +586,8 @@ class ProductProduction:
 
 def production_for_product(session: Session, *, actor: Actor, product_id: int, kinds=(), limit: int = 10,
                            today: date | None = None) -> ProductProduction:
-    """Open jobs with issued stock of the product (optionally of these kinds) and its issued weight."""
+    """Open jobs with issued stock of the product (optionally of these kinds) and its issued weight net of bench
+    returns."""
     unit = get_workspace(session).default_weight_unit
     if not actor.can(Right.VIEW_PRODUCTION):
         return ProductProduction(unit, 0, Decimal(0), [])
@@ -598,8 +599,13 @@ def production_for_product(session: Session, *, actor: Actor, product_id: int, k
                       .select_from(JobIssue).join(ProductionJob, ProductionJob.id == JobIssue.job_id)
                       .where(*conditions), actor)
     count, grams = session.execute(base).one()
+    returned = session.scalar(scope_jobs(  # bench returns of those issues are back in stock, not in production
+        select(func.coalesce(func.sum(JobReturn.weight_g), 0)).select_from(JobReturn)
+        .join(JobIssue, JobIssue.id == JobReturn.issue_id).join(ProductionJob, ProductionJob.id == JobIssue.job_id)
+        .where(*conditions), actor))
+    grams = Decimal(str(grams)) - Decimal(str(returned or 0))
     ids = list(session.scalars(scope_jobs(select(ProductionJob.id).join(JobIssue, JobIssue.job_id == ProductionJob.id)
                                           .where(*conditions).distinct().order_by(ProductionJob.id.desc())
                                           .limit(limit), actor)))
-    return ProductProduction(unit, int(count), from_grams(Decimal(str(grams)), unit),
+    return ProductProduction(unit, int(count), from_grams(grams, unit),
                              _rows(session, ids, unit, today or utcnow().date()))
