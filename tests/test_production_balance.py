@@ -13,11 +13,21 @@ from sqlalchemy import select
 from lib import ledger, tags
 from lib.errors import ValidationFailed
 from lib.inventory import stock
-from lib.models import AuditEntry, InventoryItem, ItemStatus, JobReturn, MovementKind, StockMovement
+from lib.models import (
+    AuditEntry,
+    InventoryItem,
+    InventoryKind,
+    ItemStatus,
+    JobReturn,
+    MovementKind,
+    Role,
+    StockMovement,
+    User,
+)
 from lib.production import bench, jobs, overview
 from lib.production.formulas import metal_balance
 from lib.production.jobs import GainNeedsConfirmation, SourceLine
-from lib.production.receipts import Portion
+from lib.production.receipts import ConfirmationNeeded, Portion
 from lib.production.totals import job_figures
 from tests import factories as f
 from tests.test_production_lib import _create, _detail, _receive, _row, shop  # noqa: F401 (fixture)
@@ -35,7 +45,6 @@ def _issue_id(session, job_id, item_id):
 
 
 def _admin(session):
-    from lib.models import Role, User
     user = session.scalars(select(User).where(User.role == Role.ADMIN)).first()
     return f.actor(session, user)
 
@@ -242,7 +251,6 @@ def test_a_20_stage_chain_keeps_its_root_and_stays_unique(session, shop):
 # ---------------------------------------------------------------------------
 
 def test_issue_more_into_a_per_item_job_counts_the_new_stock_in_the_base(session, shop):
-    from lib.models import InventoryKind
     more = f.make_item(session, shop["ruby"], shop["north"], quantity=1, weight="120", unit="g",
                        kind=InventoryKind.ROUGH, tag_id=f.unique("RUBMORE"))
     created = _create(session, shop, SourceLine(shop["lot"].id, quantity=8, weight="80", requested_weight="80"),
@@ -254,7 +262,6 @@ def test_issue_more_into_a_per_item_job_counts_the_new_stock_in_the_base(session
 
 
 def test_issue_more_takes_the_requested_amount_of_the_new_stock(session, shop):
-    from lib.models import InventoryKind
     more = f.make_item(session, shop["ruby"], shop["north"], quantity=1, weight="120", unit="g",
                        kind=InventoryKind.ROUGH, tag_id=f.unique("RUBMORE"))
     created = _create(session, shop, SourceLine(shop["lot"].id, quantity=8, weight="80"), split="even",
@@ -281,7 +288,6 @@ def test_job_balances_for_the_order_page_leave_out_jobs_the_viewer_cannot_see(se
 
 
 def test_a_receipt_far_above_the_net_issued_weight_needs_confirmation(session, shop):
-    from lib.production.receipts import ConfirmationNeeded
     lot = shop["lot"]
     created = _create(session, shop, SourceLine(lot.id))
     bench.return_stock(session, actor=shop["nina"], job_id=created.job_id,

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from lib import ledger
 from lib.errors import ValidationFailed
+from lib.inventory import stock
 from lib.models import (
     InventoryItem,
     InventoryKind,
@@ -44,7 +45,7 @@ from lib.production import bench, jobs, receipts, stages
 from lib.production.jobs import NewJob, SourceLine
 from lib.production.receipts import OutputRow, Portion, ReceiptDraft
 from lib.production.totals import job_figures
-from lib.units import WEIGHT_QUANTUM, to_grams
+from lib.units import WEIGHT_QUANTUM, from_grams, to_grams
 from tests import factories as f
 
 MAX_EXAMPLES = 40
@@ -169,13 +170,11 @@ class World:
         for item in self.items:
             self.session.refresh(item)
             if item.status is not ItemStatus.ARCHIVED and item.quantity == 0 and item.weight == 0:
-                from lib.inventory import stock
                 stock.archive(self.session, actor=self.actor, item_id=item.id, reason="empty")
                 return
 
 
 def to_grams_inverse(grams: Decimal, unit: str) -> Decimal:
-    from lib.units import from_grams
     return max(from_grams(grams, unit), D("0.0001"))
 
 
