@@ -303,3 +303,15 @@ def test_product_details_count_bench_returns_out_of_production(session, shop):
                        issue_id=_issue_id(session, created.job_id, lot.id), weight="5")
     found = overview.production_for_product(session, actor=shop["nina"], product_id=shop["ruby"].id)
     assert (found.open_jobs, found.issued) == (1, D("15.0000"))
+
+
+def test_cancelling_after_the_source_moved_away_returns_to_a_new_ret_item(session, shop):
+    lot = shop["lot"]
+    created = _create(session, shop, SourceLine(lot.id, quantity=3, weight="30"))
+    stock.transfer(session, actor=shop["admin"], item_id=lot.id, to_location_id=shop["south"].id)
+    jobs.cancel_job(session, actor=shop["nina"], job_id=created.job_id, reason="design changed")
+    back = session.scalars(select(InventoryItem).where(InventoryItem.tag_id == f"{lot.tag_id}-RET1")).one()
+    assert (back.location_id, back.quantity, back.weight) == (shop["north"].id, 3, D("30"))
+    movement = session.scalars(select(StockMovement).where(StockMovement.item_id == back.id)).one()
+    assert (movement.movement_kind, movement.reference) == (MovementKind.RETURN, created.number)
+    assert _balance(session, created.job_id).outstanding == 0 and ledger.verify(session) == []
