@@ -124,7 +124,9 @@ def issues_frame(detail: overview.JobDetail) -> pd.DataFrame:
             f"{line.requested_quantity} pcs" if line.requested_quantity is not None else "",
             format_weight(line.requested_weight, detail.job.requested_weight_unit or detail.unit)
             if line.requested_weight is not None else "") if part) or "as issued",
-        "Issued": line.issued_at, "By": line.issued_by, "Returned": "returned" if line.returned_at else "",
+        "Issued": line.issued_at, "By": line.issued_by,
+        "Returned": "all (cancelled)" if line.returned_at else (
+            format_weight(line.bench_returned, line.weight_unit) if line.bench_returned else ""),
     } for line in detail.issues], columns=["Tag ID", "Product", "Kind", "Pieces", "Weight", "Requested", "Issued",
                                            "By", "Returned"])
 

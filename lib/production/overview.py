@@ -353,7 +353,8 @@ class IssueLine:
     requested_weight: Decimal | None
     issued_at: datetime
     issued_by: str
-    returned_at: datetime | None
+    returned_at: datetime | None  # the whole issue went back: its job was cancelled
+    bench_returned: Decimal = Decimal(0)  # given back by bench returns, in `weight_unit`
 
 
 @dataclass(frozen=True)
@@ -492,10 +493,14 @@ def _fill_issues(session: Session, job: ProductionJob, detail: JobDetail) -> Non
             .join(Product, Product.id == JobIssue.product_id)
             .outerjoin(User, User.id == JobIssue.issued_by_id)
             .where(JobIssue.job_id == job.id).order_by(JobIssue.id))
+    returned: dict[int, Decimal] = defaultdict(Decimal)
+    for issue_id, weight in session.execute(select(JobReturn.issue_id, JobReturn.weight)
+                                            .where(JobReturn.job_id == job.id)):
+        returned[issue_id] += Decimal(weight)
     for row, tag, product, issued_by in session.execute(stmt):
         detail.issues.append(IssueLine(row.item_id, tag, row.product_id, product, row.kind, row.quantity, row.weight,
                                        row.weight_unit, row.requested_quantity, row.requested_weight, row.issued_at,
-                                       issued_by or "system", row.returned_at))
+                                       issued_by or "system", row.returned_at, returned.get(row.id, Decimal(0))))
 
 
 def _fill_outputs(session: Session, actor: Actor, job: ProductionJob, detail: JobDetail) -> None:
