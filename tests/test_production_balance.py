@@ -25,7 +25,7 @@ from lib.models import (
     User,
 )
 from lib.production import bench, jobs, overview
-from lib.production.formulas import metal_balance
+from lib.production.formulas import combined_balance, metal_balance
 from lib.production.jobs import GainNeedsConfirmation, SourceLine
 from lib.production.receipts import ConfirmationNeeded, Portion
 from lib.production.totals import job_figures
@@ -66,6 +66,10 @@ def test_metal_balance_adds_up_exactly_and_refuses_bad_input():
         metal_balance(issued=1, returned=-1, received=0, rejected=0, scrapped=0, waste=0)
     with pytest.raises(ValueError, match="float"):
         metal_balance(issued=1.5, returned=0, received=0, rejected=0, scrapped=0, waste=0)
+    both = combined_balance([balance, metal_balance(issued=D("20"), returned=0, received=D("21"), rejected=0,
+                                                    scrapped=0, waste=0)])
+    assert (both.issued, both.returned, both.received, both.outstanding) == (D("120"), D("12"), D("101"), D("4"))
+    assert combined_balance([]).outstanding == 0
 
 
 # ---------------------------------------------------------------------------

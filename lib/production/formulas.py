@@ -249,6 +249,16 @@ def metal_balance(*, issued, returned, received, rejected, scrapped, waste, gain
     return MetalBalance(**values, outstanding=outstanding + 0)
 
 
+def combined_balance(balances: Iterable[MetalBalance]) -> MetalBalance:
+    """Several jobs' balances added up (an order's production section): still adds up, exactly."""
+    names = ("issued", "returned", "received", "rejected", "scrapped", "waste", "gain", "outstanding")
+    totals = dict.fromkeys(names, ZERO)
+    for balance in balances:
+        for name in names:
+            totals[name] += getattr(balance, name)
+    return MetalBalance(**totals)
+
+
 @dataclass(frozen=True, kw_only=True)
 class JobTotals:
     """One job's figures for `order_efficiency`: weights in one unit, the time of its latest receipt."""
