@@ -309,3 +309,26 @@ def test_a_bench_return_and_completion_against_the_metal_balance(fresh_plant):
     table = listed.dataframe(key="pj_table").value
     assert "Unaccounted" in table.columns and set(table["Unaccounted"]) == {"0.000 g"}
     engine.dispose()
+
+
+def test_issue_more_asks_what_the_new_stock_should_yield(fresh_plant):
+    engine = db.make_engine(fresh_plant.url)
+    with db.session_scope(engine, write=True) as session:
+        nina = f.actor(session, session.scalars(select(User).where(User.username == "nina")).one())
+        stage = session.scalars(select(ProductionStage).where(ProductionStage.code == "CUT")).one()
+        north = session.scalars(select(Location).where(Location.name == "North")).one()
+        extra = f.make_item(session, session.get(Product, fresh_plant.product_id), north, quantity=2, weight="20",
+                            unit="g", kind=InventoryKind.ROUGH, tag_id="TLOT0009")
+        job_id = jobs.create_job(session, actor=nina, data=NewJob(
+            stage_id=stage.id, sources=(SourceLine(fresh_plant.second_lot, quantity=1, weight="10"),), split="even",
+            requested_weight="8", requested_weight_unit="g")).job_id
+        extra_id = extra.id
+    at = _open(fresh_plant, "nina", job_id)
+    at.button_group(key="pj_action").set_value("issue").run()
+    at.multiselect(key="pj_issue_items").set_value([extra_id]).run()
+    assert "Requested output of the new stock (g)" in _read(at)
+    at.text_input(key=f"pj_issue_rw_{extra_id}").set_value("15").run()
+    at.button(key="pj_issue_save").click().run()
+    assert "Issued TLOT0009 (20.000 g)." in _read(at)
+    assert list(_frame(at, "Bucket")["Weight (g)"])[0] == "23.000 g"  # progress base 8 g + 15 g
+    engine.dispose()
