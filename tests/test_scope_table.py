@@ -43,6 +43,8 @@ from lib.access import Actor
 from lib.ai import summaries
 from lib.ai.llm import Completion
 from lib.config import Settings
+from lib.documents import labels as doc_labels
+from lib.documents import scan as doc_scan
 from lib.errors import LoupeError
 from lib.inventory import export, forms, importer, items, overview, query, stock
 from lib.inventory.query import ItemFilters, Page
@@ -550,6 +552,14 @@ TABLE = {
         s, actor=a, location_id=w.south, name="Taken", short_name="TKN", kind="Store", active=True)),
     "lib.workspace.settings.update_settings": Write(lambda s, a, w: settings.update_settings(
         s, actor=a, managers_all_locations=True)),
+    "lib.workspace.settings.set_logo": Write(lambda s, a, w: settings.set_logo(s, actor=a, data=_png((9, 9, 9)))),
+    # lib.documents: labels and scans read items through the scope; South's tags read as unknown
+    "lib.documents.labels.labels_for": Write(lambda s, a, w: doc_labels.labels_for(s, actor=a, tags=["SECRETRUB1"])),
+    "lib.documents.labels.label_pdf": Write(lambda s, a, w: doc_labels.label_pdf(
+        s, actor=a, item_ids=[w.south_item, w.north_item])),
+    "lib.documents.scan.open_scanned": Write(lambda s, a, w: doc_scan.open_scanned(s, actor=a, text="SECRETJAD1")),
+    "lib.documents.scan.item_id_for_link": Read(lambda s, a, w: [doc_scan.item_id_for_link(s, actor=a, reference=ref)
+                                                                 for ref in ("SECRETRUB1", str(w.south_item))]),
     "lib.workspace.users.list_users": Write(lambda s, a, w: users.list_users(s, actor=a)),
     "lib.workspace.users.create_user": Write(lambda s, a, w: users.create_user(
         s, actor=a, username="intruder", name="I", email="i@example.com", password="long-enough-1",
