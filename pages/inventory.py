@@ -21,7 +21,7 @@ from lib.inventory import forms, importer, items, stock
 from lib.inventory.query import SORTABLE, ItemFilters, Page
 from lib.models import CatalogKind, InventoryKind, ItemStatus
 from lib.units import UNIT_SYMBOLS, UNITS_BY_SYMBOL
-from ui import context
+from ui import context, print_labels
 from ui import inventory_view as display
 from ui.feedback import counted, plain, run_action, show_error
 
@@ -54,7 +54,7 @@ def follow_link() -> None:
     if st.session_state.get("inv_url") == query:
         return
     item = str(query.get("item", ""))
-    st.session_state["inv_open"] = int(item) if item.isdigit() else None
+    st.session_state["inv_open"] = display.linked_item(item)  # a tag (label QR codes) or an id
     st.session_state["inv_seed"] = True
     st.session_state["inv_url"] = query
     if st.session_state.get("inv_view", "Stock") != "Stock":
@@ -184,6 +184,7 @@ def stock_list(actor, opts: forms.Options) -> None:
     what = "held records" if filters.in_stock_only else "records of every status"
     st.caption(f"Totals count the {what} on all pages, weights converted to {view.unit}; Home and Product "
                "Details count held stock the same way. Exports contain every filtered item.")
+    print_labels.filtered_labels(filters, key="inv_labels")
     if not view.rows:
         st.info("No items match these filters.")
         return
@@ -247,6 +248,7 @@ def item_section(actor, opts: forms.Options) -> None:
             st.caption(f"Newest {len(detail.history)} of {detail.history_total:,} movements.")
         st.dataframe(display.history_frame(detail), hide_index=True, key="inv_history",
                      column_config={"When": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm")})
+        print_labels.label_download(item_ids=[item.id], key="inv_item_labels", title="Print this item's label")
         item_actions(actor, opts, detail)
 
 
@@ -549,6 +551,7 @@ def done(actor, opts: forms.Options) -> None:
     columns = st.columns([1, 1, 6])
     columns[0].button("Add another", key="inv_add_again", on_click=reset_wizard, type="primary")
     columns[1].button("Open item", key="inv_add_open", on_click=open_added, args=(result.item_id,))
+    print_labels.label_download(item_ids=[result.item_id], key="inv_add_labels", expanded=True)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -559,6 +562,8 @@ def import_view(actor) -> None:
     if not actor.can(Right.IMPORT_INVENTORY):
         st.info(plain(f"Your role ({actor.role.label}) may not import inventory: imports are for admins."))
         return
+    print_labels.label_download(tags=st.session_state.get("inv_import_tags", ()), key="inv_import_labels",
+                                title="Print labels of the last import", expanded=True)
     limits = importer.Limits.from_settings(context.settings())
     optional = ", ".join(column.header for column in importer.COLUMNS if column.key not in importer.REQUIRED)
     st.caption(f"CSV, XLS or XLSX, up to {limits.max_mb:g} MB and {limits.max_rows:,} rows per import. "
@@ -609,6 +614,7 @@ def import_view(actor) -> None:
             result = run_action(import_summary, importer.commit, rerun=False, sheet=sheet,
                                 auto_merge=auto_merge, create_missing=create_missing, progress=report)
         if result is not None:
+            st.session_state["inv_import_tags"] = list(result.tags)  # their labels print from the next run
             st.session_state["inv_import_gen"] = generation + 1
             st.session_state.pop("inv_import_parsed", None)
             st.rerun()

@@ -21,7 +21,7 @@ from lib.models import LINE_ATTRIBUTE_KEYS, InventoryKind, OrderKind
 from lib.orders import detail, orders, receipts, selection, shipments
 from lib.orders.detail import LineView, OrderDetail
 from lib.units import UNIT_SYMBOLS, format_weight, from_grams
-from ui import context, order_production
+from ui import context, order_production, print_labels
 from ui import orders_view as display
 from ui.feedback import plain, run_action, show_error
 
@@ -105,6 +105,8 @@ def _history(view: OrderDetail) -> None:
         st.subheader("Received inventory")
         st.dataframe(display.stock_links_frame(view, view.receipts, received=True), hide_index=True,
                      width="stretch", key="order_receipts", column_config=display.TIME_COLUMNS)
+        print_labels.label_download(item_ids=[link.item_id for link in view.receipts if link.item_id],
+                                    key="order_receipt_labels", title="Print labels of the received items")
     if view.shipments:
         st.subheader("Shipments")
         st.dataframe(display.shipments_frame(view), hide_index=True, width="stretch", key="order_shipments",

@@ -13,7 +13,7 @@ from lib.access import Actor, Right
 from lib.models import Plan
 from lib.workspace import users
 from lib.workspace.settings import SETTINGS, get_workspace, update_settings
-from ui import auth, context
+from ui import auth, context, scan_box
 from ui.feedback import run_action
 
 _HELP = {spec.field: spec.help for spec in SETTINGS}
@@ -24,6 +24,7 @@ def render(actor: Actor, menu: list) -> None:
         st.markdown("### 💎 Loupe Factory")
         for page in menu:
             st.page_link(page, icon=page.icon)
+        scan_box.render(actor)
         st.divider()
         _who(actor)
         if actor.can(Right.MANAGE_SETTINGS):

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from lib.access import Actor, Right, scope_items
 from lib.documents import codes, fonts
 from lib.errors import NotFound, ValidationFailed
+from lib.inventory.query import items_statement
 from lib.models import InventoryItem, Location, Product
 from lib.tags import MAX_TAG_LENGTH
 from lib.units import format_weight
@@ -261,3 +262,11 @@ def label_pdf(session: Session, *, actor: Actor, layout_name: str = DEFAULT_LAYO
     items = len({label.tag for label in labels})
     name = f"labels-{first}-{chosen.name}.pdf" if items == 1 else f"labels-{first}-and-{items - 1}-more-{chosen.name}.pdf"
     return LabelFile(filename=name, data=data, count=len(labels), items=items)
+
+
+def item_ids_for_filters(session: Session, *, actor: Actor, filters) -> list[int]:
+    """The ids of the items an Inventory view's filters match in the actor's scope, in tag order: at most
+    MAX_LABELS + 1 (one more than may print, so a caller can say the selection is too large)."""
+    actor.require(Right.VIEW_INVENTORY)
+    stmt = items_statement(actor, filters, InventoryItem.id).order_by(InventoryItem.tag_id).limit(MAX_LABELS + 1)
+    return list(session.scalars(stmt))

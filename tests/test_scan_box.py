@@ -1,0 +1,74 @@
+"""The sidebar's "Scan or type a tag" box (AppTest), the Inventory `item=<tag>` link a label's QR code opens,
+and the "Print labels" control on Inventory."""
+import pytest
+
+from tests.apptest import point_app_at, signed_in, texts
+from tests.scenarios import two_location_workshop
+
+
+@pytest.fixture(scope="module")
+def workshop(databases, tmp_path_factory):
+    url = databases.new("scanbox")
+    point_app_at(url, tmp_path_factory.mktemp("scanbox-data"))
+    return two_location_workshop(url)
+
+
+def _scan(at, text):
+    at.sidebar.text_input(key="scan_box").input(text).run()
+    return at
+
+
+def _open_tag(at) -> str:
+    """The tag of the item open on Inventory (its detail's subheader), or ""."""
+    return next((header.value for header in at.subheader), "")
+
+
+def test_a_scanned_tag_opens_the_item_and_the_box_is_ready_for_the_next(workshop):
+    at = signed_in(workshop.url, "mo")
+    at.run()
+    assert at.sidebar.text_input(key="scan_box").label == "Scan or type a tag"
+    _scan(at, "trub0001")  # a scanner types the code and Enter; any case
+    assert not at.exception
+    assert _open_tag(at) == "TRUB0001" and at.query_params.get("item") not in (None, "")
+    assert at.sidebar.text_input(key="scan_box").value == ""  # empty again for the next scan
+    _scan(at, "https://shop.example.com/inventory?item=TRUB0001")  # a label's QR code: its whole address
+    assert _open_tag(at) == "TRUB0001" and not at.error
+
+
+@pytest.mark.parametrize("scanned", ["TRUB0002", "TJAD0001", "NOSUCH9"])
+def test_a_tag_outside_the_users_locations_says_the_same_sentence(workshop, scanned):
+    at = signed_in(workshop.url, "mo")  # North: TRUB0002 and TJAD0001 are South's
+    at.run()
+    _scan(at, scanned)
+    assert [error.value for error in at.sidebar.error] == ["No item with that tag in your locations\\."]
+    assert "South" not in texts(at) and "TJAD" not in str([frame.value for frame in at.dataframe])
+
+
+@pytest.mark.parametrize("garbage", ["%%%garbage%%%", "x" * 10_000])
+def test_garbage_gets_a_clear_message(workshop, garbage):
+    at = signed_in(workshop.url, "mo")
+    at.run()
+    _scan(at, garbage)
+    assert not at.exception
+    (error,) = at.sidebar.error
+    assert "not a tag" in error.value and len(error.value) < 200
+
+
+def test_a_labels_address_opens_the_item_after_sign_in(workshop):
+    at = signed_in(workshop.url, "sam", page="inventory.py", query={"item": "tjad0001"})
+    at.run()
+    assert not at.exception and _open_tag(at) == "TJAD0001"
+    outsider = signed_in(workshop.url, "mo", page="inventory.py", query={"item": "TJAD0001"})
+    outsider.run()
+    assert _open_tag(outsider) == "" and "No item with that tag in your locations" in texts(outsider)
+
+
+def test_print_labels_of_the_open_item(workshop):
+    at = signed_in(workshop.url, "mo", page="inventory.py", query={"item": "TRUB0001"})
+    at.run()
+    at.selectbox(key="inv_item_labels_layout").set_value("thermal").run()
+    at.button(key="inv_item_labels_build").click().run()
+    assert not at.exception and not at.error
+    (download,) = [button for button in at.get("download_button") if button.proto.id and "inv_item_labels" in
+                   button.proto.id]
+    assert "1 label" in download.proto.label
