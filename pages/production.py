@@ -21,7 +21,7 @@ from lib.production import jobs, links, overview, receipts, stages
 from lib.production.jobs import NewJob, SourceLine
 from lib.production.receipts import OutputRow, Portion, ReceiptDraft
 from lib.units import UNIT_SYMBOLS, UNITS_BY_SYMBOL, format_weight
-from ui import charts, context, print_labels
+from ui import charts, context, print_documents, print_labels
 from ui import production_view as view
 from ui.feedback import plain, run_action, show_error
 
@@ -338,6 +338,7 @@ def job_page(actor, raw_id: str) -> None:
     job = detail.job
     st.button("All jobs", key="pj_back", on_click=close_job_page, icon=":material/arrow_back:")
     st.title(plain(job.number))
+    print_documents.job_documents(job.id, key="pj_docs")
     badges = st.columns([1, 1, 6])
     badges[0].badge(detail.status.label, color=_badge_colour(detail.status))
     if detail.overdue:

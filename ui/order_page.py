@@ -21,7 +21,7 @@ from lib.models import LINE_ATTRIBUTE_KEYS, InventoryKind, OrderKind
 from lib.orders import detail, orders, receipts, selection, shipments
 from lib.orders.detail import LineView, OrderDetail
 from lib.units import UNIT_SYMBOLS, format_weight, from_grams
-from ui import context, order_production, print_labels
+from ui import context, order_production, print_documents, print_labels
 from ui import orders_view as display
 from ui.feedback import plain, run_action, show_error
 
@@ -406,6 +406,7 @@ def render(actor: Actor, raw_id) -> None:
         return
     st.title(plain(view.number))
     st.caption(f"{view.kind.label} · created {view.created_at:%Y-%m-%d} by {plain(view.created_by)}")
+    print_documents.order_documents(view.id, view.kind, len(view.shipments), key="order_docs")
     _header(view)
     _lines(view)
     if view.kind is OrderKind.SALES:
