@@ -72,3 +72,76 @@ def test_print_labels_of_the_open_item(workshop):
     (download,) = [button for button in at.get("download_button") if button.proto.id and "inv_item_labels" in
                    button.proto.id]
     assert "1 label" in download.proto.label
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Settings and the document buttons (AppTest)
+# ---------------------------------------------------------------------------------------------------------------
+
+def test_admin_sets_the_public_address_and_a_bad_one_is_refused(workshop):
+    at = signed_in(workshop.url, "boss", page="settings.py")
+    at.run()
+    at.text_input(key="doc_public_url").set_value("not a url")
+    at.button(key="doc_submit").click().run()
+    assert any("Public address" in error.value for error in at.error)
+    at.text_input(key="doc_public_url").set_value("https://shop.example.com/")
+    at.text_area(key="doc_org_address").set_value("1 Gem Street\nJaipur")
+    at.button(key="doc_submit").click().run()
+    assert "Labels and documents settings saved." in texts(at)
+    again = signed_in(workshop.url, "boss", page="settings.py")
+    again.run()
+    assert again.text_input(key="doc_public_url").value == "https://shop.example.com"
+
+
+def test_the_job_page_prints_its_envelope(workshop):
+    from sqlalchemy import select
+
+    from lib import db
+    from lib.models import Location, Product, User
+    from lib.production import jobs, stages
+    from lib.production.jobs import NewJob, SourceLine
+    from tests import factories as f
+
+    engine = db.make_engine(workshop.url)
+    with db.session_scope(engine, write=True) as session:
+        boss = f.actor(session, session.scalars(select(User).where(User.username == "boss")).one())
+        stage = stages.add_stage(session, actor=boss, name="Envelope stage", code="ENV")
+        item = f.make_item(session, session.get(Product, workshop.product_id), session.get(Location, workshop.north_id),
+                           quantity=1, weight="2", tag_id="TENV0001")
+        job_id = jobs.create_job(session, actor=boss, data=NewJob(stage_id=stage.id,
+                                                                  sources=(SourceLine(item.id),))).job_id
+    engine.dispose()
+    at = signed_in(workshop.url, "mo", page="production.py", query={"job": str(job_id)})
+    at.run()
+    at.button(key=f"pj_docs_{job_id}_build").click().run()
+    assert not at.exception and not at.error
+    (download,) = [button for button in at.get("download_button") if f"pj_docs_{job_id}" in button.proto.id]
+    assert "-envelope.pdf" in download.proto.label
+
+
+def test_a_manager_prints_an_orders_pick_list(workshop):
+    from sqlalchemy import select
+
+    from lib import db
+    from lib.models import OrderKind, PartyKind, User
+    from lib.orders import orders, parties
+    from tests import factories as f
+
+    engine = db.make_engine(workshop.url)
+    with db.session_scope(engine, write=True) as session:
+        boss = f.actor(session, session.scalars(select(User).where(User.username == "boss")).one())
+        customer = parties.add_party(session, actor=boss, kind=PartyKind.CUSTOMER,
+                                     data=parties.PartyInput(company="Secret Buyer"))
+        order_id = orders.create_order(session, actor=boss, data=orders.OrderInput(
+            kind=OrderKind.SALES, party_id=customer.id, lead_id=boss.user_id,
+            lines=[orders.LineInput(product_id=workshop.product_id, quantity=1, weight="1", weight_unit="g")])).id
+    engine.dispose()
+    at = signed_in(workshop.url, "nina", page="orders.py", query={"order": str(order_id)})
+    at.run()
+    key = f"order_docs_{order_id}"
+    assert at.selectbox(key=f"{key}_pick").options == ["Order confirmation", "Pick list"]  # no shipment yet
+    at.selectbox(key=f"{key}_pick").set_value("Pick list").run()
+    at.button(key=f"{key}_build").click().run()
+    assert not at.exception and not at.error
+    (download,) = [button for button in at.get("download_button") if key in button.proto.id]
+    assert download.proto.label.endswith("-pick-list.pdf")
