@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from lib import audit, images
 from lib.access import Actor, Right
 from lib.errors import ValidationFailed
-from lib.text import check_currency, clean_text
+from lib.text import check_currency, clean_text, text_problem
 from lib.models import DEFAULT_CARRIERS, PaymentTerms, Plan, ProductionStage, Workspace
 from lib.tags import sanitise
 from lib.units import is_unit, unit
@@ -201,8 +201,8 @@ def public_base_url(value) -> str:
         return ""
     parts = urlsplit(text)
     if (len(text) > MAX_PUBLIC_URL or parts.scheme not in ("http", "https") or not parts.hostname
-            or parts.query or parts.fragment or any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf")
-                                                    for ch in text)):
+            or parts.query or parts.fragment or any(ch.isspace() for ch in text)
+            or text_problem(text, "Public address", MAX_PUBLIC_URL, multiline=False)):
         raise ValidationFailed("Public address: an http:// or https:// address such as https://loupe.example.com "
                                f"(at most {MAX_PUBLIC_URL} characters, no spaces, no ?query or #part).")
     return text
@@ -211,13 +211,13 @@ def public_base_url(value) -> str:
 def _document_text(field: str, value) -> str:
     label = "Organisation address" if field == "org_address" else "Document footer note"
     limit = MAX_ADDRESS if field == "org_address" else MAX_FOOTER
-    text = "\n".join(line.rstrip() for line in str(value or "").strip().splitlines())
-    if len(text) > limit:
-        raise ValidationFailed(f"{label}: at most {limit} characters (got {len(text)}).")
+    try:
+        text = clean_text(value, label, limit)
+    except ValueError as error:
+        raise ValidationFailed(f"{error}.") from None
+    text = "\n".join(line.rstrip() for line in text.splitlines())
     if field == "org_address" and len(text.splitlines()) > MAX_ADDRESS_LINES:
         raise ValidationFailed(f"{label}: at most {MAX_ADDRESS_LINES} lines.")
-    if any(unicodedata.category(ch) in ("Cc", "Cf") and ch != "\n" for ch in text):
-        raise ValidationFailed(f"{label}: plain text only (no control or direction-override characters).")
     return text
 
 
