@@ -145,3 +145,27 @@ def test_a_manager_prints_an_orders_pick_list(workshop):
     assert not at.exception and not at.error
     (download,) = [button for button in at.get("download_button") if key in button.proto.id]
     assert download.proto.label.endswith("-pick-list.pdf")
+
+
+def test_inventory_prints_the_filtered_items_or_the_chosen_ones(workshop):
+    at = signed_in(workshop.url, "boss", page="inventory.py")
+    at.run()
+    only = at.multiselect(key="inv_labels_only")
+    assert sorted(only.options) == ["TJAD0001", "TRUB0001", "TRUB0002"]  # every held item the admin sees
+    from sqlalchemy import select
+
+    from lib import db
+    from lib.models import InventoryItem
+
+    engine = db.make_engine(workshop.url)
+    with db.session_scope(engine) as session:
+        jade_id = session.scalar(select(InventoryItem.id).where(InventoryItem.tag_id == "TJAD0001"))
+    engine.dispose()
+    only.select(jade_id).run()
+    at.button(key="inv_labels_build").click().run()
+    assert not at.exception and not at.error
+    (download,) = [button for button in at.get("download_button") if "inv_labels" in button.proto.id]
+    assert download.proto.label == "Download 1 label (PDF)"  # only the chosen item
+    member = signed_in(workshop.url, "mo", page="inventory.py")
+    member.run()
+    assert member.multiselect(key="inv_labels_only").options == ["TRUB0001"]  # North's one item only

@@ -565,7 +565,7 @@ TABLE = {
     "lib.documents.labels.labels_for": Write(lambda s, a, w: doc_labels.labels_for(s, actor=a, tags=["SECRETRUB1"])),
     "lib.documents.labels.label_pdf": Write(lambda s, a, w: doc_labels.label_pdf(
         s, actor=a, item_ids=[w.south_item, w.north_item])),
-    "lib.documents.labels.item_ids_for_filters": Read(lambda s, a, w: doc_labels.item_ids_for_filters(
+    "lib.documents.labels.items_for_filters": Read(lambda s, a, w: doc_labels.items_for_filters(
         s, actor=a, filters=south(w))),
     "lib.documents.printed.job_envelope": Write(lambda s, a, w: doc_printed.job_envelope(s, actor=a, job_id=w.south_job)),
     # Orders are workspace-wide; what must not show is the customer (managers) and South's tags.

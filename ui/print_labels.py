@@ -27,13 +27,21 @@ def _selection_key(key: str, item_ids: Sequence[int], tags: Sequence[str], layou
 
 
 def label_download(item_ids: Sequence[int] = (), tags: Sequence[str] = (), *, key: str,
-                   title: str = "Print labels", expanded: bool = False) -> None:
-    """An expander with the layout choice, a build button (with progress) and the PDF's download button."""
+                   title: str = "Print labels", expanded: bool = False, choosable: dict[int, str] | None = None) -> None:
+    """An expander with the layout choice, a build button (with progress) and the PDF's download button.
+
+    With `choosable` (id -> tag), the user may narrow the items to some of them (empty choice: all).
+    """
     item_ids, tags = list(item_ids), list(tags)
     count = len(item_ids) + len(tags)
     if not count:
         return
     with st.expander(f"🏷️ {title} ({counted(count, 'item')})", expanded=expanded):
+        if choosable:
+            chosen = st.multiselect("Only these items", list(choosable), key=f"{key}_only", format_func=choosable.get,
+                                    placeholder=f"All {counted(len(choosable), 'item')}: or choose some tags")
+            if chosen:
+                item_ids, count = list(chosen), len(chosen)
         columns = st.columns([2, 1])
         layout = columns[0].selectbox("Label layout", list(labels.LAYOUTS), key=f"{key}_layout",
                                       format_func=lambda name: labels.LAYOUTS[name].title)
@@ -66,18 +74,19 @@ def label_download(item_ids: Sequence[int] = (), tags: Sequence[str] = (), *, ke
 
 
 def filtered_labels(filters, *, key: str) -> None:
-    """Labels for every item a list's filters match (at most MAX_LABELS), e.g. the Inventory list."""
+    """Labels for the items a list's filters match (at most MAX_LABELS), all of them or the tags the user picks:
+    the Inventory selection (its table selects one row to open it, so the selection is filters + picks)."""
     try:
         with context.db() as session:
-            item_ids = labels.item_ids_for_filters(session, actor=context.actor(), filters=filters)
+            found = labels.items_for_filters(session, actor=context.actor(), filters=filters)
     except LoupeError as error:
         show_error(error)
         return
-    if len(item_ids) > labels.MAX_LABELS:
+    if len(found) > labels.MAX_LABELS:
         st.caption(f"Print labels: more than {labels.MAX_LABELS} items match these filters; narrow them to print "
                    f"(at most {labels.MAX_LABELS} labels at once).")
         return
-    label_download(item_ids=item_ids, key=key, title="Print labels of the filtered items")
+    label_download(item_ids=list(found), key=key, title="Print labels of the filtered items", choosable=found)
 
 
 def output_item_ids(outputs) -> list[int]:

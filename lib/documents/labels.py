@@ -264,9 +264,10 @@ def label_pdf(session: Session, *, actor: Actor, layout_name: str = DEFAULT_LAYO
     return LabelFile(filename=name, data=data, count=len(labels), items=items)
 
 
-def item_ids_for_filters(session: Session, *, actor: Actor, filters) -> list[int]:
-    """The ids of the items an Inventory view's filters match in the actor's scope, in tag order: at most
+def items_for_filters(session: Session, *, actor: Actor, filters) -> dict[int, str]:
+    """Id -> tag of the items an Inventory view's filters match in the actor's scope, in tag order: at most
     MAX_LABELS + 1 (one more than may print, so a caller can say the selection is too large)."""
     actor.require(Right.VIEW_INVENTORY)
-    stmt = items_statement(actor, filters, InventoryItem.id).order_by(InventoryItem.tag_id).limit(MAX_LABELS + 1)
-    return list(session.scalars(stmt))
+    stmt = (items_statement(actor, filters, InventoryItem.id, InventoryItem.tag_id).order_by(InventoryItem.tag_id)
+            .limit(MAX_LABELS + 1))
+    return dict(session.execute(stmt).tuples().all())
