@@ -364,7 +364,8 @@ def job_page(actor, raw_id: str) -> None:
     if detail.outputs:
         st.dataframe(view.outputs_frame(detail), hide_index=True, key="pj_job_outputs", width="stretch",
                      column_config={"Received on": st.column_config.DateColumn(format="YYYY-MM-DD")})
-        print_labels.label_download(item_ids=print_labels.output_item_ids(detail.outputs), key=f"pj_labels_{detail.job.id}",
+        print_labels.label_download(item_ids=print_labels.output_item_ids(detail.outputs),
+                                    key=f"pj_labels_{detail.job.id}",
                                     title="Print labels of the received items (-RCV, -REJ, -SCRAP)")
     else:
         st.caption("Nothing received yet.")

@@ -56,7 +56,8 @@ def shop(session):
                            picks=[selection.Pick(first.id), selection.Pick(second.id)])
     carrier = ws_settings.carrier_list(ws_settings.get_workspace(session))[0]
     for amount in ("2", "1"):
-        shipments.create_shipment(session, actor=admin, order_id=sale.id, carrier=carrier, tracking_number=f"TRK{amount}",
+        shipments.create_shipment(session, actor=admin, order_id=sale.id, carrier=carrier,
+                                  tracking_number=f"TRK{amount}",
                                   lines=[shipments.ShipLine(line_id, quantity=amount, weight="2.25" if amount == "1"
                                                             else "4.5")], notes="Left with Meera's neighbour")
     purchase = orders.create_order(session, actor=admin, data=orders.OrderInput(

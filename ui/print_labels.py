@@ -27,7 +27,8 @@ def _selection_key(key: str, item_ids: Sequence[int], tags: Sequence[str], layou
 
 
 def label_download(item_ids: Sequence[int] = (), tags: Sequence[str] = (), *, key: str,
-                   title: str = "Print labels", expanded: bool = False, choosable: dict[int, str] | None = None) -> None:
+                   title: str = "Print labels", expanded: bool = False,
+                   choosable: dict[int, str] | None = None) -> None:
     """An expander with the layout choice, a build button (with progress) and the PDF's download button.
 
     With `choosable` (id -> tag), the user may narrow the items to some of them (empty choice: all).

@@ -56,7 +56,8 @@ class Layout:
 LAYOUTS: dict[str, Layout] = {
     "barbell": Layout("barbell", "Barbell jewelry tag, 2.2 × 0.5 in", 2.2 * inch, 0.5 * inch),
     "thermal": Layout("thermal", "Thermal label, 2 × 1 in", 2 * inch, 1 * inch),
-    "a4": Layout("a4", "A4 sheet, 3 × 8 labels of 70 × 37 mm", 70 * mm, 37 * mm, A4, 3, 8, 0, (297 - 8 * 37) / 2 * mm),
+    "a4": Layout("a4", "A4 sheet, 3 × 8 labels of 70 × 37 mm", 70 * mm, 37 * mm, A4, 3, 8, 0,
+                 (297 - 8 * 37) / 2 * mm),
     "letter": Layout("letter", "Letter sheet, 3 × 8 labels of 2.67 × 1.31 in", 8 / 3 * inch, 10.5 / 8 * inch,
                      LETTER, 3, 8, 0.25 * inch, 0.25 * inch),
 }
@@ -260,7 +261,8 @@ def label_pdf(session: Session, *, actor: Actor, layout_name: str = DEFAULT_LAYO
     data = render(labels, chosen.name, progress)
     first = labels[0].tag
     items = len({label.tag for label in labels})
-    name = f"labels-{first}-{chosen.name}.pdf" if items == 1 else f"labels-{first}-and-{items - 1}-more-{chosen.name}.pdf"
+    more = "" if items == 1 else f"-and-{items - 1}-more"
+    name = f"labels-{first}{more}-{chosen.name}.pdf"
     return LabelFile(filename=name, data=data, count=len(labels), items=items)
 
 
