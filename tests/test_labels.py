@@ -311,3 +311,17 @@ def test_random_tags_of_every_length_scan_back():
     found = decoded(labels.render(sheet, "a4"), dpi=900)[0]
     assert sorted(text for kind, text in found if kind == "Code128") == tags
     assert sorted(text for kind, text in found if kind == "QRCode") == sorted(label.code for label in sheet)
+
+
+@pytest.mark.parametrize("layout", list(labels.LAYOUTS))
+def test_a_200_character_name_is_shortened_on_every_layout(layout):
+    """Product names are stored with at most 120 characters; the drawing itself is checked with 200 (a name from
+    elsewhere, e.g. a location or a future longer column) and a 50-character tag."""
+    tag = "N" * 46 + "-R1"
+    name = ("Two hundred characters of product name " * 6)[:200]
+    pdf = labels.render([labels.Label(tag=tag + "X", name=name, weight="12.500 ct", location="L" * 200,
+                                      code=labels.item_address(BASE, tag + "X"))], layout)
+    text = pdf_text(pdf)
+    assert "…" in text and name not in text and "L" * 200 not in text
+    found = decoded(pdf, dpi=900 if layout in SHEETS else None)[0]  # 50 letters: no digit runs to pack
+    assert sorted(found) == [("Code128", tag + "X"), ("QRCode", f"{BASE}/inventory?item={tag}X")]
