@@ -173,8 +173,10 @@ def test_bad_selections_are_refused_and_name_the_limit(shop):
 
 def test_per_piece_over_the_limit_is_refused(shop):
     f.make_item(shop["session"], shop["ring"], shop["north"], quantity=600, tag_id="GRING0600")
-    with pytest.raises(ValidationFailed, match="500"):
+    with pytest.raises(ValidationFailed, match="600 labels is more than the 500"):
         labels.label_pdf(shop["session"], actor=shop["admin"], tags=["GRING0600"], per_piece=True)
+    with pytest.raises(ValidationFailed, match="604 labels is more than the 500"):  # 3 + 1 + 600 pieces held
+        labels.label_pdf(shop["session"], actor=shop["admin"], product="Gold ring", per_piece=True)
 
 
 def test_a_members_labels_never_reach_another_location(shop):

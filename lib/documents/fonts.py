@@ -8,6 +8,7 @@ empty boxes or wrongly joined letters (docs/documents.md says why).
 """
 from __future__ import annotations
 
+import functools
 import os
 import unicodedata
 
@@ -30,6 +31,7 @@ def register() -> None:
         pdfmetrics.registerFont(TTFont(BOLD, os.path.join(_FONT_DIR, "VeraBd.ttf")))
 
 
+@functools.cache
 def _covered() -> frozenset[int]:
     register()
     return frozenset(pdfmetrics.getFont(REGULAR).face.charToGlyph)

@@ -158,6 +158,7 @@ def labels_for(session: Session, *, actor: Actor, item_ids: Sequence[int] = (), 
                                "in your locations.")
             rows += found
     base = get_workspace(session).public_base_url or ""
+    _check_count(sum(max(item.quantity, 1) if per_piece else 1 for item, _name, _location in rows))
     labels: list[Label] = []
     for item, product_name, location_name in rows:
         fonts.check_printable(product_name, f"{item.tag_id}: product name")
@@ -166,12 +167,10 @@ def labels_for(session: Session, *, actor: Actor, item_ids: Sequence[int] = (), 
         common = dict(tag=item.tag_id, name=product_name, weight=format_weight(item.weight, item.weight_unit),
                       location=location_name, code=item_address(base, item.tag_id))
         copies = max(item.quantity, 1) if per_piece else 1
-        _check_count(len(labels) + copies)
         if per_piece and copies > 1:
             labels += [Label(**common, piece=f"{n}/{copies}") for n in range(1, copies + 1)]
         else:
             labels.append(Label(**common, piece=f"{item.quantity} pcs" if item.quantity > 1 else ""))
-    _check_count(len(labels))
     return labels
 
 
