@@ -1,6 +1,6 @@
 """Browser journey: a production receipt's new items get their tags printed on barbell labels, the labels' QR
 codes and barcodes decode back to those items, and a scanner (typing the tag and Enter into the sidebar box)
-opens them one after another without the mouse.
+opens them one after another without the mouse; a phone that opens a label's QR address signs in and lands on the item.
 
 Nina, manager of North, opens JOB-0001, whose receipt made TLOT0001-RCV1, -REJ1 and -SCRAP1.
 """
@@ -83,6 +83,12 @@ def test_receipt_labels_print_scan_back_and_open_the_items(fresh_url, live_serve
         _scan(page, "TJAD0001")  # South's: not in Nina's locations
         page.get_by_text("No item with that tag in your locations.").wait_for()
         save_screenshot(page, "labels-scanned")
+
+        phone = page.context.browser.new_context(viewport={"width": 400, "height": 900})  # a phone, not signed in
+        camera = phone.new_page()
+        sign_in(camera, server.url, "nina", TEST_PASSWORD, path="inventory?item=TLOT0001-SCRAP1")  # the QR address
+        camera.get_by_role("heading", name="TLOT0001-SCRAP1").wait_for()
+        phone.close()
     except Exception:
         save_screenshot(page, "labels-journey-failed")
         raise
