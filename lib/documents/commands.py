@@ -4,20 +4,22 @@
                              [--per-piece] [--as USERNAME] --out PATH
 
 Same code path as the pages (`lib.documents.labels.label_pdf`) and the same scope: the labels are read as
-the user named by --as (their role and locations). Without --as the workspace's only active admin is used;
-with several admins the command asks for one. Whoever can run this command can read the database file or
-server anyway, so no password is asked (docs/documents.md).
+the user named by --as (their role and locations). Without --as the workspace's first active admin is used,
+as `rates` does. Whoever can run this command can read the database file or server anyway, so no password is
+asked (docs/documents.md). The database is migrated first, like `init` and `serve`.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from sqlalchemy import select
 
 from lib import db
 from lib.access import Actor, actor_for_user
+from lib.config import load_settings
 from lib.documents import labels
-from lib.errors import ConfigurationError, NotFound, ValidationFailed
+from lib.errors import ConfigurationError, LoupeError, NotFound, ValidationFailed
 from lib.models import Role, User
 
 
@@ -29,25 +31,43 @@ def register(subparsers) -> None:
     parser.add_argument("--layout", default=labels.DEFAULT_LAYOUT,
                         help=f"label layout: {', '.join(labels.LAYOUTS)} (default {labels.DEFAULT_LAYOUT})")
     parser.add_argument("--per-piece", action="store_true", help="one label per piece instead of one per item")
-    parser.add_argument("--as", dest="username", help="print as this user, with their scope (default: the only admin)")
+    parser.add_argument("--as", dest="username", help="print as this user, with their scope (default: the first active admin)")
     parser.add_argument("--out", required=True, help="the PDF file to write")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(run=run)
 
 
 def acting_user(session, username: str | None) -> Actor:
-    """The Actor the command runs as: the named active user, or the only active admin."""
+    """The Actor the command runs as: the named active user, or the first active admin."""
+    stmt = select(User.id).where(User.active.is_(True))
     if username:
-        user_id = session.scalar(select(User.id).where(User.username == username.strip().lower(), User.active))
-        if user_id is None:
-            raise NotFound(f"No active user {username!r}.")
-        return actor_for_user(session, user_id)
-    admins = list(session.scalars(select(User.id).where(User.role == Role.ADMIN, User.active)))
-    if len(admins) != 1:
-        raise ConfigurationError("Name the user to print as with --as USERNAME (their locations decide what prints).")
-    return actor_for_user(session, admins[0])
+        stmt = stmt.where(User.username == username.strip().lower())
+    else:
+        stmt = stmt.where(User.role == Role.ADMIN).order_by(User.id)
+    user_id = session.scalars(stmt).first()
+    if user_id is None:
+        raise NotFound(f"No active user {username!r}." if username else "The workspace has no active admin.")
+    return actor_for_user(session, user_id)
 
 
-def run(args, engine) -> int:
+def run(args) -> int:
+    """Print the labels; 0 on success, 2 with the problem on standard error (and no file written) otherwise."""
+    settings = load_settings()
+    engine = db.make_engine(settings.database_url)
+    try:
+        db.check_connection(engine)
+        db.migrate(settings.database_url)
+        return _print_labels(args, engine)
+    except ValidationFailed as error:
+        print("error: nothing was printed:", *error.problems, sep="\n  ", file=sys.stderr)
+        return 2
+    except LoupeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+
+
+def _print_labels(args, engine) -> int:
     out = Path(args.out)
     if not out.parent.is_dir():
         raise ConfigurationError(f"Cannot write {out}: the folder {out.parent} does not exist.")

@@ -1,7 +1,7 @@
 """documents settings: the workspace's public base URL (QR labels), letterhead address, footer note, logo
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0009
 
 Four new workspace columns for lib.documents; existing workspaces get empty
 values (no URL: labels' QR codes carry the tag alone until an admin sets it).
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012'
-down_revision = '0007'
+down_revision = '0009'  # merged after 0007, 0014, 0009 (the brief's id 0012 kept)
 branch_labels = None
 depends_on = None
 
