@@ -226,13 +226,15 @@ def purchase_order(session: Session, *, actor: Actor, order_id) -> Document:
 
 
 def pick_list(session: Session, *, actor: Actor, order_id) -> Document:
-    """The items selected for a sales order's lines (not yet returned), with tags and locations, to pick."""
+    """The items selected for a sales order's lines and not shipped yet (what is left of each), with tags and
+    locations, to pick."""
     view = _order(session, actor, order_id, OrderKind.SALES)
     head = _letterhead(session)
     positions = {line.id: line for line in view.lines}
+    to_pick = [pick for pick in view.selections if pick.active and (pick.unshipped_quantity or pick.unshipped_weight)]
     rows = [["[  ]", str(positions[pick.line_id].position), positions[pick.line_id].product, pick.tag, pick.location,
-             str(pick.quantity), format_weight(pick.weight, pick.weight_unit)]
-            for pick in sorted(view.selections, key=lambda pick: (pick.location, pick.tag)) if pick.active]
+             str(pick.unshipped_quantity), format_weight(pick.unshipped_weight, pick.weight_unit)]
+            for pick in sorted(to_pick, key=lambda pick: (pick.location, pick.tag))]
     story = [_fields([("Order", view.number), ("Customer", view.party), ("Date required", _day(view.date_required))]),
              Paragraph("Items to pick", _HEADING),
              _table(("", "Line", "Product", "Tag", "Location", "Pieces", "Weight"), rows,
@@ -253,8 +255,11 @@ def packing_slip(session: Session, *, actor: Actor, order_id, shipment: int) -> 
     rows = []
     for position, amount in sent.lines:
         line = lines.get(position)
-        tags = ", ".join(pick.tag for pick in view.selections if line and pick.line_id == line.id and pick.active)
-        rows.append([str(position), line.product if line else "", line.description if line else "", amount, tags])
+        shipped = [f"{tag} ({taken})" for at, tag, taken in sent.items if at == position]
+        if not shipped and line is not None:  # a shipment recorded before shipments named their items
+            shipped = [pick.tag for pick in view.selections if pick.line_id == line.id and pick.active]
+        rows.append([str(position), line.product if line else "", line.description if line else "", amount,
+                     "\n".join(shipped)])
     story = [_fields([*_party_rows(view, "Ship to"), ("Order", view.number), ("Shipped on", _day(sent.shipped_on)),
                       ("Carrier", sent.carrier), ("Tracking number", sent.tracking_number)]),
              Paragraph("Shipped items", _HEADING),
