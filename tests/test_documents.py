@@ -183,3 +183,14 @@ def test_a_logo_that_is_not_an_image_or_50_mb_is_refused(shop, data, message):
         ws_settings.set_logo(shop["session"], actor=shop["admin"], data=data)
     with pytest.raises(PermissionDenied):
         ws_settings.set_logo(shop["session"], actor=shop["manager"], data=_png())
+
+
+def test_file_names_stay_file_names_with_any_order_prefix(shop):
+    session, admin = shop["session"], shop["admin"]
+    ws_settings.update_settings(session, actor=admin, sales_order_prefix="SO/26.")
+    sale = orders.create_order(session, actor=admin, data=orders.OrderInput(
+        kind=OrderKind.SALES, party_id=detail_party(session, shop), lead_id=admin.user_id,
+        lines=[orders.LineInput(product_id=shop["ring"].id, quantity=1, weight="1", weight_unit="g")]))
+    document = printed.pick_list(session, actor=admin, order_id=sale.id)
+    assert sale.number.startswith("SO/26.") and document.filename == sale.number.replace("/", "-") + "-pick-list.pdf"
+    assert f"Pick list {sale.number}" in text_of(document)

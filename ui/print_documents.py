@@ -17,7 +17,7 @@ from lib.documents import printed
 from lib.errors import LoupeError
 from lib.models import OrderKind
 from ui import context
-from ui.feedback import show_error
+from ui.feedback import plain, show_error
 
 
 def _offer(choices: dict[str, Callable], *, key: str) -> None:
@@ -35,7 +35,7 @@ def _offer(choices: dict[str, Callable], *, key: str) -> None:
         made = st.session_state.get(stored)
         if made is not None and made[0] == chosen:
             document = made[1]
-            st.download_button(f"Download {document.filename}", document.data, key=f"{key}_download",
+            st.download_button(f"Download {plain(document.filename)}", document.data, key=f"{key}_download",
                                file_name=document.filename, mime="application/pdf", on_click="ignore",
                                icon=":material/download:", type="primary")
 

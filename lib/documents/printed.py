@@ -16,6 +16,7 @@ naming the field. File names are stable: `SO-0012-confirmation.pdf`, `SO-0012-pi
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -44,6 +45,9 @@ class Document:
     filename: str
     title: str
     data: bytes
+
+    def __post_init__(self) -> None:  # an order prefix may hold "/" (SO/2026-): never a folder in a file name
+        object.__setattr__(self, "filename", re.sub(r"[^A-Za-z0-9._-]", "-", self.filename))
 
 
 @dataclass(frozen=True)
