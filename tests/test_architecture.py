@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("lib.orders",),
     ("lib.production",),
     ("lib.ai",),
+    ("lib.documents",),
     ("lib.demo",),
     ("lib.cli",),
     ("ui",),

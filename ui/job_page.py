@@ -8,7 +8,7 @@ from lib.access import Right
 from lib.errors import LoupeError
 from lib.models import JobStatus
 from lib.production import jobs, links, overview
-from ui import charts, context
+from ui import charts, context, print_documents, print_labels
 from ui import production_view as view
 from ui.feedback import plain, run_action, show_error
 from ui.job_actions import (
@@ -35,6 +35,7 @@ def job_page(actor, raw_id: str) -> None:
     job = detail.job
     st.button("All jobs", key="pj_back", on_click=close_job_page, icon=":material/arrow_back:")
     st.title(plain(job.number))
+    print_documents.job_documents(job.id, key="pj_docs")
     badges = st.columns([1, 1, 6])
     badges[0].badge(detail.status.label, color=_badge_colour(detail.status))
     if detail.overdue:
@@ -61,6 +62,9 @@ def job_page(actor, raw_id: str) -> None:
     if detail.outputs:
         st.dataframe(view.outputs_frame(detail), hide_index=True, key="pj_job_outputs", width="stretch",
                      column_config={"Received on": st.column_config.DateColumn(format="YYYY-MM-DD")})
+        print_labels.label_download(item_ids=print_labels.output_item_ids(detail.outputs),
+                                    key=f"pj_labels_{detail.job.id}",
+                                    title="Print labels of the received items (-RCV, -REJ, -SCRAP)")
     else:
         st.caption("Nothing received yet.")
     st.subheader("Timeline")
