@@ -1,7 +1,7 @@
 """production returns and gains: bench returns from open jobs, metal recovered above issued
 
 Revision ID: 0008
-Revises: 0009 (migrations run in the order they were merged: 0007, 0014, 0009, 0008)
+Revises: 0012 (migrations run in the order they were merged: 0007, 0014, 0009, 0012, 0008)
 
 A new table `production_returns` records unused stock given back from an open
 job (to its source item, or to a new -RET item; the PRODUCTION_RETURN movement
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008'
-down_revision = '0009'  # migrations run in the order they were merged: 0007, 0014, 0009, 0008
+down_revision = '0012'  # migrations run in the order they were merged: 0007, 0014, 0009, 0012, 0008
 branch_labels = None
 depends_on = None
 
