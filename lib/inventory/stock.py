@@ -568,11 +568,7 @@ def return_issued(session: Session, *, actor: Actor, right: Right, item_id: int,
     if pieces > out_pieces or part > out_weight:
         most = format_weight(out_weight, item.weight_unit)
         raise ValidationFailed(f"{item.tag_id}: at most {out_pieces} pcs and {most} issued under {ref} can be returned.")
-    if item.status is ItemStatus.ARCHIVED:
-        audit.record(session, actor_id=actor.user_id, action="restore item", entity="inventory_item",
-                     entity_id=item.id, old={"status": item.status},
-                     new={"status": ItemStatus.AVAILABLE, "reason": f"stock returned under {ref}"})
-        item.status = ItemStatus.CONSUMED  # empty since its archiving; the return makes it Available
+    _reopen_for_return(session, actor, item)
     movement = ledger.apply_change(session, item_id=item.id, user_id=actor.user_id, movement_kind=MovementKind.RETURN,
                                    quantity_delta=pieces, weight_delta=part, reference=ref, note=text,
                                    moved_at=moved_at)
