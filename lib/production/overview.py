@@ -63,6 +63,7 @@ from lib.production.totals import Figures, is_overdue, issues_subquery, job_figu
 from lib.spreadsheet import csv_cell
 from lib.units import format_weight, from_grams
 from lib.workspace.settings import get_workspace
+from lib.text import contains_pattern
 
 TABS: dict[str, str] = {"all": "All", "ongoing": "Ongoing", "completed": "Completed", "unscheduled": "Unscheduled",
                         "scheduled": "Scheduled"}
@@ -76,11 +77,6 @@ RECENT_DAYS = 7
 _ISSUED = issues_subquery()
 STATUS = status_expression(_ISSUED.c.issues)
 """The job status as SQL, for statements built by `jobs_statement`."""
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
 
 
 @dataclass(frozen=True)
@@ -114,9 +110,8 @@ def jobs_statement(actor: Actor, filters: JobFilters, *columns) -> Select:
         conditions.append(STATUS == filters.tab)
     if filters.stage_ids:
         conditions.append(ProductionJob.stage_id.in_(sorted(filters.stage_ids)))
-    search = filters.search.strip()
-    if search:
-        pattern = _like(search)
+    pattern = contains_pattern(filters.search)
+    if pattern:
         conditions.append(or_(
             func.lower(ProductionJob.number).like(pattern, escape="\\"),
             func.lower(ProductionJob.notes).like(pattern, escape="\\"),
