@@ -6,13 +6,14 @@ record the usage and read the answer.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from lib.ai.llm import LlmError
+from lib.llm.client import LlmError
 from lib.config import Settings
 from lib.errors import ConfigurationError, PermissionDenied, ValidationFailed
 from lib.models import AiUsage, CatalogKind, Product, Role
@@ -48,8 +49,8 @@ def run(session, shop, fake, notes="2 oval rubies of 7 mm, about 3 g each; 10 ct
     """Prepare, call, record usage, read: as the page does. Returns the lines (or raises)."""
     settings = llm_settings(fake.url)
     request = lines_ai.prepare_request(session, actor=shop["admin"], settings=settings, notes=notes)
-    completion = lines_ai.request_lines(request, settings=settings)
-    lines_ai.record_usage(session, actor=shop["admin"], completion=completion)
+    completion = lines_ai.request_lines(request, actor=shop["admin"], settings=settings,
+                                        sessions=lambda: nullcontext(session))
     return lines_ai.parse_reply(completion.text, request)
 
 
@@ -112,7 +113,7 @@ def test_a_timeout_gives_a_message_and_records_nothing(session, shop, fake_llm):
     settings = llm_settings(fake_llm.url, timeout=1)
     request = lines_ai.prepare_request(session, actor=shop["admin"], settings=settings, notes="2 rubies")
     with pytest.raises(LlmError, match="did not answer within 1 s") as failed:
-        lines_ai.request_lines(request, settings=settings)
+        lines_ai.request_lines(request, actor=shop["admin"], settings=settings, sessions=lambda: nullcontext(session))
     assert failed.value.reason == "timeout" and usage_rows(session) == 0
 
 

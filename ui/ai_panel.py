@@ -83,7 +83,8 @@ def _generate(actor: Actor, product_id: int, filters: ItemFilters) -> None:
             request = ai_summary.prepare_summary(session, actor=actor, settings=settings,
                                                  product_id=product_id, filters=filters)
         with st.spinner("Summarising… this usually takes a few seconds."):
-            completion = ai_summary.request_completion(request, settings=settings)
+            completion = ai_summary.request_completion(request, actor=actor, settings=settings,
+                                                       sessions=lambda: context.db(write=True))
         with context.db(write=True) as session:
             ai_summary.store_summary(session, actor=actor, request=request, completion=completion)
     except LoupeError as error:

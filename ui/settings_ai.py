@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.access import Actor
-from lib.ai import llm
+from lib.llm import client as llm
 from lib.ai import summaries as ai_summary
 from lib.workspace.settings import get_workspace
 from ui import context

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -28,8 +29,9 @@ from sqlalchemy.orm import Session
 
 from lib import audit
 from lib.access import Actor, Right
-from lib.ai import llm, prompts
-from lib.ai.llm import credits_for
+from lib.llm import client as llm
+from lib.llm import metering, prompts
+from lib.llm.client import credits_for
 from lib.config import Settings
 from lib.errors import ConfigurationError, PermissionDenied, ValidationFailed
 from lib.inventory.query import ItemFilters, items_statement, movements_statement, start_of_day, totals
@@ -441,11 +443,14 @@ def prepare_summary(session: Session, *, actor: Actor, settings: Settings, produ
                           user=prompt.user, is_refresh=_latest_row(session, **keys) is not None)
 
 
-def request_completion(request: SummaryRequest, *, settings: Settings,
-                       client: llm.LlmClient | None = None) -> llm.Completion:
-    """Call the model (no database work here). Raises LlmError / ConfigurationError."""
-    client = client or llm.client_for(settings)
-    return client.complete(system=request.system, user=request.user)
+def request_completion(request: SummaryRequest, *, actor: Actor, settings: Settings,
+                       sessions: metering.WriteSessions, client: llm.LlmClient | None = None) -> llm.Completion:
+    """Call the model through the metered path (a credit is reserved in a short write, the usage row settled
+    in another; no transaction is open while the model thinks). Raises LlmError / ConfigurationError /
+    CreditsExhausted (nothing sent)."""
+    return metering.metered_call(sessions, actor=actor, settings=settings, feature=FEATURE,
+                                 action="refresh" if request.is_refresh else "generate",
+                                 system=request.system, user=request.user, client=client)
 
 
 def store_summary(session: Session, *, actor: Actor, request: SummaryRequest,
@@ -470,8 +475,6 @@ def store_summary(session: Session, *, actor: Actor, request: SummaryRequest,
                     unsupported_figures=len(grounding.unsupported), text=text, facts_json=request.facts_json,
                     user_id=actor.user_id)
     session.add(row)
-    session.add(AiUsage(user_id=actor.user_id, feature=FEATURE, action="refresh" if request.is_refresh else "generate",
-                        model=completion.model, tokens=completion.total_tokens, credits=credits))
     session.flush()
     audit.record(session, actor_id=actor.user_id, action="generate AI summary", entity="ai_summary",
                  entity_id=row.id, new={"product_id": row.product_id, "scope": row.scope_key, "kind": row.kind_key,
@@ -484,7 +487,8 @@ def generate_summary(session: Session, *, actor: Actor, settings: Settings, prod
                      filters: ItemFilters, client: llm.LlmClient | None = None) -> SummaryView:
     """Prepare, call the model and store, on one session (pages use the three steps instead)."""
     request = prepare_summary(session, actor=actor, settings=settings, product_id=product_id, filters=filters)
-    completion = request_completion(request, settings=settings, client=client)
+    completion = request_completion(request, actor=actor, settings=settings, sessions=lambda: nullcontext(session),
+                                    client=client)
     return store_summary(session, actor=actor, request=request, completion=completion)
 
 

@@ -40,6 +40,8 @@ class Workspace(Base):
     default_currency: Mapped[str] = mapped_column(String(3), default="USD")
     carriers: Mapped[str] = mapped_column(Text, default=DEFAULT_CARRIERS_TEXT)  # one carrier per line
     ai_order_lines_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # AI credits (reference 3.8.1, lib.llm.metering): included each calendar month, 0 = unlimited.
+    ai_monthly_credits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
