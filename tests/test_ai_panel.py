@@ -134,10 +134,11 @@ def test_markup_in_a_reply_is_shown_literally_and_invented_figures_are_marked(sh
     fake_llm.reply = reply
     at = generate(panel(shop, "nina"))
     shown = [element.value for element in at.text]
-    assert reply.replace("9.9 g", "⚠️[9.9 g]") in shown
+    assert reply.replace("9.9 g", "⚠️[9.9 g]¹") in shown
     markdown = " ".join(element.value for element in at.markdown)
     assert "<b>" not in markdown and "<script>" not in markdown and "javascript:" not in markdown
-    assert "1 figure in this summary could not be found" in texts(at)
+    assert "1 figure in this summary could not be confirmed (1 not found in the facts)" in texts(at)
+    assert "¹ 9.9 g matches no figure in the facts" in shown[-1]
 
 
 @pytest.mark.parametrize("behaviour, words", [

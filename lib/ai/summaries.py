@@ -11,9 +11,10 @@ the model thinks (a SQLite write lock held for 20 s would stall the team):
 `store_summary` (short write). `generate_summary` runs all three on one
 session, for scripts and tests. Nothing is stored unless the model answered.
 
-Grounding: every figure in the reply is checked against the fact sheet
-(rounding and unit conversion allowed); unsupported figures are counted,
-stored, and marked in the text shown to users.
+Grounding: every figure in the reply is read as a claim (subject, measure,
+window, unit) and checked against the exact fact it names (`lib.ai.grounding`);
+misattributed and unsupported figures are counted, stored with the summary,
+and marked in the text shown to users with a note naming the fact they match.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from lib import audit
 from lib.access import Actor, Right
+from lib.ai import grounding
 from lib.llm import client as llm
 from lib.llm import metering, prompts
 from lib.llm.client import credits_for
@@ -41,8 +43,7 @@ from lib.production.overview import production_for_product
 from lib.products import details
 from lib.products.catalog import get_product_in_scope
 from lib.products.details import Kpis, kpis
-from lib.units import UNITS_BY_SYMBOL, from_grams
-from lib.units import unit as weight_unit
+from lib.units import from_grams
 from lib.workspace.settings import get_workspace
 
 FEATURE = "product_summary"
@@ -53,7 +54,6 @@ LARGEST_MOVEMENTS = 5
 MAX_GROUPS = 10
 LABEL_CHARS = 60
 ORDERS_NOT_VISIBLE = "sales and purchase orders"  # for viewers who may not see orders
-MARK_OPEN, MARK_CLOSE = "⚠️[", "]"
 
 
 # ---------------------------------------------------------------- keys and scope
@@ -240,140 +240,9 @@ def facts_json(facts: dict) -> str:
 
 # ---------------------------------------------------------------- grounding
 
-_FIGURE = re.compile(
-    r"(?P<date>(?<![\w.])\d{4}-\d{2}-\d{2}(?!\d))"
-    r"|(?P<num>(?<![\w.])[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+|,\d{1,2}(?!\d))?)"
-    r"(?P<space>[ \u00a0]?)(?P<word>%|[^\W\d_]+)?")
-_UNIT_WORDS = {"gram": "g", "grams": "g", "gm": "g", "gms": "g", "carat": "ct", "carats": "ct", "cts": "ct",
-               "kilogram": "kg", "kilograms": "kg", "milligram": "mg", "milligrams": "mg", "ounce": "oz",
-               "ounces": "oz", "pennyweight": "dwt", "pennyweights": "dwt", "grain": "gr", "grains": "gr",
-               "tolas": "tola", "pound": "lb", "pounds": "lb", "lbs": "lb"}
-_ORDINALS = {"st", "nd", "rd", "th"}
-_COUNT_WORDS = {"item", "items", "piece", "pieces", "pcs", "record", "records", "tag", "tags", "day", "days",
-                "week", "weeks", "month", "months", "year", "years", "location", "locations", "kind", "kinds",
-                "quality", "qualities", "movement", "movements", "order", "orders", "job", "jobs",
-                "customer", "customers", "times"}
-
-
-@dataclass(frozen=True)
-class Figure:
-    start: int
-    end: int
-    text: str
-    supported: bool
-
-
-@dataclass(frozen=True)
-class Grounding:
-    figures: tuple[Figure, ...]
-
-    @property
-    def unsupported(self) -> list[Figure]:
-        return [figure for figure in self.figures if not figure.supported]
-
-    def marked(self, text: str) -> str:
-        """`text` with every unsupported figure wrapped as ⚠️[12.5 g]."""
-        out, position = [], 0
-        for figure in self.unsupported:
-            out += [text[position:figure.start], MARK_OPEN, figure.text, MARK_CLOSE]
-            position = figure.end
-        return "".join(out) + text[position:]
-
-
-@dataclass(frozen=True)
-class _Known:
-    weights: tuple[Decimal, ...]
-    percents: tuple[Decimal, ...]
-    counts: tuple[Decimal, ...]  # every number that is neither a weight nor a percentage
-    numbers: tuple[Decimal, ...]
-    dates: frozenset[str]
-    unit: str
-
-
-def _known(facts: dict) -> _Known:
-    weights, percents, counts, numbers, dates = [], [], [], [], set()
-
-    def walk(key: str, value) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(k, v)
-        elif isinstance(value, list):
-            for v in value:
-                walk(key, v)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            number = abs(Decimal(str(value)))
-            numbers.append(number)
-            (weights if key == "weight" or key.endswith("_weight") else
-             percents if key.endswith("_pct") else counts).append(number)
-        elif isinstance(value, str):
-            dates.update(re.findall(r"\d{4}-\d{2}-\d{2}", value))
-            found = [_parse_number(m) for m in re.findall(r"\d+(?:\.\d+)?", value)]
-            numbers.extend(found)
-            counts.extend(found)
-
-    walk("", facts)
-    return _Known(tuple(weights), tuple(percents), tuple(counts), tuple(numbers), frozenset(dates),
-                  facts.get("unit", "g"))
-
-
-def _parse_number(text: str) -> Decimal:
-    text = text.lstrip("+-−")
-    if re.fullmatch(r"\d+,\d{1,2}", text):
-        text = text.replace(",", ".")
-    return abs(Decimal(text.replace(",", "")))
-
-
-def _tolerance(text: str, value: Decimal) -> Decimal:
-    """Half a unit of the last digit written; "1,200" may round 1,234 (at most 5%)."""
-    digits = text.lstrip("+-−").replace(",", ".") if re.fullmatch(r"[-+−]?\d+,\d{1,2}", text) else text
-    decimals = len(digits.split(".")[1]) if "." in digits else 0
-    tolerance = Decimal(5) / Decimal(10) ** (decimals + 1)
-    zeros = len(digits) - len(digits.rstrip("0")) if decimals == 0 else 0
-    if zeros and value >= 100:
-        tolerance = max(tolerance, min(Decimal(5) * Decimal(10) ** (zeros - 1), value * Decimal("0.05")))
-    return tolerance + Decimal("1e-9")
-
-
-def _candidates(known: _Known, word: str | None) -> tuple[Decimal, ...]:
-    symbol = _unit_symbol(word)
-    if symbol:
-        factor = weight_unit(known.unit).grams / weight_unit(symbol).grams
-        return tuple(w * factor for w in known.weights)
-    if word == "%":
-        return known.percents
-    if word and word.lower() in _COUNT_WORDS:
-        return known.counts
-    return known.numbers
-
-
-def _unit_symbol(word: str | None) -> str | None:
-    if not word:
-        return None
-    lowered = word.lower()
-    return _UNIT_WORDS.get(lowered) or (lowered if lowered in UNITS_BY_SYMBOL else None)
-
-
-def _is_list_marker(text: str, match: re.Match) -> bool:
-    line_start = text.rfind("\n", 0, match.start()) + 1
-    return not text[line_start:match.start()].strip() and text[match.end("num"):match.end("num") + 1] in (".", ")") \
-        and not match.group("word")
-
-
-def check_figures(text: str, facts: dict) -> Grounding:
-    """Every date and number in `text`, each marked supported or not by the facts."""
-    known, found = _known(facts), []
-    for match in _FIGURE.finditer(text):
-        if match.group("date"):
-            found.append(Figure(match.start(), match.end(), match.group("date"), match.group("date") in known.dates))
-            continue
-        word, number = match.group("word"), match.group("num")
-        if (word and not match.group("space") and word.lower() in _ORDINALS) or _is_list_marker(text, match):
-            continue
-        value = _parse_number(number)
-        end = match.end() if word and (_unit_symbol(word) or word == "%") else match.end("num")
-        supported = any(abs(value - c) <= _tolerance(number, c) for c in _candidates(known, word))
-        found.append(Figure(match.start(), end, text[match.start():end], supported))
-    return Grounding(tuple(found))
+def check_figures(text: str, facts: dict) -> grounding.ClaimCheck:
+    """Every date and number in `text`, classed supported / misattributed / unsupported (lib.ai.grounding)."""
+    return grounding.check_claims(text, facts)
 
 
 # ---------------------------------------------------------------- generate and store
@@ -402,7 +271,9 @@ class SummaryView:
     id: int
     text: str
     marked_text: str
+    notes: tuple[str, ...]  # one line per flagged figure, numbered as in marked_text
     unsupported_figures: int
+    misattributed_figures: int
     model: str
     created_at: datetime
     generated_by: str
@@ -465,21 +336,23 @@ def store_summary(session: Session, *, actor: Actor, request: SummaryRequest,
         raise PermissionDenied("This summary was prepared for other locations than yours; prepare it again.")
     get_product_in_scope(session, actor=actor, product_id=request.product_id)
     text = clean_reply(completion.text)
-    grounding = check_figures(text, request.facts)
+    checked = check_figures(text, request.facts)
     credits = credits_for(completion.total_tokens)
     row = AiSummary(product_id=request.product_id, scope_key=request.scope_key, kind_key=request.kind_key,
                     filters_key=request.filters_key, data_version=request.data_version,
                     prompt_version=request.prompt_version, model=completion.model,
                     prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
                     total_tokens=completion.total_tokens, credits=credits,
-                    unsupported_figures=len(grounding.unsupported), text=text, facts_json=request.facts_json,
-                    user_id=actor.user_id)
+                    unsupported_figures=len(checked.unsupported),
+                    misattributed_figures=len(checked.misattributed), grounding_json=checked.to_json(),
+                    text=text, facts_json=request.facts_json, user_id=actor.user_id)
     session.add(row)
     session.flush()
     audit.record(session, actor_id=actor.user_id, action="generate AI summary", entity="ai_summary",
                  entity_id=row.id, new={"product_id": row.product_id, "scope": row.scope_key, "kind": row.kind_key,
                                         "model": row.model, "tokens": row.total_tokens, "credits": credits,
-                                        "unsupported_figures": row.unsupported_figures})
+                                        "unsupported_figures": row.unsupported_figures,
+                                        "misattributed_figures": row.misattributed_figures})
     return _view(row, actor.username, stale=False)
 
 
@@ -518,9 +391,12 @@ def _latest_row(session: Session, *, product_id: int, scope_key: str, kind_key: 
 
 def _view(row: AiSummary, username: str | None, stale: bool) -> SummaryView:
     facts = json.loads(row.facts_json)
-    grounding = check_figures(row.text, facts)
-    return SummaryView(id=row.id, text=row.text, marked_text=grounding.marked(row.text),
-                       unsupported_figures=row.unsupported_figures, model=row.model, created_at=row.created_at,
+    # the check stored with the summary is what it was generated with; summaries from before it are checked now
+    checked = (grounding.ClaimCheck.from_json(row.grounding_json) if row.grounding_json
+               else check_figures(row.text, facts))
+    return SummaryView(id=row.id, text=row.text, marked_text=checked.marked(row.text), notes=tuple(checked.notes()),
+                       unsupported_figures=len(checked.unsupported), misattributed_figures=len(checked.misattributed),
+                       model=row.model, created_at=row.created_at,
                        generated_by=username or "a removed user", prompt_version=row.prompt_version,
                        total_tokens=row.total_tokens, credits=row.credits, facts=facts, facts_json=row.facts_json,
                        stale=stale)
