@@ -193,10 +193,35 @@ def test_admins_see_ai_usage_on_settings(shop, monkeypatch, fake_llm):
     at.run(timeout=RUN_TIMEOUT)
     assert not at.exception, [e.value for e in at.exception]
     assert "AI usage" in [tab.label for tab in at.tabs]
-    (table,) = [frame.value for frame in at.dataframe if "Credits" in frame.value.columns]
+    (table,) = [frame.value for frame in at.dataframe if "Action" in frame.value.columns]
     assert list(table.columns) == ["Date", "User", "Feature", "Action", "Model", "Tokens", "Credits"]
     assert table.iloc[0][["User", "Feature", "Tokens", "Credits"]].tolist() == ["nina", "Product summary", 1150, 2]
     assert "fake-model" in " ".join(e.value for e in at.text)
+    (monthly,) = [frame.value for frame in at.dataframe if "Month" in frame.value.columns]
+    assert monthly.iloc[0][["User", "Feature", "Requests", "Credits"]].tolist() == ["nina", "Product summary", 1, 2]
+    assert "Unlimited" in [metric.value for metric in at.metric]
+
+
+def test_an_admin_sets_the_monthly_credits_and_a_manager_sees_the_balance(shop, monkeypatch, fake_llm):
+    configure(monkeypatch, fake_llm.url)
+    at = signed_in(shop.url, "boss", page="settings.py")
+    at.run(timeout=RUN_TIMEOUT)
+    at.text_input(key="ai_monthly_credits").set_value("-5")
+    at.button(key="ai_monthly_save").click().run(timeout=RUN_TIMEOUT)
+    assert any("whole number of credits" in element.value for element in at.error)
+    at.text_input(key="ai_monthly_credits").set_value("1")
+    at.button(key="ai_monthly_save").click().run(timeout=RUN_TIMEOUT)
+    assert not at.exception and not at.error
+    generate(panel(shop, "nina"))  # one credit left: it starts, and costs 2
+    assert len(fake_llm.requests) == 1
+    home = signed_in(shop.url, "nina")
+    home.run(timeout=RUN_TIMEOUT)
+    assert "AI credits: -1 credits" in [element.value for element in home.sidebar.text]
+    assert any("No AI credits left" in element.value for element in home.sidebar.error)
+    admin = generate(panel(shop, "boss"))  # another scope: no stored summary, so the button is there
+    assert len(fake_llm.requests) == 1
+    assert any("No AI credits left" in element.value and "An admin can add" in element.value
+               for element in admin.error)
 
 
 def test_an_empty_product_sends_nothing_and_says_why(shop, monkeypatch, fake_llm):

@@ -40,7 +40,7 @@ from sqlalchemy.engine import Row
 import lib
 from lib import access, images, ledger, spreadsheet
 from lib.access import Actor
-from lib.ai import summaries
+from lib.ai import summaries, usage
 from lib.llm import metering
 from lib.llm.client import Completion
 from lib.config import Settings
@@ -478,6 +478,9 @@ TABLE = {
     "lib.ai.summaries.usage_history": Write(lambda s, a, w: summaries.usage_history(s, actor=a)),
     "lib.ai.summaries.request_completion": NotLocationData("sends an already prepared request (its facts were "
                                                            "built in the actor's scope) through lib.llm.metering"),
+    "lib.ai.usage.usage_by_month": Write(lambda s, a, w: usage.usage_by_month(s, actor=a)),
+    "lib.ai.usage.export_usage": Write(lambda s, a, w: usage.export_usage(s, actor=a)),
+    "lib.ai.usage.credits_view": Write(lambda s, a, w: usage.credits_view(s, actor=a)),
     # lib.llm.metering: workspace-wide credits, no location data
     "lib.llm.metering.credit_balance": NotLocationData("the workspace's credit balance, the same for every location"),
     "lib.llm.metering.reserve": NotLocationData("holds a workspace-wide credit for the actor's own request"),

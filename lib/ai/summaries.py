@@ -455,12 +455,14 @@ def usage_history(session: Session, *, actor: Actor, days: int = 30, limit: int 
     actor.require(Right.VIEW_AI_USAGE)
     since = utcnow() - timedelta(days=days)
     stmt = (select(AiUsage, User.username).outerjoin(User, User.id == AiUsage.user_id)
-            .where(AiUsage.at >= since).order_by(AiUsage.at.desc(), AiUsage.id.desc()).limit(limit))
+            .where(AiUsage.at >= since, AiUsage.pending.is_(False))
+            .order_by(AiUsage.at.desc(), AiUsage.id.desc()).limit(limit))
     rows = [{"at": usage.at, "user": username or "removed user",
              "feature": FEATURE_LABELS.get(usage.feature, usage.feature), "action": usage.action,
              "model": usage.model, "tokens": usage.tokens, "credits": usage.credits}
             for usage, username in session.execute(stmt)]
     count, tokens, credits = session.execute(
         select(func.count(AiUsage.id), func.coalesce(func.sum(AiUsage.tokens), 0),
-               func.coalesce(func.sum(AiUsage.credits), 0)).where(AiUsage.at >= since)).one()
+               func.coalesce(func.sum(AiUsage.credits), 0)).where(AiUsage.at >= since,
+                                                                AiUsage.pending.is_(False))).one()
     return UsageReport(rows=rows, requests=int(count), tokens=int(tokens), credits=int(credits))

@@ -4,7 +4,8 @@ Every AI feature sends its request through `metered_call`, in three short steps 
 while the model thinks:
 
 1. `reserve` (a short write): lock the workspace row, derive the balance, refuse when no credit is left
-   (nothing is sent), else insert a *pending* usage row holding one credit;
+   (nothing is sent), else insert a *pending* usage row holding what the request may cost at most
+   (`hold_for`: the prompt at 4 characters a token plus a full reply of MAX_REPLY_TOKENS);
 2. the request itself (`lib.llm.client`, same timeout and retry for every feature), no session;
 3. `settle` (a short write): the pending row becomes the usage row with the real tokens and credits =
    max(1, ceil(tokens / 1000)); or `release` deletes it when no answer came (nothing is charged).
@@ -19,10 +20,10 @@ Rules (decisions where the reference is silent; also in docs/ai-summaries.md):
   across months until used. A month's overspend (at most one request, below) is not carried into the next
   month unless top-ups absorb it.
 - Past months are counted with today's monthly allowance (allowance changes are audited, not versioned).
-- A request may start while at least one credit is left; its pending row holds one credit, so two people
-  pressing at the same moment cannot both start on the last credit: the workspace row lock (PostgreSQL
-  `SELECT … FOR UPDATE`; SQLite writes begin IMMEDIATE) serialises the reservations. A request can still cost
-  more than one credit, so the balance can go below zero by at most one request.
+- A request may start while at least one credit is left; its pending row holds its largest possible cost, so
+  two people pressing at the same moment see each other's holds: the workspace row lock (PostgreSQL
+  `SELECT … FOR UPDATE`; SQLite writes begin IMMEDIATE) serialises the reservations, and only the request
+  that started on the last credits can take the balance below zero (by less than its own cost).
 - A pending row older than `PENDING_EXPIRY` (a crashed process) no longer holds its credit.
 - Low balance: at most 10 % of this month's credits (included + top-ups available this month) left.
 """
@@ -41,11 +42,11 @@ from lib import audit
 from lib.access import Actor, Right
 from lib.config import Settings
 from lib.errors import LoupeError, ValidationFailed
-from lib.llm.client import Completion, LlmClient, client_for, credits_for
+from lib.llm.client import MAX_REPLY_TOKENS, Completion, LlmClient, client_for, credits_for, estimate_tokens
 from lib.models import AiCreditTopUp, AiUsage, Workspace, utcnow
 
 PENDING_EXPIRY = timedelta(minutes=10)
-HOLD_CREDITS = 1
+HOLD_CREDITS = 1  # the least a hold is
 LOW_SHARE_PERCENT = 10
 MAX_CREDITS = 100_000_000
 NOTE_CHARS = 200
@@ -86,7 +87,7 @@ class Balance:
         return not self.unlimited and self.credits * 100 <= self.available_this_month * LOW_SHARE_PERCENT
 
     def label(self) -> str:
-        return "Unlimited" if self.unlimited else f"{self.credits:,} credits"
+        return "Unlimited" if self.unlimited else f"{self.credits:,} credit{'' if self.credits == 1 else 's'}"
 
 
 def _month(at: datetime) -> tuple[int, int]:
@@ -135,7 +136,13 @@ def exhausted_message(balance: Balance) -> str:
             f"so nothing was sent. {WHO_CAN_ADD}; included credits renew on {balance.resets_on.isoformat()}.")
 
 
-def reserve(session: Session, *, actor: Actor, feature: str, action: str, model: str) -> int:
+def hold_for(system: str, user: str) -> int:
+    """What a request may cost at most: its prompt (estimated at 4 characters a token) and a full reply."""
+    return credits_for(estimate_tokens(system + user) + MAX_REPLY_TOKENS)
+
+
+def reserve(session: Session, *, actor: Actor, feature: str, action: str, model: str,
+            hold: int = HOLD_CREDITS) -> int:
     """Hold one credit for a request about to be sent (a pending usage row); CreditsExhausted when none is left.
 
     Run in a write transaction of its own: the workspace row is locked first, so two reservations never read
@@ -147,7 +154,7 @@ def reserve(session: Session, *, actor: Actor, feature: str, action: str, model:
     if balance.exhausted:
         raise CreditsExhausted(exhausted_message(balance))
     row = AiUsage(user_id=actor.user_id, feature=feature[:60], action=action[:60], model=(model or "")[:120],
-                  tokens=0, credits=HOLD_CREDITS, pending=True)
+                  tokens=0, credits=max(int(hold), HOLD_CREDITS), pending=True)
     session.add(row)
     session.flush()
     return row.id
@@ -183,7 +190,8 @@ def metered_call(sessions: WriteSessions, *, actor: Actor, settings: Settings, f
     """
     client = client or client_for(settings)
     with sessions() as session:
-        reservation = reserve(session, actor=actor, feature=feature, action=action, model=client.model)
+        reservation = reserve(session, actor=actor, feature=feature, action=action, model=client.model,
+                              hold=hold_for(system, user))
     try:
         completion = client.complete(system=system, user=user)
     except BaseException:
