@@ -220,7 +220,7 @@ def parse_credits(value, label: str) -> int:
 def set_monthly_credits(session: Session, *, actor: Actor, value) -> int:
     """Set the credits included each month (0 = unlimited), admins only, audited."""
     actor.require(Right.MANAGE_SETTINGS)
-    credits = parse_credits(value, "Monthly included credits")
+    credits = parse_credits(value, "Monthly included credits")  # as lib.workspace.settings validates it
     workspace = session.scalars(select(Workspace)).one()
     old, new = audit.changed_fields(workspace, {"ai_monthly_credits": credits})
     if new:

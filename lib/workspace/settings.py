@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from lib import audit
 from lib.access import Actor, Right
 from lib.errors import ValidationFailed
+from lib.llm.metering import parse_credits
 from lib.models import DEFAULT_CARRIERS, PaymentTerms, Plan, ProductionStage, Workspace
 from lib.tags import sanitise
 from lib.units import is_unit, unit
@@ -66,6 +67,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ai_order_lines_enabled", "AI order lines", False,
                 "Lets admins prepare an order's lines from its notes with the AI endpoint. "
                 "When off, the button is absent and no request ever leaves the server."),
+    SettingSpec("ai_monthly_credits", "Monthly included AI credits", 0,
+                "AI credits included each calendar month, shared by everyone (0 = unlimited); top-ups added on "
+                "Settings → AI usage are used after them and persist. A request is refused before it is sent "
+                "when no credit is left."),
 )
 
 
@@ -131,6 +136,8 @@ def _validated(session: Session, field: str, value, plan: Plan):
         return bool(value)
     if field in ("ai_summaries_enabled", "ai_order_lines_enabled"):
         return bool(value)
+    if field == "ai_monthly_credits":
+        return parse_credits(value, "Monthly included credits")
     if field == "job_id_prefix":
         cleaned = sanitise(value)
         if len(cleaned) > 12:
