@@ -45,7 +45,7 @@ from lib.llm import metering
 from lib.llm.client import Completion
 from lib.config import Settings
 from lib.errors import LoupeError
-from lib.inventory import export, forms, importer, items, overview, query, stock
+from lib.inventory import export, forms, import_ai, importer, items, overview, query, stock
 from lib.inventory.query import ItemFilters, Page
 from lib.models import (
     Base,
@@ -481,6 +481,14 @@ TABLE = {
     "lib.ai.usage.usage_by_month": Write(lambda s, a, w: usage.usage_by_month(s, actor=a)),
     "lib.ai.usage.export_usage": Write(lambda s, a, w: usage.export_usage(s, actor=a)),
     "lib.ai.usage.credits_view": Write(lambda s, a, w: usage.credits_view(s, actor=a)),
+    "lib.inventory.import_ai.check_can_import": NotLocationData("checks the right, the workspace switch and the "
+                                                                "endpoint"),
+    "lib.inventory.import_ai.is_available": NotLocationData("checks the right, the workspace switch and the endpoint"),
+    "lib.inventory.import_ai.prepare_request": Write(lambda s, a, w: import_ai.prepare_request(
+        s, actor=a, settings=settings_with_llm(), table=import_ai.RawTable("x.csv", None, ("Product", "Weight"),
+                                                                             ((2, ("Ruby", "1")),)))),
+    "lib.inventory.import_ai.request_mapping": NotLocationData("sends an already prepared request (a sheet's headers "
+                                                               "and sample rows) through lib.llm.metering"),
     # lib.llm.metering: workspace-wide credits, no location data
     "lib.llm.metering.credit_balance": NotLocationData("the workspace's credit balance, the same for every location"),
     "lib.llm.metering.reserve": NotLocationData("holds a workspace-wide credit for the actor's own request"),

@@ -31,12 +31,13 @@ from sqlalchemy.orm import Session
 from lib import audit
 from lib.access import Actor, Right
 from lib.ai import grounding
+from lib.config import Settings
+from lib.errors import ConfigurationError, PermissionDenied, ValidationFailed
+from lib.inventory import import_ai
+from lib.inventory.query import ItemFilters, items_statement, movements_statement, start_of_day, totals
 from lib.llm import client as llm
 from lib.llm import metering, prompts
 from lib.llm.client import credits_for
-from lib.config import Settings
-from lib.errors import ConfigurationError, PermissionDenied, ValidationFailed
-from lib.inventory.query import ItemFilters, items_statement, movements_statement, start_of_day, totals
 from lib.models import AiSummary, AiUsage, CatalogEntry, InventoryItem, Location, StockMovement, User, utcnow
 from lib.orders import demand, lines_ai
 from lib.production.overview import production_for_product
@@ -47,7 +48,8 @@ from lib.units import from_grams
 from lib.workspace.settings import get_workspace
 
 FEATURE = "product_summary"
-FEATURE_LABELS = {FEATURE: "Product summary", lines_ai.FEATURE: lines_ai.FEATURE_LABEL}
+FEATURE_LABELS = {FEATURE: "Product summary", lines_ai.FEATURE: lines_ai.FEATURE_LABEL,
+                  import_ai.FEATURE: import_ai.FEATURE_LABEL}
 PROMPT_NAME = "product_summary"
 WINDOWS = (30, 90)
 LARGEST_MOVEMENTS = 5

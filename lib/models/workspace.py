@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lib.enums import PaymentTerms, Plan, Role
@@ -42,6 +42,7 @@ class Workspace(Base):
     ai_order_lines_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # AI credits (reference 3.8.1, lib.llm.metering): included each calendar month, 0 = unlimited.
     ai_monthly_credits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ai_import_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -67,6 +67,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ai_order_lines_enabled", "AI order lines", False,
                 "Lets admins prepare an order's lines from its notes with the AI endpoint. "
                 "When off, the button is absent and no request ever leaves the server."),
+    SettingSpec("ai_import_enabled", "Import using AI", False,
+                "Offers admins \"Import using AI\" on Inventory → Import: the model sees a sheet's headers and at "
+                "most 20 sample rows and proposes a column mapping. When off, there is no button and no request."),
     SettingSpec("ai_monthly_credits", "Monthly included AI credits", 0,
                 "AI credits included each calendar month, shared by everyone (0 = unlimited); top-ups added on "
                 "Settings → AI usage are used after them and persist. A request is refused before it is sent "
@@ -134,7 +137,7 @@ def _validated(session: Session, field: str, value, plan: Plan):
             raise ValidationFailed("Managers can use inventory from all locations only on the "
                                    "Professional, Business or Enterprise plan.")
         return bool(value)
-    if field in ("ai_summaries_enabled", "ai_order_lines_enabled"):
+    if field in ("ai_summaries_enabled", "ai_order_lines_enabled", "ai_import_enabled"):
         return bool(value)
     if field == "ai_monthly_credits":
         return parse_credits(value, "Monthly included credits")

@@ -1,9 +1,10 @@
-"""AI credits and claim-level grounding: monthly included credits, top-ups, in-flight reservations, grounding result
+"""AI credits, AI import switch and claim-level grounding: monthly included credits, top-ups, in-flight reservations, grounding result
 
 Revision ID: 0013
 Revises: 0007
 
 - workspace.ai_monthly_credits: credits included each calendar month (0 = unlimited);
+- workspace.ai_import_enabled: the "Import using AI" switch (off);
 - ai_credit_topups: credits an admin added, with a note (they persist until used);
 - ai_usage.pending: a request in flight holds a credit until it is settled or released;
 - ai_summaries.misattributed_figures / grounding_json: the claim-level check stored with each summary.
@@ -31,6 +32,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('workspace', schema=None) as batch_op:
         batch_op.add_column(sa.Column('ai_monthly_credits', sa.Integer(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('ai_import_enabled', sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table('ai_usage', schema=None) as batch_op:
         batch_op.add_column(sa.Column('pending', sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table('ai_summaries', schema=None) as batch_op:
@@ -45,5 +47,6 @@ def downgrade() -> None:
     with op.batch_alter_table('ai_usage', schema=None) as batch_op:
         batch_op.drop_column('pending')
     with op.batch_alter_table('workspace', schema=None) as batch_op:
+        batch_op.drop_column('ai_import_enabled')
         batch_op.drop_column('ai_monthly_credits')
     op.drop_table('ai_credit_topups')
