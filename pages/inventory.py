@@ -21,7 +21,7 @@ from lib.inventory import forms, importer, items, stock
 from lib.inventory.query import SORTABLE, ItemFilters, Page
 from lib.models import CatalogKind, InventoryKind, ItemStatus
 from lib.units import UNIT_SYMBOLS, UNITS_BY_SYMBOL
-from ui import context
+from ui import ai_import, context
 from ui import inventory_view as display
 from ui.feedback import counted, plain, run_action, show_error
 
@@ -559,6 +559,7 @@ def import_view(actor) -> None:
     if not actor.can(Right.IMPORT_INVENTORY):
         st.info(plain(f"Your role ({actor.role.label}) may not import inventory: imports are for admins."))
         return
+    ai_import.render(actor)  # "Import using AI" (issue 17): only when ai_import_enabled is on and AI is configured
     limits = importer.Limits.from_settings(context.settings())
     optional = ", ".join(column.header for column in importer.COLUMNS if column.key not in importer.REQUIRED)
     st.caption(f"CSV, XLS or XLSX, up to {limits.max_mb:g} MB and {limits.max_rows:,} rows per import. "

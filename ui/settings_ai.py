@@ -10,7 +10,7 @@ from lib.llm import client as llm
 from lib.ai import summaries as ai_summary
 from lib.ai import usage as ai_usage
 from lib.llm import metering
-from lib.workspace.settings import get_workspace
+from lib.workspace.settings import get_workspace, update_settings
 from ui import context
 from ui.feedback import run_action
 
@@ -23,9 +23,14 @@ def render(actor: Actor) -> None:
     with context.db() as session:
         workspace = get_workspace(session)
         enabled, lines_enabled = workspace.ai_summaries_enabled, workspace.ai_order_lines_enabled
+        st.session_state["ai_import_enabled_toggle"] = workspace.ai_import_enabled
     st.markdown(f"AI summaries are **{'on' if enabled else 'off'}** for this workspace "
                 "(sidebar → Workspace settings → AI summaries); AI order lines are "
                 f"**{'on' if lines_enabled else 'off'}** (Settings → Orders).")
+    st.toggle("Import using AI", key="ai_import_enabled_toggle",
+              help="Offers admins \"Import using AI\" on Inventory → Import: the model sees a sheet's headers "
+                   "and at most 20 sample rows. When off, there is no button and no request.",
+              on_change=_save_import_switch)
     message = llm.not_configured_message(settings)
     if message:
         st.warning(message)
@@ -53,6 +58,12 @@ def render(actor: Actor) -> None:
         "tokens": "Tokens", "credits": "Credits"})
     st.dataframe(table, hide_index=True, width="stretch", key="ai_usage_table",
                  column_config={"Date": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+
+
+def _save_import_switch() -> None:
+    """on_change: save the switch the admin touched (the widget shows the database's value on every rerun)."""
+    run_action("Workspace settings saved.", update_settings, rerun=False,
+               ai_import_enabled=st.session_state["ai_import_enabled_toggle"])
 
 
 def _credits(actor: Actor) -> None:

@@ -16,7 +16,8 @@ Steps (no transaction is open while the model thinks):
    nothing is imported. The person reviews and edits the mapping (`validate_mapping` checks the edit the same way).
 5. `convert` applies the mapping and the value rules to **every row locally**: units inside weight cells
    ("2.5ct", "3,1 cts", "1.2 g"), decimal commas, thousands separators, kind words, a fixed kind, a default
-   unit. A cell it cannot read is passed on unchanged, so the importer flags that row.
+   unit. A lone separator not followed by exactly three digits is the decimal mark whatever the rule says
+   ("2.5" and "1,5" are 2.5 and 1.5); "1.234" and "1,234" follow the decimal-comma rule. A cell it cannot read is passed on unchanged, so the importer flags that row.
 6. `lib.inventory.importer.preview` / `commit` do the usual checks, flagged rows and all-or-nothing write.
 """
 from __future__ import annotations
@@ -309,6 +310,11 @@ _AMOUNT = re.compile(r"^(?P<num>[-+−]?\d[\d.,'\u00a0 ]*?)\s*(?P<unit>[^\d\s.,]
 
 def _plain_number(text: str, decimal_comma: bool) -> str:
     digits = text.replace("\u00a0", "").replace(" ", "").replace("'", "").replace("−", "-")
+    # one separator that cannot be a thousands separator (not followed by exactly 3 digits) is the decimal mark
+    if "," not in digits and re.fullmatch(r"[-+]?\d+\.(?:\d{1,2}|\d{4,})", digits):
+        return digits
+    if "." not in digits and re.fullmatch(r"[-+]?\d+,(?:\d{1,2}|\d{4,})", digits):
+        return digits.replace(",", ".")
     if decimal_comma:
         return digits.replace(".", "").replace(",", ".")
     return digits.replace(",", "")
