@@ -92,7 +92,7 @@ def test_only_admins_set_the_budget_and_a_topup_note_is_plain_text(session):
         metering.set_monthly_credits(session, actor=shop.manager, value=5)
     with pytest.raises(ValidationFailed, match="at least 1"):
         metering.add_topup(session, actor=shop.admin, credits=0)
-    with pytest.raises(ValidationFailed, match="plain text"):
+    with pytest.raises(ValidationFailed, match="Top-up note contains a text-direction control"):
         metering.add_topup(session, actor=shop.admin, credits=5, note="evil\u202etxt")
     row = metering.add_topup(session, actor=shop.admin, credits="1,000", note="  invoice  42 ")
     assert (row.credits, row.note) == (1000, "invoice 42")

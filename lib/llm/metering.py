@@ -44,6 +44,7 @@ from lib.config import Settings
 from lib.errors import LoupeError, ValidationFailed
 from lib.llm.client import MAX_REPLY_TOKENS, Completion, LlmClient, client_for, credits_for, estimate_tokens
 from lib.models import AiCreditTopUp, AiUsage, Workspace, utcnow
+from lib.text import clean_text
 
 PENDING_EXPIRY = timedelta(minutes=10)
 HOLD_CREDITS = 1  # the least a hold is
@@ -236,10 +237,10 @@ def add_topup(session: Session, *, actor: Actor, credits, note: str = "") -> AiC
     amount = parse_credits(credits, "Top-up")
     if amount == 0:
         raise ValidationFailed("A top-up adds at least 1 credit.")
-    text = " ".join(str(note or "").split())
-    if len(text) > NOTE_CHARS or any(ord(ch) < 32 or 0x202A <= ord(ch) <= 0x202E or 0x2066 <= ord(ch) <= 0x2069
-                                     for ch in text):
-        raise ValidationFailed(f"Top-up note: at most {NOTE_CHARS} characters of plain text.")
+    try:
+        text = " ".join(clean_text(note or "", "Top-up note", NOTE_CHARS, multiline=False).split())
+    except ValueError as error:
+        raise ValidationFailed(str(error)) from None
     row = AiCreditTopUp(user_id=actor.user_id, credits=amount, note=text)
     session.add(row)
     session.flush()
