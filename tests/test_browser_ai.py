@@ -1,5 +1,5 @@
-"""Browser journey: an admin turns AI summaries on, a manager summarises a product, the admin
-turns them off again and the panel is gone. The app talks to a real chat-completions server
+"""Browser journeys: an admin turns AI summaries on, a manager summarises a product, the admin
+turns them off again and the panel is gone; a manager reads a summary with one figure marked. The app talks to a real chat-completions server
 on 127.0.0.1 (tests/fake_llm.py) that records every request."""
 from __future__ import annotations
 
@@ -83,4 +83,32 @@ def test_admin_turns_ai_on_manager_summarises_admin_turns_it_off(fresh_url, live
             assert len(fake.requests) == 1
         except Exception:
             save_screenshot(page, "ai-summary-journey-failure")
+            raise
+
+
+def test_a_manager_reads_a_summary_with_a_misattributed_figure_marked(fresh_url, live_server, browser_page):
+    """Issue 17: the piece count given as the item count is marked in place and explained under the summary."""
+    workshop = two_location_workshop(fresh_url)
+    engine = db.make_engine(fresh_url)
+    with db.session_scope(engine, write=True) as session:
+        session.scalars(select(Workspace)).one().ai_summaries_enabled = True
+    engine.dispose()
+    with FakeLLM() as fake:
+        fake.reply = "Ruby holds 1.2 g in North, in 3 items.\n- Nothing moved in the last 30 days."
+        server = live_server(fresh_url, extra_env={"OPENAI_BASE_URL": fake.url, "OPENAI_API_KEY": "test",
+                                                   "LOUPE_LLM_MODEL": "fake-model"})
+        page = browser_page
+        try:
+            sign_in(page, server.url, "nina", TEST_PASSWORD, path=f"product?id={workshop.product_id}")
+            page.get_by_role("button", name="Summarise activity").click()
+            page.get_by_text("Ruby holds 1.2 g in North, in ⚠️[3]¹ items.", exact=False).wait_for()
+            wait_until_idle(page)
+            page.get_by_text("¹ 3 is the product's piece count (3), not North's item count (1).",
+                             exact=False).wait_for()
+            assert page.get_by_text("1 figure in this summary could not be confirmed (1 attached to the wrong "
+                                    "fact)", exact=False).is_visible()
+            assert len(fake.requests) == 1
+            save_screenshot(page, "ai-summary-misattributed")
+        except Exception:
+            save_screenshot(page, "ai-summary-misattributed-failure")
             raise
