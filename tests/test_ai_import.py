@@ -10,6 +10,8 @@ from contextlib import nullcontext
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -260,3 +262,16 @@ def test_a_slow_endpoint_gives_a_message_and_charges_nothing(session, shop, fake
         import_ai.request_mapping(request, actor=shop["admin"], settings=settings,
                                   sessions=lambda: nullcontext(session))
     assert session.scalar(select(func.count(AiUsage.id)).where(AiUsage.feature == import_ai.FEATURE)) == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("9999999.9999"), places=4),
+       unit=st.sampled_from(["ct", "cts", "g", "dwt", "carats", ""]), comma=st.booleans(), space=st.booleans())
+def test_a_weight_written_any_way_converts_to_the_same_number(value, unit, comma, space):
+    """Thousands separators, a decimal comma or point, a unit in the cell: the same value and unit come out."""
+    whole, _, fraction = f"{value:,.4f}".partition(".")
+    written = (whole.replace(",", ".") + "," + fraction) if comma else f"{whole}.{fraction}"
+    cell = written + (" " if space and unit else "") + unit
+    number, symbol = import_ai._amount(cell, comma)
+    assert Decimal(number) == value
+    assert symbol == (import_ai.UNIT_WORDS[unit] if unit else None)

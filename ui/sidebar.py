@@ -46,7 +46,7 @@ def _ai_credits(actor: Actor) -> None:
         return
     with context.db() as session:
         workspace = get_workspace(session)
-        if not (workspace.ai_summaries_enabled or workspace.ai_order_lines_enabled):
+        if not (workspace.ai_summaries_enabled or workspace.ai_order_lines_enabled or workspace.ai_import_enabled):
             return
         balance = credit_balance(session, actor=actor)
     st.text(f"AI credits: {balance.label()}")
