@@ -108,6 +108,9 @@ FACTS = {"unit": "g", "as_of": "2026-05-10", "product": {"name": "Ruby 18K"},
     "Stock rose 10% over the last quarter.",
     "Rough stock weighs 1.5 kg, finished stock 480.5 g.",
     "North: 1,234.5 g (2 items).",
+    "In the last 90 days 0.3 kg was added against 0.12 kg of deductions.",  # the tolerance is in the unit written
+    "Quality A is the largest grade at 1,980.5 g.",
+    "The largest movement was a 120 g Rough issue on 2026-05-05.",  # a movement is the product's
 ])
 def test_true_claims_in_varied_phrasing_are_supported(text):
     assert grounding.check_claims(text, FACTS).flagged == []

@@ -174,7 +174,7 @@ _WINDOWS = [
                      r"|\b(?P<y>365)[- ](?:days?|días|dias|jours|tage)\b", re.IGNORECASE)),
 ]
 _MEASURE_WORDS = [
-    ("movement", r"largest|biggest|single|receipt|transfer(?:red)?|one movement|movement on"),
+    ("movement", r"receipts?|transfers?|transferred|movements?|single (?:receipt|issue|transfer)"),
     ("average", r"average|avg|per item|on average|mean"),
     ("share", r"share|accounts? for|makes? up|of the (?:product'?s? )?(?:total|weight|stock|holding)|"
               r"of (?:all|its|total) (?:stock|weight)|of the product"),
@@ -214,6 +214,7 @@ class _Reading:
     window: int | None
     hedge: str  # "", "about", "above", "below"
     written: str  # the digits as written, for the rounding tolerance
+    scale: Decimal = Decimal(1)  # the written unit in the facts' unit (a tolerance of 0.05 kg is 50 g)
 
 
 @dataclass(frozen=True)
@@ -420,8 +421,10 @@ def _read(text: str, facts: dict) -> list[tuple[int, int, str, _Reading | str]]:
         quantity = (WEIGHT if symbol else PERCENT if lowered == "%" else DAYS if lowered in _DAY_WORDS
                     else COUNT if lowered in _COUNT_MEASURES else "number")
         end = match.end() if symbol or quantity == PERCENT or spelled else number_end
+        scale = Decimal(1)
         if symbol:
-            value = value * weight_unit(symbol).grams / weight_unit(facts.get("unit", "g")).grams
+            scale = weight_unit(symbol).grams / weight_unit(facts.get("unit", "g")).grams
+            value = value * scale
         taken.append((start, end))
         clause = next(((s, e, p) for s, e, p in clauses if s <= start < e), (0, len(text), 0))
         before = text[clause[0]:start]
@@ -442,7 +445,7 @@ def _read(text: str, facts: dict) -> list[tuple[int, int, str, _Reading | str]]:
                                                              quantity, word)
         out.append((start, end, text[start:end], _Reading(
             value=value, quantity=quantity, subject=subject[2] if subject else None, measure=measure,
-            window=window[2] if window else None, hedge=hedge, written="" if spelled else written)))
+            window=window[2] if window else None, hedge=hedge, written="" if spelled else written, scale=scale)))
     return out
 
 
@@ -464,7 +467,8 @@ def _value_matches(reading: _Reading, fact: Fact) -> bool:
         return claimed <= actual + Decimal("1e-9") and actual <= claimed * Decimal("1.25") + slack
     if reading.hedge == "below":
         return actual <= claimed + Decimal("1e-9") and actual >= claimed * Decimal("0.75") - slack
-    tolerance = _tolerance(reading.written, actual) if reading.written else Decimal("0.5") + Decimal("1e-9")
+    tolerance = (_tolerance(reading.written, actual / reading.scale) if reading.written
+                 else Decimal("0.5") + Decimal("1e-9")) * reading.scale
     return abs(claimed - actual) <= max(tolerance, slack)
 
 
@@ -477,8 +481,9 @@ def _same_quantity(reading: _Reading, fact: Fact) -> bool:
 def _fits(reading: _Reading, fact: Fact, product: tuple[str, str]) -> bool:
     """Whether the fact is what the sentence says the figure is (subject, measure, window)."""
     subject = reading.subject or product
-    if fact.subject != subject and not (subject[0] == PRODUCT and fact.subject[0] == PRODUCT):
-        return False
+    if fact.measure != "movement" and fact.subject != subject and not (
+            subject[0] == PRODUCT and fact.subject[0] == PRODUCT):
+        return False  # a movement is the product's, whatever kind or location the sentence names with it
     if reading.measure is not None and reading.measure != fact.measure:
         held_like = reading.measure == "held" and fact.measure in ("held",)
         if not held_like:
@@ -489,6 +494,17 @@ def _fits(reading: _Reading, fact: Fact, product: tuple[str, str]) -> bool:
     if fact.window is not None and reading.window is not None and fact.window != reading.window:
         return False
     return True
+
+
+def _claimed(reading: _Reading, product: tuple[str, str]) -> str:
+    """What the sentence says the figure is, when the facts have no such figure."""
+    kind, name = reading.subject or product
+    owner = "the product's" if kind == PRODUCT else (f"{name}'s" if kind == "location" else
+                                                     f"{kind} {name}'s" if kind == "quality" else
+                                                     f"the {name} kind's")
+    what = MEASURE_LABELS.get(reading.measure or "", "figure")
+    window = f" in the last {reading.window} days" if reading.window else ""
+    return f"{owner} {what}{window} (the facts have no such figure)"
 
 
 def check_claims(text: str, facts: dict) -> ClaimCheck:
@@ -510,7 +526,7 @@ def check_claims(text: str, facts: dict) -> ClaimCheck:
         elsewhere = sorted((fact for fact in same_kind if _value_matches(reading, fact)),
                            key=lambda fact: abs(fact.value - reading.value))
         meant = f"not {expected[0].label(unit)}" if len(expected) == 1 else (
-            "not what the sentence says it is" if not expected else
+            f"not {_claimed(reading, product)}" if not expected else
             "not " + " or ".join(fact.label(unit) for fact in expected[:2]))
         if elsewhere:
             claims.append(Claim(start, end, shown, MISATTRIBUTED, f"{shown} is {elsewhere[0].label(unit)}, {meant}."))
