@@ -39,7 +39,7 @@ MARK_OPEN, MARK_CLOSE = "⚠️[", "]"
 SUPPORTED, MISATTRIBUTED, UNSUPPORTED = "supported", "misattributed", "unsupported"
 HEDGE_SHARE = Decimal("0.10")
 HEDGE_POINTS = Decimal(2)
-GENERIC_PENALTY = 12  # "holds"/"stock"/"weight" lose to a specific measure word unless clearly nearer
+GENERIC_PENALTY = 24  # "holds"/"stock"/"weight" lose to a specific measure word unless clearly nearer
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 WEIGHT, COUNT, PERCENT, DAYS = "weight", "count", "percent", "days"
@@ -325,9 +325,9 @@ def _mentions(text: str, facts: dict) -> list[tuple[int, int, tuple[str, str]]]:
 
 
 def _distance(span, start: int, end: int) -> int:
-    """How far a span is from [start, end): one before counts its distance, one after twice its distance."""
+    """How far a span is from [start, end), in half characters: one after the figure counts 1.5 times its distance."""
     s, e = span[0], span[1]
-    return start - e if e <= start else (2 * (s - end) + 1 if s >= end else 0)
+    return 2 * (start - e) if e <= start else (3 * (s - end) + 1 if s >= end else 0)
 
 
 def _nearest(spans, start: int, end: int):
