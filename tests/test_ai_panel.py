@@ -222,6 +222,16 @@ def test_an_admin_sets_the_monthly_credits_and_a_manager_sees_the_balance(shop, 
     assert len(fake_llm.requests) == 1
     assert any("No AI credits left" in element.value and "An admin can add" in element.value
                for element in admin.error)
+    at.run(timeout=RUN_TIMEOUT)  # the admin tops up: a bad amount is refused, a good one counts at once
+    at.text_input(key="ai_topup_credits").set_value("-3")
+    at.button(key="ai_topup_add").click().run(timeout=RUN_TIMEOUT)
+    assert any("whole number of credits" in element.value for element in at.error)
+    at.text_input(key="ai_topup_credits").set_value("5")
+    at.text_input(key="ai_topup_note").set_value("invoice 7")
+    at.button(key="ai_topup_add").click().run(timeout=RUN_TIMEOUT)
+    assert not at.exception and "4 credits" in [metric.value for metric in at.metric]
+    (topups,) = [frame.value for frame in at.dataframe if "Added by" in frame.value.columns]
+    assert topups.iloc[0][["Added by", "Credits", "Note"]].tolist() == ["boss", 5, "invoice 7"]
 
 
 def test_an_empty_product_sends_nothing_and_says_why(shop, monkeypatch, fake_llm):
