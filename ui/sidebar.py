@@ -14,7 +14,7 @@ from lib.llm.metering import credit_balance
 from lib.models import Plan
 from lib.workspace import users
 from lib.workspace.settings import SETTINGS, get_workspace, update_settings
-from ui import auth, context
+from ui import auth, context, scan_box
 from ui.feedback import run_action
 
 _HELP = {spec.field: spec.help for spec in SETTINGS}
@@ -23,6 +23,7 @@ _HELP = {spec.field: spec.help for spec in SETTINGS}
 def render(actor: Actor, menu: list) -> None:
     render_menu(menu)
     with st.sidebar:
+        scan_box.render(actor)  # under the menu: a scanner opens an item from any page
         _who(actor)
         _ai_credits(actor)
         if actor.can(Right.MANAGE_SETTINGS):

@@ -45,6 +45,7 @@ from typing import Callable
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from lib.demo.costing import add_demo_costing
 from lib.demo.orders import add_demo_orders
 from lib.demo.production import build_production
 from lib.models import (
@@ -1031,6 +1032,7 @@ def build_demo(engine: Engine, *, scale: str = "small", seed: int = 7, progress=
 
     ordered = add_demo_orders(engine, now=now, seed=seed)
     made = build_production(engine, now=now, seed=seed)
+    add_demo_costing(engine, now=now, seed=seed)  # rate profiles, 90 days of prices, components (lib/demo/costing.py)
     return DemoSummary(products=len(products), items=len(items.q0), movements=history.movements,
                        users=len(USERS), locations=len(LOCATIONS), images=len(image_rows),
                        seconds=round(time.perf_counter() - started, 2), scale=scale, orders=ordered.orders,
