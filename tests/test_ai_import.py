@@ -101,7 +101,8 @@ def items_of(session, tags) -> list[tuple]:
                                   InventoryItem.weight_unit, InventoryItem.location_id)
                            .join(Product, Product.id == InventoryItem.product_id)
                            .where(InventoryItem.tag_id.in_(tags))).all()
-    return sorted((name, kind, qty, Decimal(weight).normalize(), unit, loc) for name, kind, qty, weight, unit, loc in rows)
+    return sorted((name, kind, qty, Decimal(weight).normalize(), unit, loc)
+                  for name, kind, qty, weight, unit, loc in rows)
 
 
 def ai_import(session, shop, fake, name: str, data: bytes, mapping: dict, sheet: str | None = None):
@@ -234,7 +235,8 @@ def test_with_ai_import_off_there_is_no_button_and_no_request(session, shop, fak
         import_ai.prepare_request(session, actor=shop["admin"], settings=settings, table=table)
     f.make_workspace(session, ai_import_enabled=True)
     with pytest.raises(ConfigurationError):
-        import_ai.prepare_request(session, actor=shop["admin"], settings=llm_settings(fake_llm.url, llm_model=""), table=table)
+        import_ai.prepare_request(session, actor=shop["admin"], settings=llm_settings(fake_llm.url, llm_model=""),
+                                  table=table)
     with pytest.raises(PermissionDenied):
         import_ai.prepare_request(session, actor=shop["manager"], settings=settings, table=table)
     assert fake_llm.requests == []

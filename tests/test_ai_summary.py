@@ -269,7 +269,8 @@ FACTS = {"unit": "g", "as_of": "2026-05-10", "product": {"name": "Ruby 18K"},
 @pytest.mark.parametrize("text", [
     "Stock is 19.8 g in 3 items (5 pieces).", "About 20 g in total.", "That is 99 ct.", "Roughly 1,200 g sit in North.",
     "Net change +14.5% over 30 days.", "Net change 15% in the 30-day window.", "2.5 g were issued on 2026-05-05.",
-    "Ruby 18K is 0.0198 kg.", "El producto tiene 19,8 g.", "1. Stock\n2. Movement", "The 1st location, North, holds 63.1%.",
+    "Ruby 18K is 0.0198 kg.", "El producto tiene 19,8 g.", "1. Stock\n2. Movement",
+    "The 1st location, North, holds 63.1%.",
     "Oldest stock is 100 days old.", "Deducted −2.5 g.",
 ])
 def test_grounding_accepts_figures_the_facts_support(text):

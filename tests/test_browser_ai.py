@@ -1,5 +1,6 @@
 """Browser journeys: an admin turns AI summaries on, a manager summarises a product, the admin
-turns them off again and the panel is gone; a manager reads a summary with one figure marked. The app talks to a real chat-completions server
+turns them off again and the panel is gone; a manager reads a summary with one figure marked; an admin
+imports a messy sheet with AI. The app talks to a real chat-completions server
 on 127.0.0.1 (tests/fake_llm.py) that records every request."""
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ Steps (no transaction is open while the model thinks):
 5. `convert` applies the mapping and the value rules to **every row locally**: units inside weight cells
    ("2.5ct", "3,1 cts", "1.2 g"), decimal commas, thousands separators, kind words, a fixed kind, a default
    unit. A lone separator not followed by exactly three digits is the decimal mark whatever the rule says
-   ("2.5" and "1,5" are 2.5 and 1.5); "1.234" and "1,234" follow the decimal-comma rule. A cell it cannot read is passed on unchanged, so the importer flags that row.
+   ("2.5" and "1,5" are 2.5 and 1.5); "1.234" and "1,234" follow the decimal-comma rule. A cell it cannot
+   read is passed on unchanged, so the importer flags that row.
 6. `lib.inventory.importer.preview` / `commit` do the usual checks, flagged rows and all-or-nothing write.
 """
 from __future__ import annotations
@@ -371,7 +372,8 @@ def convert(table: RawTable, mapping: Mapping) -> Sheet:
             values["type"] = (mapping.kind_words.get(kind_text.lower()) or KIND_LABELS.get(kind_text.lower())
                               or kind_text or mapping.kind or "")
         rows.append((number, values))
-        marked = tuple(target for target, header in columns.items() if index.get(header) in table.formulas.get(number, ()))
+        held = table.formulas.get(number, ())
+        marked = tuple(target for target, header in columns.items() if index.get(header) in held)
         if marked:
             formulas[number] = marked
     ignored = tuple(header for header in table.headers if header and header not in mapping.columns)

@@ -1,4 +1,4 @@
-"""AI credits, AI import switch and claim-level grounding: monthly included credits, top-ups, in-flight reservations, grounding result
+"""AI credits, the AI import switch and claim-level grounding
 
 Revision ID: 0013
 Revises: 0012
