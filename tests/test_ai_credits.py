@@ -4,7 +4,6 @@ Requests go to the real HTTP server of tests/fake_llm.py."""
 from __future__ import annotations
 
 import threading
-from contextlib import nullcontext
 from datetime import datetime, timedelta, timezone
 
 import pytest
