@@ -51,7 +51,7 @@ from lib.documents import labels as doc_labels
 from lib.documents import printed as doc_printed
 from lib.documents import scan as doc_scan
 from lib.errors import LoupeError
-from lib.inventory import export, forms, import_ai, importer, items, overview, query, stock
+from lib.inventory import export, forms, import_ai, importer, items, overview, query, stock, stock_import
 from lib.inventory.query import ItemFilters, Page
 from lib.models import (
     Base,
@@ -69,7 +69,7 @@ from lib.models.base import utcnow
 from lib.orders import demand, detail, lines, lines_ai, listing, orders, parties, selection, shipments
 from lib.orders import receipts as order_receipts
 from lib.orders import returns as order_returns
-from lib.production import jobs, links, receipts, stages
+from lib.production import bench, jobs, links, receipts, stages
 from lib.production import overview as job_overview
 from lib.production.jobs import NewJob, SourceLine
 from lib.production.receipts import OutputRow, ReceiptDraft
@@ -424,7 +424,7 @@ TABLE = {
         s, actor=a, clean=forms.check_new_item(s, w.admin, south_new_item(w))[0], image_id=None,
         movement_kind=MovementKind.RECEIPT, reference="")),
     "lib.inventory.stock.add_item": Write(lambda s, a, w: stock.add_item(s, actor=a, data=south_new_item(w))),
-    "lib.inventory.stock.import_rows": Write(lambda s, a, w: stock.import_rows(s, actor=a, rows=[stock.ImportRow(
+    "lib.inventory.stock_import.import_rows": Write(lambda s, a, w: stock_import.import_rows(s, actor=a, rows=[stock_import.ImportRow(
         clean=forms.check_new_item(s, w.admin, south_new_item(w))[0], reference="x")])),
     "lib.inventory.importer.template": Write(lambda s, a, w: importer.template(s, actor=a, fmt="xlsx")),
     "lib.inventory.stock.receive": Write(lambda s, a, w: stock.receive(
@@ -447,6 +447,9 @@ TABLE = {
         s, actor=a, right=access.Right.EDIT_PRODUCTION, item_id=w.south_item, reference="JOB-1")),
     "lib.inventory.stock.return_issued": Write(lambda s, a, w: stock.return_issued(
         s, actor=a, right=access.Right.EDIT_PRODUCTION, item_id=w.south_item, reference="JOB-1", quantity=1)),
+    "lib.inventory.stock.give_back": Write(lambda s, a, w: stock.give_back(
+        s, actor=a, right=access.Right.EDIT_PRODUCTION, item_id=w.south_item, location_id=w.south, reference="JOB-1",
+        quantity=1, weight=Decimal("0.1"))),
     # lib.products
     "lib.products.catalog.sees_every_product": NotLocationData("answers from the role's rights only"),
     "lib.products.catalog.get_product_in_scope": Write(lambda s, a, w: catalog.get_product_in_scope(
@@ -485,14 +488,14 @@ TABLE = {
     "lib.production.stages.update_stage": Write(lambda s, a, w: stages.update_stage(
         s, actor=a, stage_id=w.stage, name="Renamed", code="CUT")),
     "lib.production.stages.restore_preset_stages": Write(lambda s, a, w: stages.restore_preset_stages(s, actor=a)),
-    "lib.production.jobs.get_job_in_scope": Write(lambda s, a, w: jobs.get_job_in_scope(s, actor=a, job_id=w.south_job)),
-    "lib.production.jobs.lock_job": Write(lambda s, a, w: jobs.lock_job(s, actor=a, job_id=w.south_job)),
-    "lib.production.jobs.staff_options": Read(lambda s, a, w: (jobs.staff_options(s, actor=a, location_id=w.south),
+    "lib.production.job_plan.get_job_in_scope": Write(lambda s, a, w: jobs.get_job_in_scope(s, actor=a, job_id=w.south_job)),
+    "lib.production.job_plan.lock_job": Write(lambda s, a, w: jobs.lock_job(s, actor=a, job_id=w.south_job)),
+    "lib.production.job_plan.staff_options": Read(lambda s, a, w: (jobs.staff_options(s, actor=a, location_id=w.south),
                                                                jobs.staff_options(s, actor=a, location_id=w.north))),
-    "lib.production.jobs.source_candidates": Read(lambda s, a, w: (
+    "lib.production.job_plan.source_candidates": Read(lambda s, a, w: (
         jobs.source_candidates(s, actor=a, location_id=w.south),
         jobs.source_candidates(s, actor=a, location_id=w.north, product_ids=(w.ruby, w.jade)))),
-    "lib.production.jobs.check_job": Read(lambda s, a, w: jobs.check_job(s, actor=a, data=NewJob(
+    "lib.production.job_plan.check_job": Read(lambda s, a, w: jobs.check_job(s, actor=a, data=NewJob(
         stage_id=w.stage, sources=(SourceLine(w.south_item),), location_id=w.south, staff_id=w.south_user))),
     "lib.production.jobs.create_job": Write(lambda s, a, w: jobs.create_job(s, actor=a, data=NewJob(
         stage_id=w.stage, sources=(SourceLine(w.south_item, quantity=1, weight="1"),)))),
@@ -503,6 +506,9 @@ TABLE = {
     "lib.production.jobs.close_job": Write(lambda s, a, w: jobs.close_job(s, actor=a, job_id=w.south_job, reason="x")),
     "lib.production.jobs.cancel_job": Write(lambda s, a, w: jobs.cancel_job(s, actor=a, job_id=w.south_job, reason="x")),
     "lib.production.jobs.delete_job": Write(lambda s, a, w: jobs.delete_job(s, actor=a, job_id=w.south_job)),
+    "lib.production.bench.returnable": Write(lambda s, a, w: bench.returnable(s, actor=a, job_id=w.south_job)),
+    "lib.production.bench.return_stock": Write(lambda s, a, w: bench.return_stock(
+        s, actor=a, job_id=w.south_job, issue_id=1, weight="0.1")),
     "lib.production.jobs.link_job": Write(lambda s, a, w: jobs.link_job(
         s, actor=a, job_id=w.south_job, order_line_id=orders_of(s, w).sales_line)),
     "lib.production.links.can_link": NotLocationData("answers from the role's rights only"),
@@ -526,6 +532,8 @@ TABLE = {
         for tab in job_overview.TABS]),
     "lib.production.overview.export_jobs": Read(lambda s, a, w: job_overview.export_jobs(
         s, actor=a, filters=job_overview.JobFilters(), today=current_day()).decode()),
+    "lib.production.overview.job_balances": Read(lambda s, a, w: job_overview.job_balances(
+        s, actor=a, job_ids=[w.south_job, w.north_job])),
     "lib.production.overview.summary": Read(lambda s, a, w: job_overview.summary(s, actor=a)),
     "lib.production.overview.stage_status_counts": Read(lambda s, a, w: job_overview.stage_status_counts(s, actor=a)),
     "lib.production.overview.job_detail": Read(lambda s, a, w: job_overview.job_detail(

@@ -53,6 +53,7 @@ from lib.models.production import (
                        JobOutput,
                        JobProduct,
                        JobReceipt,
+                       JobReturn,
                        JobSequence,
                        ProductionJob,
                        ProductionStage,
@@ -67,6 +68,6 @@ __all__ = [
     "LINE_ATTRIBUTE_KEYS", "Order", "OrderLine", "OrderSelection", "OrderSequence", "Party", "PurchaseReceipt",
     "Shipment", "ShipmentLine", "ShipmentItem", "OrderReturn",
     "JobStatus", "OutputBucket", "JobIssue", "JobOutput", "JobProduct", "JobReceipt",
-    "JobSequence", "ProductionJob", "ProductionStage",
+    "JobReturn", "JobSequence", "ProductionJob", "ProductionStage",
     "CostComponent", "RateProfile", "RateVersion",
 ]

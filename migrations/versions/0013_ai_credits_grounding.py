@@ -1,7 +1,7 @@
 """AI credits, the AI import switch and claim-level grounding
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0008
 
 - workspace.ai_monthly_credits: credits included each calendar month (0 = unlimited);
 - workspace.ai_import_enabled: the "Import using AI" switch (off);
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013'
-down_revision = '0012'  # merged after 0007, 0014, 0009, 0012 (the brief's id 0013 kept)
+down_revision = '0008'  # merged after 0007, 0014, 0009, 0012, 0008 (the brief's id 0013 kept)
 branch_labels = None
 depends_on = None
 
