@@ -40,8 +40,9 @@ from sqlalchemy.engine import Row
 import lib
 from lib import access, images, ledger, spreadsheet
 from lib.access import Actor
-from lib.ai import summaries
-from lib.ai.llm import Completion
+from lib.ai import summaries, usage
+from lib.llm import metering
+from lib.llm.client import Completion
 from lib.config import Settings
 from lib.costing import components as cost_components
 from lib.costing import rates as costing_rates
@@ -50,7 +51,7 @@ from lib.documents import labels as doc_labels
 from lib.documents import printed as doc_printed
 from lib.documents import scan as doc_scan
 from lib.errors import LoupeError
-from lib.inventory import export, forms, importer, items, overview, query, stock, stock_import
+from lib.inventory import export, forms, import_ai, importer, items, overview, query, stock, stock_import
 from lib.inventory.query import ItemFilters, Page
 from lib.models import (
     Base,
@@ -556,6 +557,26 @@ TABLE = {
     "lib.ai.summaries.panel_state": Read(lambda s, a, w: summaries.panel_state(
         s, actor=a, settings=settings_with_llm(), product_id=w.ruby, filters=south(w))),
     "lib.ai.summaries.usage_history": Write(lambda s, a, w: summaries.usage_history(s, actor=a)),
+    "lib.ai.summaries.request_completion": NotLocationData("sends an already prepared request (its facts were "
+                                                           "built in the actor's scope) through lib.llm.metering"),
+    "lib.ai.usage.usage_by_month": Write(lambda s, a, w: usage.usage_by_month(s, actor=a)),
+    "lib.ai.usage.export_usage": Write(lambda s, a, w: usage.export_usage(s, actor=a)),
+    "lib.ai.usage.credits_view": Write(lambda s, a, w: usage.credits_view(s, actor=a)),
+    "lib.inventory.import_ai.check_can_import": NotLocationData("checks the right, the workspace switch and the "
+                                                                "endpoint"),
+    "lib.inventory.import_ai.is_available": NotLocationData("checks the right, the workspace switch and the endpoint"),
+    "lib.inventory.import_ai.prepare_request": Write(lambda s, a, w: import_ai.prepare_request(
+        s, actor=a, settings=settings_with_llm(), table=import_ai.RawTable("x.csv", None, ("Product", "Weight"),
+                                                                             ((2, ("Ruby", "1")),)))),
+    "lib.inventory.import_ai.request_mapping": NotLocationData("sends an already prepared request (a sheet's headers "
+                                                               "and sample rows) through lib.llm.metering"),
+    # lib.llm.metering: workspace-wide credits, no location data
+    "lib.llm.metering.credit_balance": NotLocationData("the workspace's credit balance, the same for every location"),
+    "lib.llm.metering.reserve": NotLocationData("holds a workspace-wide credit for the actor's own request"),
+    "lib.llm.metering.settle": NotLocationData("records the actor's own request's tokens and credits"),
+    "lib.llm.metering.metered_call": NotLocationData("reserve, send an already built prompt, settle"),
+    "lib.llm.metering.set_monthly_credits": Write(lambda s, a, w: metering.set_monthly_credits(s, actor=a, value=5)),
+    "lib.llm.metering.add_topup": Write(lambda s, a, w: metering.add_topup(s, actor=a, credits=5, note="x")),
     # lib.orders: orders are workspace-wide (admins write, managers read without customer details);
     # stock is located (matching stock, selections, receipts follow the viewer's locations).
     "lib.orders.parties.list_parties": Read(lambda s, a, w: parties.list_parties(s, actor=a)),
@@ -626,8 +647,8 @@ TABLE = {
     "lib.orders.lines_ai.is_available": NotLocationData("checks the role, the workspace switch and the endpoint"),
     "lib.orders.lines_ai.prepare_request": Write(lambda s, a, w: lines_ai.prepare_request(
         s, actor=a, settings=settings_with_llm(), notes="2 rubies")),
-    "lib.orders.lines_ai.record_usage": Write(lambda s, a, w: lines_ai.record_usage(
-        s, actor=a, completion=Completion("{}", "m", 1, 1, 2, False, False))),
+    "lib.orders.lines_ai.request_lines": NotLocationData("sends an already prepared request (product names and "
+                                                        "notes, no stock) through lib.llm.metering"),
     # lib.workspace: admin-only, refused outright
     "lib.workspace.locations.add_location": Write(lambda s, a, w: locations.add_location(
         s, actor=a, name="Mine", short_name="MIN")),

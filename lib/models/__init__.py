@@ -29,7 +29,7 @@ from lib.enums import (
                        Plan,
                        Role,
 )
-from lib.models.ai import AiSummary, AiUsage
+from lib.models.ai import AiCreditTopUp, AiSummary, AiUsage
 from lib.models.audit import AuditEntry
 from lib.models.base import GRAMS, WEIGHT, Base, UtcDateTime, utcnow
 from lib.models.catalog import CatalogEntry, Image, Product
@@ -61,7 +61,7 @@ from lib.models.production import (
 from lib.models.workspace import DEFAULT_CARRIERS, Location, LoginSession, User, Workspace
 
 __all__ = [
-    "AiSummary", "AiUsage", "AuditEntry", "GRAMS", "WEIGHT", "Base", "UtcDateTime", "utcnow", "CatalogEntry",
+    "AiCreditTopUp", "AiSummary", "AiUsage", "AuditEntry", "GRAMS", "WEIGHT", "Base", "UtcDateTime", "utcnow", "CatalogEntry",
     "CatalogKind", "Image", "Product", "IN_STOCK", "InventoryItem", "InventoryKind",
     "ItemStatus", "MovementKind", "StockMovement", "TagSequence", "LoginSession", "Location", "Plan", "Role",
     "User", "Workspace", "DEFAULT_CARRIERS", "Fulfilment", "LineStatus", "OrderKind", "PartyKind", "PaymentTerms",
