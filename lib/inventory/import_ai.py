@@ -116,31 +116,21 @@ def _column_letter(index: int) -> str:
 
 def read_table(file_name: str, data: bytes, sheet: str | None = None, *, limits: Limits = DEFAULT_LIMITS) -> RawTable:
     """The sheet's headers and rows as text; ValidationFailed for a file, header or size problem."""
-    ext = sheets.check_file(file_name, data, limits)
     where = f"sheet {sheet!r} of {file_name}" if sheet else file_name
-    try:
-        records = (sheets._csv_records(file_name, data) if ext == "csv" else
-                   sheets._xlsx_records(data, sheet) if ext == "xlsx" else sheets._xls_records(data, sheet))
-        headers, rows, formulas = None, [], {}
-        for number, cells, _done in records:
-            texts = tuple(cell.text for cell in cells)
-            if headers is None:
-                if any(texts):
-                    headers = tuple(" ".join(text.split()) for text in texts)
-                continue
-            if not any(texts):
-                continue
-            if len(rows) == limits.max_rows:
-                raise ValidationFailed(f"{where} has more than {limits.max_rows:,} rows; at most {limits.max_rows:,} "
-                                       "rows can be imported at once. Split it into smaller files.")
-            rows.append((number, texts))
-            marked = tuple(index for index, cell in enumerate(cells) if cell.formula)
-            if marked:
-                formulas[number] = marked
-    except ValidationFailed:
-        raise
-    except Exception as error:  # any parser failure means "not a readable file of this type"
-        raise ValidationFailed(f"{file_name}: could not be read as {ext.upper()} ({str(error)[:160]}).") from None
+    headers, rows, formulas = None, [], {}
+    for number, texts, marked in sheets.file_records(file_name, data, sheet, limits=limits):
+        if headers is None:
+            if any(texts):
+                headers = tuple(" ".join(text.split()) for text in texts)
+            continue
+        if not any(texts):
+            continue
+        if len(rows) == limits.max_rows:
+            raise ValidationFailed(f"{where} has more than {limits.max_rows:,} rows; at most {limits.max_rows:,} "
+                                   "rows can be imported at once. Split it into smaller files.")
+        rows.append((number, tuple(texts)))
+        if marked:
+            formulas[number] = marked
     if headers is None:
         raise ValidationFailed(f"{where}: the sheet is empty (no header row).")
     if not rows:
