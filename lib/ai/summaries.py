@@ -46,6 +46,7 @@ from lib.products.catalog import get_product_in_scope
 from lib.products.details import Kpis, kpis
 from lib.units import from_grams
 from lib.workspace.settings import get_workspace
+from lib.text import without_refused
 
 FEATURE = "product_summary"
 FEATURE_LABELS = {FEATURE: "Product summary", lines_ai.FEATURE: lines_ai.FEATURE_LABEL,
@@ -367,12 +368,13 @@ def generate_summary(session: Session, *, actor: Actor, settings: Settings, prod
     return store_summary(session, actor=actor, request=request, completion=completion)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_INVISIBLE = re.compile(r"[\u200b-\u200f]")  # zero-width characters and direction marks: nothing a summary needs
 
 
 def clean_reply(text: str) -> str:
-    """The reply as stored: control and bidi characters removed, line breaks normalised, length capped."""
-    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    """The reply as stored: what the text rule refuses and invisible characters removed, line breaks
+    normalised, length capped."""
+    text = _INVISIBLE.sub("", without_refused(text))
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     if len(text) > llm.MAX_REPLY_CHARS + len(llm.TRUNCATION_MARK):
         text = text[:llm.MAX_REPLY_CHARS].rstrip() + llm.TRUNCATION_MARK
