@@ -6,6 +6,8 @@
                            [--email EMAIL] [--password-file PATH]
                                                   migrate, then create the workspace and its first admin
     python -m lib.cli rates import PATH | export  the morning price sheet (lib/costing/commands.py)
+    python -m lib.cli labels --tags TAG[,TAG...] | --product NAME [--layout NAME] [--as USERNAME] --out PATH
+                                                  item labels as a PDF (lib/documents/commands.py)
 
 The demo is loaded into an empty database unless `--no-demo` or LOUPE_DEMO=0
 (`make run DEMO=0`): the app then shows its *Create your workspace* form.
@@ -23,6 +25,7 @@ from pathlib import Path
 from lib import db
 from lib.config import PROJECT_ROOT, ensure_writable_dir, load_settings
 from lib.costing import commands as rate_commands
+from lib.documents import commands as document_commands
 from lib.errors import ConfigurationError, LoupeError, ValidationFailed
 
 DEFAULT_PORT = 8501
@@ -154,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     init_parser.add_argument("--email", default="", help="the first admin's email (optional)")
     init_parser.add_argument("--password-file", help="read the password from this file instead of asking twice")
     rate_commands.register(commands)
+    document_commands.register(commands)
     args = parser.parse_args(argv)
     if getattr(args, "run", None):  # a command registered by its own module runs itself
         return args.run(args)
