@@ -314,6 +314,8 @@ def _count_held(session: Session, shares: Iterable[tuple]) -> None:
 
 
 def _upsert(session: Session, table, keys: tuple[str, ...], sums: tuple[str, ...], rows: list[dict]) -> None:
+    """Add `rows` to the rows of `table` with the same key, inserting missing ones (INSERT … ON CONFLICT DO
+    UPDATE, executed in the given order: the order the database locks them in)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(table)
