@@ -56,6 +56,11 @@ class BenchContext:
     small_url: str
     large: Engine
     small: Engine
+    smoke: bool = False  # tests/test_bench_smoke.py: the small demo as both, few repeats, small sizes
+
+    def repeats(self, full: int) -> int:
+        """How many timed runs: `full`, or 1 in a smoke run (which proves a benchmark runs, not its figure)."""
+        return 1 if self.smoke else full
 
 
 def median_ms(function, repeat: int = 5, warmup: int = 1) -> float:
@@ -139,9 +144,21 @@ def scratch_copy(context: BenchContext, label: str) -> str:
 
 
 def _ready(url: str) -> bool:
+    """A demo is reused when it is filled, was built at the current migration head and has every table of
+    the models (a demo built by an older schema, or before migrations were re-chained at a merge, is
+    rebuilt rather than measured on the wrong tables)."""
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import inspect
+
+    from lib.models import Base
+
+    heads = set(ScriptDirectory.from_config(db.alembic_config(url)).get_heads())
     engine = db.make_engine(url)
     try:
-        return not demo.is_empty(engine)
+        with engine.connect() as connection:
+            built_at = set(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        complete = set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+        return built_at == heads and complete and not demo.is_empty(engine)
     except Exception:  # no schema yet: not ready
         return False
     finally:

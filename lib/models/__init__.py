@@ -13,6 +13,7 @@ registered on `Base.metadata` once this package is imported. The enums
 - `orders`: customers and suppliers, sales and purchase orders, selections, receipts, shipments
 - `production`: stages, jobs, their issues, receipts and outputs
 - `costing`: rate profiles, their effective-dated versions, cost components on items
+- `summary`: the ledger-kept daily roll-up of movements and held stock per product, location and kind
 """
 from lib.enums import (
                        CatalogKind,
@@ -58,6 +59,7 @@ from lib.models.production import (
                        ProductionJob,
                        ProductionStage,
 )
+from lib.models.summary import StockDaily, StockHeld
 from lib.models.workspace import DEFAULT_CARRIERS, Location, LoginSession, User, Workspace
 
 __all__ = [
@@ -69,5 +71,5 @@ __all__ = [
     "Shipment", "ShipmentLine", "ShipmentItem", "OrderReturn",
     "JobStatus", "OutputBucket", "JobIssue", "JobOutput", "JobProduct", "JobReceipt",
     "JobReturn", "JobSequence", "ProductionJob", "ProductionStage",
-    "CostComponent", "RateProfile", "RateVersion",
+    "CostComponent", "RateProfile", "RateVersion", "StockDaily", "StockHeld",
 ]
