@@ -12,6 +12,7 @@ registered on `Base.metadata` once this package is imported. The enums
 - `ai`: stored AI summaries and usage
 - `orders`: customers and suppliers, sales and purchase orders, selections, receipts, shipments
 - `production`: stages, jobs, their issues, receipts and outputs
+- `reports`: reorder levels for the low-stock report
 """
 from lib.enums import (
                        CatalogKind,
@@ -53,6 +54,7 @@ from lib.models.production import (
                        ProductionJob,
                        ProductionStage,
 )
+from lib.models.reports import ReorderLevel
 from lib.models.workspace import DEFAULT_CARRIERS, Location, LoginSession, User, Workspace
 
 __all__ = [
@@ -62,5 +64,5 @@ __all__ = [
     "User", "Workspace", "DEFAULT_CARRIERS", "Fulfilment", "LineStatus", "OrderKind", "PartyKind", "PaymentTerms",
     "LINE_ATTRIBUTE_KEYS", "Order", "OrderLine", "OrderSelection", "OrderSequence", "Party", "PurchaseReceipt",
     "Shipment", "ShipmentLine", "JobStatus", "OutputBucket", "JobIssue", "JobOutput", "JobProduct", "JobReceipt",
-    "JobSequence", "ProductionJob", "ProductionStage",
+    "JobSequence", "ProductionJob", "ProductionStage", "ReorderLevel",
 ]

@@ -145,12 +145,15 @@ def seed_stages(session: Session, industry: str, actor_id: int | None = None) ->
     codes = {stage.code for stage in existing}
     order = max((stage.sort_order for stage in existing), default=0)
     added = []
+    from lib.reports.norms import preset_norms  # the allowed loss % of the preset's stages
+
+    norms = preset_norms(industry)
     for name, code in preset(industry).production_stages:
         if name.lower() in names or code in codes:
             continue
         order += STAGE_ORDER_STEP
         stage = ProductionStage(name=name, name_key=name.lower(), code=code, description="",
-                                sort_order=order, applicable_kinds="", active=True)
+                                sort_order=order, applicable_kinds="", active=True, loss_norm_pct=norms.get(code))
         session.add(stage)
         added.append(name)
         names.add(name.lower())
