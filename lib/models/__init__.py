@@ -13,6 +13,7 @@ registered on `Base.metadata` once this package is imported. The enums
 - `orders`: customers and suppliers, sales and purchase orders, selections, receipts, shipments
 - `production`: stages, jobs, their issues, receipts and outputs
 - `reports`: reorder levels for the low-stock report
+- `summary`: the ledger-kept daily roll-up of movements and held stock per product, location and kind
 """
 from lib.enums import (
                        CatalogKind,
@@ -55,6 +56,7 @@ from lib.models.production import (
                        ProductionStage,
 )
 from lib.models.reports import ReorderLevel
+from lib.models.summary import StockDaily, StockHeld
 from lib.models.workspace import DEFAULT_CARRIERS, Location, LoginSession, User, Workspace
 
 __all__ = [
@@ -64,5 +66,5 @@ __all__ = [
     "User", "Workspace", "DEFAULT_CARRIERS", "Fulfilment", "LineStatus", "OrderKind", "PartyKind", "PaymentTerms",
     "LINE_ATTRIBUTE_KEYS", "Order", "OrderLine", "OrderSelection", "OrderSequence", "Party", "PurchaseReceipt",
     "Shipment", "ShipmentLine", "JobStatus", "OutputBucket", "JobIssue", "JobOutput", "JobProduct", "JobReceipt",
-    "JobSequence", "ProductionJob", "ProductionStage", "ReorderLevel",
+    "JobSequence", "ProductionJob", "ProductionStage", "ReorderLevel", "StockDaily", "StockHeld",
 ]
