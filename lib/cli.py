@@ -5,6 +5,9 @@
     python -m lib.cli init --workspace NAME --industry KEY --admin USERNAME [--admin-name NAME]
                            [--email EMAIL] [--password-file PATH]
                                                   migrate, then create the workspace and its first admin
+    python -m lib.cli report NAME --from YYYY-MM-DD --to YYYY-MM-DD [--location NAME] [--as USERNAME]
+                             --format csv|xlsx [--out PATH]
+                                                  a report as CSV/XLSX (lib/reports/commands.py)
 
 The demo is loaded into an empty database unless `--no-demo` or LOUPE_DEMO=0
 (`make run DEMO=0`): the app then shows its *Create your workspace* form.
@@ -22,6 +25,7 @@ from pathlib import Path
 from lib import db
 from lib.config import PROJECT_ROOT, load_settings
 from lib.errors import ConfigurationError, LoupeError, ValidationFailed
+from lib.reports import commands as report_commands
 
 DEFAULT_PORT = 8501
 
@@ -149,8 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     init_parser.add_argument("--admin-name", help="the first admin's full name (default: the username)")
     init_parser.add_argument("--email", default="", help="the first admin's email (optional)")
     init_parser.add_argument("--password-file", help="read the password from this file instead of asking twice")
+    report_commands.register(commands)
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "handler", None):  # a subcommand registered by its own module: handler(args, engine)
+            return _run_handler(args)
         if args.command == "prepare":
             prepare(demo=args.demo)
         elif args.command == "init":
@@ -165,6 +172,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _run_handler(args) -> int:
+    engine = _migrated_engine(load_settings())
+    try:
+        return args.handler(args, engine)
+    except ValidationFailed as error:  # the generic handler below speaks of creating the workspace
+        print("error:", *error.problems, sep="\n  ", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
 
 
 def _industry_keys() -> list[str]:

@@ -69,3 +69,10 @@ def period_expression(session: Session, column, size: str, *, is_date: bool = Fa
     if size == "week":
         return func.date(column, literal_column("'weekday 0'"), literal_column("'-6 days'"))
     return func.date(column, literal_column("'start of month'"))
+
+
+def in_scope(column, actor: Actor):
+    """`column IN (the viewer's locations)`, or True when the viewer sees every location (as access.scope_*)."""
+    if actor.location_ids is None:
+        return column.is_not(None)
+    return column.in_(sorted(actor.location_ids))
