@@ -7,23 +7,47 @@ balance, all in the caller's transaction. Corrections are new rows, never
 edits. `open_items` creates many new items at once (an import) under the same
 rules, each with its opening movement, in bulk inserts (`lib.bulk`); nobody
 else can hold a lock on a row that does not exist yet. `verify()` proves
-cached balance == sum of movements for every item.
+cached balance == sum of movements for every item, and that the summaries
+equal what they summarise.
+
+The summaries (`lib.models.summary`): `stock_daily` rolls movements up per UTC
+day, product, location, kind and movement kind; `stock_held` counts held items
+(`models.IN_STOCK`) per product, location and kind. Every change here records
+its effect on them in the session (`_pending`); the effects of the whole
+transaction are merged per row and written just before it commits (a
+`before_commit` hook), as upserts (INSERT … ON CONFLICT DO UPDATE: no
+read-modify-write, so no lost update) in one sorted order (all daily rows, then
+all held rows, each by key), so two writers of one product and location can
+never wait on each other in a cycle, and the shared rows are locked only for the
+last moments of the transaction. A savepoint rolled back takes its effects with
+it. Code that reads the summaries in a session that has changed stock and not
+committed yet calls `write_summaries(session)` first (`verify` does).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, case, delete, event, func, literal_column, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from lib import bulk
 from lib.classification import STAMPED_FIELDS
 from lib.errors import InsufficientStock, NotFound, ValidationFailed
-from lib.models import InventoryItem, InventoryKind, ItemStatus, MovementKind, StockMovement, utcnow
+from lib.models import (
+                        InventoryItem,
+                        InventoryKind,
+                        ItemStatus,
+                        MovementKind,
+                        StockDaily,
+                        StockHeld,
+                        StockMovement,
+                        utcnow,
+)
 from lib.units import WEIGHT_QUANTUM, to_grams
 
 
@@ -58,6 +82,7 @@ def apply_change(session: Session, *, item_id: int, user_id: int | None, movemen
     if quantity_delta == 0 and weight_delta == 0:
         raise ValidationFailed("The change must alter the quantity or the weight.")
     item = lock_item(session, item_id)
+    before = _held_share(item)
     new_quantity = item.quantity + quantity_delta
     new_weight = (Decimal(item.weight) + weight_delta).quantize(WEIGHT_QUANTUM)
     if new_quantity < 0:
@@ -80,6 +105,9 @@ def apply_change(session: Session, *, item_id: int, user_id: int | None, movemen
     item.status = _status_after(item.status, new_quantity, new_weight)
     session.add(movement)
     session.flush()
+    _count_movements(session, [(movement.moved_at, item.product_id, item.location_id, item.kind, movement_kind,
+                                quantity_delta, movement.weight_delta_g)])
+    _count_held(session, [(before, -1), (_held_share(item), 1)])
     return movement
 
 
@@ -144,6 +172,10 @@ def open_items(session: Session, openings: Sequence[Opening], *, user_id: int | 
     } for item_id, o, row in zip(ids, openings, items) if o.quantity or o.weight]
     if movements:
         bulk.insert_rows(session, MOVEMENTS, movements)
+        _count_movements(session, [(m["moved_at"], m["product_id"], m["location_id"], m["kind"], m["movement_kind"],
+                                    m["quantity_delta"], m["weight_delta_g"]) for m in movements])
+    _count_held(session, [((row["product_id"], row["location_id"], row["kind"], 1, row["quantity"], row["weight_g"]), 1)
+                          for row in items if _holds(row["status"], row["quantity"], row["weight_g"])])
     return ids
 
 
@@ -201,11 +233,240 @@ def move_location(session: Session, *, item_id: int, to_location_id: int, user_i
 
 def restamp_classification(session: Session, item: InventoryItem) -> None:
     """Copy an item's edited classification onto its movements (they carry it so
-    charts need no join). Locations are history and are never restamped."""
+    charts need no join). Locations are history and are never restamped.
+
+    When the product or kind changed, the item's movements and its held stock
+    move to the new summary rows (the old product and kind are the ones its
+    movements still carry; an item without movements holds nothing)."""
+    moves = session.execute(select(StockMovement.moved_at, StockMovement.product_id, StockMovement.location_id,
+                                   StockMovement.kind, StockMovement.movement_kind, StockMovement.quantity_delta,
+                                   StockMovement.weight_delta_g).where(StockMovement.item_id == item.id)).all()
+    if moves and (moves[0].product_id, moves[0].kind) != (item.product_id, item.kind):
+        old_product, old_kind = moves[0].product_id, moves[0].kind
+        _count_movements(session, [(m.moved_at, old_product, m.location_id, old_kind, m.movement_kind,
+                                    m.quantity_delta, m.weight_delta_g) for m in moves], sign=-1)
+        _count_movements(session, [(m.moved_at, item.product_id, m.location_id, item.kind, m.movement_kind,
+                                    m.quantity_delta, m.weight_delta_g) for m in moves])
+        share = _held_share(item)
+        if share is not None:
+            _count_held(session, [((old_product, share[1], old_kind, *share[3:]), -1), (share, 1)])
     session.execute(
         update(StockMovement).where(StockMovement.item_id == item.id)
         .values(**{field: getattr(item, field) for field in STAMPED_FIELDS})
     )
+
+
+# ---------------------------------------------------------------------------
+# The summaries: stock_daily and stock_held, kept in the writer's transaction
+# ---------------------------------------------------------------------------
+
+_PENDING = "ledger.summaries"  # session.info key: {"daily": {key: [5 sums]}, "held": {key: [3 sums]}}
+_SAVED = "ledger.summaries.saved"  # session.info key: {savepoint: copy of the pending effects when it began}
+DAILY, HELD = StockDaily.__table__, StockHeld.__table__
+
+
+def utc_day(moment: datetime) -> date:
+    """The UTC calendar day of a timestamp (naive means UTC, like the UtcDateTime columns)."""
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(timezone.utc).date()
+
+
+def _holds(status: ItemStatus, quantity: int, weight_g) -> bool:
+    """`models.IN_STOCK` for one item's values."""
+    return status is not ItemStatus.ARCHIVED and (quantity > 0 or Decimal(str(weight_g)) > 0)
+
+
+def _held_share(item: InventoryItem) -> tuple | None:
+    """What the item adds to its stock_held row: (product, location, kind, items, pieces, grams); None: nothing."""
+    if not _holds(ItemStatus(item.status), item.quantity, item.weight_g):
+        return None
+    return (item.product_id, item.location_id, InventoryKind(item.kind), 1, item.quantity,
+            Decimal(str(item.weight_g)))
+
+
+def _pending(session: Session) -> dict:
+    return session.info.setdefault(_PENDING, {"daily": {}, "held": {}})
+
+
+def _count_movements(session: Session, moves: Iterable[tuple], sign: int = 1) -> None:
+    """Add movements (moved_at, product, location, kind, movement kind, pieces delta, grams delta) to the
+    transaction's pending daily effects (`sign` -1 takes them away)."""
+    daily = _pending(session)["daily"]
+    for moved_at, product_id, location_id, kind, movement_kind, pieces, grams in moves:
+        key = (utc_day(moved_at), product_id, location_id, InventoryKind(kind), MovementKind(movement_kind))
+        grams = Decimal(str(grams))
+        sums = daily.setdefault(key, [Decimal(0), Decimal(0), 0, 0, 0])
+        sums[0] += sign * max(grams, Decimal(0))
+        sums[1] += sign * max(-grams, Decimal(0))
+        sums[2] += sign * max(pieces, 0)
+        sums[3] += sign * max(-pieces, 0)
+        sums[4] += sign
+
+
+def _count_held(session: Session, shares: Iterable[tuple]) -> None:
+    """Add held shares ((product, location, kind, items, pieces, grams) or None, sign) to the pending effects."""
+    held = _pending(session)["held"]
+    for share, sign in shares:
+        if share is None:
+            continue
+        product_id, location_id, kind, items, pieces, grams = share
+        sums = held.setdefault((product_id, location_id, InventoryKind(kind)), [0, 0, Decimal(0)])
+        sums[0] += sign * items
+        sums[1] += sign * pieces
+        sums[2] += sign * Decimal(str(grams))
+
+
+def _upsert(session: Session, table, keys: tuple[str, ...], sums: tuple[str, ...], rows: list[dict]) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(index_elements=list(keys),
+                                      set_={name: table.c[name] + stmt.excluded[name] for name in sums})
+    session.execute(stmt, rows)
+
+
+DAILY_KEY = ("day", "product_id", "location_id", "kind", "movement_kind")
+DAILY_SUMS = ("added_g", "deducted_g", "added_pieces", "deducted_pieces", "movements")
+HELD_KEY = ("product_id", "location_id", "kind")
+HELD_SUMS = ("items", "pieces", "weight_g")
+
+
+def write_summaries(session: Session) -> None:
+    """Write the transaction's pending summary effects now: merged per row, daily rows then held rows, each in
+    key order, as upserts. Runs by itself before every commit; readers of the summaries call it first."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    daily = [dict(zip(DAILY_KEY + DAILY_SUMS, (*key, *sums)))
+             for key, sums in sorted(pending["daily"].items()) if any(sums)]
+    held = [dict(zip(HELD_KEY + HELD_SUMS, (*key, *sums)))
+            for key, sums in sorted(pending["held"].items()) if any(sums)]
+    if daily:
+        _upsert(session, DAILY, DAILY_KEY, DAILY_SUMS, daily)
+    if held:
+        _upsert(session, HELD, HELD_KEY, HELD_SUMS, held)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if not session.in_nested_transaction():  # a savepoint's effects wait for the real commit
+        write_summaries(session)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _savepoint_began(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested and _PENDING in session.info:
+        pending = session.info[_PENDING]
+        session.info.setdefault(_SAVED, {})[transaction] = {
+            "daily": {key: list(sums) for key, sums in pending["daily"].items()},
+            "held": {key: list(sums) for key, sums in pending["held"].items()}}
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, previous: SessionTransaction) -> None:
+    """A rolled-back savepoint restores the effects pending when it began; a full rollback drops them all."""
+    if previous.nested:
+        saved = session.info.get(_SAVED, {}).pop(previous, None)
+        if saved is not None:
+            session.info[_PENDING] = saved
+        else:
+            session.info.pop(_PENDING, None)
+    elif previous.parent is None:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_SAVED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and not transaction.nested:
+        session.info.pop(_SAVED, None)
+
+
+def _day_sql(dialect: str) -> str:
+    """The UTC day of stock_movements.moved_at in SQL (SQLite stores UTC text)."""
+    return "CAST(moved_at AT TIME ZONE 'UTC' AS DATE)" if dialect == "postgresql" else "date(moved_at)"
+
+
+DAILY_FROM_MOVEMENTS = """
+SELECT {day} AS day, product_id, location_id, kind, movement_kind,
+       COALESCE(SUM(CASE WHEN weight_delta_g > 0 THEN weight_delta_g ELSE 0 END), 0) AS added_g,
+       COALESCE(SUM(CASE WHEN weight_delta_g < 0 THEN -weight_delta_g ELSE 0 END), 0) AS deducted_g,
+       COALESCE(SUM(CASE WHEN quantity_delta > 0 THEN quantity_delta ELSE 0 END), 0) AS added_pieces,
+       COALESCE(SUM(CASE WHEN quantity_delta < 0 THEN -quantity_delta ELSE 0 END), 0) AS deducted_pieces,
+       COUNT(*) AS movements
+FROM stock_movements
+GROUP BY {day}, product_id, location_id, kind, movement_kind
+"""
+HELD_FROM_ITEMS = """
+SELECT product_id, location_id, kind, COUNT(*) AS items, COALESCE(SUM(quantity), 0) AS pieces,
+       COALESCE(SUM(weight_g), 0) AS weight_g
+FROM inventory_items
+WHERE status <> 'archived' AND (quantity > 0 OR weight_g > 0)
+GROUP BY product_id, location_id, kind
+"""
+
+
+def rebuild_summaries(connection: Connection | Session) -> None:
+    """Recompute both summaries from the movements and items, in the caller's transaction (bulk loaders that
+    write rows directly, like the demo and the import benchmark, call it once at the end)."""
+    dialect = connection.get_bind().dialect.name if isinstance(connection, Session) else connection.dialect.name
+    connection.execute(delete(DAILY))
+    connection.execute(delete(HELD))
+    columns = ", ".join(DAILY_KEY + DAILY_SUMS)
+    connection.execute(text(f"INSERT INTO stock_daily ({columns}) "
+                            + DAILY_FROM_MOVEMENTS.format(day=_day_sql(dialect))))
+    columns = ", ".join(HELD_KEY + HELD_SUMS)
+    connection.execute(text(f"INSERT INTO stock_held ({columns}) " + HELD_FROM_ITEMS))
+
+
+@dataclass(frozen=True)
+class SummaryDiscrepancy:
+    """A summary row that differs from what it summarises (`recorded` vs `expected`, in key order of sums)."""
+
+    table: str
+    key: tuple
+    recorded: tuple
+    expected: tuple
+
+
+def _close(recorded: tuple, expected: tuple, tolerance: Decimal) -> bool:
+    return all(abs(Decimal(str(a)) - Decimal(str(b))) <= tolerance for a, b in zip(recorded, expected))
+
+
+def _summary_problems(session: Session, tolerance: Decimal) -> list[SummaryDiscrepancy]:
+    dialect = session.get_bind().dialect.name
+    problems = []
+    for table, keys, sums, source in (
+            ("stock_daily", DAILY_KEY, DAILY_SUMS, DAILY_FROM_MOVEMENTS.format(day=_day_sql(dialect))),
+            ("stock_held", HELD_KEY, HELD_SUMS, HELD_FROM_ITEMS)):
+        width = len(keys)
+
+        def normal(row, width=width):
+            key = tuple(str(value) if index == 0 and table == "stock_daily" else value
+                        for index, value in enumerate(row[:width]))
+            return key, tuple(row[width:])
+        recorded = dict(normal(row) for row in session.execute(
+            text(f"SELECT {', '.join(keys + sums)} FROM {table}")))
+        expected = dict(normal(row) for row in session.execute(text(source)))
+        zero = (0,) * len(sums)
+        for key in sorted(set(recorded) | set(expected), key=repr):
+            got, want = recorded.get(key, zero), expected.get(key, zero)
+            if not _close(got, want, tolerance):
+                problems.append(SummaryDiscrepancy(table, key, got, want))
+    return problems
+
+
+def redate_movements(session: Session, condition, moved_at: datetime) -> None:
+    """Set `moved_at` of the movements matching `condition` (the demo loader dates what it made through the
+    lib at its own clock), moving their effects to the new day's summary rows."""
+    columns = (StockMovement.moved_at, StockMovement.product_id, StockMovement.location_id, StockMovement.kind,
+               StockMovement.movement_kind, StockMovement.quantity_delta, StockMovement.weight_delta_g)
+    session.flush()
+    moves = session.execute(select(*columns).where(condition)).all()
+    _count_movements(session, moves, sign=-1)
+    _count_movements(session, [(moved_at, *move[1:]) for move in moves])
+    session.execute(update(StockMovement).where(condition).values(moved_at=moved_at))
 
 
 @dataclass(frozen=True)
@@ -218,11 +479,14 @@ class Discrepancy:
     ledger_weight: Decimal
 
 
-def verify(session: Session, tolerance: Decimal = Decimal("0.00005")) -> list[Discrepancy]:
-    """Every item whose cached balance differs from the sum of its movements.
+def verify(session: Session, tolerance: Decimal = Decimal("0.00005")) -> list[Discrepancy | SummaryDiscrepancy]:
+    """Every item whose cached balance differs from the sum of its movements, then every summary row that
+    differs from the movements (stock_daily) or the held items (stock_held) it sums (rows of zeros count as
+    absent).
 
     The tolerance only absorbs SQLite's floating-point sums; PostgreSQL sums exactly.
     """
+    write_summaries(session)
     sums = (select(StockMovement.item_id,
                    func.coalesce(func.sum(StockMovement.quantity_delta), 0).label("quantity"),
                    func.coalesce(func.sum(StockMovement.weight_delta), 0).label("weight"))
@@ -237,4 +501,4 @@ def verify(session: Session, tolerance: Decimal = Decimal("0.00005")) -> list[Di
                 or quantity < 0 or Decimal(str(weight)) < 0:
             problems.append(Discrepancy(item_id, tag_id, quantity, int(ledger_quantity),
                                         Decimal(str(weight)), ledger_weight))
-    return problems
+    return problems + _summary_problems(session, tolerance)

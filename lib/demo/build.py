@@ -45,6 +45,7 @@ from typing import Callable
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from lib import ledger
 from lib.demo.orders import add_demo_orders
 from lib.demo.production import build_production
 from lib.models import (
@@ -1078,6 +1079,7 @@ def _write_everything(connection: Connection, report, now: datetime, start: date
             [{"pid": pid, "iid": iid} for pid, iid in sorted(first_picture.items())])
 
     _write_movements(connection, report, items, history, start)
+    ledger.rebuild_summaries(connection)
 
     _insert(connection, TagSequence, [
         {"prefix": tag_prefix(TAG_PREFIX, p.short_name, p.name), "last_number": items.product_items[p.id]}

@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from lib import db
+from lib import db, ledger
 from lib.access import actor_for_user
 from lib.models import (
     AuditEntry,
@@ -215,7 +215,7 @@ def _stamp(session: Session, now: datetime, marks: dict[str, int]) -> None:
     """Date every row the demo orders made at the demo's `now` (see the module docstring)."""
     newer = {StockMovement: StockMovement.id > marks["movements"], InventoryItem: InventoryItem.id > marks["items"],
              AuditEntry: AuditEntry.id > marks["audit"]}
-    session.execute(update(StockMovement).where(newer[StockMovement]).values(moved_at=now))
+    ledger.redate_movements(session, newer[StockMovement], now)
     session.execute(update(InventoryItem).where(newer[InventoryItem]).values(created_at=now, updated_at=now))
     session.execute(update(InventoryItem).where(InventoryItem.updated_at > now).values(updated_at=now))
     session.execute(update(AuditEntry).where(newer[AuditEntry]).values(at=now))
