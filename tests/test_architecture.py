@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("lib.orders",),
     ("lib.production",),
     ("lib.ai",),
+    ("lib.reports",),
     ("lib.demo",),
     ("lib.cli",),
     ("ui",),

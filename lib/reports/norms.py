@@ -18,22 +18,16 @@ from sqlalchemy.orm import Session
 
 from lib import audit
 from lib.access import Actor, Right
-from lib.errors import LoupeError, NotFound, ValidationFailed
+from lib.errors import NotFound, ValidationFailed
 from lib.models import ProductionStage, Workspace
+from lib.presets import stage_loss_norms
 
 MAX_NORM = Decimal(100)
 
 
 def preset_norms(industry: str) -> dict[str, Decimal]:
     """Stage code -> allowed loss % in the industry's preset (stages without one are left out)."""
-    from lib.presets import preset
-
-    try:
-        stages = preset(industry).data.get("production_stages") or ()
-    except LoupeError:
-        return {}
-    return {str(stage["code"]): Decimal(str(stage["loss_norm_pct"])).quantize(Decimal("0.01"))
-            for stage in stages if stage.get("loss_norm_pct") is not None}
+    return stage_loss_norms(industry)
 
 
 def parse_norm(raw) -> Decimal | None:

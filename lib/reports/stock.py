@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from lib import ledger
 from lib.access import Actor, Right, scope_movements
 from lib.enums import InventoryKind, MovementKind
 from lib.inventory.items import counterpart
@@ -102,6 +103,11 @@ def _prepare(actor: Actor, filters: ReportFilters) -> None:
     check_location(actor, filters)
 
 
+def _summaries(session: Session) -> None:
+    """The summaries as this transaction sees them: its own pending stock changes written first (lib.ledger)."""
+    ledger.write_summaries(session)
+
+
 def _narrow(stmt, table, actor: Actor, filters: ReportFilters):
     """Scope a statement over a summary table (location, product, kind columns) to the viewer and filters."""
     stmt = stmt.where(in_scope(table.location_id, actor))
@@ -118,6 +124,7 @@ def stock_summary(session: Session, *, actor: Actor, period: DateRange | None = 
                   filters: ReportFilters = ReportFilters()) -> list[StockSummaryRow]:
     """Held items, pieces and grams by product (with its product type as category), kind and location, now."""
     _prepare(actor, filters)
+    _summaries(session)
     stmt = _narrow(select(StockHeld.product_id, Product.name, CatalogEntry.name, StockHeld.kind,
                           StockHeld.location_id, Location.name, StockHeld.items, StockHeld.pieces,
                           StockHeld.weight_g)
@@ -135,6 +142,7 @@ def stock_movement(session: Session, *, actor: Actor, period: DateRange,
                    filters: ReportFilters = ReportFilters()) -> list[MovementTotalRow]:
     """Totals of every change in the range by movement kind and inventory kind (from the daily roll-up)."""
     _prepare(actor, filters)
+    _summaries(session)
     stmt = _narrow(select(StockDaily.movement_kind, StockDaily.kind, func.sum(StockDaily.movements),
                           func.sum(StockDaily.added_pieces), func.sum(StockDaily.deducted_pieces),
                           func.sum(StockDaily.added_g), func.sum(StockDaily.deducted_g))
@@ -189,6 +197,7 @@ def low_stock(session: Session, *, actor: Actor, period: DateRange | None = None
     """Reorder levels whose held stock (at the viewer's locations; of the level's kind and location when it names
     them) is below the level's weight or pieces, now."""
     _prepare(actor, filters)
+    _summaries(session)
     held = and_(StockHeld.product_id == ReorderLevel.product_id,
                 or_(ReorderLevel.kind.is_(None), StockHeld.kind == ReorderLevel.kind),
                 or_(ReorderLevel.location_id.is_(None), StockHeld.location_id == ReorderLevel.location_id),

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from lib import audit
 from lib.errors import ValidationFailed, WorkspaceExists
 from lib.models import CatalogEntry, Plan, ProductionStage, Role, User, Workspace
-from lib.presets import preset
+from lib.presets import preset, stage_loss_norms
 from lib.workspace.users import BCRYPT_ROUNDS, EMAIL_PATTERN, USERNAME_PATTERN, check_new_password, hash_password
 
 WORKSPACE_ID = 1
@@ -145,9 +145,7 @@ def seed_stages(session: Session, industry: str, actor_id: int | None = None) ->
     codes = {stage.code for stage in existing}
     order = max((stage.sort_order for stage in existing), default=0)
     added = []
-    from lib.reports.norms import preset_norms  # the allowed loss % of the preset's stages
-
-    norms = preset_norms(industry)
+    norms = stage_loss_norms(industry)  # the allowed loss % of the preset's stages
     for name, code in preset(industry).production_stages:
         if name.lower() in names or code in codes:
             continue

@@ -47,9 +47,9 @@ def _seed_norms() -> None:
     industry = bind.execute(sa.text("SELECT industry FROM workspace")).scalar()
     if not industry:
         return
-    from lib.reports.norms import preset_norms
+    from lib.presets import stage_loss_norms
 
-    for code, pct in preset_norms(industry).items():
+    for code, pct in stage_loss_norms(industry).items():
         bind.execute(sa.text("UPDATE production_stages SET loss_norm_pct = :pct WHERE code = :code "
                              "AND loss_norm_pct IS NULL"), {"pct": pct, "code": code})
 
