@@ -2,7 +2,8 @@
 
 Stable url paths (later modules keep them): `/` home, `/products`,
 `/product?id=<id>`, `/inventory`, `/orders` (an order: `/orders?order=<id>`; admins
-and managers), `/production` (a job: `/production?job=<id>`), `/users` (admin),
+and managers), `/production` (a job: `/production?job=<id>`), `/reports` (a report:
+`/reports?report=<name>&range=…`), `/users` (admin),
 `/settings` (admin).
 
 A page the actor may not open is registered hidden with its `refusal`
@@ -37,6 +38,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("inventory.py", "Inventory", "📦", "inventory", Right.VIEW_INVENTORY),
     PageSpec("orders.py", "Orders", "🧾", "orders", Right.VIEW_ORDERS, refusal="Orders are for admins and managers."),
     PageSpec("production.py", "Production", "🏭", "production", Right.VIEW_PRODUCTION),
+    PageSpec("reports.py", "Reports", "📊", "reports", Right.VIEW_INVENTORY),
     PageSpec("users.py", "Users", "👥", "users", Right.MANAGE_USERS),
     PageSpec("settings.py", "Settings", "⚙️", "settings", Right.MANAGE_SETTINGS),
 )
