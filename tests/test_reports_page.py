@@ -163,3 +163,62 @@ def test_cli_refusals_exit_2(workshop, monkeypatch, tmp_path, capsys, args, mess
     assert cli.main(args + ["--out", str(tmp_path / "x.csv")]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "x.csv").exists()
+
+
+# ---------------------------------------------------------------------------
+# The Home card, the reorder-level form, the loss norms on /settings
+# ---------------------------------------------------------------------------
+
+def test_home_counts_the_levels_below(workshop):
+    for role in ROLES:  # the 100 g Ruby level is above what anyone holds
+        at = signed_in(workshop.url, ROLES[role])
+        at.run()
+        assert {metric.label: metric.value for metric in at.metric}["Below reorder level"] == "1"
+
+
+def frame_with(at, column: str):
+    """The table showing `column` (AppTest does not expose a dataframe's key)."""
+    (found,) = [element.value for element in at.dataframe if column in element.value.columns]
+    return found
+
+
+def _product_page(workshop, role):
+    at = signed_in(workshop.url, ROLES[role], page="product.py", query={"id": str(workshop.product_id)})
+    at.session_state["reorder_panel"] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_manager_sets_a_reorder_level_for_north(workshop):
+    at = _product_page(workshop, "manager")
+    assert at.selectbox(key="reorder_location").options == ["North"]  # no "every location" for a manager
+    at.text_input(key="reorder_weight").set_value("-1")
+    at.button(key="FormSubmitter:reorder_form-Save reorder level").click().run()
+    assert "cannot be negative" in texts(at)
+    at.text_input(key="reorder_pieces").set_value("two")
+    at.button(key="FormSubmitter:reorder_form-Save reorder level").click().run()
+    assert "plain number" in texts(at)
+    at.text_input(key="reorder_pieces").set_value("2")
+    at.button(key="FormSubmitter:reorder_form-Save reorder level").click().run()
+    assert "Reorder level saved." in texts(at)
+    shown = frame_with(at, "Minimum pieces")
+    assert list(shown["Location"]) == ["All locations", "North"] and list(shown["Minimum pieces"])[1] == 2
+
+
+def test_a_member_reads_levels_without_the_form(workshop):
+    at = _product_page(workshop, "member")
+    assert frame_with(at, "Minimum pieces") is not None
+    assert not [form for form in at.text_input if form.key == "reorder_weight"]
+
+
+def test_an_admin_sets_a_loss_norm(workshop):
+    at = signed_in(workshop.url, "boss", page="settings.py")
+    at.run()
+    at.text_input(key="norm_value").set_value("abc")
+    at.button(key="FormSubmitter:loss_norm_form-Save loss norm").click().run()
+    assert "not a number" in texts(at)
+    at.text_input(key="norm_value").set_value("2.25")
+    at.button(key="FormSubmitter:loss_norm_form-Save loss norm").click().run()
+    assert "Loss norm saved." in texts(at)
+    assert list(frame_with(at, "Loss norm %")["Loss norm %"]) == [2.25]
