@@ -64,7 +64,8 @@ def shop(session) -> Shop:
     south_gold = f.make_item(session, gold, south, quantity=1, weight="50")
 
     job_a = jobs.create_job(session, actor=admin, recorded_at=at(2), data=NewJob(
-        stage_id=casting.id, sources=(SourceLine(north_gold.id),), staff_id=wendy.id, issued_on=date(2026, 3, 2))).job_id
+        stage_id=casting.id, sources=(SourceLine(north_gold.id),), staff_id=wendy.id,
+        issued_on=date(2026, 3, 2))).job_id
     receipts.receive_job(session, actor=admin, job_id=job_a, recorded_at=at(4), draft=ReceiptDraft(
         received_on=date(2026, 3, 4), rows=(OutputRow(product_id=gold.id, weight="90", pieces=1, waste="3",
                                                       rejected=Portion(weight="3", pieces=1),

@@ -21,7 +21,8 @@ def render(view: View) -> None:
                           pct(row.p90_days)} for row in rows])
     chart(bars(days, "Stage", ["Median days", "90th percentile days"], "Days from first issue to completion",
                colours=["#4a7bd0", "#e59a1c"]).properties(height=alt_height(len(days) * 2)), "rep_chart")
-    frame = pd.DataFrame([{"Stage": row.stage, "Jobs completed": row.jobs_completed, "Median days": pct(row.median_days),
+    frame = pd.DataFrame([{"Stage": row.stage, "Jobs completed": row.jobs_completed,
+                           "Median days": pct(row.median_days),
                            "90th percentile days": pct(row.p90_days), "Issued": weight(view, row.issued_g),
                            "Scrapped": weight(view, row.scrapped_g), "Waste": weight(view, row.waste_g),
                            "Loss %": pct(row.loss_pct), "Norm %": pct(row.norm_pct)} for row in rows])
