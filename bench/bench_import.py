@@ -28,12 +28,13 @@ from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.engine import Engine
 
 from bench.run import BenchContext, Result
-from lib import db
+from lib import db, ledger
 from lib.access import Actor, actor_for_user
 from lib.classification import ATTRIBUTES
 from lib.inventory import importer
 from lib.models import (AuditEntry, CatalogEntry, CatalogKind, InventoryItem, InventoryKind, ItemStatus, Location,
-                        MovementKind, Product, Role, StockMovement, TagSequence, User, utcnow)
+                        MovementKind, Product, Role, StockDaily, StockHeld, StockMovement, TagSequence, User,
+                        utcnow)
 from lib.units import to_grams
 
 ROWS = 2000
@@ -98,9 +99,14 @@ def _marks(engine: Engine) -> Marks:
                                                 .tuples().all()))
 
 
-def _clean_up(engine: Engine, marks: Marks) -> None:
-    """Delete what a run wrote (bench bookkeeping on the bench database, not an app action)."""
+def _clean_up(engine: Engine, marks: Marks, counted: bool = True) -> None:
+    """Delete what a run wrote (bench bookkeeping on the bench database, not an app action), with its share
+    of the ledger's summaries when the run went through the ledger (`counted`; the floor's raw rows never did)."""
     with db.session_scope(engine, write=True) as session:
+        if counted:
+            ledger.uncount(session, StockMovement.id > marks.movement_id, InventoryItem.id > marks.item_id)
+        session.execute(delete(StockDaily).where(StockDaily.product_id > marks.product_id))
+        session.execute(delete(StockHeld).where(StockHeld.product_id > marks.product_id))
         session.execute(delete(StockMovement).where(StockMovement.id > marks.movement_id))
         session.execute(delete(InventoryItem).where(InventoryItem.id > marks.item_id))
         session.execute(delete(AuditEntry).where(AuditEntry.id > marks.audit_id))
@@ -194,7 +200,7 @@ def floor_once(engine: Engine, actor: Actor, data: bytes) -> float:
         cursor.close()
     finally:
         connection.close()
-    _clean_up(engine, marks)
+    _clean_up(engine, marks, counted=False)
     return seconds
 
 
@@ -235,22 +241,24 @@ def _floor_rows(engine: Engine, actor: Actor, data: bytes, marks: Marks) -> tupl
 def run(context: BenchContext) -> list[Result]:
     engine = context.large
     actor = _admin(engine)
-    data = demo_sheet(engine)
-    fresh = demo_sheet(engine, seed=11, new_product="Bench Padparadscha", new_colours=(
+    rows = 100 if context.smoke else ROWS
+    repeat = context.repeats(REPEAT)
+    data = demo_sheet(engine, rows)
+    fresh = demo_sheet(engine, rows, seed=11, new_product="Bench Padparadscha", new_colours=(
         "Bench Sunset", "Bench Lotus", "Bench Dusk", "Bench Salmon"))
     import_once(engine, actor, data)  # warm-up: caches, statistics
     walls, locks, floors = [], [], []
-    for _ in range(REPEAT):  # alternated, so machine load hits both alike
+    for _ in range(repeat):  # alternated, so machine load hits both alike
         wall, lock, written = import_once(engine, actor, data)
         walls.append(wall)
         locks.append(lock)
         floors.append(floor_once(engine, actor, data))
-    creating = [import_once(engine, actor, fresh, create_missing=True)[0] for _ in range(REPEAT)]
+    creating = [import_once(engine, actor, fresh, create_missing=True)[0] for _ in range(repeat)]
     wall, lock, floor = statistics.median(walls), statistics.median(locks), statistics.median(floors)
     dialect = engine.dialect.name
     return [
         Result("import_2000_rows_s", wall, "s", IMPORT_TARGET_S,
-               f"{dialect}: read + preview + commit of {written:,} rows, median of {REPEAT}"),
+               f"{dialect}: read + preview + commit of {written:,} rows, median of {repeat}"),
         Result("import_write_lock_s", lock, "s", LOCK_TARGET_S, "inside the write transaction"),
         Result("import_floor_s", floor, "s", None,
                "the same items, movements and audit rows with plain executemany, one transaction"),

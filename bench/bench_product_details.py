@@ -184,7 +184,7 @@ def _reset_peak() -> bool:
         return False
 
 
-def apptest_render(url: str, username: str, product_id: int) -> tuple[float, float, str]:
+def apptest_render(url: str, username: str, product_id: int, repeat: int = REPEAT) -> tuple[float, float, str]:
     """(median ms of 5 cold renders, peak RSS growth in MB of one render, note).
 
     One signed-in AppTest runs the page once to warm up (its first run also
@@ -210,7 +210,7 @@ def apptest_render(url: str, username: str, product_id: int) -> tuple[float, flo
         return elapsed
 
     render()
-    times = [render() for _ in range(REPEAT)]
+    times = [render() for _ in range(repeat)]
     st.cache_data.clear()
     before = _rss_kb()
     exact = _reset_peak()
@@ -246,7 +246,8 @@ def run(context: BenchContext) -> list[Result]:
     filtered_ms = median_ms(lambda: default_view(context.large, large.admin, large.product_id, filtered, today), REPEAT)
     small_ms = median_ms(lambda: default_view(context.small, small.admin, small.product_id,
                                               ItemFilters(kinds=(small.kind,)), today), REPEAT)
-    apptest_ms, peak_mb, memory_note = apptest_render(context.large_url, large.admin_username, large.product_id)
+    apptest_ms, peak_mb, memory_note = apptest_render(context.large_url, large.admin_username, large.product_id,
+                                                       context.repeats(REPEAT))
 
     about = (f"product {large.product_id}: {large.items:,} items, {large.movements:,} movements; "
              f"kind {large.kind.value}; {kpis.items:,} held")

@@ -71,7 +71,7 @@ def _grow(engine, count: int) -> float:
 def run(context: BenchContext) -> list[Result]:
     url = scratch_copy(context, "production")
     engine = db.make_engine(url)
-    grow_ms = _grow(engine, JOBS)
+    grow_ms = _grow(engine, 60 if context.smoke else JOBS)
     with db.session_scope(engine) as session:
         admin = actor_for_user(session, session.scalar(select(User.id).where(User.role == Role.ADMIN)))
         word = session.scalars(select(Product.name).order_by(Product.id)).first().split()[0]

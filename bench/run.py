@@ -56,6 +56,11 @@ class BenchContext:
     small_url: str
     large: Engine
     small: Engine
+    smoke: bool = False  # tests/test_bench_smoke.py: the small demo as both, few repeats, small sizes
+
+    def repeats(self, full: int) -> int:
+        """How many timed runs: `full`, or 1 in a smoke run (which proves a benchmark runs, not its figure)."""
+        return 1 if self.smoke else full
 
 
 def median_ms(function, repeat: int = 5, warmup: int = 1) -> float:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import Connection, case, delete, event, func, literal_column, select, text, update
+from sqlalchemy import Connection, delete, event, func, inspect, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
@@ -82,7 +82,6 @@ def apply_change(session: Session, *, item_id: int, user_id: int | None, movemen
     if quantity_delta == 0 and weight_delta == 0:
         raise ValidationFailed("The change must alter the quantity or the weight.")
     item = lock_item(session, item_id)
-    before = _held_share(item)
     new_quantity = item.quantity + quantity_delta
     new_weight = (Decimal(item.weight) + weight_delta).quantize(WEIGHT_QUANTUM)
     if new_quantity < 0:
@@ -107,7 +106,6 @@ def apply_change(session: Session, *, item_id: int, user_id: int | None, movemen
     session.flush()
     _count_movements(session, [(movement.moved_at, item.product_id, item.location_id, item.kind, movement_kind,
                                 quantity_delta, movement.weight_delta_g)])
-    _count_held(session, [(before, -1), (_held_share(item), 1)])
     return movement
 
 
@@ -235,9 +233,9 @@ def restamp_classification(session: Session, item: InventoryItem) -> None:
     """Copy an item's edited classification onto its movements (they carry it so
     charts need no join). Locations are history and are never restamped.
 
-    When the product or kind changed, the item's movements and its held stock
-    move to the new summary rows (the old product and kind are the ones its
-    movements still carry; an item without movements holds nothing)."""
+    When the product or kind changed, the item's movements move to the new
+    stock_daily rows (the old product and kind are the ones its movements still
+    carry); its held stock moves with the item's own flush (`_items_flushing`)."""
     moves = session.execute(select(StockMovement.moved_at, StockMovement.product_id, StockMovement.location_id,
                                    StockMovement.kind, StockMovement.movement_kind, StockMovement.quantity_delta,
                                    StockMovement.weight_delta_g).where(StockMovement.item_id == item.id)).all()
@@ -247,9 +245,6 @@ def restamp_classification(session: Session, item: InventoryItem) -> None:
                                     m.quantity_delta, m.weight_delta_g) for m in moves], sign=-1)
         _count_movements(session, [(m.moved_at, item.product_id, m.location_id, item.kind, m.movement_kind,
                                     m.quantity_delta, m.weight_delta_g) for m in moves])
-        share = _held_share(item)
-        if share is not None:
-            _count_held(session, [((old_product, share[1], old_kind, *share[3:]), -1), (share, 1)])
     session.execute(
         update(StockMovement).where(StockMovement.item_id == item.id)
         .values(**{field: getattr(item, field) for field in STAMPED_FIELDS})
@@ -273,16 +268,17 @@ def utc_day(moment: datetime) -> date:
 
 
 def _holds(status: ItemStatus, quantity: int, weight_g) -> bool:
-    """`models.IN_STOCK` for one item's values."""
-    return status is not ItemStatus.ARCHIVED and (quantity > 0 or Decimal(str(weight_g)) > 0)
+    """`models.IN_STOCK` for one item's values (None: a new item's column default, Available and empty)."""
+    return (status is None or ItemStatus(status) is not ItemStatus.ARCHIVED) \
+        and ((quantity or 0) > 0 or Decimal(str(weight_g or 0)) > 0)
 
 
 def _held_share(item: InventoryItem) -> tuple | None:
     """What the item adds to its stock_held row: (product, location, kind, items, pieces, grams); None: nothing."""
-    if not _holds(ItemStatus(item.status), item.quantity, item.weight_g):
+    if not _holds(item.status, item.quantity, item.weight_g):
         return None
-    return (item.product_id, item.location_id, InventoryKind(item.kind), 1, item.quantity,
-            Decimal(str(item.weight_g)))
+    return (item.product_id, item.location_id, InventoryKind(item.kind), 1, item.quantity or 0,
+            Decimal(str(item.weight_g or 0)))
 
 
 def _pending(session: Session) -> dict:
@@ -346,6 +342,42 @@ def write_summaries(session: Session) -> None:
         _upsert(session, DAILY, DAILY_KEY, DAILY_SUMS, daily)
     if held:
         _upsert(session, HELD, HELD_KEY, HELD_SUMS, held)
+
+
+HELD_FIELDS = ("product_id", "location_id", "kind", "status", "quantity", "weight_g")
+
+for _field in HELD_FIELDS:  # the old value is loaded when one is set, so a flush always knows both sides
+    event.listen(getattr(InventoryItem, _field), "set", lambda *args: None, active_history=True)
+
+
+def _old_share(item: InventoryItem) -> tuple | None:
+    state = inspect(item)
+    old = {}
+    for field in HELD_FIELDS:
+        history = state.attrs[field].history
+        old[field] = history.deleted[0] if history.deleted else getattr(item, field)
+    if not _holds(old["status"], old["quantity"], old["weight_g"]):
+        return None
+    return (old["product_id"], old["location_id"], InventoryKind(old["kind"]), 1, old["quantity"] or 0,
+            Decimal(str(old["weight_g"] or 0)))
+
+
+@event.listens_for(Session, "before_flush")
+def _items_flushing(session: Session, _context, _instances) -> None:
+    """Every ORM write of an item (the ledger's own, a status, product, kind or location change by any code)
+    moves its held share from the old stock_held row to the new one."""
+    shares = []
+    for item in session.new:
+        if isinstance(item, InventoryItem):
+            shares.append((_held_share(item), 1))
+    for item in session.dirty:
+        if isinstance(item, InventoryItem) and session.is_modified(item):
+            shares += [(_old_share(item), -1), (_held_share(item), 1)]
+    for item in session.deleted:
+        if isinstance(item, InventoryItem):
+            shares.append((_old_share(item), -1))
+    if shares:
+        _count_held(session, shares)
 
 
 @event.listens_for(Session, "before_commit")
@@ -467,6 +499,19 @@ def redate_movements(session: Session, condition, moved_at: datetime) -> None:
     _count_movements(session, moves, sign=-1)
     _count_movements(session, [(moved_at, *move[1:]) for move in moves])
     session.execute(update(StockMovement).where(condition).values(moved_at=moved_at))
+
+
+def uncount(session: Session, movements_where, items_where) -> None:
+    """Take movements and items that are about to be deleted out of the summaries (bookkeeping of benchmarks
+    and tests that undo their own rows; the app never deletes ledger rows)."""
+    session.flush()
+    moves = session.execute(select(StockMovement.moved_at, StockMovement.product_id, StockMovement.location_id,
+                                   StockMovement.kind, StockMovement.movement_kind, StockMovement.quantity_delta,
+                                   StockMovement.weight_delta_g).where(movements_where)).all()
+    _count_movements(session, moves, sign=-1)
+    items = session.scalars(select(InventoryItem).where(items_where)).all()
+    _count_held(session, [(_held_share(item), -1) for item in items])
+    write_summaries(session)
 
 
 @dataclass(frozen=True)

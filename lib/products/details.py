@@ -23,6 +23,16 @@ Definitions (also in docs/product-details.md and the page's help texts):
 - Buckets: daily for the 30- and 90-day ranges (30 / 90 days ending today),
   weekly (weeks start on Monday) for 12 months (the 52 weeks ending with the
   current week). SQL groups by bucket; empty buckets are filled here.
+- Days are UTC calendar days, and every window (the 30-day change, each
+  chart's range) is a whole number of them, so day-level sums answer exactly.
+
+Two paths, the same numbers (tests compare them on random ledgers): the
+*default view* (no attribute, search, status or created-date filter: only the
+product, the kind switch and locations, which are columns of the summaries'
+keys) reads the ledger-kept summaries, `stock_held` for the KPIs and
+`stock_daily` for the 30-day change and the chart (a few hundred rows instead of
+tens of thousands of movements); any other filter reads the items and the
+movements themselves, as before.
 """
 from __future__ import annotations
 
@@ -31,13 +41,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import String, case, func, literal, literal_column, select
+from sqlalchemy import Select, String, case, func, literal, literal_column, select
 from sqlalchemy.orm import Session
 
-from lib import db
+from lib import db, ledger
 from lib.access import Actor
-from lib.inventory.query import ItemFilters, movements_statement, start_of_day, totals
-from lib.models import StockMovement
+from lib.classification import ATTRIBUTES
+from lib.inventory.query import ItemFilters, Totals, movements_statement, start_of_day, totals
+from lib.models import StockDaily, StockHeld, StockMovement
 from lib.units import WEIGHT_QUANTUM, from_grams
 from lib.workspace.settings import get_workspace
 
@@ -74,6 +85,55 @@ def _grams(value) -> Decimal:
 
 
 # ---------------------------------------------------------------------------
+# The default view: the ledger-kept summaries
+# ---------------------------------------------------------------------------
+
+def uses_summaries(filters: ItemFilters) -> bool:
+    """True for the default view: only product, kind and location filters (the summaries' key columns)."""
+    return not filters.touches_item_only_fields and not any(getattr(filters, a.filter_field) for a in ATTRIBUTES)
+
+
+def _summary_statement(actor: Actor, filters: ItemFilters, model, *columns) -> Select:
+    """SELECT `columns` FROM a summary table (StockHeld or StockDaily), scoped to the actor's locations and
+    narrowed to the filters' products, kinds and locations."""
+    stmt = select(*columns).select_from(model)
+    if filters.product_ids:
+        stmt = stmt.where(model.product_id.in_(sorted(filters.product_ids)))
+    if filters.kinds:
+        stmt = stmt.where(model.kind.in_(filters.kinds))
+    if filters.location_ids:
+        stmt = stmt.where(model.location_id.in_(sorted(filters.location_ids)))
+    if actor.location_ids is not None:
+        stmt = stmt.where(model.location_id.in_(sorted(actor.location_ids)))
+    return stmt
+
+
+def _held_totals(session: Session, actor: Actor, filters: ItemFilters) -> Totals:
+    """`query.totals` of the held items, from stock_held."""
+    ledger.write_summaries(session)  # this session's own uncommitted changes first
+    count, pieces, grams = session.execute(_summary_statement(
+        actor, filters, StockHeld, func.coalesce(func.sum(StockHeld.items), 0),
+        func.coalesce(func.sum(StockHeld.pieces), 0), func.coalesce(func.sum(StockHeld.weight_g), 0))).one()
+    return Totals(int(count), int(pieces), _grams(grams))
+
+
+def _daily_flow(session: Session, actor: Actor, filters: ItemFilters, first: date, last: date, *group):
+    """Added and deducted grams from stock_daily over the days `first`..`last` (inclusive), grouped by `group`."""
+    ledger.write_summaries(session)
+    stmt = (_summary_statement(actor, filters, StockDaily, *group, func.coalesce(func.sum(StockDaily.added_g), 0),
+                               func.coalesce(func.sum(StockDaily.deducted_g), 0))
+            .where(StockDaily.day >= first, StockDaily.day <= last))
+    return session.execute(stmt.group_by(*group) if group else stmt)
+
+
+def _held(session: Session, actor: Actor, filters: ItemFilters) -> Totals:
+    """Held items, pieces and grams of the view (filters already narrowed to the product)."""
+    if uses_summaries(filters):
+        return _held_totals(session, actor, filters)
+    return totals(session, actor=actor, filters=filters.with_(in_stock_only=True))
+
+
+# ---------------------------------------------------------------------------
 # The 30-day change and the KPIs
 # ---------------------------------------------------------------------------
 
@@ -99,6 +159,10 @@ def flow(session: Session, *, actor: Actor, product_id: int, filters: ItemFilter
          days: int = CHANGE_DAYS) -> Flow:
     """Added and deducted grams over the `days` calendar days (UTC) ending `today` (one aggregate, no join)."""
     today = today or today_utc()
+    if uses_summaries(filters):
+        added, deducted = _daily_flow(session, actor, product_filters(product_id, filters),
+                                      today - timedelta(days=days - 1), today).one()
+        return Flow(_grams(added), _grams(deducted))
     stmt = (movements_statement(actor, product_filters(product_id, filters), *_flow_columns())
             .where(StockMovement.moved_at >= start_of_day(today - timedelta(days=days - 1)),
                    StockMovement.moved_at < start_of_day(today + timedelta(days=1))))
@@ -123,8 +187,7 @@ def thirty_day_change(session: Session, *, actor: Actor, product_id: int, filter
     """The 30-day change and its percentage of the weight held 30 days ago."""
     unit = unit or get_workspace(session).default_weight_unit
     if total_g is None:
-        total_g = totals(session, actor=actor,
-                         filters=product_filters(product_id, filters).with_(in_stock_only=True)).grams
+        total_g = _held(session, actor, product_filters(product_id, filters)).grams
     window = flow(session, actor=actor, product_id=product_id, filters=filters, today=today)
     return change_from_flow(unit, window, _grams(total_g))
 
@@ -155,7 +218,7 @@ def kpis(session: Session, *, actor: Actor, product_id: int, filters: ItemFilter
          today: date | None = None, unit: str | None = None) -> Kpis:
     """Item count, total and average weight, and the 30-day change: two aggregate queries."""
     unit = unit or get_workspace(session).default_weight_unit
-    held = totals(session, actor=actor, filters=product_filters(product_id, filters).with_(in_stock_only=True))
+    held = _held(session, actor, product_filters(product_id, filters))
     grams = _grams(held.grams)
     average = from_grams(grams / held.items, unit) if held.items else None
     change = thirty_day_change(session, actor=actor, product_id=product_id, filters=filters, today=today,
@@ -232,7 +295,9 @@ def weight_series(session: Session, *, actor: Actor, product_id: int, filters: I
     size, starts = window(range_key, today)
     filters = product_filters(product_id, filters)
     dialect = session.get_bind().dialect.name
-    if dialect == "sqlite" and not filters.touches_item_only_fields:
+    if uses_summaries(filters):
+        found = _summed_days(session, actor, filters, starts, size, today)
+    elif dialect == "sqlite" and not filters.touches_item_only_fields:
         found = _range_scans(session, actor, filters, starts, size, today)
     else:
         found = _grouped(session, actor, filters, starts, today, size, dialect)
@@ -243,6 +308,18 @@ def weight_series(session: Session, *, actor: Actor, product_id: int, filters: I
         series.append(Bucket(start, from_grams(added, unit) if added is not None else zero,
                              from_grams(deducted, unit) if deducted is not None else zero))
     return series
+
+
+def _summed_days(session: Session, actor: Actor, filters: ItemFilters, starts: list[date], size: str,
+                 today: date) -> dict[date, tuple[Decimal, Decimal]]:
+    """The default view: stock_daily summed per day in SQL, days added into their week here."""
+    found: dict[date, tuple[Decimal, Decimal]] = {}
+    for day, added, deducted in _daily_flow(session, actor, filters, starts[0], today, StockDaily.day):
+        day = _as_date(day)
+        start = monday(day) if size == "week" else day
+        before = found.get(start, (Decimal(0), Decimal(0)))
+        found[start] = (before[0] + _grams(added), before[1] + _grams(deducted))
+    return found
 
 
 def _grouped(session: Session, actor: Actor, filters: ItemFilters, starts: list[date], today: date, size: str,
