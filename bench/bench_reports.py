@@ -78,4 +78,4 @@ def measure(engine, repeat: int = 5) -> list[Result]:
 
 
 def run(context: BenchContext) -> list[Result]:
-    return measure(context.large)
+    return measure(context.large, repeat=context.repeats(5))
