@@ -5,7 +5,7 @@
   each in its own read transaction as a page rerun would be:
   stock-summary (stock_held), stock-movement (daily totals + the first log page of 500), low-stock
   (reorder levels against stock_held; a level is set on every product first, in the copy), production-summary
-  (+ the jobs above norm), loss-by-person, stage-performance, waste-log (newest 1,000 events), order-summary
+  (+ the 100 jobs most above norm), loss-by-person, stage-performance, waste-log (newest 1,000 events), order-summary
   (+ open demand).
 
 Reads the large demo in place; the reorder levels exist only inside the low-stock measurement's own transaction,
@@ -50,7 +50,7 @@ def _views(admin, period):
         "stock-movement": lambda s: (stock.stock_movement(s, actor=admin, period=period),
                                      stock.movement_log(s, actor=admin, period=period, limit=stock.LOG_PAGE + 1)),
         "production-summary": lambda s: (production.production_summary(s, actor=admin, period=period),
-                                         production.jobs_above_norm(s, actor=admin, period=period)),
+                                         production.jobs_above_norm(s, actor=admin, period=period, limit=101)),
         "loss-by-person": lambda s: production.loss_by_person(s, actor=admin, period=period),
         "stage-performance": lambda s: production.stage_performance(s, actor=admin, period=period),
         "waste-log": lambda s: production.waste_log(s, actor=admin, period=period, limit=1001),

@@ -140,6 +140,10 @@ def test_loss_by_person_flags_the_grams_over_norm(session, shop):
 def test_jobs_above_norm_most_grams_first(session, shop):
     rows = production.jobs_above_norm(session, actor=shop.north_manager, period=MARCH)
     assert [(row.job_id, row.over_norm_g) for row in rows] == [(shop.job_a, D("5.5")), (shop.job_b, D("0.1"))]
+    (most,) = production.jobs_above_norm(session, actor=shop.admin, period=MARCH, limit=1)
+    assert (most.job_id, most.over_norm_g) == (shop.job_a, D("5.5"))  # Sunny's open job S: 4.25 g over
+    assert [row.job_id for row in production.jobs_above_norm(session, actor=shop.admin, period=MARCH)] == [
+        shop.job_a, shop.job_s, shop.job_b]
 
 
 def test_job_loss_vs_norm(session, shop):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, literal_column
@@ -54,6 +54,15 @@ def as_date(value) -> date | None:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
+
+
+def period_start(day: date, size: str) -> date:
+    """The first day of the day / week (Monday) / month `day` falls in (as `period_expression` in SQL)."""
+    if size == "week":
+        return day - timedelta(days=day.weekday())
+    if size == "month":
+        return day.replace(day=1)
+    return day
 
 
 def period_expression(session: Session, column, size: str, *, is_date: bool = False):

@@ -45,7 +45,8 @@ def list_levels(session: Session, *, actor: Actor, product_id: int) -> list[Leve
     stmt = (select(ReorderLevel, Location.name).outerjoin(Location, Location.id == ReorderLevel.location_id)
             .where(ReorderLevel.product_id == product_id,
                    or_(ReorderLevel.location_id.is_(None), in_scope(ReorderLevel.location_id, actor)))
-            .order_by(ReorderLevel.kind, Location.name))
+            .order_by(ReorderLevel.location_id.is_not(None), Location.name, ReorderLevel.kind.is_not(None),
+                      ReorderLevel.kind))  # every location and any kind first, on both databases
     return [LevelRow(level.id, level.kind, level.location_id, name or "All locations", level.min_pieces,
                      level.min_weight_g) for level, name in session.execute(stmt)]
 

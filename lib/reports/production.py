@@ -19,13 +19,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, func, literal, null, select, union_all
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from lib.access import Actor, Right, scope_jobs
+from lib.errors import ValidationFailed
 from lib.enums import JobStatus, OutputBucket
 from lib.models import InventoryItem, JobIssue, JobOutput, JobReceipt, ProductionJob, ProductionStage, User
-from lib.reports.common import ZERO, ReportFilters, as_date, check_location, grams, pct, period_expression
+from lib.reports.common import (ZERO, ReportFilters, as_date, check_location, grams, pct, period_expression,
+                                period_start)
 from lib.reports.dates import DateRange
 
 UNASSIGNED = "Unassigned"
@@ -132,46 +134,72 @@ def _prepare(actor: Actor, filters: ReportFilters) -> None:
     check_location(actor, filters)
 
 
-def _events(session: Session, actor: Actor, period: DateRange, filters: ReportFilters, size: str | None):
-    """One row per issue, output and write-off in the range: (period, job, stage, staff, five gram columns)."""
-    low, high = period.bounds()
-    zero = literal(0)
+def _grouped(session: Session, actor: Actor, period: DateRange, filters: ReportFilters, size: str | None
+             ) -> dict[tuple, list[Decimal]]:
+    """(period or staff, stage) -> [issued, received, rejected, scrapped, waste] grams: three grouped queries
+    (issues, receipt outputs, write-offs), each aggregated in SQL to a few rows and added up here.
 
-    def when(column, is_date=False):
-        return (period_expression(session, column, size, is_date=is_date) if size else null()).label("period")
+    `size` day / week / month groups by period; None groups by the job's staff."""
+    low, high = period.bounds()
+
+    by_day = size is not None and session.get_bind().dialect.name == "sqlite"
+
+    def key(column, is_date=False):
+        """The group: the staff, or the period. SQLite groups by the text of the month or day (a date() per row
+        costs more than the scan); days are folded into weeks here."""
+        if size is None:
+            return ProductionJob.staff_id
+        if by_day:  # 'YYYY-MM' for months, 'YYYY-MM-DD' for days and weeks
+            return func.substr(column, 1, 7 if size == "month" else 10)
+        return period_expression(session, column, size, is_date=is_date)
 
     def bucket(name: OutputBucket):
         return func.coalesce(func.sum(JobOutput.weight_g).filter(JobOutput.bucket == name), 0)
 
-    issued = _jobs(actor, filters, select(
-        when(JobIssue.issued_at), JobIssue.job_id.label("job_id"), ProductionJob.stage_id.label("stage_id"),
-        ProductionJob.staff_id.label("staff_id"), JobIssue.weight_g.label("issued_g"), zero.label("received_g"),
-        zero.label("rejected_g"), zero.label("scrapped_g"), zero.label("waste_g"))
-        .join(ProductionJob, ProductionJob.id == JobIssue.job_id)
-        .where(JobIssue.issued_at >= low, JobIssue.issued_at < high, JobIssue.returned_movement_id.is_(None)))
-    outputs = _jobs(actor, filters, select(
-        when(JobReceipt.received_on, True), JobOutput.job_id.label("job_id"), ProductionJob.stage_id,
-        ProductionJob.staff_id, zero, *(bucket(b) for b in OutputBucket))
-        .join(JobReceipt, JobReceipt.id == JobOutput.receipt_id)
-        .join(ProductionJob, ProductionJob.id == JobOutput.job_id)
-        .where(JobReceipt.received_on >= period.start, JobReceipt.received_on <= period.end)
-        .group_by(JobOutput.receipt_id, JobOutput.job_id, ProductionJob.stage_id, ProductionJob.staff_id,
-                  JobReceipt.received_on))
-    written_off = _jobs(actor, filters, select(
-        when(ProductionJob.closed_at), ProductionJob.id, ProductionJob.stage_id, ProductionJob.staff_id,
-        zero, zero, zero, zero, ProductionJob.written_off_g)
-        .where(ProductionJob.closed_as == JobStatus.COMPLETED, ProductionJob.written_off_g > 0,
-               ProductionJob.closed_at >= low, ProductionJob.closed_at < high))
-    return union_all(issued, outputs, written_off).subquery("events")
+    issued_key = key(JobIssue.issued_at)
+    issued = _jobs(actor, filters, select(issued_key, ProductionJob.stage_id, func.sum(JobIssue.weight_g))
+                   .join(ProductionJob, ProductionJob.id == JobIssue.job_id)
+                   .where(JobIssue.issued_at >= low, JobIssue.issued_at < high,
+                          JobIssue.returned_movement_id.is_(None))
+                   .group_by(issued_key, ProductionJob.stage_id))
+    output_key = key(JobReceipt.received_on, True)
+    outputs = _jobs(actor, filters, select(output_key, ProductionJob.stage_id, *(bucket(b) for b in OutputBucket))
+                    .join(JobReceipt, JobReceipt.id == JobOutput.receipt_id)
+                    .join(ProductionJob, ProductionJob.id == JobOutput.job_id)
+                    .where(JobReceipt.received_on >= period.start, JobReceipt.received_on <= period.end)
+                    .group_by(output_key, ProductionJob.stage_id))
+    written_key = key(ProductionJob.closed_at)
+    written_off = _jobs(actor, filters, select(written_key, ProductionJob.stage_id, func.sum(ProductionJob.written_off_g))
+                        .where(ProductionJob.closed_as == JobStatus.COMPLETED, ProductionJob.written_off_g > 0,
+                               ProductionJob.closed_at >= low, ProductionJob.closed_at < high)
+                        .group_by(written_key, ProductionJob.stage_id))
+    sums: dict[tuple, list[Decimal]] = {}
+
+    def add(group, stage_id, position, values):
+        if size is not None:
+            group = period_start(as_date(group + "-01" if isinstance(group, str) and len(group) == 7 else group),
+                                 size)
+        entry = sums.setdefault((group, stage_id), [ZERO] * 5)
+        for offset, value in enumerate(values):
+            entry[position + offset] += grams(value)
+
+    for group, stage_id, weight in session.execute(issued):
+        add(group, stage_id, 0, (weight,))
+    for group, stage_id, *buckets in session.execute(outputs):
+        add(group, stage_id, 1, buckets)
+    for group, stage_id, weight in session.execute(written_off):
+        add(group, stage_id, 4, (weight,))
+    return sums
 
 
-def _sums(events):
-    return (func.sum(events.c.issued_g), func.sum(events.c.received_g), func.sum(events.c.rejected_g),
-            func.sum(events.c.scrapped_g), func.sum(events.c.waste_g))
+def _stages(session: Session) -> dict[int, tuple[str, Decimal | None, int]]:
+    """stage id -> (name, loss norm, sort order)."""
+    return {row[0]: (row[1], row[2], row[3]) for row in session.execute(select(
+        ProductionStage.id, ProductionStage.name, ProductionStage.loss_norm_pct, ProductionStage.sort_order))}
 
 
-def _figures(values, norm) -> dict:
-    issued, received, rejected, scrapped, waste = (grams(value) for value in values)
+def _figures(values: list[Decimal], norm) -> dict:
+    issued, received, rejected, scrapped, waste = values
     return dict(issued_g=issued, received_g=received, rejected_g=rejected, scrapped_g=scrapped, waste_g=waste,
                 norm_pct=norm)
 
@@ -180,66 +208,83 @@ def production_summary(session: Session, *, actor: Actor, period: DateRange, fil
                        size: str = "month") -> list[StagePeriodRow]:
     """Issued, received, rejected, scrapped and waste grams per stage and period (day, week or month)."""
     _prepare(actor, filters)
-    events = _events(session, actor, period, filters, size)
-    stmt = (select(events.c.period, ProductionStage.id, ProductionStage.name, ProductionStage.loss_norm_pct,
-                   *_sums(events))
-            .join(ProductionStage, ProductionStage.id == events.c.stage_id)
-            .group_by(events.c.period, ProductionStage.id, ProductionStage.name, ProductionStage.loss_norm_pct,
-                      ProductionStage.sort_order)
-            .order_by(events.c.period, ProductionStage.sort_order, ProductionStage.name))
-    return [StagePeriodRow(period=as_date(row[0]), stage_id=row[1], stage=row[2], **_figures(row[4:], row[3]))
-            for row in session.execute(stmt)]
+    if size not in ("day", "week", "month"):
+        raise ValidationFailed(f"Unknown period {size!r}; use day, week or month.")
+    stages = _stages(session)
+    rows = [StagePeriodRow(period=when, stage_id=stage_id, stage=stages[stage_id][0],
+                           **_figures(values, stages[stage_id][1]))
+            for (when, stage_id), values in _grouped(session, actor, period, filters, size).items()]
+    return sorted(rows, key=lambda row: (row.period, stages[row.stage_id][2], row.stage))
 
 
 def loss_by_person(session: Session, *, actor: Actor, period: DateRange,
                    filters: ReportFilters = ReportFilters()) -> list[PersonRow]:
-    """The same figures per staff member (the job's staff) and stage, with the grams above each stage's norm."""
+    """The same figures per staff member (the job's staff) and stage, with the grams above each stage's norm.
+    `jobs`: that person's jobs of the stage with an issue or a receipt in the range."""
     _prepare(actor, filters)
-    events = _events(session, actor, period, filters, None)
-    stmt = (select(events.c.staff_id, User.name, ProductionStage.id, ProductionStage.name,
-                   ProductionStage.loss_norm_pct, func.count(func.distinct(events.c.job_id)), *_sums(events))
-            .join(ProductionStage, ProductionStage.id == events.c.stage_id)
-            .outerjoin(User, User.id == events.c.staff_id)
-            .group_by(events.c.staff_id, User.name, ProductionStage.id, ProductionStage.name,
-                      ProductionStage.loss_norm_pct, ProductionStage.sort_order)
-            .order_by(User.name, ProductionStage.sort_order))
-    return [PersonRow(staff_id=row[0], person=row[1] or UNASSIGNED, stage_id=row[2], stage=row[3], jobs=row[5],
-                      **_figures(row[6:], row[4])) for row in session.execute(stmt)]
+    stages = _stages(session)
+    sums = _grouped(session, actor, period, filters, None)
+    names = dict(session.execute(select(User.id, User.name).where(
+        User.id.in_([staff for staff, _stage in sums if staff is not None]))).all()) if sums else {}
+    low, high = period.bounds()
+    active = or_(select(JobIssue.id).where(JobIssue.job_id == ProductionJob.id, JobIssue.issued_at >= low,
+                                           JobIssue.issued_at < high).exists(),
+                 select(JobReceipt.id).where(JobReceipt.job_id == ProductionJob.id,
+                                             JobReceipt.received_on >= period.start,
+                                             JobReceipt.received_on <= period.end).exists())
+    counts = {(staff, stage): jobs for staff, stage, jobs in session.execute(_jobs(actor, filters, select(
+        ProductionJob.staff_id, ProductionJob.stage_id, func.count(ProductionJob.id)).where(active)
+        .group_by(ProductionJob.staff_id, ProductionJob.stage_id)))}
+    rows = [PersonRow(staff_id=staff, person=names.get(staff) or UNASSIGNED, stage_id=stage_id,
+                      stage=stages[stage_id][0], jobs=counts.get((staff, stage_id), 0),
+                      **_figures(values, stages[stage_id][1]))
+            for (staff, stage_id), values in sums.items()]
+    return sorted(rows, key=lambda row: (row.person.lower(), stages[row.stage_id][2], row.stage))
 
 
 def jobs_above_norm(session: Session, *, actor: Actor, period: DateRange,
-                    filters: ReportFilters = ReportFilters()) -> list[JobNormRow]:
+                    filters: ReportFilters = ReportFilters(), limit: int | None = None) -> list[JobNormRow]:
     """Jobs with a receipt or a completion in the range whose whole loss (all their receipts) is above their
-    stage's norm, the most grams over first."""
+    stage's norm, the most grams over first (the first `limit` of them when given)."""
     _prepare(actor, filters)
-    rows = [row for row in _job_figures(session, actor, filters, period) if row.above_norm]
-    return sorted(rows, key=lambda row: (-row.over_norm_g, row.job))
+    rows = _job_figures(session, actor, filters, period, above_only=True, limit=limit)
+    return sorted((row for row in rows if row.above_norm), key=lambda row: (-row.over_norm_g, row.job))
 
 
 def _job_figures(session: Session, actor: Actor, filters: ReportFilters, period: DateRange | None,
-                 job_id: int | None = None) -> list[JobNormRow]:
-    """Each job's lifetime figures (net issued, outputs, write-off) with its stage's norm."""
-    issued = (select(JobIssue.job_id, func.sum(JobIssue.weight_g).label("issued_g"))
-              .where(JobIssue.returned_movement_id.is_(None)).group_by(JobIssue.job_id).subquery())
-    outputs = (select(JobOutput.job_id, *(func.coalesce(func.sum(JobOutput.weight_g).filter(
-                   JobOutput.bucket == b), 0).label(b.value) for b in OutputBucket))
-               .group_by(JobOutput.job_id).subquery())
-    stmt = _jobs(actor, filters, select(
-        ProductionJob.id, ProductionJob.number, ProductionStage.name, User.name, ProductionStage.loss_norm_pct,
-        issued.c.issued_g, outputs.c.received, outputs.c.rejected, outputs.c.scrapped, outputs.c.waste,
-        ProductionJob.written_off_g)
-        .join(ProductionStage, ProductionStage.id == ProductionJob.stage_id)
-        .outerjoin(User, User.id == ProductionJob.staff_id)
-        .outerjoin(issued, issued.c.job_id == ProductionJob.id)
-        .outerjoin(outputs, outputs.c.job_id == ProductionJob.id))
+                 job_id: int | None = None, above_only: bool = False, limit: int | None = None
+                 ) -> list[JobNormRow]:
+    """Each chosen job's lifetime figures (net issued, outputs, write-off) with its stage's norm: the job
+    `job_id`, or the jobs with a receipt or a completion in `period` (`above_only`: those above norm, in SQL)."""
+    chosen = _jobs(actor, filters, select(ProductionJob.id))
     if job_id is not None:
-        stmt = stmt.where(ProductionJob.id == job_id)
+        chosen = chosen.where(ProductionJob.id == job_id)
     if period is not None:
         low, high = period.bounds()
         received = (select(JobReceipt.id).where(JobReceipt.job_id == ProductionJob.id,
                                                 JobReceipt.received_on >= period.start,
                                                 JobReceipt.received_on <= period.end).exists())
-        stmt = stmt.where(received | and_(ProductionJob.closed_at >= low, ProductionJob.closed_at < high))
+        chosen = chosen.where(received | and_(ProductionJob.closed_at >= low, ProductionJob.closed_at < high))
+    issued = (select(JobIssue.job_id, func.sum(JobIssue.weight_g).label("issued_g"))
+              .where(JobIssue.returned_movement_id.is_(None), JobIssue.job_id.in_(chosen))
+              .group_by(JobIssue.job_id).subquery())
+    outputs = (select(JobOutput.job_id, *(func.coalesce(func.sum(JobOutput.weight_g).filter(
+                   JobOutput.bucket == b), 0).label(b.value) for b in OutputBucket))
+               .where(JobOutput.job_id.in_(chosen)).group_by(JobOutput.job_id).subquery())
+    stmt = (select(ProductionJob.id, ProductionJob.number, ProductionStage.name, User.name,
+                   ProductionStage.loss_norm_pct, issued.c.issued_g, outputs.c.received, outputs.c.rejected,
+                   outputs.c.scrapped, outputs.c.waste, ProductionJob.written_off_g)
+            .join(ProductionStage, ProductionStage.id == ProductionJob.stage_id)
+            .outerjoin(User, User.id == ProductionJob.staff_id)
+            .join(issued, issued.c.job_id == ProductionJob.id, isouter=not above_only)
+            .outerjoin(outputs, outputs.c.job_id == ProductionJob.id)
+            .where(ProductionJob.id.in_(chosen)))
+    if above_only:
+        loss = (func.coalesce(outputs.c.scrapped, 0) + func.coalesce(outputs.c.waste, 0)
+                + ProductionJob.written_off_g)
+        over = loss * 100 - issued.c.issued_g * ProductionStage.loss_norm_pct
+        stmt = stmt.where(ProductionStage.loss_norm_pct.is_not(None), issued.c.issued_g > 0, over > 0)
+        stmt = stmt.order_by(over.desc()).limit(limit) if limit is not None else stmt
     return [JobNormRow(job_id=row[0], job=row[1], stage=row[2], person=row[3] or UNASSIGNED, norm_pct=row[4],
                        issued_g=grams(row[5]), received_g=grams(row[6]), rejected_g=grams(row[7]),
                        scrapped_g=grams(row[8]), waste_g=grams(row[9]) + grams(row[10]))

@@ -11,6 +11,7 @@ from ui.reports.common import View, bars, chart, export_buttons, number, nothing
 
 BUCKETS = ["Received", "Rejected", "Scrapped", "Waste"]
 COLOURS = ["#2e9e5b", "#d64545", "#8e5bd6", "#6b6f76"]
+JOBS_SHOWN = 100
 
 
 def loss_columns(view: View, row) -> dict:
@@ -32,15 +33,17 @@ def render(view: View) -> None:
     with context.db() as session:
         rows = production.production_summary(session, actor=view.actor, period=view.period, filters=view.filters,
                                              size=view.size)
-        above = production.jobs_above_norm(session, actor=view.actor, period=view.period, filters=view.filters)
+        above = production.jobs_above_norm(session, actor=view.actor, period=view.period, filters=view.filters,
+                                           limit=JOBS_SHOWN + 1)
     if not rows:
         nothing("No production in this range at your locations.")
         export_buttons(view, 0)
         return
     flagged = [row for row in rows if row.above_norm]
     if flagged:
-        st.warning(f"{len(flagged)} stage period{'s are' if len(flagged) != 1 else ' is'} above the loss norm, "
-                   f"{len(above)} job{'s' if len(above) != 1 else ''} above norm.")
+        jobs = f"more than {JOBS_SHOWN}" if len(above) > JOBS_SHOWN else str(len(above))
+        st.warning(f"{len(flagged)} stage period{'s are' if len(flagged) != 1 else ' is'} above the loss norm; "
+                   f"{jobs} job{'s' if len(above) != 1 else ''} above norm.")
     per_stage = pd.DataFrame([{"Stage": row.stage, **{name: weight(view, value) for name, value in zip(
         BUCKETS, (row.received_g, row.rejected_g, row.scrapped_g, row.waste_g))}} for row in rows])
     per_stage = per_stage.groupby("Stage", sort=False, as_index=False).sum()
@@ -51,6 +54,9 @@ def render(view: View) -> None:
     export_buttons(view, len(rows))
     if above:
         st.subheader("Jobs above norm")
+        if len(above) > JOBS_SHOWN:
+            st.caption(f"The {JOBS_SHOWN} jobs with the most grams over norm.")
+            above = above[:JOBS_SHOWN]
         table(pd.DataFrame([{"Job": row.job, "Stage": row.stage, "Staff": row.person, **loss_columns(view, row)}
                             for row in above]).drop(columns=["Above norm"]), "rep_jobs_table", **loss_config(view))
 
