@@ -111,9 +111,9 @@ def test_changing_the_range_rewrites_the_address(workshop):
     assert dict(at.query_params)["period"] in (["day"], "day")
 
 
-def test_an_unknown_report_is_named(workshop):
-    at = open_report(workshop, "admin", report="stock-value")
-    assert "There is no report 'stock-value'" in texts(at)
+def test_an_unknown_report_is_named_as_typed(workshop):
+    at = open_report(workshop, "admin", report="**stock**-value")
+    assert "There is no report '**stock**-value'" in texts(at)  # shown as text, never as Markdown
 
 
 def test_the_cli_writes_the_pages_export(workshop, monkeypatch, tmp_path, capsys):

@@ -18,7 +18,7 @@ from lib.reports import catalog, dates
 from lib.reports.common import ReportFilters
 from lib.workspace.settings import get_workspace
 from ui import context
-from ui.feedback import show_error
+from ui.feedback import plain, show_error
 from ui.reports.common import View
 
 MODULES = {name: name.replace("-", "_") for name in catalog.REPORTS}
@@ -81,8 +81,8 @@ def render(actor: Actor) -> None:
     _seed(st.query_params.to_dict(), names)
     refused = st.session_state.pop("rep_refused", None)
     if refused:
-        st.error(f"There is no report {refused!r} you can open here." if refused not in catalog.REPORTS
-                 else f"{catalog.REPORTS[refused].title} is for admins and managers.")
+        st.error(plain(f"There is no report {refused!r} you can open here." if refused not in catalog.REPORTS
+                       else f"{catalog.REPORTS[refused].title} is for admins and managers."))
     with context.db() as session:
         unit = get_workspace(session).default_weight_unit
         locations = {location.id: location.name for location in visible_locations(session, actor=actor)}
