@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from lib import db
-from lib.config import PROJECT_ROOT, load_settings
+from lib.config import PROJECT_ROOT, ensure_writable_dir, load_settings
 from lib.errors import ConfigurationError, LoupeError, ValidationFailed
 from lib.reports import commands as report_commands
 
@@ -111,6 +111,8 @@ def _port_free(port: int) -> bool:
 def serve(port: int, demo: bool | None = None) -> None:
     """Run Streamlit on `port`, refusing clearly if this data folder is already being served."""
     settings = load_settings()
+    # With PostgreSQL and LOUPE_COOKIE_SECRET nothing else has created the data folder yet.
+    ensure_writable_dir(settings.data_dir)
     lock_path = settings.data_dir / "server.lock"
     lock = open(lock_path, "a+")
     try:

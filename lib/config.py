@@ -120,9 +120,9 @@ def _cookie_secret(given: str | None, data_dir: Path) -> str:
 
 
 def ensure_writable_dir(path: Path) -> None:
-    """Create `path` if needed and prove we can write there, or say so clearly."""
+    """Create `path` if needed (readable by its owner only) and prove we can write there, or say so clearly."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
         probe = path / ".write-test"
         probe.write_text("ok")
         probe.unlink()

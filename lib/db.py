@@ -26,15 +26,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import Enum, String, create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from lib.errors import ConfigurationError, WorkspaceBusy
+from lib.errors import ConfigurationError, DatabaseUnavailable, ValidationFailed, WorkspaceBusy
+from lib.text import check_stored_text
 
 LOCK_TIMEOUT_SECONDS = 30  # how long a write waits for another one's lock before "busy"
 BUSY_MESSAGE = "The workspace is busy, try again in a moment."
+UNREACHABLE_MESSAGE = ("The database cannot be reached right now, so nothing was shown or saved. Try again in a "
+                       "moment; if it lasts, ask your admin to check that the database server is running.")
+# PostgreSQL: connection_exception class, admin_shutdown, crash_shutdown, cannot_connect_now
+_POSTGRES_CONNECTION_STATES = ("57P01", "57P02", "57P03")
+_CONNECTION_WORDS = ("connection", "could not connect", "server closed", "unable to open database file",
+                     "terminating")
 _SQLITE_LOCK_MESSAGES = ("database is locked", "database table is locked", "database schema is locked")
 # PostgreSQL: lock_not_available (lock_timeout), deadlock_detected, serialization_failure
 _POSTGRES_LOCK_STATES = ("55P03", "40P01", "40001")
@@ -84,6 +91,19 @@ def is_lock_error(error: BaseException) -> bool:
     return isinstance(error, OperationalError) and str(original).strip().lower().startswith(_SQLITE_LOCK_MESSAGES)
 
 
+def is_connection_error(error: BaseException) -> bool:
+    """True for a database that cannot be reached at all (as opposed to a statement it refused)."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    state = getattr(error.orig, "sqlstate", None)
+    if state:
+        return state.startswith("08") or state in _POSTGRES_CONNECTION_STATES
+    message = str(error.orig).lower()
+    return isinstance(error, OperationalError) and any(word in message for word in _CONNECTION_WORDS)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -130,22 +150,76 @@ def session_scope(engine: Engine, write: bool = False) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error.
 
     Use `write=True` for button actions that change data. A lock error
-    (see `is_lock_error`) becomes `WorkspaceBusy` with a message for the user.
+    (see `is_lock_error`) becomes `WorkspaceBusy` with a message for the user,
+    and a database that cannot be reached `DatabaseUnavailable`; the pool's
+    pre-ping reconnects on the next transaction once the server is back.
     """
     session = Session(bind=writer(engine) if write else engine, expire_on_commit=False)
     try:
         yield session
         session.commit()
     except DBAPIError as error:
-        session.rollback()
+        _roll_back_quietly(session)
         if is_lock_error(error):
             raise WorkspaceBusy(BUSY_MESSAGE) from error
+        if is_connection_error(error):
+            raise DatabaseUnavailable(UNREACHABLE_MESSAGE) from error
         raise
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+# Text columns without a length of their own hold at most this many characters, unless
+# their `info` names another `max_length` (None: written by the system, not typed).
+TEXT_LIMIT = 10_000
+
+
+def _field_label(column) -> str:
+    return column.info.get("label") or column.key.replace("_", " ").capitalize()
+
+
+def _text_limit(column) -> int | None:
+    if "max_length" in column.info:
+        return column.info["max_length"]
+    return column.type.length or TEXT_LIMIT
+
+
+def _unstorable_text(instance) -> str | None:
+    """The first problem with a text value `instance` is about to write, or None (see lib.text)."""
+    state = inspect(instance)
+    for attribute in state.mapper.column_attrs:
+        column = attribute.columns[0]
+        if not isinstance(column.type, String) or isinstance(column.type, Enum):
+            continue
+        if state.persistent and not state.attrs[attribute.key].history.has_changes():
+            continue
+        value = state.dict.get(attribute.key)
+        if isinstance(value, str):
+            try:
+                check_stored_text(value, _field_label(column), _text_limit(column))
+            except ValueError as problem:
+                return str(problem)
+    return None
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_unstorable_text(session: Session, _context, _instances) -> None:
+    """The last line of the text rule: no row reaches the database with text PostgreSQL would refuse."""
+    for instance in (*session.new, *session.dirty):
+        problem = _unstorable_text(instance)
+        if problem:
+            raise ValidationFailed(problem)
+
+
+def _roll_back_quietly(session: Session) -> None:
+    """Roll back; a connection that is already gone cannot roll back and needs nothing undone."""
+    try:
+        session.rollback()
+    except DBAPIError:
+        pass
 
 
 def check_connection(engine: Engine) -> None:

@@ -54,3 +54,7 @@ class WorkspaceExists(LoupeError):
 
 class WorkspaceBusy(LoupeError):
     """The database stayed locked by other work past a short wait; nothing was written."""
+
+
+class DatabaseUnavailable(LoupeError):
+    """The database server could not be reached (stopped, restarting, network down); nothing was written."""

@@ -24,19 +24,30 @@ from collections.abc import Collection
 
 from lib.errors import ValidationFailed
 from lib.tags import validate_short_name
+from lib.text import clean_text
 
 MAX_NAME = 120
 MAX_SHORT_NAME = 20
 
 
+# Invisible format characters a name may keep: the joiners Indic and Persian
+# spelling needs, and the direction marks of Arabic and Hebrew.
+_NAME_FORMAT_CHARACTERS = "\u200c\u200d\u200e\u200f"
+
+
 def clean_name(raw, field: str = "Name", max_length: int = MAX_NAME) -> str:
-    """Trimmed plain text of 1..max_length characters without control characters."""
-    text = "" if raw is None else str(raw).strip()
+    """A required one-line name of 1..max_length characters under the one text rule (`lib.text`).
+
+    Names also refuse the other invisible format characters (a zero-width space
+    makes two names that look the same differ).
+    """
+    try:
+        text = clean_text(raw, field, max_length, multiline=False)
+    except ValueError as error:
+        raise ValidationFailed(f"{error}.") from None
     if not text:
         raise ValidationFailed(f"{field} is required.")
-    if len(text) > max_length:
-        raise ValidationFailed(f"{field} may be at most {max_length} characters (got {len(text)}).")
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
+    if any(unicodedata.category(ch) == "Cf" and ch not in _NAME_FORMAT_CHARACTERS for ch in text):
         raise ValidationFailed(f"{field} may not contain line breaks or other control characters.")
     return text
 

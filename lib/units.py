@@ -146,15 +146,16 @@ def weight_number(weight, symbol: str, signed: bool = False) -> str:
 
     The unit's `display_places` decimals (grams 3, carats 3, milligrams 0, ...),
     with thousands separators; a non-zero value below one shows at least three
-    significant figures, so it never reads as zero ("0.160", "0.0312"). `signed`
-    puts + before positive changes.
+    significant figures, so it never reads as zero ("0.160", "0.0312"), and a
+    zero never carries a minus sign. `signed` puts + before positive changes.
     """
     value = Decimal(str(weight))
     places = unit(symbol).display_places
     if value != 0:
         places = max(places, MIN_SIGNIFICANT_DIGITS - 1 - value.adjusted())
     places = min(places, MAX_DISPLAY_PLACES)
-    return f"{value:{'+' if signed else ''},.{places}f}"
+    # "z": a value that rounds to zero never prints with a minus sign ("-0.000 g")
+    return f"{value:{'+' if signed else ''}z,.{places}f}"
 
 
 def format_weight(weight, symbol: str, signed: bool = False) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 
 LAYERS: list[tuple[str, ...]] = [
-    ("lib.errors", "lib.config", "lib.units", "lib.enums", "lib.spreadsheet"),
+    ("lib.errors", "lib.config", "lib.units", "lib.enums", "lib.spreadsheet", "lib.text"),
     ("lib.classification",),
     ("lib.models",),
     ("lib.db", "lib.bulk", "lib.access", "lib.audit", "lib.ledger", "lib.tags", "lib.sequences", "lib.names",

@@ -42,3 +42,14 @@ def test_unreachable_database_stops_prepare_with_a_message(tmp_path, monkeypatch
     monkeypatch.setenv("LOUPE_DATABASE_URL", "postgresql+psycopg://nobody:wrong@127.0.0.1:1/none")
     assert cli.main(["prepare"]) == 2
     assert "Cannot reach the database" in capsys.readouterr().err
+
+
+def test_a_data_folder_that_does_not_exist_yet_is_created_owner_only(tmp_path, monkeypatch, capsys):
+    """Several servers on one PostgreSQL share LOUPE_COOKIE_SECRET, so nothing else creates the data folder."""
+    data_dir = tmp_path / "srv" / "loupe"
+    monkeypatch.setenv("LOUPE_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("LOUPE_COOKIE_SECRET", "s" * 40)
+    monkeypatch.setenv("LOUPE_DATABASE_URL", "postgresql+psycopg://nobody:wrong@127.0.0.1:1/none")
+    assert cli.main(["serve", "--port", "0"]) == 2
+    assert "Cannot reach the database" in capsys.readouterr().err  # the next problem, said clearly
+    assert (data_dir / "server.lock").exists() and (data_dir.stat().st_mode & 0o777) == 0o700

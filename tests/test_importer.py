@@ -492,3 +492,21 @@ def test_auto_merge_that_would_not_be_exact_adds_a_record_with_a_note(session, b
                             "convert exactly to ozt, so a new record was added.")
     assert result.tags[1] == first.tags[0] and result.tags[0] != first.tags[0]
     assert ledger.verify(session) == []
+
+
+def test_text_cells_follow_the_one_text_rule(session, books):
+    """A sheet cell is typed text too: direction controls are row problems and nothing is written.
+
+    (A CSV holding NUL or other control bytes is refused whole as "not a text file"; XLSX cannot hold them.)
+    """
+    ruby, location = books["ruby"].name, books["north"].name
+    before = counts(session)
+    data = csv_bytes("Product,Weight,Location,Notes", f"{ruby},1,{location},invoice\u202etxt.exe",
+                     f"{ruby}\u202e,1,{location},")
+    problems, _checked = problems_by_row(session, books, data, create_missing=True)
+    assert [problem for row in problems.values() for problem in row] == [
+        "Notes contains a text-direction control character (U+202E): remove it and try again",
+        "Product contains a text-direction control character (U+202E): remove it and try again"]
+    with pytest.raises(ValidationFailed):
+        importer.commit(session, actor=books["admin"], sheet=importer.read_sheet("s.csv", data), create_missing=True)
+    assert counts(session) == before

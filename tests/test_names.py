@@ -24,7 +24,7 @@ def test_a_taken_short_name_gets_the_next_free_suffix():
 
 
 @pytest.mark.parametrize("raw, words", [("", "required"), ("  ", "required"), (None, "required"),
-                                        ("x" * 121, "at most 120"), ("a\nb", "control characters"),
+                                        ("x" * 121, "at most 120"), ("a\nb", "line break"),
                                         ("a\u200bb", "control characters")])
 def test_bad_names_are_refused(raw, words):
     with pytest.raises(ValidationFailed, match=words):

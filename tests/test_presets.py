@@ -16,7 +16,7 @@ INDUSTRIES = [key for key, _label in industries()]
 def test_the_presets_file_is_inside_the_project_and_declared_as_package_data():
     project = PRESETS_FILE.parents[2]
     assert PRESETS_FILE.parent == project / "lib" / "presets" and PRESETS_FILE.exists()
-    assert '"lib.presets" = ["*.yaml"]' in (project / "pyproject.toml").read_text()
+    assert '"lib.presets" = ["*.yaml", "*.txt"]' in (project / "pyproject.toml").read_text()  # + ISO 4217 list
 
 
 def test_every_industry_of_the_file_loads_with_all_its_data():

@@ -158,7 +158,7 @@ def test_add_product_validates_and_audits(session, shop):
         (dict(name="Brand new", short_name="SSA-1"), "already used"),
         (dict(name="Brand new", short_name="ss a"), "letters A-Z"),
         (dict(name="", short_name="OK"), "Product name is required"),
-        (dict(name="Two\nlines", short_name="OK"), "control characters"),
+        (dict(name="Two\nlines", short_name="OK"), "line break"),
         (dict(name="x" * 121, short_name="OK"), "at most 120"),
         (dict(name="Brand new", short_name="OK", product_type_id=shop["ruby"].id + 10_000), "product type"),
     ]:

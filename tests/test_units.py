@@ -91,3 +91,10 @@ def test_every_unit_has_display_decimals():
     assert parse_weight("-1000000", allow_negative=True) == Decimal("-1000000")
     with pytest.raises(ValueError, match="too large"):
         parse_weight("-1000000.5", allow_negative=True)
+
+
+@pytest.mark.parametrize("value", ["-0.0000", "-0", "0.0000"])
+def test_a_zero_never_prints_with_a_minus_sign(value):
+    """Product Details' "Held 30 days ago" is total − change: exactly zero may come back as -0.0000."""
+    assert format_weight(Decimal(value), "g") == "0.000 g"
+    assert format_weight(Decimal(value), "mg") == "0 mg"

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from lib.errors import ConfigurationError
+from lib.errors import ConfigurationError, DatabaseUnavailable
 from ui import auth, context, errors, first_start, navigation, sidebar
 from ui.feedback import plain, show_flash
 
@@ -76,7 +76,12 @@ def _route() -> None:
     except ConfigurationError as error:
         st.error(f"Loupe Factory cannot start: {plain(error)}")
         st.stop()
-    if first_start.needed():
+    try:
+        needs_first_start = first_start.needed()
+    except DatabaseUnavailable as error:
+        _database_unavailable(error)
+        return
+    if needs_first_start:
         st.session_state.pop(context.ACTOR_KEY, None)
         # Drawn before st.navigation, like the sign-in form: its rerun after the
         # creation then starts the sign-in form's run under the same page as the
@@ -85,7 +90,11 @@ def _route() -> None:
         _every_address(_first_start_page, "Create your workspace")
         return
     first_start.note_late_submit()
-    actor = auth.signed_in_actor()
+    try:
+        actor = auth.signed_in_actor()
+    except DatabaseUnavailable as error:
+        _database_unavailable(error)
+        return
     if actor is None:
         st.session_state.pop(context.ACTOR_KEY, None)
         # Every known url path leads to the sign-in form (and nothing else), so a
@@ -93,14 +102,35 @@ def _route() -> None:
         _every_address(_sign_in_page, "Sign in")
         return
     st.session_state[context.ACTOR_KEY] = actor
-    specs = navigation.pages_for(actor)
+    current, menu = _navigation(actor)
+    sidebar.render(actor, menu)
+    show_flash()  # the message an action left for this run, on whichever page the user is
+    current.run()
+
+
+def _navigation(actor):
+    """The actor's pages (menu order) and the hidden refusal pages; returns (current page, menu pages)."""
     pages = {spec: st.Page(str(navigation.PAGES_DIR / spec.file), title=spec.title, icon=spec.icon,
                            url_path=spec.url_path or None, default=spec.url_path == "",
                            visibility="visible" if spec.in_menu else "hidden")
-             for spec in specs}
+             for spec in navigation.pages_for(actor)}
     closed = [st.Page(_refusal_page(spec), title=spec.title, url_path=spec.url_path, visibility="hidden")
               for spec in navigation.closed_to(actor)]
     current = st.navigation([*pages.values(), *closed], position="hidden")
-    sidebar.render(actor, [page for spec, page in pages.items() if spec.in_menu])
-    show_flash()  # the message an action left for this run, on whichever page the user is
-    current.run()
+    return current, [page for spec, page in pages.items() if spec.in_menu]
+
+
+def _database_unavailable(error: DatabaseUnavailable) -> None:
+    """The database went away: say so, keep this browser's menu, and try again on the next click.
+
+    Who is signed in cannot be checked without the database, so nothing but the
+    menu of the user this browser session last showed is drawn (page titles,
+    no data); every page runs again, gate first, as soon as the database answers.
+    """
+    last = st.session_state.get(context.ACTOR_KEY)
+    if last is not None:
+        _current, menu = _navigation(last)
+        sidebar.render_menu(menu)
+    else:
+        _every_address(_sign_in_page, "Sign in")
+    st.error(plain(error))

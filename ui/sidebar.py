@@ -20,16 +20,22 @@ _HELP = {spec.field: spec.help for spec in SETTINGS}
 
 
 def render(actor: Actor, menu: list) -> None:
+    render_menu(menu)
     with st.sidebar:
-        st.markdown("### 💎 Loupe Factory")
-        for page in menu:
-            st.page_link(page, icon=page.icon)
-        st.divider()
         _who(actor)
         if actor.can(Right.MANAGE_SETTINGS):
             _workspace_settings()
         _password_change()
         st.button("Log out", key="sidebar_logout", width="stretch", on_click=auth.sign_out)
+
+
+def render_menu(menu: list) -> None:
+    """The title and the page links: all the sidebar draws while the database cannot be reached."""
+    with st.sidebar:
+        st.markdown("### 💎 Loupe Factory")
+        for page in menu:
+            st.page_link(page, icon=page.icon)
+        st.divider()
 
 
 def _who(actor: Actor) -> None:

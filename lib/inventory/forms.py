@@ -40,6 +40,7 @@ from lib import tags
 from lib.access import Actor, Right, visible_locations
 from lib.classification import ATTRIBUTES, BY_FIELD, fit_to_kind
 from lib.errors import ValidationFailed
+from lib.text import clean_text  # the one text rule; re-exported for the forms of every domain
 from lib.inventory.query import ItemFilters, items_statement
 from lib.models import CatalogEntry, CatalogKind, InventoryItem, InventoryKind, Location, Product, utcnow
 from lib.units import UNIT_SYMBOLS, is_unit, parse_weight, plain_decimal, unit
@@ -74,14 +75,6 @@ def parse_quantity(raw, field: str = "Quantity", allow_negative: bool = False) -
     if value != value.to_integral_value():
         raise ValueError(f"{field} must be a whole number of pieces (no fractions), got {raw!r}")
     return int(value)
-
-
-def clean_text(raw, field: str, limit: int) -> str:
-    """Stripped text of at most `limit` characters. Shown as plain text, so any characters are kept."""
-    text = "" if raw is None else str(raw).strip()
-    if len(text) > limit:
-        raise ValueError(f"{field} may be at most {limit} characters (got {len(text)})")
-    return text
 
 
 def parse_kind(raw) -> InventoryKind:

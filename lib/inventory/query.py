@@ -33,6 +33,7 @@ from lib.models import (
     Product,
     StockMovement,
 )
+from lib.text import contains_pattern
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,6 @@ def start_of_day(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.utc)
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
-
-
 def _classification_conditions(model, filters: ItemFilters) -> list:
     """Product, kind, catalog attribute and location conditions on `model` (items and movements name
     these columns alike)."""
@@ -106,9 +102,8 @@ def apply_item_filters(stmt: Select, filters: ItemFilters) -> Select:
         conditions.append(InventoryItem.created_at < start_of_day(filters.created_to + timedelta(days=1)))
     if filters.in_stock_only:
         conditions.append(IN_STOCK)
-    search = filters.search.strip()
-    if search:
-        pattern = _like(search)
+    pattern = contains_pattern(filters.search)
+    if pattern:
         product_match = select(Product.id).where(func.lower(Product.name).like(pattern, escape="\\"))
         conditions.append(or_(func.lower(InventoryItem.tag_id).like(pattern, escape="\\"),
                               func.lower(InventoryItem.notes).like(pattern, escape="\\"),

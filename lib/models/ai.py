@@ -20,7 +20,7 @@ class AiSummary(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     scope_key: Mapped[str] = mapped_column(String(400))  # "all" or sorted location ids
     kind_key: Mapped[str] = mapped_column(String(20))
-    filters_key: Mapped[str] = mapped_column(Text)
+    filters_key: Mapped[str] = mapped_column(Text, info={"max_length": None})
     data_version: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     prompt_version: Mapped[str] = mapped_column(String(20))
     model: Mapped[str] = mapped_column(String(120))
@@ -29,8 +29,8 @@ class AiSummary(Base):
     total_tokens: Mapped[int] = mapped_column(Integer, default=0)
     credits: Mapped[int] = mapped_column(Integer, default=0)
     unsupported_figures: Mapped[int] = mapped_column(Integer, default=0)
-    text: Mapped[str] = mapped_column(Text)
-    facts_json: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, info={"max_length": None})  # the model's reply, length capped by lib.ai
+    facts_json: Mapped[str] = mapped_column(Text, info={"max_length": None})
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 

@@ -22,5 +22,5 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(60))
     entity: Mapped[str] = mapped_column(String(60))
     entity_id: Mapped[str | None] = mapped_column(String(60))
-    old_values: Mapped[str | None] = mapped_column(Text)
-    new_values: Mapped[str | None] = mapped_column(Text)
+    old_values: Mapped[str | None] = mapped_column(Text, info={"max_length": None})  # JSON written by lib.audit
+    new_values: Mapped[str | None] = mapped_column(Text, info={"max_length": None})

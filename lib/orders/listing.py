@@ -25,6 +25,7 @@ from lib.access import Actor, Right
 from lib.models import Fulfilment, Order, OrderKind, OrderLine, Party, PaymentTerms, Product, User
 from lib.orders.parties import display_name
 from lib.spreadsheet import ExportFile, write_export
+from lib.text import contains_pattern
 
 PAGE_SIZES = (25, 50, 100)
 
@@ -119,11 +120,6 @@ def _line_matches(pattern: str):
         or_(func.lower(OrderLine.description).like(pattern, escape="\\"), OrderLine.product_id.in_(product_match))))
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
-
-
 def _statement(actor: Actor, kind: OrderKind, filters: OrderFilters, *columns) -> Select:
     """SELECT `columns` FROM orders (with party and lead joined), of one kind, filtered."""
     actor.require(Right.VIEW_ORDERS)
@@ -142,9 +138,8 @@ def _statement(actor: Actor, kind: OrderKind, filters: OrderFilters, *columns) -
         conditions.append(Order.ordered_on >= filters.ordered_from)
     if filters.ordered_to:
         conditions.append(Order.ordered_on <= filters.ordered_to)
-    search = filters.search.strip()[:200]
-    if search:
-        pattern = _like(search)
+    pattern = contains_pattern(filters.search)
+    if pattern:
         matches = [func.lower(Order.number).like(pattern, escape="\\"), _line_matches(pattern)]
         if not hidden:
             matches += [func.lower(Party.company).like(pattern, escape="\\"),

@@ -30,7 +30,6 @@ Decisions where the reference is silent (also in docs/orders.md):
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -43,6 +42,7 @@ from lib import audit
 from lib.access import Actor, Right
 from lib.classification import BY_KEY
 from lib.errors import ValidationFailed
+from lib.text import check_currency
 from lib.inventory.forms import as_validation, check_catalog_id, clean_text, parse_quantity
 from lib.models import (
     LINE_ATTRIBUTE_KEYS,
@@ -77,7 +77,6 @@ MAX_DESCRIPTION = 500
 MAX_NOTES = 4000
 MAX_REASON = 500
 MAX_BUDGET = Decimal("1e11")
-CURRENCY = re.compile(r"^[A-Z]{3}$")
 LINE_FIELDS = tuple(BY_KEY[key].field for key in LINE_ATTRIBUTE_KEYS)
 
 
@@ -188,10 +187,7 @@ def _lead(session: Session, lead_id) -> int:
 
 
 def _currency(raw, default: str) -> str:
-    code = str(raw or default).strip().upper()
-    if not CURRENCY.match(code):
-        raise ValueError("Currency: a three-letter ISO 4217 code such as USD, EUR or INR")
-    return code
+    return check_currency(raw if raw not in (None, "") else default)
 
 
 def _terms(raw, default: PaymentTerms) -> PaymentTerms:

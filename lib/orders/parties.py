@@ -31,6 +31,7 @@ from lib.inventory.forms import clean_text, collect
 from lib.models import Order, Party, PartyKind
 from lib.products.catalog_entries import clean_name
 from lib.workspace.users import EMAIL_PATTERN
+from lib.text import search_text
 
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ().\-/]+$")
 MIN_PHONE_DIGITS, MAX_PHONE_DIGITS = 6, 20
@@ -144,7 +145,7 @@ def list_parties(session: Session, *, actor: Actor, kind: PartyKind | None = Non
         stmt = stmt.where(Party.kind == PartyKind(kind))
     if not include_inactive:
         stmt = stmt.where(Party.active.is_(True))
-    text = (search or "").strip().lower()
+    text = search_text(search).lower()
     if text:
         stmt = stmt.where(or_(*(func.lower(column).contains(text, autoescape=True) for column in
                                 (Party.company, Party.contact_name, Party.email, Party.phone, Party.country))))

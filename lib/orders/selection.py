@@ -55,6 +55,7 @@ from lib.orders.lines import (
     require_not_on_hold,
 )
 from lib.units import parse_weight, to_grams
+from lib.text import search_text
 
 CANDIDATE_LIMIT = 100
 
@@ -123,7 +124,7 @@ def candidates(session: Session, *, actor: Actor, line_id: int, same_attributes:
     oldest first, so older stock leaves first."""
     actor.require(Right.EDIT_ORDERS)
     line = _sales_line(session, line_id)
-    filters = line_filters(line, same_attributes).with_(search=(search or "").strip()[:200])
+    filters = line_filters(line, same_attributes).with_(search=search_text(search))
     return page_rows(session, actor=actor, filters=filters,
                      page=Page(number=1, size=limit, sort="created_at", descending=False), with_thumbnail=False)
 

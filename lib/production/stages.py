@@ -29,6 +29,7 @@ from lib.access import Actor, Right
 from lib.errors import ValidationFailed
 from lib.models import InventoryKind, ProductionStage, Workspace
 from lib.tags import sanitise
+from lib.text import clean_text, text_problem
 from lib.workspace.setup import seed_stages
 
 MAX_CODE = 12
@@ -89,7 +90,10 @@ def stage_warnings(stage: ProductionStage, kinds) -> list[str]:
 def _clean(session: Session, stage_id: int | None, name, code, description, kinds, sort_order) -> dict:
     problems = []
     name = str(name or "").strip()
-    if not name or len(name) > 120:
+    problem = text_problem(name, "Stage name", None, multiline=False)
+    if problem:
+        problems.append(problem)
+    elif not name or len(name) > 120:
         problems.append("Stage name must be 1 to 120 characters")
     elif session.scalar(select(ProductionStage.id).where(ProductionStage.name_key == name.lower(),
                                                          ProductionStage.id != (stage_id or 0))):
@@ -100,9 +104,10 @@ def _clean(session: Session, stage_id: int | None, name, code, description, kind
     elif session.scalar(select(ProductionStage.id).where(ProductionStage.code == code,
                                                          ProductionStage.id != (stage_id or 0))):
         problems.append(f"Stage code {code} is already used")
-    description = str(description or "").strip()
-    if len(description) > MAX_DESCRIPTION:
-        problems.append(f"Description may be at most {MAX_DESCRIPTION} characters")
+    try:
+        description = clean_text(description, "Description", MAX_DESCRIPTION)
+    except ValueError as error:
+        problems.append(str(error))
     chosen = []
     for kind in kinds or ():
         try:

@@ -43,6 +43,7 @@ from lib.names import clean_name
 from lib.tags import validate_short_name
 from lib.units import from_grams
 from lib.workspace.settings import get_workspace
+from lib.text import search_text
 
 NOT_FOUND = "Product not found: it does not exist, or none of its inventory is in your locations."
 _ID_PATTERN = re.compile(r"^\s*\+?(\d{1,9})\s*$")
@@ -146,7 +147,7 @@ def list_products(session: Session, *, actor: Actor, search: str = "") -> list[P
         stmt = stmt.outerjoin(stats, stats.c.product_id == Product.id)
     else:
         stmt = stmt.join(stats, stats.c.product_id == Product.id)
-    text = (search or "").strip().lower()
+    text = search_text(search).lower()
     if text:
         stmt = stmt.where(or_(Product.name_key.contains(text, autoescape=True),
                               func.lower(Product.short_name).contains(text, autoescape=True),
@@ -386,7 +387,7 @@ def admin_products(session: Session, *, actor: Actor, search: str = "") -> list[
     ptype = aliased(CatalogEntry)
     stmt = (select(Product, ptype.name).outerjoin(ptype, ptype.id == Product.product_type_id)
             .order_by(Product.name_key, Product.id))
-    text = (search or "").strip().lower()
+    text = search_text(search).lower()
     if text:
         stmt = stmt.where(or_(Product.name_key.contains(text, autoescape=True),
                               func.lower(Product.short_name).contains(text, autoescape=True),

@@ -26,6 +26,7 @@ from lib.errors import NotFound, ValidationFailed
 from lib.inventory.query import ItemFilters, items_statement
 from lib.models import CatalogEntry, CatalogKind, InventoryItem, Location
 from lib.names import clean_name
+from lib.text import search_text
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,8 @@ def list_entries(session: Session, *, catalog: CatalogKind, include_inactive: bo
     stmt = select(CatalogEntry).where(CatalogEntry.catalog == catalog)
     if not include_inactive:
         stmt = stmt.where(CatalogEntry.active.is_(True))
-    if search.strip():
-        stmt = stmt.where(CatalogEntry.name_key.contains(search.strip().lower(), autoescape=True))
+    if search_text(search):
+        stmt = stmt.where(CatalogEntry.name_key.contains(search_text(search).lower(), autoescape=True))
     stmt = stmt.order_by(CatalogEntry.sort_order, CatalogEntry.name_key, CatalogEntry.id)
     return [_entry(row) for row in session.scalars(stmt)]
 

@@ -11,6 +11,7 @@ from lib import audit
 from lib.access import Actor, Right
 from lib.errors import NotFound, ValidationFailed
 from lib.models import Location
+from lib.text import text_problem
 
 LOCATION_KINDS = ("Workshop", "Warehouse", "Store", "Office", "Production facility")
 
@@ -23,7 +24,11 @@ def list_locations(session: Session) -> list[Location]:
 def _validate(session: Session, name: str, short_name: str, kind: str, location_id: int | None) -> tuple[str, str]:
     name, short_name = (name or "").strip(), (short_name or "").strip().upper()
     problems = []
-    if not name or len(name) > 120:
+    problem = text_problem(name, "Name", None, multiline=False) or text_problem(short_name, "Short name", None,
+                                                                                   multiline=False)
+    if problem:
+        problems.append(f"{problem}.")
+    elif not name or len(name) > 120:
         problems.append("Name must be 1 to 120 characters.")
     elif session.scalar(select(Location.id).where(func.lower(Location.name) == name.lower(),
                                                   Location.id != (location_id or 0))) is not None:

@@ -6,7 +6,6 @@ README documents every one (a test keeps them in step).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -15,12 +14,12 @@ from sqlalchemy.orm import Session
 from lib import audit
 from lib.access import Actor, Right
 from lib.errors import ValidationFailed
+from lib.text import check_currency, clean_text
 from lib.models import DEFAULT_CARRIERS, PaymentTerms, Plan, ProductionStage, Workspace
 from lib.tags import sanitise
 from lib.units import is_unit, unit
 
 ORDER_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,11}$")
-CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 MAX_CARRIER = 60
 MAX_CARRIERS = 30
 
@@ -94,11 +93,12 @@ def _carriers(value) -> str:
     names = value.splitlines() if isinstance(value, str) else list(value or [])
     cleaned, seen = [], set()
     for raw in names:
-        name = " ".join(str(raw).split())
+        try:
+            name = " ".join(clean_text(raw, "Carrier name", MAX_CARRIER, multiline=False).split())
+        except ValueError as error:
+            raise ValidationFailed(f"{error}.") from None
         if not name:
             continue
-        if len(name) > MAX_CARRIER or any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
-            raise ValidationFailed(f"Carrier {name[:MAX_CARRIER]!r}: at most {MAX_CARRIER} characters of plain text.")
         if name.lower() not in seen:
             seen.add(name.lower())
             cleaned.append(name)
@@ -161,10 +161,10 @@ def _validated(session: Session, field: str, value, plan: Plan):
         except ValueError:
             raise ValidationFailed(f"Unknown payment terms {value!r}.") from None
     if field == "default_currency":
-        code = str(value or "").strip().upper()
-        if not CURRENCY_PATTERN.match(code):
-            raise ValidationFailed("Currency: a three-letter ISO 4217 code such as USD, EUR or INR.")
-        return code
+        try:
+            return check_currency(value, "Default currency")
+        except ValueError as error:
+            raise ValidationFailed(str(error)) from None
     if field == "carriers":
         return _carriers(value)
     if field == "name":
