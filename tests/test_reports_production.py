@@ -9,10 +9,13 @@ on 6 Mar, still open. A North viewer sees jobs A and B only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Date, literal, select
 
 from lib.errors import NotFound, PermissionDenied, ValidationFailed
 from lib.models import InventoryItem, JobOutput, OutputBucket, Role
@@ -20,7 +23,7 @@ from lib.production import jobs, receipts, stages
 from lib.production.jobs import NewJob, SourceLine
 from lib.production.receipts import OutputRow, Portion, ReceiptDraft
 from lib.reports import dates, norms, production
-from lib.reports.common import ReportFilters
+from lib.reports.common import ReportFilters, as_date, period_expression, period_start
 from tests import factories as f
 
 MARCH = dates.DateRange(date(2026, 3, 1), date(2026, 3, 31))
@@ -213,3 +216,34 @@ def test_date_ranges():
         dates.checked(date(1976, 1, 1), date(2026, 1, 1))
     with pytest.raises(ValidationFailed, match="not a date"):
         dates.resolve("custom", "2026-13-01", "2026-12-01")
+
+
+@pytest.mark.parametrize("size", ["day", "week", "month"])
+def test_every_period_size_adds_up_to_the_same_totals(session, shop, size):
+    rows = production.production_summary(session, actor=shop.admin, period=MARCH, size=size)
+    totals = {}
+    for row in rows:
+        totals[row.stage] = [a + b for a, b in zip(totals.get(row.stage, [D(0)] * 5), figures(row)[:5])]
+    assert totals == {"Casting": [D(150), D(135), D(3), D(2), D(10)], "Polishing": [D(90), D(89), D(0), D(0), D(1)]}
+    assert all(row.period == period_start(row.period, size) for row in rows)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(day=st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31)),
+       size=st.sampled_from(["day", "week", "month"]))
+def test_python_periods_match_the_databases(session, day, size):
+    """The Python fold (SQLite groups by day text) and the SQL bucket (PostgreSQL's date_trunc) agree."""
+    in_sql = session.scalar(select(period_expression(session, literal(day, Date), size, is_date=True)))
+    assert as_date(in_sql) == period_start(day, size)
+
+
+@settings(max_examples=60, deadline=None)
+@given(start=st.dates(min_value=date(1900, 1, 1), max_value=date(2199, 1, 1)),
+       length=st.integers(min_value=-400, max_value=dates.MAX_DAYS + 400))
+def test_ranges_are_refused_exactly_when_reversed_or_too_long(start, length):
+    end = start + timedelta(days=length)
+    if length < 0 or length + 1 > dates.MAX_DAYS:
+        with pytest.raises(ValidationFailed):
+            dates.checked(start, end)
+    else:
+        assert dates.checked(start, end).days == length + 1
