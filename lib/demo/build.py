@@ -47,7 +47,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from lib import ledger
 from lib.demo.orders import add_demo_orders
-from lib.demo.production import build_production
+from lib.demo.bulk_production import add_bulk_production
+from lib.demo.production import ProductionDemo, build_production
 from lib.models import (
     AuditEntry,
     CatalogEntry,
@@ -87,11 +88,12 @@ class Scale:
     items: int
     movements: int
     images: int = 60
+    jobs: int = 0  # production jobs added in bulk (lib.demo.bulk_production) after the lib-made ones
 
 
 SCALES: dict[str, Scale] = {
     "small": Scale(products=40, items=3_000, movements=30_000),
-    "large": Scale(products=200, items=200_000, movements=2_000_000),
+    "large": Scale(products=200, items=200_000, movements=2_000_000, jobs=20_000),
 }
 
 
@@ -1032,6 +1034,10 @@ def build_demo(engine: Engine, *, scale: str = "small", seed: int = 7, progress=
 
     ordered = add_demo_orders(engine, now=now, seed=seed)
     made = build_production(engine, now=now, seed=seed)
+    if size.jobs:
+        report(f"adding {size.jobs:,} production jobs in bulk")
+        grown = add_bulk_production(engine, now=now, seed=seed, count=size.jobs)
+        made = ProductionDemo(made.jobs + grown.jobs, made.items + grown.items, made.movements + grown.movements)
     return DemoSummary(products=len(products), items=len(items.q0), movements=history.movements,
                        users=len(USERS), locations=len(LOCATIONS), images=len(image_rows),
                        seconds=round(time.perf_counter() - started, 2), scale=scale, orders=ordered.orders,
