@@ -5,6 +5,8 @@ and/or one location (NULL: every kind / every location the viewer sees). It
 names a minimum weight in grams, a minimum piece count, or both; stock is
 "low" when it is below either. One row per (product, kind, location): the
 uniqueness is checked by `lib.reports.levels` (NULLs never collide in SQL).
+
+Also the index the stock movement report reads `stock_daily` by (`STOCK_DAILY_BY_KIND`).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lib.enums import InventoryKind
 from lib.models.base import GRAMS, Base, UtcDateTime, enum_column, utcnow
+from lib.models.summary import StockDaily
 
 
 class ReorderLevel(Base):
@@ -30,3 +33,11 @@ class ReorderLevel(Base):
     min_pieces: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# The stock movement report's totals over a range of days for every product: grouped by movement kind and kind,
+# read in this index's order with every figure in it, so SQLite streams the sums instead of sorting the range.
+STOCK_DAILY_BY_KIND = Index(
+    "ix_stock_daily_kinds", StockDaily.movement_kind, StockDaily.kind, StockDaily.day, StockDaily.location_id,
+    StockDaily.product_id, StockDaily.added_g, StockDaily.deducted_g, StockDaily.added_pieces,
+    StockDaily.deducted_pieces, StockDaily.movements)

@@ -7,7 +7,8 @@ New table reorder_levels (lib/models/reports.py, lib.reports.levels) and the
 nullable column production_stages.loss_norm_pct (lib.reports.norms). Existing
 stages whose code matches a stage of the workspace industry's preset that has
 a `loss_norm_pct` get that default; every other stage starts without a norm
-(an admin sets it on /settings > Production).
+(an admin sets it on /settings > Production). The index ix_stock_daily_kinds lets the stock movement
+report sum a range of days of the roll-up by movement kind and kind without sorting it.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -16,6 +17,9 @@ revision = '0011'
 down_revision = '0010'
 branch_labels = None
 depends_on = None
+
+STOCK_DAILY_KINDS = ['movement_kind', 'kind', 'day', 'location_id', 'product_id', 'added_g', 'deducted_g',
+                     'added_pieces', 'deducted_pieces', 'movements']
 
 
 def upgrade() -> None:
@@ -38,6 +42,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_reorder_levels_product', ['product_id', 'kind', 'location_id'], unique=False)
     with op.batch_alter_table('production_stages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('loss_norm_pct', sa.Numeric(precision=5, scale=2), nullable=True))
+    op.create_index('ix_stock_daily_kinds', 'stock_daily', STOCK_DAILY_KINDS, unique=False)
     _seed_norms()
 
 
@@ -55,6 +60,7 @@ def _seed_norms() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_stock_daily_kinds', table_name='stock_daily')
     with op.batch_alter_table('production_stages', schema=None) as batch_op:
         batch_op.drop_column('loss_norm_pct')
     with op.batch_alter_table('reorder_levels', schema=None) as batch_op:
