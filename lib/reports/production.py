@@ -300,45 +300,51 @@ def _percentile(values: list[Decimal], share: Decimal) -> Decimal | None:
     return ordered[int(rank) - 1]
 
 
+def _days_between(session: Session, start, end):
+    """SQL for the days (a fraction) from `start` to `end`, two UTC timestamps."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", end - start) / 86400
+    return func.julianday(end) - func.julianday(start)
+
+
 def stage_performance(session: Session, *, actor: Actor, period: DateRange,
                       filters: ReportFilters = ReportFilters()) -> list[StagePerformanceRow]:
     """Per stage, the jobs completed in the range: median and 90th-percentile days from first issue to
     completion, and their material loss (whole jobs)."""
     _prepare(actor, filters)
     low, high = period.bounds()
+    chosen = _jobs(actor, filters, select(ProductionJob.id).where(
+        ProductionJob.closed_as == JobStatus.COMPLETED, ProductionJob.closed_at >= low, ProductionJob.closed_at < high))
     first_issue = (select(JobIssue.job_id, func.min(JobIssue.issued_at).label("first_at"),
                           func.sum(JobIssue.weight_g).filter(JobIssue.returned_movement_id.is_(None))
                           .label("issued_g"))
-                   .group_by(JobIssue.job_id).subquery())
+                   .where(JobIssue.job_id.in_(chosen)).group_by(JobIssue.job_id).subquery())
     losses = (select(JobOutput.job_id, *(func.coalesce(func.sum(JobOutput.weight_g).filter(
                   JobOutput.bucket == b), 0).label(b.value) for b in (OutputBucket.SCRAPPED, OutputBucket.WASTE)))
-              .group_by(JobOutput.job_id).subquery())
-    stmt = _jobs(actor, filters, select(
-        ProductionJob.stage_id, ProductionJob.closed_at, first_issue.c.first_at, first_issue.c.issued_g,
-        losses.c.scrapped, losses.c.waste, ProductionJob.written_off_g)
-        .join(first_issue, first_issue.c.job_id == ProductionJob.id)
-        .outerjoin(losses, losses.c.job_id == ProductionJob.id)
-        .where(ProductionJob.closed_as == JobStatus.COMPLETED, ProductionJob.closed_at >= low,
-               ProductionJob.closed_at < high))
-    per_stage: dict[int, dict] = {}
-    for stage_id, closed_at, first_at, issued_g, scrapped, waste, written_off in session.execute(stmt):
-        entry = per_stage.setdefault(stage_id, {"days": [], "issued": ZERO, "scrapped": ZERO, "waste": ZERO})
-        seconds = (closed_at - first_at).total_seconds() if first_at is not None else 0
-        entry["days"].append((Decimal(max(seconds, 0)) / 86400).quantize(Decimal("0.1")))
-        entry["issued"] += grams(issued_g)
-        entry["scrapped"] += grams(scrapped)
-        entry["waste"] += grams(waste) + grams(written_off)
-    stages = session.execute(select(ProductionStage.id, ProductionStage.name, ProductionStage.loss_norm_pct)
-                             .where(ProductionStage.id.in_(list(per_stage)))
-                             .order_by(ProductionStage.sort_order, ProductionStage.name)).all()
+              .where(JobOutput.job_id.in_(chosen)).group_by(JobOutput.job_id).subquery())
+    days = _days_between(session, first_issue.c.first_at, ProductionJob.closed_at)
+    durations: dict[int, list[Decimal]] = {}
+    for stage_id, value in session.execute(select(ProductionJob.stage_id, days)
+                                           .join(first_issue, first_issue.c.job_id == ProductionJob.id)
+                                           .where(ProductionJob.id.in_(chosen))):
+        durations.setdefault(stage_id, []).append(Decimal(str(round(max(float(value or 0), 0.0), 1))))
+    sums = (select(ProductionStage.id, ProductionStage.name, ProductionStage.loss_norm_pct,
+                   func.sum(first_issue.c.issued_g), func.sum(losses.c.scrapped),
+                   func.sum(func.coalesce(losses.c.waste, 0) + ProductionJob.written_off_g))
+            .join(ProductionJob, ProductionJob.stage_id == ProductionStage.id)
+            .join(first_issue, first_issue.c.job_id == ProductionJob.id)
+            .outerjoin(losses, losses.c.job_id == ProductionJob.id)
+            .where(ProductionJob.id.in_(chosen))
+            .group_by(ProductionStage.id, ProductionStage.name, ProductionStage.loss_norm_pct,
+                      ProductionStage.sort_order)
+            .order_by(ProductionStage.sort_order, ProductionStage.name))
     rows = []
-    for stage_id, name, norm in stages:
-        entry = per_stage[stage_id]
-        days = entry["days"]
-        rows.append(StagePerformanceRow(stage_id=stage_id, stage=name, jobs_completed=len(days),
-                                        median_days=Decimal(str(statistics.median(days))).quantize(Decimal("0.1")),
-                                        p90_days=_percentile(days, Decimal("0.9")), issued_g=entry["issued"],
-                                        scrapped_g=entry["scrapped"], waste_g=entry["waste"], norm_pct=norm))
+    for stage_id, name, norm, issued, scrapped, waste in session.execute(sums):
+        taken = durations.get(stage_id, [])
+        median = Decimal(str(statistics.median(taken))).quantize(Decimal("0.1")) if taken else None
+        rows.append(StagePerformanceRow(stage_id=stage_id, stage=name, jobs_completed=len(taken), median_days=median,
+                                        p90_days=_percentile(taken, Decimal("0.9")), issued_g=grams(issued),
+                                        scrapped_g=grams(scrapped), waste_g=grams(waste), norm_pct=norm))
     return rows
 
 
