@@ -56,7 +56,8 @@ def _seed_norms() -> None:
 
     for code, pct in stage_loss_norms(industry).items():
         bind.execute(sa.text("UPDATE production_stages SET loss_norm_pct = :pct WHERE code = :code "
-                             "AND loss_norm_pct IS NULL"), {"pct": pct, "code": code})
+                             "AND loss_norm_pct IS NULL").bindparams(sa.bindparam("pct", type_=sa.Numeric(5, 2))),
+                     {"pct": pct, "code": code})
 
 
 def downgrade() -> None:
