@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session, aliased
 
 from lib.access import Actor, Right, scope_jobs
@@ -227,11 +227,9 @@ def loss_by_person(session: Session, *, actor: Actor, period: DateRange,
     names = dict(session.execute(select(User.id, User.name).where(
         User.id.in_([staff for staff, _stage in sums if staff is not None]))).all()) if sums else {}
     low, high = period.bounds()
-    active = or_(select(JobIssue.id).where(JobIssue.job_id == ProductionJob.id, JobIssue.issued_at >= low,
-                                           JobIssue.issued_at < high).exists(),
-                 select(JobReceipt.id).where(JobReceipt.job_id == ProductionJob.id,
-                                             JobReceipt.received_on >= period.start,
-                                             JobReceipt.received_on <= period.end).exists())
+    active = ProductionJob.id.in_(union(
+        select(JobIssue.job_id).where(JobIssue.issued_at >= low, JobIssue.issued_at < high),
+        select(JobReceipt.job_id).where(JobReceipt.received_on >= period.start, JobReceipt.received_on <= period.end)))
     counts = {(staff, stage): jobs for staff, stage, jobs in session.execute(_jobs(actor, filters, select(
         ProductionJob.staff_id, ProductionJob.stage_id, func.count(ProductionJob.id)).where(active)
         .group_by(ProductionJob.staff_id, ProductionJob.stage_id)))}
@@ -256,15 +254,13 @@ def _job_figures(session: Session, actor: Actor, filters: ReportFilters, period:
                  ) -> list[JobNormRow]:
     """Each chosen job's lifetime figures (net issued, outputs, write-off) with its stage's norm: the job
     `job_id`, or the jobs with a receipt or a completion in `period` (`above_only`: those above norm, in SQL)."""
-    chosen = _jobs(actor, filters, select(ProductionJob.id))
     if job_id is not None:
-        chosen = chosen.where(ProductionJob.id == job_id)
-    if period is not None:
+        chosen = [job_id]
+    else:  # two plain id sets (a semi-join each way), so no planner sees a correlated OR per job
         low, high = period.bounds()
-        received = (select(JobReceipt.id).where(JobReceipt.job_id == ProductionJob.id,
-                                                JobReceipt.received_on >= period.start,
-                                                JobReceipt.received_on <= period.end).exists())
-        chosen = chosen.where(received | and_(ProductionJob.closed_at >= low, ProductionJob.closed_at < high))
+        chosen = union(select(JobReceipt.job_id).where(JobReceipt.received_on >= period.start,
+                                                       JobReceipt.received_on <= period.end),
+                       select(ProductionJob.id).where(ProductionJob.closed_at >= low, ProductionJob.closed_at < high))
     issued = (select(JobIssue.job_id, func.sum(JobIssue.weight_g).label("issued_g"))
               .where(JobIssue.returned_movement_id.is_(None), JobIssue.job_id.in_(chosen))
               .group_by(JobIssue.job_id).subquery())
@@ -279,6 +275,7 @@ def _job_figures(session: Session, actor: Actor, filters: ReportFilters, period:
             .join(issued, issued.c.job_id == ProductionJob.id, isouter=not above_only)
             .outerjoin(outputs, outputs.c.job_id == ProductionJob.id)
             .where(ProductionJob.id.in_(chosen)))
+    stmt = _jobs(actor, filters, stmt)
     if above_only:
         loss = (func.coalesce(outputs.c.scrapped, 0) + func.coalesce(outputs.c.waste, 0)
                 + ProductionJob.written_off_g)
