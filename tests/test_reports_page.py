@@ -222,3 +222,15 @@ def test_an_admin_sets_a_loss_norm(workshop):
     at.button(key="FormSubmitter:loss_norm_form-Save loss norm").click().run()
     assert "Loss norm saved." in texts(at)
     assert list(frame_with(at, "Loss norm %")["Loss norm %"]) == [2.25]
+
+
+def test_product_and_kind_filters_live_in_the_address(workshop):
+    at = open_report(workshop, "admin", report="stock-summary", product=str(workshop.south_only_product_id))
+    (frame,) = [element.value for element in at.dataframe]
+    assert set(frame["Product"]) == {"Jade"}
+    assert at.selectbox(key="rep_product").value == workshop.south_only_product_id
+    at.selectbox(key="rep_kind").set_value("rough").run()
+    assert dict(at.query_params).get("kind") in (["rough"], "rough")
+    assert "No stock held at your locations." in texts(at)
+    member = open_report(workshop, "member", report="stock-summary")
+    assert workshop.south_only_product_id not in member.selectbox(key="rep_product").options

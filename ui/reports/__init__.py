@@ -12,6 +12,8 @@ from datetime import date
 import streamlit as st
 
 from lib.access import Actor, visible_locations
+from lib.enums import InventoryKind
+from lib.inventory.forms import options
 from lib.errors import LoupeError
 from lib.production.stages import list_stages
 from lib.reports import catalog, dates
@@ -23,8 +25,11 @@ from ui.reports.common import View
 
 MODULES = {name: name.replace("-", "_") for name in catalog.REPORTS}
 WITH_STAGE = ("production-summary", "loss-by-person", "stage-performance", "waste-log")
+WITH_PRODUCT = ("stock-summary", "stock-movement", "low-stock")  # and a kind filter
 WITH_PERIOD = ("production-summary", "order-summary")
-WIDGETS = ("rep_report", "rep_range", "rep_from", "rep_to", "rep_location", "rep_stage", "rep_period")
+WIDGETS = ("rep_report", "rep_range", "rep_from", "rep_to", "rep_location", "rep_stage", "rep_period", "rep_product",
+           "rep_kind")
+ANY_KIND = ""
 ALL = 0
 EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)  # what the date pickers accept
 
@@ -57,12 +62,16 @@ def _seed(query: dict, names: list[str]) -> None:
     st.session_state["rep_to"] = _day(query.get("to")) or today
     st.session_state["rep_location"] = _int(query.get("location"))
     st.session_state["rep_stage"] = _int(query.get("stage"))
+    st.session_state["rep_product"] = _int(query.get("product"))
+    st.session_state["rep_kind"] = query.get("kind") if query.get("kind") in {k.value for k in InventoryKind} \
+        else ANY_KIND
     st.session_state["rep_period"] = query.get("period") if query.get("period") in dates.PERIODS else "month"
     st.session_state["rep_log_page"] = 1
     st.session_state["rep_url"] = query
 
 
-def _query(report: str, preset: str, start: date, end: date, location: int, stage: int, period: str) -> dict:
+def _query(report: str, preset: str, start: date, end: date, location: int, stage: int, period: str,
+           product: int = ALL, kind: str = ANY_KIND) -> dict:
     query = {"report": report, "range": preset}
     if preset == "custom":
         query.update({"from": start.isoformat(), "to": end.isoformat()})
@@ -72,7 +81,16 @@ def _query(report: str, preset: str, start: date, end: date, location: int, stag
         query["stage"] = str(stage)
     if report in WITH_PERIOD:
         query["period"] = period
+    if report in WITH_PRODUCT:
+        if product:
+            query["product"] = str(product)
+        if kind:
+            query["kind"] = kind
     return query
+
+
+def name_needs_products(name: str | None) -> bool:
+    return name in WITH_PRODUCT
 
 
 def render(actor: Actor) -> None:
@@ -87,6 +105,8 @@ def render(actor: Actor) -> None:
         unit = get_workspace(session).default_weight_unit
         locations = {location.id: location.name for location in visible_locations(session, actor=actor)}
         stages = {stage.id: stage.name for stage in list_stages(session)}
+        products = dict(options(session, actor=actor).products) if name_needs_products(
+            st.session_state.get("rep_report")) else {}
 
     top = st.columns([2, 2, 2], vertical_alignment="bottom")
     name = top[0].selectbox("Report", names, key="rep_report", on_change=lambda: st.session_state.update(
@@ -125,7 +145,20 @@ def render(actor: Actor) -> None:
             st.session_state["rep_stage"] = ALL
         stage = filters_row[1].selectbox("Stage", choices, key="rep_stage",
                                          format_func=lambda key: "Every stage" if key == ALL else stages[key])
-    query = _query(name, preset, start, end, location, stage, period_size)
+    product, kind = ALL, ANY_KIND
+    if report.name in WITH_PRODUCT:
+        choices = [ALL, *products]
+        if st.session_state.get("rep_product") not in choices:
+            st.session_state["rep_product"] = ALL
+        product = filters_row[1].selectbox("Product", choices, key="rep_product",
+                                           format_func=lambda key: "Every product" if key == ALL else products[key])
+        kinds = [ANY_KIND, *(k.value for k in InventoryKind)]
+        if st.session_state.get("rep_kind") not in kinds:
+            st.session_state["rep_kind"] = ANY_KIND
+        kind = filters_row[2].selectbox("Kind", kinds, key="rep_kind",
+                                        format_func=lambda key: "Every kind" if key == ANY_KIND
+                                        else InventoryKind(key).label)
+    query = _query(name, preset, start, end, location, stage, period_size, product, kind)
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
     st.session_state["rep_url"] = query
@@ -139,7 +172,8 @@ def render(actor: Actor) -> None:
     if report.uses_range:
         st.caption(f"From {period.start.isoformat()} to {period.end.isoformat()} (UTC days, both included).")
     view = View(actor=actor, report=report, period=period, size=period_size, unit=unit,
-                filters=ReportFilters(location_id=location or None, stage_id=stage or None))
+                filters=ReportFilters(location_id=location or None, stage_id=stage or None,
+                                      product_id=product or None, kind=InventoryKind(kind) if kind else None))
     module = importlib.import_module(f"ui.reports.{MODULES[name]}")
     try:
         module.render(view)
