@@ -8,7 +8,9 @@ Decisions where the reference is silent (section 5, Q28-Q33):
   archive, transfer or delete (reference 3.6.1 lets them add and edit production,
   not delete). Inventory import is admin-only, as the reference states.
 - Managers: inventory and production in full within their scope; orders view-only
-  without customer details; no users or settings.
+  without customer details; no users or settings. They read the Rate Center and
+  see and change the cost components of items in their scope, but do not manage
+  rate profiles or prices (reference 3.4). Members never see a cost or a rate.
 - Location scoping applies to inventory, the ledger and everything built on them
   (KPIs, charts, exports, AI prompts), and to production jobs (a job belongs
   to the location of its source stock). A manager or member with no assigned
@@ -46,13 +48,16 @@ class Right(str, enum.Enum):
     MANAGE_SETTINGS = "change workspace settings"
     GENERATE_AI_SUMMARY = "generate AI summaries"
     VIEW_AI_USAGE = "see AI usage"
+    VIEW_RATES = "see rates and costs"
+    MANAGE_RATES = "manage rate profiles and prices"
+    EDIT_COSTS = "change item cost components"
 
 
 _MANAGER_RIGHTS = frozenset({
     Right.VIEW_INVENTORY, Right.ADD_INVENTORY, Right.EDIT_INVENTORY, Right.ADJUST_INVENTORY,
     Right.TRANSFER_INVENTORY, Right.ARCHIVE_INVENTORY, Right.CHOOSE_PRODUCT_IMAGE,
     Right.VIEW_ORDERS, Right.VIEW_PRODUCTION, Right.EDIT_PRODUCTION, Right.DELETE_PRODUCTION,
-    Right.GENERATE_AI_SUMMARY,
+    Right.GENERATE_AI_SUMMARY, Right.VIEW_RATES, Right.EDIT_COSTS,
 })
 _MEMBER_RIGHTS = frozenset({
     Right.VIEW_INVENTORY, Right.ADD_INVENTORY, Right.ADJUST_INVENTORY,

@@ -8,6 +8,7 @@
     python -m lib.cli report NAME --from YYYY-MM-DD --to YYYY-MM-DD [--location NAME] [--as USERNAME]
                              --format csv|xlsx [--out PATH]
                                                   a report as CSV/XLSX (lib/reports/commands.py)
+    python -m lib.cli rates import PATH | export  the morning price sheet (lib/costing/commands.py)
 
 The demo is loaded into an empty database unless `--no-demo` or LOUPE_DEMO=0
 (`make run DEMO=0`): the app then shows its *Create your workspace* form.
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from lib import db
 from lib.config import PROJECT_ROOT, ensure_writable_dir, load_settings
+from lib.costing import commands as rate_commands
 from lib.errors import ConfigurationError, LoupeError, ValidationFailed
 from lib.reports import commands as report_commands
 
@@ -156,7 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     init_parser.add_argument("--email", default="", help="the first admin's email (optional)")
     init_parser.add_argument("--password-file", help="read the password from this file instead of asking twice")
     report_commands.register(commands)
+    rate_commands.register(commands)
     args = parser.parse_args(argv)
+    if getattr(args, "run", None):  # a command registered by its own module runs itself
+        return args.run(args)
     try:
         if getattr(args, "handler", None):  # a subcommand registered by its own module: handler(args, engine)
             return _run_handler(args)

@@ -208,16 +208,23 @@ class LineStatus(str, enum.Enum):
     PARTIALLY_RECEIVED = "partially_received"
     RECEIVED = "received"
     CANCELLED = "cancelled"
+    CLOSED_SHORT = "closed_short"  # sales: part shipped, the rest closed with a reason
+    RETURNED = "returned"  # sales: closed, and everything shipped came back
+    PARTIALLY_RETURNED = "partially_returned"  # sales: closed, and part of what shipped came back
+    RECEIVED_SHORT = "received_short"  # purchase: part received, the rest cancelled
 
     @property
     def label(self) -> str:
+        if self is LineStatus.RECEIVED_SHORT:
+            return "Received (short)"
         return self.value.replace("_", " ").title()
 
     @property
     def colour(self) -> str:
         return {"not_started": "gray", "in_progress": "blue", "ready": "violet", "production_completed": "violet",
                 "partially_shipped": "orange", "shipped": "green", "partially_received": "orange",
-                "received": "green", "cancelled": "red"}[self.value]
+                "received": "green", "cancelled": "red", "closed_short": "green", "returned": "gray",
+                "partially_returned": "gray", "received_short": "green"}[self.value]
 
 
 class Fulfilment(str, enum.Enum):
@@ -231,6 +238,8 @@ class Fulfilment(str, enum.Enum):
     COMPLETED = "completed"
     ON_HOLD = "on_hold"
     CANCELLED = "cancelled"
+    PARTIALLY_RETURNED = "partially_returned"  # every active line done, some goods came back
+    ALL_RETURNED = "all_returned"  # every active line done and returned
 
     @property
     def label(self) -> str:
@@ -240,4 +249,55 @@ class Fulfilment(str, enum.Enum):
     def colour(self) -> str:
         return {"not_started": "gray", "in_production": "blue", "ready_to_ship": "violet",
                 "partially_shipped": "orange", "partially_received": "orange", "completed": "green",
-                "on_hold": "orange", "cancelled": "red"}[self.value]
+                "on_hold": "orange", "cancelled": "red", "partially_returned": "gray",
+                "all_returned": "gray"}[self.value]
+
+
+class ComponentType(str, enum.Enum):
+    """What a cost component (and a rate profile) is for (reference 3.4)."""
+
+    METAL = "metal"
+    GEMSTONE = "gemstone"
+    LABOR = "labor"
+    PACKAGING = "packaging"
+    FREIGHT = "freight"
+    DUTIES = "duties"
+    SERVICE_CHARGE = "service_charge"
+    OVERHEAD = "overhead"
+
+    @property
+    def label(self) -> str:
+        return {"service_charge": "Service charge"}.get(self.value, self.value.capitalize())
+
+
+class RateSource(str, enum.Enum):
+    """Where a rate profile's prices come from."""
+
+    MANUAL = "manual"
+    SUPPLIER_PRICE_LIST = "supplier_price_list"
+    INTERNAL_PRICE_SHEET = "internal_price_sheet"
+    MARKET_FEED_FILE = "market_feed_file"
+
+    @property
+    def label(self) -> str:
+        return {"manual": "Manual entry", "supplier_price_list": "Supplier price list",
+                "internal_price_sheet": "Internal price sheet", "market_feed_file": "Market feed file"}[self.value]
+
+
+class RateBasis(str, enum.Enum):
+    """The unit a rate price is per: a weight (g, ct), a piece, an hour, or a percent of the item's other costs."""
+
+    GRAM = "g"
+    CARAT = "ct"
+    PIECE = "piece"
+    HOUR = "hour"
+    PERCENT = "percent"
+
+    @property
+    def label(self) -> str:
+        return {"g": "per gram", "ct": "per carat", "piece": "per piece", "hour": "per hour",
+                "percent": "percent of the item's other costs"}[self.value]
+
+    @property
+    def is_weight(self) -> bool:
+        return self in (RateBasis.GRAM, RateBasis.CARAT)

@@ -20,6 +20,7 @@ LAYERS: list[tuple[str, ...]] = [
      "lib.images", "lib.presets", "lib.ai.llm", "lib.ai.prompts"),
     ("lib.workspace",),
     ("lib.inventory",),
+    ("lib.costing",),
     ("lib.products",),
     ("lib.orders",),
     ("lib.production",),

@@ -52,7 +52,8 @@ def a(pieces: int = 0, grams: str = "0") -> Amount:
     (LineFacts(P, PCS3, received=a(4, "8")), LineStatus.RECEIVED),  # more than ordered is still received
     (LineFacts(P, G10, received=a(0, "4")), LineStatus.PARTIALLY_RECEIVED),
     (LineFacts(P, G10, received=a(0, "10.5")), LineStatus.RECEIVED),
-    (LineFacts(P, PCS3, cancelled=True, received=a(1, "2")), LineStatus.CANCELLED),
+    (LineFacts(P, PCS3, cancelled=True, received=a(1, "2")), LineStatus.RECEIVED_SHORT),
+    (LineFacts(P, PCS3, cancelled=True), LineStatus.CANCELLED),
     (LineFacts(P, PCS3, ready=True, selected=a(1, "1")), LineStatus.NOT_STARTED),  # sales facts do not apply
 ])
 def test_line_status(facts, expected):

@@ -8,6 +8,7 @@ supplier "Gem Supply", and SO-0001 for 1 Ruby whose notes hold HTML.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -26,7 +27,7 @@ from lib.models import (
     User,
     Workspace,
 )
-from lib.orders import detail, orders, parties
+from lib.orders import detail, orders, parties, selection, shipments
 from lib.orders.orders import LineInput, OrderInput
 from tests import factories as f
 from tests.apptest import point_app_at, signed_in, texts
@@ -239,7 +240,8 @@ def test_select_mark_ready_and_ship_from_the_order_page(shop):
     assert "Fulfilment: Ready to Ship" in texts(at)
     at.segmented_control(key="op_action").set_value("ship")
     run(at)
-    assert at.text_input(key=f"op_ship_pcs_{line_id}_0").value == "1"
+    (pieces,) = [widget for widget in at.text_input if widget.key.startswith("op_ship_pcs_")]  # one per item
+    assert pieces.value == "1"
     at.text_input(key="op_ship_tracking_0").input("1Z<b>99</b>")
     at.button(key="op_ship_submit").click()
     run(at)
@@ -250,6 +252,59 @@ def test_select_mark_ready_and_ship_from_the_order_page(shop):
     engine = db.make_engine(shop["url"])
     with db.session_scope(engine) as session:
         assert session.get(InventoryItem, shop["ruby_north"]).quantity == 2 and ledger.verify(session) == []
+    engine.dispose()
+
+
+def _partly_shipped_order(shop) -> tuple[int, int, int]:
+    """SO for 3 Ruby pieces: TRUB0001's 3 pcs selected, 1 pc shipped. (order id, line id, selection id)"""
+    engine = db.make_engine(shop["url"])
+    with db.session_scope(engine, write=True) as session:
+        boss = actor_for_user(session, session.scalar(select(User.id).where(User.username == "boss")))
+        ref = orders.create_order(session, actor=boss, data=OrderInput(
+            kind=OrderKind.SALES, party_id=shop["customer"], lead_id=boss.user_id,
+            lines=[LineInput(product_id=shop["workshop"].product_id, quantity=3)]))
+        line_id = detail.order_detail(session, actor=boss, order_id=ref.id).lines[0].id
+        (picked,) = selection.select_items(session, actor=boss, line_id=line_id,
+                                           picks=[selection.Pick(shop["ruby_north"])])
+        link = detail.order_detail(session, actor=boss, order_id=ref.id).selections[0]
+        shipments.create_shipment(session, actor=boss, order_id=ref.id, carrier="UPS", items=[
+            shipments.ShipItem(picked, 1, (link.weight / 3).quantize(Decimal("0.0001")))])
+    engine.dispose()
+    return ref.id, line_id, picked
+
+
+def test_close_a_line_short_and_receive_a_return_from_the_order_page(shop):
+    order_id, line_id, picked = _partly_shipped_order(shop)
+    at = run(signed_in(shop["url"], "boss", page="orders.py", query={"order": str(order_id)}))
+    assert "Partially Shipped" in everything(at)
+    at.segmented_control(key="op_action").set_value("line")
+    run(at)
+    at.text_input(key=f"op_short_reason_{line_id}").input("   ")
+    at.button(key=f"op_short_submit_{line_id}").click()
+    run(at)
+    assert any("Give a reason" in message for message in said(at.error))
+    assert fulfilment(shop["url"], order_id) is Fulfilment.PARTIALLY_SHIPPED  # nothing written
+    at.text_input(key=f"op_short_reason_{line_id}").input("customer wants only one")
+    at.button(key=f"op_short_submit_{line_id}").click()
+    run(at)
+    assert "Line 1 closed short." in said(at.success)
+    assert fulfilment(shop["url"], order_id) is Fulfilment.COMPLETED
+    assert "Closed Short — customer wants only one" in everything(at)
+    engine = db.make_engine(shop["url"])
+    with db.session_scope(engine) as session:
+        assert session.get(InventoryItem, shop["ruby_north"]).quantity == 2  # the unshipped two are back
+    engine.dispose()
+    run(at)
+    assert at.selectbox(key=f"op_return_pick_{line_id}").value == picked
+    (reason,) = [widget for widget in at.text_input if widget.key.startswith("op_return_reason_")]
+    reason.input("clasp broken")
+    at.button(key=f"op_return_submit_{line_id}").click()
+    run(at)
+    assert "Return received into inventory." in said(at.success)
+    assert fulfilment(shop["url"], order_id) is Fulfilment.ALL_RETURNED
+    assert "Returned" in everything(at) and "clasp broken" in everything(at)
+    with db.session_scope(engine) as session:
+        assert session.get(InventoryItem, shop["ruby_north"]).quantity == 3 and ledger.verify(session) == []
     engine.dispose()
 
 

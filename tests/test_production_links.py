@@ -33,6 +33,7 @@ from lib.orders.orders import LineInput, OrderInput
 from lib.production import jobs, links, overview, receipts, stages
 from lib.production.jobs import NewJob, SourceLine
 from lib.production.receipts import OutputRow, Portion, ReceiptDraft
+from lib.workspace.settings import get_workspace
 from tests import factories as f
 
 D = Decimal
@@ -315,3 +316,57 @@ def test_jobs_outside_the_viewers_locations_are_counted_but_not_named(session, s
     assert for_nina.issued == D("30")
     for_admin = links.order_production(session, actor=shop["admin"], order_id=shop["sale"])
     assert [job.number for job in for_admin.jobs] == [south_job.number]
+
+
+def test_order_percentages_are_computed_on_grams_whatever_the_workspace_unit(session, shop):
+    """Issue 16: in a kg workspace the chips were computed on figures already rounded to 4 decimals of a kg."""
+    cut = _job(session, shop, SourceLine(shop["lot"].id, quantity=1, weight="1.2"), order_id=shop["sale"],
+               order_line_id=shop["ruby_line"])  # 1.2 g: in kg, 4 decimals keep only 0.1 g
+    row = OutputRow(product_id=shop["ruby"].id, kind=InventoryKind.ROUGH, weight="0.83", weight_unit="g", pieces=1,
+                    waste="0.17", rejected=Portion(weight="0.14", pieces=0), scrapped=Portion(weight="0.06", pieces=0))
+    receipts.receive_job(session, actor=shop["nina"], job_id=cut.job_id, draft=ReceiptDraft(rows=(row,)))
+
+    def chips():
+        found = links.order_production(session, actor=shop["nina"], order_id=shop["sale"])
+        efficiency = found.efficiency
+        return found, [str(v) for v in (efficiency.output_pct, efficiency.gross_waste_pct, efficiency.net_waste_pct,
+                                        efficiency.consumption_pct)]
+
+    in_grams, expected = chips()
+    assert expected == ["80.8", "19.2", "14.2", "23.7"]
+    get_workspace(session).default_weight_unit = "kg"
+    session.flush()
+    in_kg, shown = chips()
+    assert shown == expected
+    assert (in_kg.unit, in_kg.final_output, in_kg.net_input) == ("kg", Decimal("0.0010"), Decimal("0.0012"))
+    assert (in_grams.final_output, in_grams.net_input) == (Decimal("0.97"), Decimal("1.2"))
+
+
+def test_the_final_stage_is_the_one_of_the_latest_receipt_by_its_date(session, shop):
+    """A receipt typed in later but dated earlier does not make its stage the final one (issue 16)."""
+    two_days_ago = utcnow().date() - timedelta(days=2)
+    cut = _job(session, shop, SourceLine(shop["lot"].id), order_id=shop["sale"], order_line_id=shop["ruby_line"],
+               issued_on=two_days_ago)
+    polish = _job(session, shop, SourceLine(shop["jade_lot"].id), stage="polishing", order_id=shop["sale"],
+                  order_line_id=shop["jade_line"], issued_on=two_days_ago)
+    now = utcnow()
+    for job, product, weight, day, recorded in ((cut, shop["ruby"], "100", now.date(), now - timedelta(hours=2)),
+                                                (polish, shop["jade"], "40", now.date() - timedelta(days=1),
+                                                 now - timedelta(hours=1))):
+        row = OutputRow(product_id=product.id, kind=InventoryKind.ROUGH, weight=weight, weight_unit="g", pieces=1)
+        receipts.receive_job(session, actor=shop["nina"], job_id=job.job_id,
+                             draft=ReceiptDraft(rows=(row,), received_on=day), recorded_at=recorded)
+    found = links.order_production(session, actor=shop["nina"], order_id=shop["sale"])
+    assert found.final_stages == [shop["cutting"].name]
+
+
+def test_cancelling_a_line_with_open_linked_jobs_asks_to_unlink_them_first(session, shop):
+    """Issue 16: cancel_line ignored open linked jobs."""
+    created = _job(session, shop, SourceLine(shop["lot"].id), order_id=shop["sale"], order_line_id=shop["ruby_line"])
+    number = session.get(ProductionJob, created.job_id).number
+    with pytest.raises(ValidationFailed, match=f"open production job linked to it \\({number}\\); unlink it first"):
+        orders.cancel_line(session, actor=shop["admin"], line_id=shop["ruby_line"], reason="order withdrawn")
+    assert _state(session, shop)[1][0] is LineStatus.IN_PROGRESS  # nothing written
+    jobs.link_job(session, actor=shop["nina"], job_id=created.job_id, order_line_id=None)
+    orders.cancel_line(session, actor=shop["admin"], line_id=shop["ruby_line"], reason="order withdrawn")
+    assert _state(session, shop)[1][0] is LineStatus.CANCELLED

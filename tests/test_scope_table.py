@@ -43,6 +43,9 @@ from lib.access import Actor
 from lib.ai import summaries
 from lib.ai.llm import Completion
 from lib.config import Settings
+from lib.costing import components as cost_components
+from lib.costing import rates as costing_rates
+from lib.costing import sheets as costing_sheets
 from lib.errors import LoupeError
 from lib.inventory import export, forms, importer, items, overview, query, stock
 from lib.inventory.query import ItemFilters, Page
@@ -61,6 +64,7 @@ from lib.models import (
 from lib.models.base import utcnow
 from lib.orders import demand, detail, lines, lines_ai, listing, orders, parties, selection, shipments
 from lib.orders import receipts as order_receipts
+from lib.orders import returns as order_returns
 from lib.production import jobs, links, receipts, stages
 from lib.production import overview as job_overview
 from lib.production.jobs import NewJob, SourceLine
@@ -325,6 +329,15 @@ def linked_order(session, world: World) -> int:
     return made.sales
 
 
+def timeline_order(session, world: World) -> int:
+    """The sales order of `orders_of` with the South job linked to its line by an admin: the order's timeline
+    then records "Linked production job <South job>", a job a North viewer may not see."""
+    made = orders_of(session, world)
+    if session.get(ProductionJob, world.south_job).order_line_id is None:
+        jobs.link_job(session, actor=world.admin, job_id=world.south_job, order_line_id=made.sales_line)
+    return made.sales
+
+
 def order_filters(session, world: World) -> listing.OrderFilters:
     """Every order (made first), searched for a letter every customer name, note and tag here contains."""
     orders_of(session, world)
@@ -337,7 +350,57 @@ def exported_text(exported: spreadsheet.ExportFile) -> str:
     return text
 
 
+def rate_profile(session, world: World) -> int:
+    """A gold rate (made once per test by the admin): rates are workspace-wide, so a North viewer may read it."""
+    profile = costing_rates.profile_by_name(session, "Scope Gold 18K")
+    if profile is None:
+        profile = costing_rates.add_profile(session, actor=world.admin, data=costing_rates.ProfileInput(
+            name="Scope Gold 18K", purity="0.75"), price="60")
+    return profile.id
+
+
+def south_component(session, world: World) -> int:
+    """A cost component on South's SECRETRUB1 (made once per test by the admin)."""
+    found = session.scalars(select(lib.models.CostComponent.id).where(
+        lib.models.CostComponent.item_id == world.south_item)).first()
+    if found is None:
+        found = cost_components.add_component(session, actor=world.admin, item_id=world.south_item, data=(
+            cost_components.ComponentInput(quantity="1", unit="g", profile_id=rate_profile(session, world)))).id
+    return found
+
+
+PRICE_SHEET = b"profile,price\nScope Gold 18K,61\n"
+
 TABLE = {
+    # lib.costing: rates are workspace-wide (admins manage, managers read, members nothing); components follow items
+    "lib.costing.rates.list_profiles": Read(lambda s, a, w: (rate_profile(s, w), costing_rates.list_profiles(
+        s, actor=a))[1]),
+    "lib.costing.rates.get_profile": Read(lambda s, a, w: costing_rates.get_profile(
+        s, actor=a, profile_id=rate_profile(s, w))),
+    "lib.costing.rates.price_history": Read(lambda s, a, w: [(row.effective_at, row.price) for row in (
+        costing_rates.price_history(s, actor=a, profile_id=rate_profile(s, w)))]),
+    "lib.costing.rates.add_profile": Write(lambda s, a, w: costing_rates.add_profile(
+        s, actor=a, data=costing_rates.ProfileInput(name="Southside rate"), price="1")),
+    "lib.costing.rates.update_profile": Write(lambda s, a, w: costing_rates.update_profile(
+        s, actor=a, profile_id=rate_profile(s, w), data=costing_rates.ProfileInput(name="Southside rate"))),
+    "lib.costing.rates.record_price": Write(lambda s, a, w: costing_rates.record_price(
+        s, actor=a, profile_id=rate_profile(s, w), price="1")),
+    "lib.costing.sheets.check_price_sheet": Write(lambda s, a, w: (rate_profile(s, w), costing_sheets.check_price_sheet(
+        s, actor=a, file_name="m.csv", data=PRICE_SHEET))),
+    "lib.costing.sheets.import_price_sheet": Write(lambda s, a, w: (
+        rate_profile(s, w), costing_sheets.import_price_sheet(s, actor=a, file_name="m.csv", data=PRICE_SHEET))),
+    "lib.costing.sheets.export_rates": Read(lambda s, a, w: (rate_profile(s, w), costing_sheets.export_rates(
+        s, actor=a))[1]),
+    "lib.costing.components.item_costs": Write(lambda s, a, w: (south_component(s, w), cost_components.item_costs(
+        s, actor=a, item_id=w.south_item))),
+    "lib.costing.components.add_component": Write(lambda s, a, w: cost_components.add_component(
+        s, actor=a, item_id=w.south_item, data=cost_components.ComponentInput(
+            quantity="1", unit="g", profile_id=rate_profile(s, w)))),
+    "lib.costing.components.update_component": Write(lambda s, a, w: cost_components.update_component(
+        s, actor=a, component_id=south_component(s, w), data=cost_components.ComponentInput(
+            quantity="2", unit="g", profile_id=rate_profile(s, w)))),
+    "lib.costing.components.remove_component": Write(lambda s, a, w: cost_components.remove_component(
+        s, actor=a, component_id=south_component(s, w))),
     # lib.access: the scoping layer itself
     "lib.access.scope_items": Read(lambda s, a, w: access.scope_items(
         select(lib.models.InventoryItem.tag_id, lib.models.InventoryItem.weight_g), a)),
@@ -554,6 +617,10 @@ TABLE = {
     "lib.orders.shipments.create_shipment": Write(lambda s, a, w: shipments.create_shipment(
         s, actor=a, order_id=orders_of(s, w).sales, carrier="UPS",
         lines=[shipments.ShipLine(orders_of(s, w).sales_line, 1, "1")])),
+    "lib.orders.returns.close_short": Write(lambda s, a, w: order_returns.close_short(
+        s, actor=a, line_id=orders_of(s, w).sales_line, reason="customer changed their mind")),
+    "lib.orders.returns.receive_return": Write(lambda s, a, w: order_returns.receive_return(
+        s, actor=a, selection_id=orders_of(s, w).selection, reason="came back", quantity=1, weight="1")),
     "lib.orders.listing.hides_customer": NotLocationData("answers from the role's rights only"),
     "lib.orders.listing.sees_budget": NotLocationData("answers from the role's rights only"),
     "lib.orders.listing.export_headers": NotLocationData("column names for the viewer's rights"),
@@ -566,7 +633,7 @@ TABLE = {
     "lib.orders.listing.filter_choices": Read(lambda s, a, w: [listing.filter_choices(
         s, actor=a, kind=kind) for kind in OrderKind if orders_of(s, w)]),
     "lib.orders.detail.order_detail": Read(lambda s, a, w: [detail.order_detail(s, actor=a, order_id=order_id)
-                                                            for order_id in (orders_of(s, w).sales,
+                                                            for order_id in (timeline_order(s, w),
                                                                              orders_of(s, w).purchase)]),
     "lib.orders.demand.product_orders": Read(lambda s, a, w: demand.product_orders(
         s, actor=a, product_id=orders_of(s, w) and w.ruby)),
@@ -775,3 +842,17 @@ def test_report_markers_are_really_there_for_an_admin(session, world):
                        every_report_export(session, world.admin, world)], session))
     for marker in ("Southerner", "Zanzibar Jade", "secret-transfer note", "Southside Vault"):
         assert marker in text, marker
+
+
+def test_the_order_timeline_names_only_jobs_the_viewer_may_see(session, world):
+    """Issue 16: "Linked production job JOB-0037 to line 1" was shown to a manager who cannot see JOB-0037."""
+    order_id = timeline_order(session, world)
+    south_number = session.get(ProductionJob, world.south_job).number
+
+    def timeline(actor) -> str:
+        return " | ".join(entry.what for entry in detail.order_detail(session, actor=actor, order_id=order_id).timeline)
+
+    assert f"Linked production job {south_number} to line 1" in timeline(world.admin)
+    manager_sees = timeline(_north_actor(session, world, Role.MANAGER))
+    assert south_number not in manager_sees
+    assert "Linked a production job in another location to line 1" in manager_sees

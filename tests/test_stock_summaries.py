@@ -2,7 +2,8 @@
 sequences, equal to what Product Details computes from the ledger itself, rebuilt by migration 0010, and
 never deadlocked or short of an update when many writers share one product and location.
 
-The random sequences are seeded (`random.Random(seed)`), so a failure names its seed and replays.
+Hypothesis drives the random histories (`st.randoms`: every choice is drawn, so a failure shrinks to a
+short history); a few seeded ones also run through a real commit.
 """
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from random import Random
 
 import pytest
 from alembic import command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
 from lib import db, ledger
@@ -129,9 +133,7 @@ def _both_paths(monkeypatch, call):
     return summed, exact
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_summaries_equal_the_ledger_and_product_details_agree_on_both_paths(session, monkeypatch, seed):
-    story = _random_ledger(session, Random(seed))
+def _check_both_paths(session, monkeypatch, story, label) -> None:
     assert ledger.verify(session) == []
     for actor in story["actors"]:
         for product_id in story["products"]:
@@ -140,12 +142,32 @@ def test_summaries_equal_the_ledger_and_product_details_agree_on_both_paths(sess
                 assert details.uses_summaries(filters)
                 summed, exact = _both_paths(monkeypatch, lambda: details.kpis(
                     session, actor=actor, product_id=product_id, filters=filters, today=story["today"]))
-                assert summed == exact, (seed, actor.role, product_id, filters)
+                assert summed == exact, (label, actor.role, product_id, filters)
                 for range_key in details.RANGES:
                     summed, exact = _both_paths(monkeypatch, lambda: details.weight_series(
                         session, actor=actor, product_id=product_id, filters=filters, range_key=range_key,
                         today=story["today"]))
-                    assert summed == exact, (seed, actor.role, product_id, filters, range_key)
+                    assert summed == exact, (label, actor.role, product_id, filters, range_key)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(rng=st.randoms(use_true_random=False))
+def test_random_ledgers_keep_the_summaries_true_and_both_product_details_paths_equal(session, monkeypatch, rng):
+    """Hypothesis drives (and shrinks) every choice of the random history; each example in its own savepoint."""
+    example = session.begin_nested()
+    try:
+        _check_both_paths(session, monkeypatch, _random_ledger(session, rng), "hypothesis")
+    finally:
+        example.rollback()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_seeded_ledgers_committed_keep_the_summaries_true(session, monkeypatch, seed):
+    """The same after a real commit of the test's transaction (the before-commit write, not verify's)."""
+    story = _random_ledger(session, Random(seed))
+    session.commit()
+    _check_both_paths(session, monkeypatch, story, seed)
 
 
 def test_attribute_filters_keep_the_exact_query():
@@ -185,7 +207,8 @@ def test_the_migration_builds_the_summaries_for_existing_data(fresh_url, fresh_e
                   session.scalar(select(func.sum(StockHeld.items))))
     fresh_engine.dispose()
     config = db.alembic_config(fresh_url)
-    command.downgrade(config, "0007")
+    before_summaries = ScriptDirectory.from_config(config).get_revision("0010").down_revision
+    command.downgrade(config, before_summaries)
     command.upgrade(config, "head")
     with db.session_scope(fresh_engine) as session:
         assert ledger.verify(session) == []

@@ -3,8 +3,7 @@
 Stable url paths (later modules keep them): `/` home, `/products`,
 `/product?id=<id>`, `/inventory`, `/orders` (an order: `/orders?order=<id>`; admins
 and managers), `/production` (a job: `/production?job=<id>`), `/reports` (a report:
-`/reports?report=<name>&range=…`), `/users` (admin),
-`/settings` (admin).
+`/reports?report=<name>&range=…`), `/rates` (admins and managers), `/users` (admin), `/settings` (admin).
 
 A page the actor may not open is registered hidden with its `refusal`
 sentence instead (ui/router.py), so a deep link says why in one line and
@@ -39,6 +38,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("orders.py", "Orders", "🧾", "orders", Right.VIEW_ORDERS, refusal="Orders are for admins and managers."),
     PageSpec("production.py", "Production", "🏭", "production", Right.VIEW_PRODUCTION),
     PageSpec("reports.py", "Reports", "📊", "reports", Right.VIEW_INVENTORY),
+    PageSpec("rates.py", "Rate Center", "🪙", "rates", Right.VIEW_RATES,
+             refusal="The Rate Center is for admins and managers."),
     PageSpec("users.py", "Users", "👥", "users", Right.MANAGE_USERS),
     PageSpec("settings.py", "Settings", "⚙️", "settings", Right.MANAGE_SETTINGS),
 )

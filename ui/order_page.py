@@ -2,9 +2,9 @@
 
 Everything shown comes from `lib.orders.detail.order_detail`, which already
 hides what the viewer may not see. The actions (admins) are forms below the
-lines: select inventory, ship (sales), receive inventory (purchases), line
-actions (ready, cancel, remove a selection), add a line, edit the details,
-hold. Every write goes through `ui.feedback.run_action`.
+lines: select inventory, ship (sales: per selected item, pre-filled exactly),
+receive inventory (purchases), line actions (ready, cancel, remove a selection,
+close short, receive a return), add a line, edit the details, hold. Every write goes through `ui.feedback.run_action`.
 """
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from lib.access import Actor, Right, visible_locations
 from lib.classification import BY_KEY
 from lib.errors import LoupeError
 from lib.inventory import forms
-from lib.models import LINE_ATTRIBUTE_KEYS, InventoryKind, OrderKind
-from lib.orders import detail, orders, receipts, selection, shipments
+from lib.models import LINE_ATTRIBUTE_KEYS, InventoryKind, LineStatus, OrderKind
+from lib.orders import detail, orders, receipts, returns, selection, shipments
 from lib.orders.detail import LineView, OrderDetail
+from lib.orders.lines import amount_text
 from lib.units import UNIT_SYMBOLS, format_weight, from_grams
 from ui import context, order_production
 from ui import orders_view as display
@@ -179,9 +180,9 @@ def _select_form(actor: Actor, view: OrderDetail) -> None:
 
 
 def _ship_form(actor: Actor, view: OrderDetail, choices: orders.FormChoices) -> None:
-    lines = [line for line in _active(view)
-             if line.selected.pieces > line.shipped.pieces or line.selected.grams > line.shipped.grams]
-    if not lines:
+    lines = {line.id: line for line in _active(view) if not line.closed_short}
+    offered = [link for link in view.selections if link.active and link.can_ship and link.line_id in lines]
+    if not offered:
         st.info("Nothing selected is waiting to ship: select inventory for a line first.")
         return
     gen = len(view.shipments)  # in the keys: after a shipment the form starts from what is left
@@ -191,22 +192,59 @@ def _ship_form(actor: Actor, view: OrderDetail, choices: orders.FormChoices) -> 
         tracking = top[1].text_input("Tracking number", key=f"op_ship_tracking_{gen}", max_chars=80)
         shipped_on = top[2].date_input("Shipped on", value=date.today(), max_value=date.today(),
                                        min_value=view.ordered_on, key="op_ship_date")
+        st.caption("Each selected item is pre-filled with exactly what of it is not shipped yet, in the item's own "
+                   "unit; set 0 to leave an item for a later shipment.")
         requests = []
-        for line in lines:
-            left = line.selected - line.shipped
+        for link in offered:
+            line = lines[link.line_id]
             columns = st.columns([4, 2, 2], vertical_alignment="bottom")
-            columns[0].text(f"Line {line.position}: {line.product} — selected {line.in_unit(line.selected)}, "
-                            f"shipped {line.in_unit(line.shipped) if not line.shipped.is_zero else 'nothing yet'}")
-            pieces = columns[1].text_input(f"Pieces (line {line.position})", value=str(max(left.pieces, 0)),
-                                           key=f"op_ship_pcs_{line.id}_{gen}")
-            weight = columns[2].text_input(f"Weight in {line.weight_unit} (line {line.position})",
-                                           value=_decimal_text(max(from_grams(left.grams, line.weight_unit), 0)),
-                                           key=f"op_ship_wt_{line.id}_{gen}")
-            requests.append(shipments.ShipLine(line.id, pieces, weight))
+            columns[0].text(f"Line {line.position}: {line.product} — {link.tag}, "
+                            f"{amount_text(link.unshipped_quantity, link.unshipped_weight, link.weight_unit)} "
+                            "to ship")
+            pieces = columns[1].text_input(f"Pieces ({link.tag})", value=str(link.unshipped_quantity),
+                                           key=f"op_ship_pcs_{link.id}_{gen}")
+            weight = columns[2].text_input(f"Weight in {link.weight_unit} ({link.tag})",
+                                           value=_decimal_text(link.unshipped_weight),
+                                           key=f"op_ship_wt_{link.id}_{gen}")
+            requests.append(shipments.ShipItem(link.id, pieces, weight))
         notes = st.text_input("Notes", key=f"op_ship_notes_{gen}", max_chars=2000)
         if st.form_submit_button("Create shipment", type="primary", key="op_ship_submit"):
             run_action("Shipment recorded.", shipments.create_shipment, order_id=view.id,
-                       carrier=carrier, tracking_number=tracking, shipped_on=shipped_on, lines=requests, notes=notes)
+                       carrier=carrier, tracking_number=tracking, shipped_on=shipped_on, items=requests, notes=notes)
+
+
+def _close_short_form(line: LineView) -> None:
+    with st.form(f"op_short_form_{line.id}"):
+        st.caption(f"Close line {line.position} short: {line.in_unit(line.shipped)} shipped stays shipped; what is "
+                   "selected and not shipped goes back to inventory, and the line no longer waits for the rest.")
+        reason = st.text_input("Reason (required)", key=f"op_short_reason_{line.id}", max_chars=500)
+        if st.form_submit_button("Close short", key=f"op_short_submit_{line.id}"):
+            run_action(f"Line {line.position} closed short.", returns.close_short, line_id=line.id, reason=reason)
+
+
+def _return_form(view: OrderDetail, line: LineView) -> None:
+    shipped = {link.id: link for link in view.selections
+               if link.line_id == line.id and (link.returnable_quantity or link.returnable_weight)}
+    if not shipped:
+        return
+    chosen = st.selectbox("Shipped item that came back", list(shipped), key=f"op_return_pick_{line.id}",
+                          format_func=lambda i: f"{shipped[i].tag} · " + amount_text(
+                              shipped[i].returnable_quantity, shipped[i].returnable_weight, shipped[i].weight_unit)
+                          + " shipped")
+    link = shipped[chosen]
+    state = f"{link.id}_{link.returnable_quantity}_{link.returnable_weight}"  # a return restarts the amounts
+    with st.form(f"op_return_form_{line.id}"):
+        st.caption("Receive goods back from the customer: they go back into the item they were shipped from (its "
+                   "history names this line).")
+        amounts = st.columns(2)
+        pieces = amounts[0].text_input("Pieces back", value=str(link.returnable_quantity),
+                                       key=f"op_return_pcs_{state}")
+        weight = amounts[1].text_input(f"Weight back ({link.weight_unit})",
+                                       value=_decimal_text(link.returnable_weight), key=f"op_return_wt_{state}")
+        reason = st.text_input("Reason (required)", key=f"op_return_reason_{state}", max_chars=500)
+        if st.form_submit_button("Receive return", key=f"op_return_submit_{line.id}"):
+            run_action("Return received into inventory.", returns.receive_return, selection_id=link.id,
+                       quantity=pieces, weight=weight, reason=reason)
 
 
 def _entry_select(label: str, entries: tuple, key: str, current: int | None = None):
@@ -274,7 +312,8 @@ def _line_actions(actor: Actor, view: OrderDetail) -> None:
             st.button('Mark "Ready"', key=f"op_ready_mark_{line.id}", on_click=run_action,
                       args=(f"Line {line.position} marked ready.", orders.set_line_ready),
                       kwargs={"line_id": line.id, "ready": True, "rerun": False})
-        held = [link for link in view.selections if link.line_id == line.id and link.active]
+        held = [link for link in view.selections if link.line_id == line.id and link.active
+                and not (link.shipped_quantity or link.shipped_weight)]  # shipped selections stay
         if held:
             labels = {link.id: f"{link.tag} · {link.quantity} pcs · {format_weight(link.weight, link.weight_unit)}"
                       for link in held}
@@ -283,6 +322,11 @@ def _line_actions(actor: Actor, view: OrderDetail) -> None:
             st.button("Remove selection (stock goes back)", key=f"op_unselect_{line.id}", on_click=run_action,
                       args=("Selection removed; the stock is back in inventory.", selection.remove_selection),
                       kwargs={"selection_id": chosen, "rerun": False})
+        if line.status is LineStatus.PARTIALLY_SHIPPED:
+            _close_short_form(line)
+        _return_form(view, line)
+        if not line.shipped.is_zero:
+            return  # shipped lines are closed short, never cancelled
     with st.form(f"op_cancel_form_{line.id}"):
         what = ("Its selected stock goes back to inventory." if view.kind is OrderKind.SALES else
                 "What is still outstanding is closed; stock already received stays.")

@@ -71,8 +71,8 @@ def section(actor: Actor, view_: OrderDetail) -> None:
         st.text(f"Issued {format_weight(found.issued, unit)} · received {format_weight(found.received, unit)} · "
                 f"rejected {format_weight(found.rejected, unit)} · scrapped {format_weight(found.scrapped, unit)} · "
                 f"waste {format_weight(found.waste, unit)} · final output "
-                f"{format_weight(efficiency.final_output, unit)} · net input "
-                f"{format_weight(efficiency.net_input, unit)}")
+                f"{format_weight(found.final_output, unit)} · net input "
+                f"{format_weight(found.net_input, unit)}")
         if found.final_stages:
             st.caption("Final received stage: " + plain(", ".join(found.final_stages)))
         st.dataframe(jobs_frame(found, view_), hide_index=True, width="stretch", key="order_production_jobs",

@@ -18,7 +18,8 @@ from ui import orders_view as display
 
 STATUSES = {
     OrderKind.SALES: (Fulfilment.NOT_STARTED, Fulfilment.IN_PRODUCTION, Fulfilment.READY_TO_SHIP,
-                      Fulfilment.PARTIALLY_SHIPPED, Fulfilment.COMPLETED, Fulfilment.ON_HOLD, Fulfilment.CANCELLED),
+                      Fulfilment.PARTIALLY_SHIPPED, Fulfilment.COMPLETED, Fulfilment.PARTIALLY_RETURNED,
+                      Fulfilment.ALL_RETURNED, Fulfilment.ON_HOLD, Fulfilment.CANCELLED),
     OrderKind.PURCHASE: (Fulfilment.NOT_STARTED, Fulfilment.PARTIALLY_RECEIVED, Fulfilment.COMPLETED,
                          Fulfilment.ON_HOLD, Fulfilment.CANCELLED),
 }

@@ -50,12 +50,14 @@ def lines_frame(view: OrderDetail) -> pd.DataFrame:
                   "Size": line.attributes.get("size") or "", "Ordered": line.ordered_text}
         if sales:
             record.update({"Selected": _amount(line, line.selected), "Shipped": _amount(line, line.shipped),
+                           "Returned": _amount(line, line.returned),
                            "Still to select": _amount(line, line.outstanding),
                            "Matching stock": (f"{line.matching.items} available" if line.matching else "—")})
         else:
             record.update({"Received": _amount(line, line.received),
                            "Still to receive": _amount(line, line.outstanding)})
-        record["Status"] = line.status.label
+        record["Status"] = line.status.label + (f" — {line.close_reason}" if line.closed_short and
+                                                 line.close_reason else "")
         records.append(record)
     return pd.DataFrame.from_records(records)
 
@@ -75,7 +77,8 @@ def stock_links_frame(view: OrderDetail, links, received: bool) -> pd.DataFrame:
 def shipments_frame(view: OrderDetail) -> pd.DataFrame:
     return pd.DataFrame.from_records([{
         "Shipped on": shipment.shipped_on, "Carrier": shipment.carrier, "Tracking number": shipment.tracking_number,
-        "Lines": "; ".join(f"line {position}: {text}" for position, text in shipment.lines), "By": shipment.by,
+        "Lines": "; ".join(f"line {position}: {text}" for position, text in shipment.lines),
+        "Items": "; ".join(f"{tag} ({text})" for _position, tag, text in shipment.items), "By": shipment.by,
         "Notes": shipment.notes} for shipment in view.shipments])
 
 

@@ -46,6 +46,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from lib import ledger
+from lib.demo.costing import add_demo_costing
 from lib.demo.orders import add_demo_orders
 from lib.demo.bulk_production import add_bulk_production
 from lib.demo.production import ProductionDemo, build_production
@@ -1034,6 +1035,7 @@ def build_demo(engine: Engine, *, scale: str = "small", seed: int = 7, progress=
 
     ordered = add_demo_orders(engine, now=now, seed=seed)
     made = build_production(engine, now=now, seed=seed)
+    add_demo_costing(engine, now=now, seed=seed)  # rate profiles, 90 days of prices, components (lib/demo/costing.py)
     if size.jobs:
         report(f"adding {size.jobs:,} production jobs in bulk")
         grown = add_bulk_production(engine, now=now, seed=seed, count=size.jobs)

@@ -393,3 +393,20 @@ def headers_in_order(keys: Iterable[str]) -> list[str]:
     """Column keys in the template's order."""
     wanted = set(keys)
     return [column.key for column in COLUMNS if column.key in wanted]
+
+
+def file_records(file_name: str, data: bytes, sheet: str | None = None, *, limits: Limits = DEFAULT_LIMITS
+                 ) -> Iterator[tuple[int, list[str], tuple[int, ...]]]:
+    """Another importer's way in (the price sheet, lib.costing.sheets): each row of the file as
+    (row number, cell texts, indexes of cells holding a formula), read with this module's rules for
+    encodings, separators, guarded cells and typed XLSX cells. File-level problems raise ValidationFailed."""
+    ext = check_file(file_name, data, limits)
+    try:
+        records = {"csv": lambda: _csv_records(file_name, data), "xlsx": lambda: _xlsx_records(data, sheet),
+                   "xls": lambda: _xls_records(data, sheet)}[ext]()
+        for number, cells, _done in records:
+            yield number, [cell.text for cell in cells], tuple(i for i, cell in enumerate(cells) if cell.formula)
+    except ValidationFailed:
+        raise
+    except Exception as error:  # any parser failure means "not a readable file of this type"
+        raise ValidationFailed(f"{file_name}: could not be read as {ext.upper()} ({_short(error)}).") from None

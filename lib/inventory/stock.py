@@ -90,13 +90,14 @@ RECEIVE_KINDS = (MovementKind.PURCHASE_RECEIPT, MovementKind.PRODUCTION_RECEIPT)
 """Movement kinds `receive` may write."""
 
 
-def _item_for_action(session: Session, actor: Actor, item_id: int, right: Right) -> InventoryItem:
+def _item_for_action(session: Session, actor: Actor, item_id: int, right: Right,
+                     allow_archived: bool = False) -> InventoryItem:
     """Check the right, find the item in scope, lock it, and re-check its location under the lock."""
     actor.require(right)
     get_item_in_scope(session, actor=actor, item_id=item_id)
     item = ledger.lock_item(session, item_id)
     actor.require_location(item.location_id)
-    if item.status is ItemStatus.ARCHIVED and right is not Right.ARCHIVE_INVENTORY:
+    if item.status is ItemStatus.ARCHIVED and right is not Right.ARCHIVE_INVENTORY and not allow_archived:
         raise ValidationFailed(f"{item.tag_id} is archived; restore it first.")
     return item
 
@@ -689,11 +690,12 @@ def return_issued(session: Session, *, actor: Actor, right: Right, item_id: int,
                   weight=None, note: str = "", moved_at: datetime | None = None) -> Issued:
     """Give stock issued under `reference` back to the same item (a RETURN movement).
 
-    Both amounts None return everything still out under that reference; never more.
+    Both amounts None return everything still out under that reference; never more. A source item
+    archived meanwhile (emptied, then archived) is restored first, audited, so the stock always goes back.
     """
     ref = as_validation(clean_text, reference, "Reference", 120)
     text = as_validation(clean_text, note, "Note", 500)
-    item = _item_for_action(session, actor, item_id, right)
+    item = _item_for_action(session, actor, item_id, right, allow_archived=True)
     out_pieces, out_weight = issued_balance(session, item_id=item.id, reference=ref)
     if quantity is None and weight is None:
         pieces, part = out_pieces, out_weight
@@ -704,6 +706,11 @@ def return_issued(session: Session, *, actor: Actor, right: Right, item_id: int,
     if pieces > out_pieces or part > out_weight:
         most = format_weight(out_weight, item.weight_unit)
         raise ValidationFailed(f"{item.tag_id}: at most {out_pieces} pcs and {most} issued under {ref} can be returned.")
+    if item.status is ItemStatus.ARCHIVED:
+        audit.record(session, actor_id=actor.user_id, action="restore item", entity="inventory_item",
+                     entity_id=item.id, old={"status": item.status},
+                     new={"status": ItemStatus.AVAILABLE, "reason": f"stock returned under {ref}"})
+        item.status = ItemStatus.CONSUMED  # empty since its archiving; the return makes it Available
     movement = ledger.apply_change(session, item_id=item.id, user_id=actor.user_id, movement_kind=MovementKind.RETURN,
                                    quantity_delta=pieces, weight_delta=part, reference=ref, note=text,
                                    moved_at=moved_at)

@@ -12,6 +12,7 @@ registered on `Base.metadata` once this package is imported. The enums
 - `ai`: stored AI summaries and usage
 - `orders`: customers and suppliers, sales and purchase orders, selections, receipts, shipments
 - `production`: stages, jobs, their issues, receipts and outputs
+- `costing`: rate profiles, their effective-dated versions, cost components on items
 - `reports`: reorder levels for the low-stock report
 - `summary`: the ledger-kept daily roll-up of movements and held stock per product, location and kind
 """
@@ -34,16 +35,19 @@ from lib.models.ai import AiSummary, AiUsage
 from lib.models.audit import AuditEntry
 from lib.models.base import GRAMS, WEIGHT, Base, UtcDateTime, utcnow
 from lib.models.catalog import CatalogEntry, Image, Product
+from lib.models.costing import CostComponent, RateProfile, RateVersion
 from lib.models.inventory import IN_STOCK, InventoryItem, StockMovement, TagSequence
 from lib.models.orders import (
                        LINE_ATTRIBUTE_KEYS,
                        Order,
                        OrderLine,
+                       OrderReturn,
                        OrderSelection,
                        OrderSequence,
                        Party,
                        PurchaseReceipt,
                        Shipment,
+                       ShipmentItem,
                        ShipmentLine,
 )
 from lib.models.production import (
@@ -65,6 +69,8 @@ __all__ = [
     "ItemStatus", "MovementKind", "StockMovement", "TagSequence", "LoginSession", "Location", "Plan", "Role",
     "User", "Workspace", "DEFAULT_CARRIERS", "Fulfilment", "LineStatus", "OrderKind", "PartyKind", "PaymentTerms",
     "LINE_ATTRIBUTE_KEYS", "Order", "OrderLine", "OrderSelection", "OrderSequence", "Party", "PurchaseReceipt",
-    "Shipment", "ShipmentLine", "JobStatus", "OutputBucket", "JobIssue", "JobOutput", "JobProduct", "JobReceipt",
-    "JobSequence", "ProductionJob", "ProductionStage", "ReorderLevel", "StockDaily", "StockHeld",
+    "Shipment", "ShipmentLine", "ShipmentItem", "OrderReturn",
+    "JobStatus", "OutputBucket", "JobIssue", "JobOutput", "JobProduct", "JobReceipt",
+    "JobSequence", "ProductionJob", "ProductionStage",
+    "CostComponent", "RateProfile", "RateVersion", "ReorderLevel", "StockDaily", "StockHeld",
 ]

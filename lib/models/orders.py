@@ -105,6 +105,10 @@ class OrderLine(_line_attribute_columns(), Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     cancel_reason: Mapped[str] = mapped_column(String(500), default="")
+    # Closed short (sales): the rest of a partially shipped line is no longer wanted (lib.orders.returns).
+    closed_short_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_short_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    close_reason: Mapped[str] = mapped_column(String(500), default="")
     status: Mapped[LineStatus] = mapped_column(enum_column(LineStatus), default=LineStatus.NOT_STARTED)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -132,6 +136,11 @@ class OrderSelection(Base):
     released_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     release_movement_id: Mapped[int | None] = mapped_column(MOVEMENT_ID, ForeignKey("stock_movements.id"))
     release_reason: Mapped[str] = mapped_column(String(40), default="")
+    # What a short-close gave back of this selection (never shipped), in the item's unit; 0 when none.
+    short_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    short_weight: Mapped[Decimal] = mapped_column(WEIGHT, default=Decimal(0))
+    short_weight_g: Mapped[Decimal] = mapped_column(GRAMS, default=Decimal(0))
+    short_movement_id: Mapped[int | None] = mapped_column(MOVEMENT_ID, ForeignKey("stock_movements.id"))
 
 
 class PurchaseReceipt(Base):
@@ -170,7 +179,8 @@ class Shipment(Base):
 
 
 class ShipmentLine(Base):
-    """What one shipment shipped of one line, in the line's unit (and grams)."""
+    """What one shipment shipped of one line: the sum of its `ShipmentItem` rows (grams exact; `weight` is the
+    sum shown in the line's unit)."""
 
     __tablename__ = "shipment_lines"
     __table_args__ = (UniqueConstraint("shipment_id", "line_id"), Index("ix_shipment_lines_line", "line_id"))
@@ -182,3 +192,41 @@ class ShipmentLine(Base):
     weight: Mapped[Decimal] = mapped_column(WEIGHT)
     weight_unit: Mapped[str] = mapped_column(String(8))
     weight_g: Mapped[Decimal] = mapped_column(GRAMS)
+
+
+class ShipmentItem(Base):
+    """What one shipment shipped of one selection (an item), in the item's own unit (and grams), exactly."""
+
+    __tablename__ = "shipment_items"
+    __table_args__ = (UniqueConstraint("shipment_id", "selection_id"),
+                      Index("ix_shipment_items_selection", "selection_id"), Index("ix_shipment_items_line", "line_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"))
+    selection_id: Mapped[int] = mapped_column(ForeignKey("order_selections.id"))
+    line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    weight: Mapped[Decimal] = mapped_column(WEIGHT)
+    weight_unit: Mapped[str] = mapped_column(String(8))
+    weight_g: Mapped[Decimal] = mapped_column(GRAMS)
+
+
+class OrderReturn(Base):
+    """Shipped goods received back from the customer into the selection's item (a RETURN movement naming the
+    line), with a reason; amounts in the item's own unit (and grams)."""
+
+    __tablename__ = "order_returns"
+    __table_args__ = (Index("ix_order_returns_line", "line_id"), Index("ix_order_returns_selection", "selection_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    selection_id: Mapped[int] = mapped_column(ForeignKey("order_selections.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("inventory_items.id"))
+    movement_id: Mapped[int] = mapped_column(MOVEMENT_ID, ForeignKey("stock_movements.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    weight: Mapped[Decimal] = mapped_column(WEIGHT)
+    weight_unit: Mapped[str] = mapped_column(String(8))
+    weight_g: Mapped[Decimal] = mapped_column(GRAMS)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    returned_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -155,7 +155,9 @@ class JobOutput(Base):
     """One bucket of one output row of a receipt: a new item (received, rejected, scrapped) or a waste weight."""
 
     __tablename__ = "production_outputs"
-    __table_args__ = (Index("ix_outputs_job", "job_id", "bucket"), Index("ix_outputs_receipt", "receipt_id"))
+    __table_args__ = (Index("ix_outputs_job", "job_id", "bucket"), Index("ix_outputs_receipt", "receipt_id"),
+                      # Output by item, and every foreign key check when an item row is deleted (migration 0010).
+                      Index("ix_outputs_item", "item_id"), Index("ix_outputs_source_item", "source_item_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     receipt_id: Mapped[int] = mapped_column(ForeignKey("production_receipts.id"))

@@ -1,8 +1,10 @@
 """A product's open sales demand and incoming purchases, for the Product Details page and the AI facts.
 
-- Open demand: over the product's sales lines that are not cancelled, what is
+- Open demand: over the product's sales lines that are neither cancelled nor
+  closed short, what is
   still neither selected nor shipped (shipping needs a selection, so this is
-  ordered - selected), per line never below zero, in pieces and grams.
+  ordered - selected), per line never below zero, in pieces and grams; a
+  remainder within the line's closing tolerance (`fulfilment.slack`) is none.
 - Incoming: over the product's purchase lines that are not cancelled, what is
   ordered and not yet received, per line never below zero.
 
@@ -22,7 +24,7 @@ from sqlalchemy.orm import Session
 from lib.access import Actor, Right
 from lib.models import Order, OrderKind, OrderLine
 from lib.orders.fulfilment import Amount, outstanding
-from lib.orders.lines import amounts, ordered
+from lib.orders.lines import amounts, ordered, tolerance
 from lib.products.catalog import get_product_in_scope
 
 
@@ -49,8 +51,10 @@ def _open(session: Session, product_id: int, kind: OrderKind) -> Open:
     done = amounts(session, [line.id for line, _order in rows])
     total, lines, orders = Amount(), 0, set()
     for line, order_id in rows:
+        if line.closed_short_at is not None:
+            continue
         covered = done[line.id].selected if kind is OrderKind.SALES else done[line.id].received
-        left = outstanding(ordered(line), covered)
+        left = outstanding(ordered(line), covered, tolerance(line))
         if not left.is_zero:
             total += left
             lines += 1

@@ -14,6 +14,9 @@ Read by admins and managers. What managers do not see (reference 3.6.1,
 Stock is located: a selected or received item outside the viewer's locations
 is shown with its amounts (they belong to the order) but not its tag or
 location ("an item in another location"), in the lines and in the timeline.
+So are production jobs: the timeline names a linked job only when the viewer
+may see it (its location), as the order's Production section does ("a
+production job in another location").
 """
 from __future__ import annotations
 
@@ -43,20 +46,24 @@ from lib.models import (
     Party,
     PaymentTerms,
     Product,
+    ProductionJob,
     PurchaseReceipt,
     Shipment,
+    ShipmentItem,
     ShipmentLine,
     User,
 )
 from lib.orders.fulfilment import Amount, outstanding, status_summary
-from lib.orders.lines import ORDER_NOT_FOUND, amount_text, amounts, line_reference, ordered
+from lib.orders.lines import ORDER_NOT_FOUND, amount_text, amounts, line_reference, ordered, tolerance
 from lib.orders.listing import hidden_customer, hides_customer, sees_budget
 from lib.orders.parties import display_name
 from lib.orders.selection import Matching, matching_stock
+from lib.orders.shipments import Held, held
 from lib.units import from_grams
 
 ELSEWHERE = "an item in another location"
 HIDDEN_TEXT = "(hidden: may name the customer)"
+JOB_ELSEWHERE = "a production job in another location"
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,14 @@ class StockLink:
     by: str
     active: bool = True  # selections: False once removed
     note: str = ""  # selections: why released; receipts: "more than ordered"
+    # selections: what of it shipped and came back, and what is left to ship / to return (the item's unit)
+    shipped_quantity: int = 0
+    shipped_weight: Decimal = Decimal(0)
+    unshipped_quantity: int = 0
+    unshipped_weight: Decimal = Decimal(0)
+    returnable_quantity: int = 0
+    returnable_weight: Decimal = Decimal(0)
+    can_ship: bool = False  # something is left to ship on the measure that decides the line
 
 
 @dataclass(frozen=True)
@@ -97,6 +112,7 @@ class ShipmentView:
     notes: str
     lines: tuple[tuple[int, str], ...]  # (line position, amount text)
     by: str
+    items: tuple[tuple[int, str, str], ...] = ()  # (line position, item tag, amount text in the item's unit)
 
 
 @dataclass(frozen=True)
@@ -122,6 +138,9 @@ class LineView:
     received: Amount
     outstanding: Amount  # sales: still to select; purchases: still to receive
     matching: Matching | None  # sales lines that are not cancelled
+    returned: Amount = Amount()
+    closed_short: bool = False
+    close_reason: str = ""
 
     def in_unit(self, amount: Amount) -> str:
         """An amount of this line as text in the line's unit, e.g. "2 pcs, 5.10 g"."""
@@ -226,20 +245,48 @@ def _line_views(session: Session, actor: Actor, order: Order, lines: list[OrderL
             weight=line.weight, weight_unit=line.weight_unit, status=line.status, ready=line.ready,
             cancelled=cancelled,
             cancel_reason=HIDDEN_TEXT if text_hidden and line.cancel_reason else line.cancel_reason,
-            selected=got.selected, shipped=got.shipped, received=got.received,
-            outstanding=Amount() if cancelled else outstanding(ordered(line), covered), matching=matching))
+            selected=got.selected, shipped=got.shipped, received=got.received, returned=got.returned,
+            closed_short=line.closed_short_at is not None,
+            close_reason=HIDDEN_TEXT if text_hidden and line.close_reason else line.close_reason,
+            outstanding=(Amount() if cancelled or line.closed_short_at is not None
+                         else outstanding(ordered(line), covered, tolerance(line))), matching=matching))
     return views
+
+
+def _selection_note(row: OrderSelection, hold: Held | None) -> str:
+    if row.released_at is not None:
+        return f"returned to stock ({row.release_reason})"
+    notes = []
+    if hold is not None and (hold.shipped_pieces or hold.shipped_weight):
+        notes.append(f"shipped {hold.text(hold.shipped_pieces, hold.shipped_weight)}")
+    if hold is not None and (hold.returned_pieces or hold.returned_weight):
+        notes.append(f"came back {hold.text(hold.returned_pieces, hold.returned_weight)}")
+    if row.short_quantity or row.short_weight:
+        notes.append(f"closed short: {amount_text(row.short_quantity, row.short_weight, row.weight_unit)} "
+                     "back in stock")
+    return "; ".join(notes)
 
 
 def _selections(session: Session, line_ids: list[int], items: "_Items", users: dict[int, str]) -> list[StockLink]:
     rows = session.scalars(select(OrderSelection).where(OrderSelection.line_id.in_(line_ids))
                            .order_by(OrderSelection.id)).all() if line_ids else []
-    return [StockLink(id=row.id, line_id=row.line_id, item_id=items.item_id(row.item_id), tag=items.tag(row.item_id),
-                      location=items.location(row.item_id), quantity=row.quantity, weight=row.weight,
-                      weight_unit=row.weight_unit, at=row.selected_at, by=users.get(row.selected_by_id, "—"),
-                      active=row.released_at is None,
-                      note="" if row.released_at is None else f"returned to stock ({row.release_reason})")
-            for row in rows]
+    holds = {hold.id: hold for hold in held(session, line_ids)}
+    links = []
+    for row in rows:
+        hold = holds.get(row.id)
+        unshipped = hold.unshipped if hold else (0, Decimal(0))
+        returnable = hold.returnable if hold else (0, Decimal(0))
+        links.append(StockLink(
+            id=row.id, line_id=row.line_id, item_id=items.item_id(row.item_id), tag=items.tag(row.item_id),
+            location=items.location(row.item_id), quantity=row.quantity, weight=row.weight,
+            weight_unit=row.weight_unit, at=row.selected_at, by=users.get(row.selected_by_id, "—"),
+            active=row.released_at is None, note=_selection_note(row, hold),
+            shipped_quantity=hold.shipped_pieces if hold else 0,
+            shipped_weight=hold.shipped_weight if hold else Decimal(0),
+            unshipped_quantity=unshipped[0], unshipped_weight=unshipped[1],
+            returnable_quantity=returnable[0], returnable_weight=returnable[1],
+            can_ship=bool(hold and hold.can_ship)))
+    return links
 
 
 def _receipts(session: Session, line_ids: list[int], items: "_Items", users: dict[int, str]) -> list[StockLink]:
@@ -253,17 +300,26 @@ def _receipts(session: Session, line_ids: list[int], items: "_Items", users: dic
 
 
 def _shipments(session: Session, order: Order, positions: dict[int, int], users: dict[int, str],
-               text_hidden: bool) -> list[ShipmentView]:
+               text_hidden: bool, items: "_Items") -> list[ShipmentView]:
     shipments = session.scalars(select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id)).all()
     lines: dict[int, list[tuple[int, str]]] = {}
+    shipped_items: dict[int, list[tuple[int, str, str]]] = {}
     if shipments:
+        for row, item_id in session.execute(
+                select(ShipmentItem, OrderSelection.item_id).join(OrderSelection,
+                                                                  OrderSelection.id == ShipmentItem.selection_id)
+                .where(ShipmentItem.shipment_id.in_([s.id for s in shipments])).order_by(ShipmentItem.id)):
+            shipped_items.setdefault(row.shipment_id, []).append(
+                (positions.get(row.line_id, 0), items.tag(item_id), amount_text(row.quantity, row.weight,
+                                                                                 row.weight_unit)))
         for row in session.scalars(select(ShipmentLine).where(ShipmentLine.shipment_id.in_([s.id for s in shipments]))
                                    .order_by(ShipmentLine.id)):
             lines.setdefault(row.shipment_id, []).append(
                 (positions.get(row.line_id, 0), amount_text(row.quantity, row.weight, row.weight_unit)))
     return [ShipmentView(id=s.id, carrier=s.carrier, tracking_number=s.tracking_number, shipped_on=s.shipped_on,
                          notes=HIDDEN_TEXT if text_hidden and s.notes else s.notes,
-                         lines=tuple(sorted(lines.get(s.id, []))), by=users.get(s.created_by_id, "—"))
+                         lines=tuple(sorted(lines.get(s.id, []))), by=users.get(s.created_by_id, "—"),
+                         items=tuple(shipped_items.get(s.id, [])))
             for s in shipments]
 
 
@@ -288,8 +344,18 @@ def _reason(values: dict, text_hidden: bool) -> str:
     return f" ({HIDDEN_TEXT})" if text_hidden else f": {reason}"
 
 
+def _visible_jobs(session: Session, actor: Actor, numbers) -> set[str]:
+    """Of these job numbers, those of jobs in the viewer's locations (the order's Production section rule)."""
+    numbers = sorted({str(n) for n in numbers if n})
+    if not numbers:
+        return set()
+    return {number for number, location_id in session.execute(
+        select(ProductionJob.number, ProductionJob.location_id).where(ProductionJob.number.in_(numbers)))
+        if actor.can_see_location(location_id)}
+
+
 def _describe(action: str, old: dict, new: dict, items: _Items, users: dict[int, str], text_hidden: bool,
-              budget_visible: bool) -> str:
+              budget_visible: bool, jobs: set[str] = frozenset()) -> str:
     line = f"line {new.get('line')}"
     if action == "create order":
         count = len(new.get("lines") or [])
@@ -313,6 +379,11 @@ def _describe(action: str, old: dict, new: dict, items: _Items, users: dict[int,
         return f"Added {line}: {new.get('product')}, {_amount(new)}"
     if action == "cancel line":
         return f"Cancelled {line}{_reason(new, text_hidden)}"
+    if action == "close line short":
+        return f"Closed {line} short{_reason(new, text_hidden)}"
+    if action == "receive return":
+        return f"Received {_amount(new)} back into {items.tag(new.get('item_id'))} from {line}" + \
+            _reason(new, text_hidden)
     if action == "select stock":
         return f"Selected {_amount(new)} from {items.tag(new.get('item_id'))} for {line}"
     if action == "remove selection":
@@ -327,13 +398,16 @@ def _describe(action: str, old: dict, new: dict, items: _Items, users: dict[int,
     if action == "ship":
         parts = ", ".join(f"line {part['line']}: {_amount(part)}" for part in new.get("lines") or [])
         tracking = f", tracking {new['tracking_number']}" if new.get("tracking_number") else ""
-        return f"Shipped via {new.get('carrier')}{tracking} on {new.get('shipped_on')} ({parts})"
+        shipped = "; ".join(f"{items.tag(part.get('item_id'))} {_amount(part)}" for part in new.get("items") or [])
+        return f"Shipped via {new.get('carrier')}{tracking} on {new.get('shipped_on')} ({parts})" + \
+            (f": {shipped}" if shipped else "")
     if action in ("put on hold", "release hold"):
         return ("Put the order on hold" if action == "put on hold" else "Released the hold") + \
             _reason(new, text_hidden)
     if action in ("link production job", "unlink production job"):
         verb = "Linked" if action == "link production job" else "Unlinked"
-        return f"{verb} production job {new.get('job')} {'to' if verb == 'Linked' else 'from'} {line}"
+        job = f"production job {new.get('job')}" if new.get("job") in jobs else JOB_ELSEWHERE
+        return f"{verb} {job} {'to' if verb == 'Linked' else 'from'} {line}"
     if action == "fulfilment changed":
         return f"Fulfilment: {Fulfilment(old['fulfilment']).label} → {Fulfilment(new['fulfilment']).label}"
     return action.capitalize()
@@ -345,11 +419,14 @@ def _timeline(session: Session, actor: Actor, order: Order, text_hidden: bool) -
             .order_by(AuditEntry.id))
     entries = [(entry, name, json.loads(entry.old_values or "{}"), json.loads(entry.new_values or "{}"))
                for entry, name in session.execute(stmt)]
-    items = _Items(session, actor, [new.get("item_id") for _e, _n, _o, new in entries])
+    items = _Items(session, actor, [new.get("item_id") for _e, _n, _o, new in entries] +
+                   [part.get("item_id") for _e, _n, _o, new in entries for part in new.get("items") or []])
     users = _user_names(session, [new.get("lead_id") for _e, _n, _o, new in entries])
     budget_visible = sees_budget(actor)
+    jobs = _visible_jobs(session, actor, [new.get("job") for entry, _n, _o, new in entries
+                                          if entry.action in ("link production job", "unlink production job")])
     return [TimelineEntry(entry.at, name or "system",
-                          _describe(entry.action, old, new, items, users, text_hidden, budget_visible))
+                          _describe(entry.action, old, new, items, users, text_hidden, budget_visible, jobs))
             for entry, name, old, new in entries]
 
 
@@ -399,6 +476,6 @@ def order_detail(session: Session, *, actor: Actor, order_id) -> OrderDetail:
         budget=order.budget if sees_budget(actor) else None, on_hold=order.on_hold, fulfilment=order.fulfilment,
         summary=status_summary(line.status for line in lines), lines=views,
         selections=_selections(session, line_ids, items, users), receipts=_receipts(session, line_ids, items, users),
-        shipments=_shipments(session, order, {line.id: line.position for line in lines}, users, hidden),
+        shipments=_shipments(session, order, {line.id: line.position for line in lines}, users, hidden, items),
         timeline=_timeline(session, actor, order, hidden), created_at=order.created_at,
         created_by=users.get(order.created_by_id, "system"))

@@ -43,12 +43,13 @@ from lib.models import (
     Order,
     OrderKind,
     OrderLine,
+    OrderReturn,
     OrderSelection,
     ProductionJob,
     PurchaseReceipt,
     ShipmentLine,
 )
-from lib.orders.fulfilment import Amount, LineFacts, line_status, order_fulfilment
+from lib.orders.fulfilment import Amount, LineFacts, line_status, order_fulfilment, slack
 from lib.units import format_weight, from_grams
 
 ORDER_NOT_FOUND = "No such order."
@@ -63,6 +64,11 @@ def line_reference(order: Order, line: OrderLine) -> str:
 def ordered(line: OrderLine) -> Amount:
     """What the line asks for, in pieces and grams."""
     return Amount(line.quantity, Decimal(line.weight_g))
+
+
+def tolerance(line: OrderLine) -> Decimal:
+    """The grams below which the line's remainder counts as covered (`lib.orders.fulfilment.slack`)."""
+    return slack(line.weight_unit)
 
 
 def amount_text(quantity: int, weight: Decimal | None, symbol: str) -> str:
@@ -128,19 +134,23 @@ def require_not_on_hold(order: Order) -> None:
 class LineAmounts:
     """What happened to a line so far, in pieces and grams."""
 
-    selected: Amount = Amount()  # selections not released
+    selected: Amount = Amount()  # selections not released, less what a short-close gave back
     shipped: Amount = Amount()
     received: Amount = Amount()
+    returned: Amount = Amount()  # shipped goods received back (sales)
+
+
+NAMES = ("selected", "shipped", "received", "returned")
 
 
 def amounts(session: Session, line_ids: list[int]) -> dict[int, LineAmounts]:
-    """Selected, shipped and received amounts per line (summed here, exactly, from the link rows)."""
+    """Selected, shipped, received and returned amounts per line (summed here, exactly, from the link rows)."""
     if not line_ids:
         return {}
-    sums: dict[str, dict[int, Amount]] = {name: defaultdict(Amount) for name in ("selected", "shipped", "received")}
+    sums: dict[str, dict[int, Amount]] = {name: defaultdict(Amount) for name in NAMES}
     sources = (
-        ("selected", select(OrderSelection.line_id, OrderSelection.quantity, OrderSelection.weight_g)
-         .where(OrderSelection.line_id.in_(line_ids), OrderSelection.released_at.is_(None))),
+        ("returned", select(OrderReturn.line_id, OrderReturn.quantity, OrderReturn.weight_g)
+         .where(OrderReturn.line_id.in_(line_ids))),
         ("shipped", select(ShipmentLine.line_id, ShipmentLine.quantity, ShipmentLine.weight_g)
          .where(ShipmentLine.line_id.in_(line_ids))),
         ("received", select(PurchaseReceipt.line_id, PurchaseReceipt.quantity, PurchaseReceipt.weight_g)
@@ -149,8 +159,13 @@ def amounts(session: Session, line_ids: list[int]) -> dict[int, LineAmounts]:
     for name, stmt in sources:
         for line_id, quantity, grams in session.execute(stmt):
             sums[name][line_id] += Amount(int(quantity), Decimal(str(grams)))
-    return {line_id: LineAmounts(sums["selected"][line_id], sums["shipped"][line_id], sums["received"][line_id])
-            for line_id in line_ids}
+    for line_id, quantity, grams, short_quantity, short_grams in session.execute(
+            select(OrderSelection.line_id, OrderSelection.quantity, OrderSelection.weight_g,
+                   OrderSelection.short_quantity, OrderSelection.short_weight_g)
+            .where(OrderSelection.line_id.in_(line_ids), OrderSelection.released_at.is_(None))):
+        sums["selected"][line_id] += Amount(int(quantity) - int(short_quantity or 0),
+                                            Decimal(str(grams)) - Decimal(str(short_grams or 0)))
+    return {line_id: LineAmounts(*(sums[name][line_id] for name in NAMES)) for line_id in line_ids}
 
 
 @dataclass(frozen=True)
@@ -184,7 +199,8 @@ def facts(order: Order, line: OrderLine, done: LineAmounts, production: Producti
     return LineFacts(kind=order.kind, ordered=ordered(line), cancelled=line.cancelled_at is not None,
                      ready=line.ready, selected=done.selected, shipped=done.shipped, received=done.received,
                      in_production=production.in_production,
-                     production_completed=production.production_completed)
+                     production_completed=production.production_completed, tolerance=tolerance(line),
+                     closed_short=line.closed_short_at is not None, returned=done.returned)
 
 
 def order_lines(session: Session, order_id: int) -> list[OrderLine]:

@@ -21,9 +21,12 @@ Decisions where the reference is silent (also in docs/orders.md):
 - Lines are never edited or deleted once saved: a wrong line is cancelled and
   a new one added, so selections, receipts and shipments always refer to
   what was asked. Cancelling a sales line returns its selected stock through
-  the ledger; a sales line with shipments cannot be cancelled (returns are not
-  recorded). Cancelling a purchase line closes what is still outstanding;
-  stock already received stays in inventory.
+  the ledger (restoring a source item archived meanwhile); a sales line with
+  shipments cannot be cancelled (close it short, `lib.orders.returns`), nor a
+  line with open linked production jobs (unlink them first). Cancelling a
+  purchase line closes what is still outstanding; stock already received
+  stays in inventory (the line reads "Received (short)"). A cancelled or
+  completed order takes no new line (it would silently reopen).
 - On hold: an order can be put on hold (and released) unless it is completed
   or cancelled; while on hold it takes no stock actions (select, ready,
   receive, ship), while removing selections and cancelling lines stay possible.
@@ -54,6 +57,7 @@ from lib.models import (
     Party,
     PaymentTerms,
     Product,
+    ProductionJob,
     User,
     utcnow,
 )
@@ -78,6 +82,7 @@ MAX_NOTES = 4000
 MAX_REASON = 500
 MAX_BUDGET = Decimal("1e11")
 LINE_FIELDS = tuple(BY_KEY[key].field for key in LINE_ATTRIBUTE_KEYS)
+CLOSED = (Fulfilment.CANCELLED, Fulfilment.COMPLETED, Fulfilment.PARTIALLY_RETURNED, Fulfilment.ALL_RETURNED)
 
 
 @dataclass
@@ -322,6 +327,9 @@ def update_order(session: Session, *, actor: Actor, order_id: int, data: HeaderI
 def add_line(session: Session, *, actor: Actor, order_id: int, data: LineInput) -> int:
     """Add a requested line at the end of the order (admins); returns its id."""
     order = order_for_write(session, actor, order_id)
+    if order.fulfilment in CLOSED:
+        raise ValidationFailed(f"{order.number} is {order.fulfilment.label.lower()}; a new line cannot be added to "
+                               "it. Create a new order instead.")
     count, last = session.execute(select(func.count(OrderLine.id), func.max(OrderLine.position))
                                   .where(OrderLine.order_id == order.id)).one()
     if count >= MAX_LINES:
@@ -339,15 +347,24 @@ def add_line(session: Session, *, actor: Actor, order_id: int, data: LineInput) 
 def cancel_line(session: Session, *, actor: Actor, line_id: int, reason: str = "") -> None:
     """Cancel a line (admins): a sales line's selected stock goes back through the ledger first.
 
-    Refused for a sales line with shipments (returns are not recorded).
+    Refused for a sales line with shipments (close it short instead) and for a line with open linked
+    production jobs (unlink them first). A source item archived meanwhile is restored by the return.
     """
     order, line = line_for_write(session, actor, line_id)
     require_active_line(order, line)
     why = as_validation(clean_text, reason, "Reason", MAX_REASON)
     done = amounts(session, [line.id])[line.id]
     if order.kind is OrderKind.SALES and not done.shipped.is_zero:
-        raise ValidationFailed(f"{line_reference(order, line)} has shipments and cannot be cancelled "
-                               "(returns are not recorded).")
+        raise ValidationFailed(f"{line_reference(order, line)} has shipments and cannot be cancelled; close it "
+                               "short instead (and record a return for goods that came back).")
+    jobs = list(session.scalars(select(ProductionJob.number).where(ProductionJob.order_line_id == line.id,
+                                                                   ProductionJob.closed_as.is_(None))
+                                .order_by(ProductionJob.id)))
+    if jobs:
+        raise ValidationFailed(f"{line_reference(order, line)} has open production job"
+                               f"{'s' if len(jobs) != 1 else ''} linked to it ({', '.join(jobs)}); unlink "
+                               f"{'them' if len(jobs) != 1 else 'it'} first (or complete or cancel "
+                               f"{'them' if len(jobs) != 1 else 'it'}).")
     with session.begin_nested():
         returned = [selection.remove_selection(session, actor=actor, selection_id=selection_id,
                                                reason="line cancelled")
@@ -366,7 +383,7 @@ def set_on_hold(session: Session, *, actor: Actor, order_id: int, on_hold: bool,
     why = as_validation(clean_text, reason, "Reason", MAX_REASON)
     if bool(on_hold) == order.on_hold:
         raise ValidationFailed(f"{order.number} is {'already' if on_hold else 'not'} on hold.")
-    if on_hold and order.fulfilment in (Fulfilment.COMPLETED, Fulfilment.CANCELLED):
+    if on_hold and order.fulfilment in CLOSED:
         raise ValidationFailed(f"{order.number} is {order.fulfilment.label.lower()}; there is nothing to hold.")
     order.on_hold = bool(on_hold)
     audit.record(session, actor_id=actor.user_id, action="put on hold" if on_hold else "release hold",

@@ -42,6 +42,7 @@ from lib.orders.lines import (
     refresh,
     require_active_line,
     require_not_on_hold,
+    tolerance,
 )
 from lib.units import to_grams
 
@@ -100,7 +101,7 @@ def receive_line(session: Session, *, actor: Actor, line_id: int, data: ReceiptI
         raise ValidationFailed("Nothing was received: " + " ".join(f"{m}." for m in messages), messages)
     before = amounts(session, [line.id])[line.id].received
     after = before + Amount(clean.quantity, to_grams(clean.weight, clean.weight_unit))
-    over = exceeds(ordered(line), after)
+    over = exceeds(ordered(line), after, tolerance(line))
     if over and not data.confirm_over_receipt:
         raise ValidationFailed(
             f"{reference} ordered {line_amount_text(line, ordered(line))} and has received "

@@ -24,8 +24,13 @@ Decisions where the reference is silent (section 5, Q43; also in docs/orders.md)
   needs (compared in grams). Weight is never derived from pieces: a partial
   selection states both, as the inventory's issue does; "Full" takes the
   item's whole balance.
-- A selection is removed whole. Removal is refused when the line would then
-  hold less selected stock than it has already shipped.
+- A selection is removed whole. Removal is refused once any of it was
+  shipped (shipments name their selections, `lib.orders.shipments`), so a
+  shipped piece can never go back into stock by removing a selection.
+- Weight-only lines follow the one closing rule (`lib.orders.fulfilment.slack`):
+  a pick may exceed what the line still needs by less than half the last
+  displayed digit of the line's unit, and a smaller remainder counts as
+  covered. "Full" takes the item's stored balance exactly (its own unit).
 """
 from __future__ import annotations
 
@@ -42,8 +47,18 @@ from lib.errors import NotFound, ValidationFailed
 from lib.inventory import stock
 from lib.inventory.forms import as_validation, parse_quantity
 from lib.inventory.query import ItemFilters, Page, page_rows, totals
-from lib.models import LINE_ATTRIBUTE_KEYS, ItemStatus, Order, OrderKind, OrderLine, OrderSelection, Product, utcnow
-from lib.orders.fulfilment import Amount, outstanding
+from lib.models import (
+    LINE_ATTRIBUTE_KEYS,
+    ItemStatus,
+    Order,
+    OrderKind,
+    OrderLine,
+    OrderSelection,
+    Product,
+    ShipmentItem,
+    utcnow,
+)
+from lib.orders.fulfilment import Amount, exceeds, outstanding
 from lib.orders.lines import (
     amounts,
     line_amount_text,
@@ -53,6 +68,7 @@ from lib.orders.lines import (
     refresh,
     require_active_line,
     require_not_on_hold,
+    tolerance,
 )
 from lib.units import parse_weight, to_grams
 from lib.text import search_text
@@ -150,7 +166,7 @@ def _check_need(line: OrderLine, reference: str, item, pieces: int, grams: Decim
         if taken.pieces + pieces > need.pieces:
             raise ValidationFailed(f"{reference} needs {need.pieces} more piece{'s' if need.pieces != 1 else ''}; "
                                    f"selecting {taken.pieces + pieces} would be more than ordered.")
-    elif taken.grams + grams > need.grams:
+    elif exceeds(need, taken + Amount(0, grams), tolerance(line)):
         raise ValidationFailed(f"{reference} needs {line_amount_text(line, need)} more; selecting "
                                f"{line_amount_text(line, taken + Amount(0, grams))} would be more than ordered.")
 
@@ -169,7 +185,9 @@ def select_items(session: Session, *, actor: Actor, line_id: int, picks: list[Pi
     if not picks:
         raise ValidationFailed("Pick at least one item to select.")
     reference = line_reference(order, line)
-    need = outstanding(ordered(line), amounts(session, [line.id])[line.id].selected)
+    if line.closed_short_at is not None:
+        raise ValidationFailed(f"{reference} is closed short; it takes no more stock.")
+    need = outstanding(ordered(line), amounts(session, [line.id])[line.id].selected, tolerance(line))
     product = session.get(Product, line.product_id)
     planned, taken = [], Amount()
     for pick in picks:
@@ -227,11 +245,9 @@ def remove_selection(session: Session, *, actor: Actor, selection_id: int, reaso
     if row.released_at is not None:
         raise ValidationFailed("That selection was already removed.")
     reference = line_reference(order, line)
-    done = amounts(session, [line.id])[line.id]
-    left = done.selected - Amount(row.quantity, Decimal(row.weight_g))
-    if left.pieces < done.shipped.pieces or left.grams < done.shipped.grams:
-        raise ValidationFailed(f"{reference} has already shipped stock from its selection; this selection can no "
-                               "longer be removed.")
+    if session.scalar(select(ShipmentItem.id).where(ShipmentItem.selection_id == row.id).limit(1)) is not None:
+        raise ValidationFailed(f"{reference}: stock of this selection was shipped, so it can no longer be removed "
+                               "(close the line short, or record a return).")
     returned = stock.return_issued(session, actor=actor, right=Right.EDIT_ORDERS, item_id=row.item_id,
                                    reference=reference, quantity=row.quantity, weight=row.weight,
                                    note=f"{reason} ({reference})")

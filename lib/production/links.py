@@ -11,9 +11,9 @@ Decisions where the reference is silent (also in docs/production.md):
 - Who: linking needs the right to change production jobs *and* to view
   orders (admins and managers; members cannot see orders, so they cannot
   link, and the job page shows them only that a job is linked).
-- What: sales orders only; the line must be active (not cancelled) and its
-  order neither Cancelled nor Completed (an order on hold can still have work
-  planned for it). When the job has products (those chosen on the form and
+- What: sales orders only; the line must be active (neither cancelled nor
+  closed short) and its order neither Cancelled, Completed nor Returned (an
+  order on hold can still have work planned for it). When the job has products (those chosen on the form and
   those of its issued stock), the line's product must be one of them; a
   planned job without any product can be linked, and stock issued into a
   linked job later must then include the line's product.
@@ -25,6 +25,9 @@ Decisions where the reference is silent (also in docs/production.md):
   Progress while a linked job is open, Production Completed once its linked
   jobs are completed) and so does the order's fulfilment. Locks: the job
   first, then the order(s) by id, then items (`lib.orders.lines`' order).
+- Order-level percentages are computed on grams (exact) and weights are
+  converted to the workspace unit for display only; the final stage is the
+  stage of the latest receipt by the receipt's date (not when it was typed).
 - The order page's production summary (`order_production`) covers every job
   linked to the order that is not cancelled (a cancelled job gave its stock
   back and made nothing), in any location: the figures belong to the order.
@@ -33,8 +36,10 @@ Decisions where the reference is silent (also in docs/production.md):
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -46,6 +51,7 @@ from lib.errors import NotFound, ValidationFailed
 from lib.models import (
     Fulfilment,
     JobProduct,
+    JobReceipt,
     JobStatus,
     LineStatus,
     Order,
@@ -66,7 +72,7 @@ from lib.units import from_grams
 from lib.workspace.settings import get_workspace
 
 LINK_RIGHTS = (Right.EDIT_PRODUCTION, Right.VIEW_ORDERS)
-CLOSED_ORDERS = (Fulfilment.CANCELLED, Fulfilment.COMPLETED)
+CLOSED_ORDERS = (Fulfilment.CANCELLED, Fulfilment.COMPLETED, Fulfilment.PARTIALLY_RETURNED, Fulfilment.ALL_RETURNED)
 ELSEWHERE = "a job in another location"
 
 
@@ -112,6 +118,8 @@ def check_line(session: Session, *, actor: Actor, order_line_id, order_id=None,
         raise ValidationFailed(f"{order.number} is {order.fulfilment.label.lower()}: it takes no more production.")
     if line.cancelled_at is not None:
         raise ValidationFailed(f"{line_reference(order, line)} is cancelled: choose an active line.")
+    if line.closed_short_at is not None:
+        raise ValidationFailed(f"{line_reference(order, line)} is closed short: it takes no more production.")
     products = set(product_ids)
     if products and line.product_id not in products:
         name = session.scalar(select(Product.name).where(Product.id == line.product_id))
@@ -292,6 +300,8 @@ class OrderProduction:
     scrapped: Decimal
     waste: Decimal
     final_stages: list[str] = field(default_factory=list)
+    final_output: Decimal = Decimal(0)  # efficiency.final_output in `unit` (the efficiency itself is in grams)
+    net_input: Decimal = Decimal(0)
 
     def for_line(self, line_id: int) -> list[LinkedJob]:
         return [job for job in self.jobs if job.line_id == line_id]
@@ -299,6 +309,20 @@ class OrderProduction:
 
 def _sum(figures: list[Figures], name: str, unit: str) -> Decimal:
     return from_grams(sum((getattr(f, name) for f in figures), Decimal(0)), unit)
+
+
+def _latest_receipts(session: Session, job_ids: list[int]) -> dict[int, datetime]:
+    """Per job, when its latest receipt was received, for `final_stage_ids`: the receipt's date (the day the
+    goods came off the bench, as typed), not when it was typed in; receipts of one day keep the order they
+    were recorded in (encoded as microseconds into that day, so the value stays a datetime)."""
+    if not job_ids:
+        return {}
+    rows = session.execute(select(JobReceipt.job_id, JobReceipt.received_on, JobReceipt.recorded_at, JobReceipt.id)
+                           .where(JobReceipt.job_id.in_(sorted(job_ids)))).all()
+    latest: dict[int, datetime] = {}
+    for rank, (job_id, day, _recorded_at, _id) in enumerate(sorted(rows, key=lambda row: (row[1], row[2], row[3]))):
+        latest[job_id] = datetime.combine(day, time.min) + timedelta(microseconds=rank)  # sorted: the last wins
+    return latest
 
 
 def order_production(session: Session, *, actor: Actor, order_id) -> OrderProduction | None:
@@ -326,12 +350,19 @@ def order_production(session: Session, *, actor: Actor, order_id) -> OrderProduc
                                 from_grams(figure.received_g, unit)))
         if status is not JobStatus.CANCELLED:
             counted.append(figure)
-    efficiency = order_efficiency(figure.totals(unit) for figure in counted)
+    received_on = _latest_receipts(session, [figure.job_id for figure in counted])
+    # Percentages on exact grams (a kg workspace would otherwise compute them on 4-decimal kg); weights are
+    # converted for display only. The final stage is the one of the latest receipt by its date.
+    efficiency = order_efficiency(dataclasses.replace(figure.totals("g"),
+                                                      last_received_at=received_on.get(figure.job_id))
+                                  for figure in counted)
     stage_names = dict(session.execute(select(ProductionStage.id, ProductionStage.name)
                                        .where(ProductionStage.id.in_(efficiency.final_stage_ids))).all()
                        ) if efficiency.final_stage_ids else {}
     return OrderProduction(unit=unit, jobs=linked, efficiency=efficiency, issued=_sum(counted, "issued_g", unit),
                            received=_sum(counted, "received_g", unit), rejected=_sum(counted, "rejected_g", unit),
                            scrapped=_sum(counted, "scrapped_g", unit), waste=_sum(counted, "waste_g", unit),
-                           final_stages=sorted(stage_names.values()))
+                           final_stages=sorted(stage_names.values()),
+                           final_output=from_grams(efficiency.final_output, unit),
+                           net_input=from_grams(efficiency.net_input, unit))
 

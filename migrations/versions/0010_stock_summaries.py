@@ -1,7 +1,7 @@
 """stock summaries: the ledger-kept daily roll-up (stock_daily) and held stock (stock_held)
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 
 Two tables lib.ledger keeps in the same transaction as every stock change
 (lib/models/summary.py), built here for the existing data with one
@@ -12,12 +12,16 @@ INSERT … SELECT … GROUP BY each, on both databases:
   deltas, stored as positive sizes) and the number of movements;
 - stock_held: per product, location and kind, the held items (not archived,
   quantity > 0 or weight > 0), their pieces and grams.
+
+It also indexes production_outputs.item_id and source_item_id: with tens of
+thousands of outputs (the large demo), finding an item's outputs, and the
+foreign key checks of deleting an item row, scanned the whole table.
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0010'
-down_revision = '0007'
+down_revision = '0009'  # merged after main's 0007, 0014, 0009
 branch_labels = None
 depends_on = None
 
@@ -78,6 +82,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], ),
     sa.PrimaryKeyConstraint('product_id', 'location_id', 'kind')
     )
+    with op.batch_alter_table('production_outputs', schema=None) as batch_op:
+        batch_op.create_index('ix_outputs_item', ['item_id'], unique=False)
+        batch_op.create_index('ix_outputs_source_item', ['source_item_id'], unique=False)
     postgres = op.get_bind().dialect.name == "postgresql"
     day = "CAST(moved_at AT TIME ZONE 'UTC' AS DATE)" if postgres else "date(moved_at)"
     op.execute(sa.text(BUILD_DAILY.format(day=day)))
@@ -85,6 +92,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('production_outputs', schema=None) as batch_op:
+        batch_op.drop_index('ix_outputs_source_item')
+        batch_op.drop_index('ix_outputs_item')
     op.drop_table('stock_held')
     with op.batch_alter_table('stock_daily', schema=None) as batch_op:
         batch_op.drop_index('ix_stock_daily_product_day')
