@@ -9,6 +9,8 @@
                              --format csv|xlsx [--out PATH]
                                                   a report as CSV/XLSX (lib/reports/commands.py)
     python -m lib.cli rates import PATH | export  the morning price sheet (lib/costing/commands.py)
+    python -m lib.cli labels --tags TAG[,TAG...] | --product NAME [--layout NAME] [--as USERNAME] --out PATH
+                                                  item labels as a PDF (lib/documents/commands.py)
 
 The demo is loaded into an empty database unless `--no-demo` or LOUPE_DEMO=0
 (`make run DEMO=0`): the app then shows its *Create your workspace* form.
@@ -26,6 +28,7 @@ from pathlib import Path
 from lib import db
 from lib.config import PROJECT_ROOT, ensure_writable_dir, load_settings
 from lib.costing import commands as rate_commands
+from lib.documents import commands as document_commands
 from lib.errors import ConfigurationError, LoupeError, ValidationFailed
 from lib.reports import commands as report_commands
 
@@ -159,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     init_parser.add_argument("--password-file", help="read the password from this file instead of asking twice")
     report_commands.register(commands)
     rate_commands.register(commands)
+    document_commands.register(commands)
     args = parser.parse_args(argv)
     if getattr(args, "run", None):  # a command registered by its own module runs itself
         return args.run(args)

@@ -21,7 +21,7 @@ from lib.production import jobs, links, overview, receipts, stages
 from lib.production.jobs import NewJob, SourceLine
 from lib.production.receipts import OutputRow, Portion, ReceiptDraft
 from lib.units import UNIT_SYMBOLS, UNITS_BY_SYMBOL, format_weight
-from ui import charts, context
+from ui import charts, context, print_documents, print_labels
 from ui import production_view as view
 from ui.feedback import plain, run_action, show_error
 
@@ -338,6 +338,7 @@ def job_page(actor, raw_id: str) -> None:
     job = detail.job
     st.button("All jobs", key="pj_back", on_click=close_job_page, icon=":material/arrow_back:")
     st.title(plain(job.number))
+    print_documents.job_documents(job.id, key="pj_docs")
     badges = st.columns([1, 1, 6])
     badges[0].badge(detail.status.label, color=_badge_colour(detail.status))
     if detail.overdue:
@@ -363,6 +364,9 @@ def job_page(actor, raw_id: str) -> None:
     if detail.outputs:
         st.dataframe(view.outputs_frame(detail), hide_index=True, key="pj_job_outputs", width="stretch",
                      column_config={"Received on": st.column_config.DateColumn(format="YYYY-MM-DD")})
+        print_labels.label_download(item_ids=print_labels.output_item_ids(detail.outputs),
+                                    key=f"pj_labels_{detail.job.id}",
+                                    title="Print labels of the received items (-RCV, -REJ, -SCRAP)")
     else:
         st.caption("Nothing received yet.")
     st.subheader("Timeline")

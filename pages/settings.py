@@ -5,7 +5,7 @@ import streamlit as st
 from lib import audit
 from lib.workspace import locations
 from lib.workspace.settings import SETTINGS, get_workspace, update_settings
-from ui import context, settings_ai, settings_orders, settings_production, settings_products
+from ui import context, settings_ai, settings_documents, settings_orders, settings_production, settings_products
 from ui.feedback import run_action
 
 actor = context.actor()
@@ -54,6 +54,7 @@ with organization_tab:
                 if st.form_submit_button("Save location"):
                     run_action("Location saved.", locations.update_location, location_id=target.id,
                                name=edit_name, short_name=edit_short, kind=edit_kind, active=edit_active)
+    settings_documents.render(actor)
 
 with products_tab:
     settings_products.render(actor)

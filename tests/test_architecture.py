@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("lib.production",),
     ("lib.ai",),
     ("lib.reports",),
+    ("lib.documents",),
     ("lib.demo",),
     ("lib.cli",),
     ("ui",),

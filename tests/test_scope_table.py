@@ -46,6 +46,9 @@ from lib.config import Settings
 from lib.costing import components as cost_components
 from lib.costing import rates as costing_rates
 from lib.costing import sheets as costing_sheets
+from lib.documents import labels as doc_labels
+from lib.documents import printed as doc_printed
+from lib.documents import scan as doc_scan
 from lib.errors import LoupeError
 from lib.inventory import export, forms, importer, items, overview, query, stock
 from lib.inventory.query import ItemFilters, Page
@@ -342,6 +345,13 @@ def order_filters(session, world: World) -> listing.OrderFilters:
     """Every order (made first), searched for a letter every customer name, note and tag here contains."""
     orders_of(session, world)
     return listing.OrderFilters(search="r")
+
+
+def pdf_text(document) -> str:
+    """A printed document as the text a reader sees (pypdf), so the comparison reads its words."""
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(document.data)).pages)
 
 
 def exported_text(exported: spreadsheet.ExportFile) -> str:
@@ -689,6 +699,26 @@ TABLE = {
         s, actor=a, location_id=w.south, name="Taken", short_name="TKN", kind="Store", active=True)),
     "lib.workspace.settings.update_settings": Write(lambda s, a, w: settings.update_settings(
         s, actor=a, managers_all_locations=True)),
+    "lib.workspace.settings.set_logo": Write(lambda s, a, w: settings.set_logo(s, actor=a, data=_png((9, 9, 9)))),
+    # lib.documents: labels and scans read items through the scope; South's tags read as unknown
+    "lib.documents.labels.labels_for": Write(lambda s, a, w: doc_labels.labels_for(s, actor=a, tags=["SECRETRUB1"])),
+    "lib.documents.labels.label_pdf": Write(lambda s, a, w: doc_labels.label_pdf(
+        s, actor=a, item_ids=[w.south_item, w.north_item])),
+    "lib.documents.labels.items_for_filters": Read(lambda s, a, w: doc_labels.items_for_filters(
+        s, actor=a, filters=south(w))),
+    "lib.documents.printed.job_envelope": Write(lambda s, a, w: doc_printed.job_envelope(s, actor=a, job_id=w.south_job)),
+    # Orders are workspace-wide; what must not show is the customer (managers) and South's tags.
+    "lib.documents.printed.order_confirmation": Read(lambda s, a, w: pdf_text(doc_printed.order_confirmation(
+        s, actor=a, order_id=orders_of(s, w).sales))),
+    "lib.documents.printed.pick_list": Read(lambda s, a, w: pdf_text(doc_printed.pick_list(
+        s, actor=a, order_id=orders_of(s, w).sales))),
+    "lib.documents.printed.purchase_order": Read(lambda s, a, w: pdf_text(doc_printed.purchase_order(
+        s, actor=a, order_id=orders_of(s, w).purchase))),
+    "lib.documents.printed.packing_slip": Write(lambda s, a, w: doc_printed.packing_slip(
+        s, actor=a, order_id=orders_of(s, w).sales, shipment=1)),
+    "lib.documents.scan.open_scanned": Write(lambda s, a, w: doc_scan.open_scanned(s, actor=a, text="SECRETJAD1")),
+    "lib.documents.scan.item_id_for_link": Read(lambda s, a, w: [doc_scan.item_id_for_link(s, actor=a, reference=ref)
+                                                                 for ref in ("SECRETRUB1", str(w.south_item))]),
     "lib.workspace.users.list_users": Write(lambda s, a, w: users.list_users(s, actor=a)),
     "lib.workspace.users.create_user": Write(lambda s, a, w: users.create_user(
         s, actor=a, username="intruder", name="I", email="i@example.com", password="long-enough-1",

@@ -10,7 +10,7 @@ import streamlit as st
 from lib.access import Right
 from lib.errors import LoupeError
 from lib.inventory import importer
-from ui import context
+from ui import context, print_labels
 from ui.feedback import counted, plain, run_action, show_error
 
 # --------------------------------------------------------------------------------------------------------------
@@ -21,6 +21,8 @@ def import_view(actor) -> None:
     if not actor.can(Right.IMPORT_INVENTORY):
         st.info(plain(f"Your role ({actor.role.label}) may not import inventory: imports are for admins."))
         return
+    print_labels.label_download(tags=st.session_state.get("inv_import_tags", ()), key="inv_import_labels",
+                                title="Print labels of the last import", expanded=True)
     limits = importer.Limits.from_settings(context.settings())
     optional = ", ".join(column.header for column in importer.COLUMNS if column.key not in importer.REQUIRED)
     st.caption(f"CSV, XLS or XLSX, up to {limits.max_mb:g} MB and {limits.max_rows:,} rows per import. "
@@ -71,6 +73,7 @@ def import_view(actor) -> None:
             result = run_action(import_summary, importer.commit, rerun=False, sheet=sheet,
                                 auto_merge=auto_merge, create_missing=create_missing, progress=report)
         if result is not None:
+            st.session_state["inv_import_tags"] = list(result.tags)  # their labels print from the next run
             st.session_state["inv_import_gen"] = generation + 1
             st.session_state.pop("inv_import_parsed", None)
             st.rerun()

@@ -11,7 +11,7 @@ from lib.classification import ATTRIBUTES
 from lib.inventory import forms, items
 from lib.inventory.query import SORTABLE, ItemFilters, Page
 from lib.models import InventoryKind, ItemStatus
-from ui import context
+from ui import context, print_labels
 from ui import inventory_view as display
 
 HELD_HELP = ("Held stock: records that are not archived and still have pieces or weight, the same count as "
@@ -40,7 +40,7 @@ def follow_link() -> None:
     if st.session_state.get("inv_url") == query:
         return
     item = str(query.get("item", ""))
-    st.session_state["inv_open"] = int(item) if item.isdigit() else None
+    st.session_state["inv_open"] = display.linked_item(item)  # a tag (label QR codes) or an id
     st.session_state["inv_seed"] = True
     st.session_state["inv_url"] = query
     if st.session_state.get("inv_view", "Stock") != "Stock":
@@ -170,6 +170,7 @@ def stock_list(actor, opts: forms.Options) -> None:
     what = "held records" if filters.in_stock_only else "records of every status"
     st.caption(f"Totals count the {what} on all pages, weights converted to {view.unit}; Home and Product "
                "Details count held stock the same way. Exports contain every filtered item.")
+    print_labels.filtered_labels(filters, key="inv_labels")
     if not view.rows:
         st.info("No items match these filters.")
         return

@@ -15,6 +15,7 @@ import pandas as pd
 
 from lib.access import Actor
 from lib.classification import ATTRIBUTES
+from lib.documents import scan
 from lib.inventory import export
 from lib.inventory.forms import NewItem, Options
 from lib.inventory.items import PAGE_SIZES, ItemDetail
@@ -92,6 +93,26 @@ def filters_from_query(query: Mapping) -> ItemFilters:
         in_stock_only=_query_text(query, "in_stock") not in ("0", "false", "no"),
         **{name: _parse_ids(_query_text(query, key)) for key, name in ID_QUERY_KEYS.items()},
     )
+
+
+def linked_item(reference: str) -> int | None:
+    """The item an Inventory link's `item=` names: a tag (label QR codes) or an item id, in the user's scope.
+
+    A tag that names nothing the user sees says so once ("No item with that tag in your locations"); an
+    unknown id is left to the item view, which refuses it as before.
+    """
+    import streamlit as st
+
+    reference = str(reference or "").strip()
+    if not reference:
+        return None
+    with context.db() as session:
+        found = scan.item_id_for_link(session, actor=context.actor(), reference=reference)
+    if found is None and reference.isdigit():
+        return int(reference)
+    if found is None:
+        st.error(scan.NOT_FOUND)
+    return found
 
 
 def page_to_query(page: Page) -> dict[str, str]:

@@ -8,7 +8,7 @@ from lib.classification import ATTRIBUTES
 from lib.errors import LoupeError
 from lib.inventory import forms, items, stock
 from lib.models import CatalogKind, InventoryKind, ItemStatus
-from ui import context, item_costs
+from ui import context, item_costs, print_labels
 from ui import inventory_view as display
 from ui.feedback import run_action, show_error
 
@@ -62,6 +62,7 @@ def item_section(actor, opts: forms.Options) -> None:
         st.dataframe(display.history_frame(detail), hide_index=True, key="inv_history",
                      column_config={"When": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm")})
         item_costs.render(actor, item.id)  # admins and managers only (ui/item_costs.py)
+        print_labels.label_download(item_ids=[item.id], key="inv_item_labels", title="Print this item's label")
         item_actions(actor, opts, detail)
 
 

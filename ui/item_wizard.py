@@ -10,7 +10,7 @@ from lib.errors import LoupeError
 from lib.inventory import forms, stock
 from lib.models import CatalogKind, InventoryKind
 from lib.units import UNIT_SYMBOLS, UNITS_BY_SYMBOL
-from ui import context
+from ui import context, print_labels
 from ui import inventory_view as display
 from ui.feedback import plain, show_error
 from ui.item_panel import catalog_select
@@ -192,3 +192,4 @@ def done(actor, opts: forms.Options) -> None:
     columns = st.columns([1, 1, 6])
     columns[0].button("Add another", key="inv_add_again", on_click=reset_wizard, type="primary")
     columns[1].button("Open item", key="inv_add_open", on_click=open_added, args=(result.item_id,))
+    print_labels.label_download(item_ids=[result.item_id], key="inv_add_labels", expanded=True)

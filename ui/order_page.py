@@ -22,7 +22,7 @@ from lib.orders import detail, orders, receipts, returns, selection, shipments
 from lib.orders.detail import LineView, OrderDetail
 from lib.orders.lines import amount_text
 from lib.units import UNIT_SYMBOLS, format_weight, from_grams
-from ui import context, order_production
+from ui import context, order_production, print_documents, print_labels
 from ui import orders_view as display
 from ui.feedback import plain, run_action, show_error
 
@@ -106,6 +106,8 @@ def _history(view: OrderDetail) -> None:
         st.subheader("Received inventory")
         st.dataframe(display.stock_links_frame(view, view.receipts, received=True), hide_index=True,
                      width="stretch", key="order_receipts", column_config=display.TIME_COLUMNS)
+        print_labels.label_download(item_ids=[link.item_id for link in view.receipts if link.item_id],
+                                    key="order_receipt_labels", title="Print labels of the received items")
     if view.shipments:
         st.subheader("Shipments")
         st.dataframe(display.shipments_frame(view), hide_index=True, width="stretch", key="order_shipments",
@@ -448,6 +450,7 @@ def render(actor: Actor, raw_id) -> None:
         return
     st.title(plain(view.number))
     st.caption(f"{view.kind.label} · created {view.created_at:%Y-%m-%d} by {plain(view.created_by)}")
+    print_documents.order_documents(view.id, view.kind, len(view.shipments), key="order_docs")
     _header(view)
     _lines(view)
     if view.kind is OrderKind.SALES:

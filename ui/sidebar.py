@@ -13,7 +13,7 @@ from lib.access import Actor, Right
 from lib.models import Plan
 from lib.workspace import users
 from lib.workspace.settings import SETTINGS, get_workspace, update_settings
-from ui import auth, context
+from ui import auth, context, scan_box
 from ui.feedback import run_action
 
 _HELP = {spec.field: spec.help for spec in SETTINGS}
@@ -22,6 +22,7 @@ _HELP = {spec.field: spec.help for spec in SETTINGS}
 def render(actor: Actor, menu: list) -> None:
     render_menu(menu)
     with st.sidebar:
+        scan_box.render(actor)  # under the menu: a scanner opens an item from any page
         _who(actor)
         if actor.can(Right.MANAGE_SETTINGS):
             _workspace_settings()

@@ -40,6 +40,11 @@ class Workspace(Base):
     default_currency: Mapped[str] = mapped_column(String(3), default="USD")
     carriers: Mapped[str] = mapped_column(Text, default=DEFAULT_CARRIERS_TEXT)  # one carrier per line
     ai_order_lines_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Paper (lib.documents): the address QR labels point at, and the letterhead of printed documents.
+    public_base_url: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    org_address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    document_footer: Mapped[str] = mapped_column(Text, default="", server_default="")
+    logo_image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id", name="fk_workspace_logo_image"))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lib import audit
+from lib import audit, images
 from lib.access import Actor, Right
 from lib.errors import ValidationFailed
-from lib.text import check_currency, clean_text
+from lib.text import check_currency, clean_text, text_problem
 from lib.models import DEFAULT_CARRIERS, PaymentTerms, Plan, ProductionStage, Workspace
 from lib.tags import sanitise
 from lib.units import is_unit, unit
@@ -65,7 +66,21 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ai_order_lines_enabled", "AI order lines", False,
                 "Lets admins prepare an order's lines from its notes with the AI endpoint. "
                 "When off, the button is absent and no request ever leaves the server."),
+    SettingSpec("public_base_url", "Public address", "",
+                "The address people open the workspace at (https://loupe.example.com). Label QR codes point at "
+                "<address>/inventory?item=<tag>; empty: the QR code carries the tag alone."),
+    SettingSpec("org_address", "Organisation address", "",
+                "Printed under the organisation's name at the top of every document (up to 6 lines)."),
+    SettingSpec("document_footer", "Document footer note", "",
+                "A note printed at the foot of every document (e.g. registration number, terms)."),
+    SettingSpec("logo_image_id", "Logo", None,
+                "A PNG, JPEG or WebP picture printed at the top of every document."),
 )
+
+MAX_PUBLIC_URL = 200
+MAX_ADDRESS = 400
+MAX_ADDRESS_LINES = 6
+MAX_FOOTER = 300
 
 
 def get_workspace(session: Session) -> Workspace:
@@ -167,12 +182,43 @@ def _validated(session: Session, field: str, value, plan: Plan):
             raise ValidationFailed(str(error)) from None
     if field == "carriers":
         return _carriers(value)
+    if field == "public_base_url":
+        return public_base_url(value)
+    if field in ("org_address", "document_footer"):
+        return _document_text(field, value)
     if field == "name":
         text = str(value).strip()
         if not text or len(text) > 120:
             raise ValidationFailed("The workspace name must be 1 to 120 characters.")
         return text
     raise ValidationFailed(f"Unknown workspace setting {field!r}.")
+
+
+def public_base_url(value) -> str:
+    """An http(s) address without query or fragment, no trailing slash; empty is allowed (no address)."""
+    text = str(value or "").strip().rstrip("/")
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    if (len(text) > MAX_PUBLIC_URL or parts.scheme not in ("http", "https") or not parts.hostname
+            or parts.query or parts.fragment or any(ch.isspace() for ch in text)
+            or text_problem(text, "Public address", MAX_PUBLIC_URL, multiline=False)):
+        raise ValidationFailed("Public address: an http:// or https:// address such as https://loupe.example.com "
+                               f"(at most {MAX_PUBLIC_URL} characters, no spaces, no ?query or #part).")
+    return text
+
+
+def _document_text(field: str, value) -> str:
+    label = "Organisation address" if field == "org_address" else "Document footer note"
+    limit = MAX_ADDRESS if field == "org_address" else MAX_FOOTER
+    try:
+        text = clean_text(value, label, limit)
+    except ValueError as error:
+        raise ValidationFailed(f"{error}.") from None
+    text = "\n".join(line.rstrip() for line in text.splitlines())
+    if field == "org_address" and len(text.splitlines()) > MAX_ADDRESS_LINES:
+        raise ValidationFailed(f"{label}: at most {MAX_ADDRESS_LINES} lines.")
+    return text
 
 
 def update_settings(session: Session, *, actor: Actor, **changes) -> Workspace:
@@ -193,6 +239,22 @@ def update_settings(session: Session, *, actor: Actor, **changes) -> Workspace:
     if sales.lower() == purchase.lower():
         raise ValidationFailed(f"The sales and purchase order prefixes must differ (both are {sales!r}).")
     old, new = audit.changed_fields(workspace, cleaned)
+    if new:
+        audit.record(session, actor_id=actor.user_id, action="update settings", entity="workspace",
+                     entity_id=workspace.id, old=old, new=new)
+    session.flush()
+    return workspace
+
+
+def set_logo(session: Session, *, actor: Actor, data: bytes | None) -> Workspace:
+    """Store `data` as the documents' logo (checked by lib.images: PNG, JPEG or WebP, at most 5 MB), or
+    remove the logo when `data` is None. Admins only; audited."""
+    actor.require(Right.MANAGE_SETTINGS)
+    workspace = get_workspace(session)
+    image_id = None
+    if data is not None:
+        image_id = images.store_image(session, checked=images.check_image(data), user_id=actor.user_id).id
+    old, new = audit.changed_fields(workspace, {"logo_image_id": image_id})
     if new:
         audit.record(session, actor_id=actor.user_id, action="update settings", entity="workspace",
                      entity_id=workspace.id, old=old, new=new)
