@@ -127,9 +127,10 @@ def test_sign_in_opens_a_server_side_session_and_logout_ends_it(workshop):
     assert not at.exception
     assert "Signing you in…" in texts(at)  # the page opens once the browser has stored the cookie
     confirm_cookie(at)
-    assert _menu(at) == ["Home", "Products", "Inventory", "Orders", "Production", "Reports"]  # Nina, a manager: orders read-only
+    # Nina, a manager: orders read-only
+    assert _menu(at) == ["Home", "Products", "Inventory", "Orders", "Production", "Reports", "Rate Center"]
     at.run()  # the next interaction is still signed in
-    assert _menu(at) == ["Home", "Products", "Inventory", "Orders", "Production", "Reports"]
+    assert _menu(at) == ["Home", "Products", "Inventory", "Orders", "Production", "Reports", "Rate Center"]
     sessions, last_login = _login_sessions(workshop.url, "nina")
     assert last_login is not None and sessions[-1][1] is None
     at.button(key="sidebar_logout").click().run()
@@ -147,7 +148,8 @@ def test_sign_in_opens_a_server_side_session_and_logout_ends_it(workshop):
 def test_deactivation_and_role_changes_apply_on_the_next_interaction(workshop):
     at = signed_in(workshop.url, "boss")
     at.run()
-    assert _menu(at) == ["Home", "Products", "Inventory", "Orders", "Production", "Reports", "Users", "Settings"]
+    assert _menu(at) == ["Home", "Products", "Inventory", "Orders", "Production", "Reports", "Rate Center", "Users",
+                         "Settings"]
     member_view = signed_in(workshop.url, "mo")
     member_view.run()
     assert "Sees: North" in texts(member_view)
