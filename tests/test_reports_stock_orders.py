@@ -4,7 +4,8 @@ Stock story (today, grams): North receives 3 Ruby pieces of 6 g; South receives 
 Jade of 10 g; South's Ruby item is moved to North (a transfer a North viewer sees only the arriving side of);
 North writes 1 g of its first Ruby off by adjustment. Orders story (2026): order 1 (2 Mar, required 10 Mar)
 shipped 8 Mar, on time; order 2 (3 Mar, required 5 Mar) shipped 9 Mar, late; order 3 (20 Mar, no date) has one
-line shipped 21 Mar and one Jade line open; order 4 (25 Feb, required 1 Mar) is open, overdue.
+line shipped 21 Mar and one Jade line open; order 4 (25 Feb, required 1 Mar) is open, overdue; order 5 (5 Mar,
+required 11 Mar) ships 1 of 2 pieces on 12 Mar, late, and the rest is closed short.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from lib import ledger
 from lib.enums import InventoryKind, MovementKind, OrderKind, PartyKind
 from lib.errors import NotFound, PermissionDenied, ValidationFailed
 from lib.models import AuditEntry, ReorderLevel, Role
-from lib.orders import detail, orders, selection, shipments
+from lib.orders import detail, orders, returns, selection, shipments
 from lib.reports import catalog, dates, levels, stock
 from lib.reports import orders as order_reports
 from lib.reports.common import ReportFilters
@@ -187,6 +188,9 @@ def order_book(session, shelves):
     three, (shipped_line, _open) = order(date(2026, 3, 20), None, (shelves.ruby, 1, "2"), (shelves.jade, 2, "4"))
     ship(three, shipped_line, date(2026, 3, 21))
     order(date(2026, 2, 25), date(2026, 3, 1), (shelves.ruby, 1, "1"))
+    five, (short_line,) = order(date(2026, 3, 5), date(2026, 3, 11), (shelves.ruby, 2, "4"))
+    ship(five, short_line, date(2026, 3, 12))  # 1 of 2 pieces, a day late; the rest closed short
+    returns.close_short(session, actor=admin, line_id=short_line, reason="customer settled for one")
     buy = orders.create_order(session, actor=admin, data=orders.OrderInput(
         kind=OrderKind.PURCHASE, party_id=f.make_party(session, PartyKind.SUPPLIER).id, lead_id=admin.user_id,
         ordered_on=date(2026, 3, 4), lines=[orders.LineInput(product_id=shelves.ruby, quantity=1)]))
@@ -200,8 +204,8 @@ def test_order_summary_per_month(session, order_book):
     rows = order_reports.order_summary(session, actor=order_book.manager, period=spring)
     assert [(r.period, r.orders_created, r.orders_completed, r.orders_open, r.lines_on_time, r.lines_late,
              r.lines_no_date) for r in rows] == [(date(2026, 2, 1), 1, 0, 1, 0, 0, 0),
-                                                 (date(2026, 3, 1), 3, 2, 1, 1, 1, 1)]
-    assert rows[1].on_time_pct == D("50.0")
+                                                 (date(2026, 3, 1), 4, 3, 1, 1, 2, 1)]
+    assert rows[1].on_time_pct == D("33.3")
     with pytest.raises(PermissionDenied):
         order_reports.order_summary(session, actor=order_book.member, period=spring)
     with pytest.raises(ValidationFailed, match="whole workspace"):

@@ -7,10 +7,12 @@ Decisions (docs/reports.md):
   customer appears in these rows, so managers see the whole report. A location filter does not apply.
 - Created / completed / open are a cohort: the orders created in each period, and how many of them are
   completed or still open today (not completed, not cancelled).
-- A line counts as shipped in the period of its last shipment, once fully shipped; on time when that day is
-  on or before its order's date required, late after it, "no date" when the order has none.
-- Open demand: lines neither shipped nor cancelled of orders neither completed nor cancelled, less what
-  was already shipped of them, per product; overdue when the order's date required has passed.
+- Completed: every active line done (fulfilment Completed, or done and then partly or all returned).
+- A line counts as shipped in the period of its last shipment, once done: fully shipped, closed short (the
+  rest closed with a reason) or returned after shipping; on time when that day is on or before its order's
+  date required, late after it, "no date" when the order has none.
+- Open demand: lines not done and not cancelled of orders neither done nor cancelled, less what was already
+  shipped of them, per product; overdue when the order's date required has passed.
 """
 from __future__ import annotations
 
@@ -28,7 +30,9 @@ from lib.models import Order, OrderLine, Product, Shipment, ShipmentLine
 from lib.reports.common import ReportFilters, as_date, grams, period_expression
 from lib.reports.dates import DateRange, today_utc
 
-_CLOSED = (Fulfilment.COMPLETED, Fulfilment.CANCELLED)
+_DONE = (Fulfilment.COMPLETED, Fulfilment.PARTIALLY_RETURNED, Fulfilment.ALL_RETURNED)  # shipped in full
+_CLOSED = (*_DONE, Fulfilment.CANCELLED)
+_SHIPPED_LINES = (LineStatus.SHIPPED, LineStatus.CLOSED_SHORT, LineStatus.RETURNED, LineStatus.PARTIALLY_RETURNED)
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ def order_summary(session: Session, *, actor: Actor, period: DateRange, filters:
     _prepare(actor, filters)
     created_period = period_expression(session, Order.ordered_on, size, is_date=True).label("period")
     created = (select(created_period, func.count(Order.id),
-                      func.count(Order.id).filter(Order.fulfilment == Fulfilment.COMPLETED),
+                      func.count(Order.id).filter(Order.fulfilment.in_(_DONE)),
                       func.count(Order.id).filter(Order.fulfilment.not_in(_CLOSED)),
                       func.count(Order.id).filter(Order.fulfilment == Fulfilment.CANCELLED))
                .where(Order.kind == OrderKind.SALES, Order.ordered_on >= period.start,
@@ -87,7 +91,7 @@ def order_summary(session: Session, *, actor: Actor, period: DateRange, filters:
                   else_="late")
     shipped = (select(shipped_period, timing, func.count(OrderLine.id))
                .join(OrderLine, OrderLine.id == last.c.line_id).join(Order, Order.id == OrderLine.order_id)
-               .where(Order.kind == OrderKind.SALES, OrderLine.status == LineStatus.SHIPPED,
+               .where(Order.kind == OrderKind.SALES, OrderLine.status.in_(_SHIPPED_LINES),
                       last.c.shipped_on >= period.start, last.c.shipped_on <= period.end)
                .group_by(shipped_period, timing))
     if filters.product_id is not None:
@@ -119,7 +123,7 @@ def open_demand(session: Session, *, actor: Actor, filters: ReportFilters = Repo
             .join(Order, Order.id == OrderLine.order_id).join(Product, Product.id == OrderLine.product_id)
             .outerjoin(sent, sent.c.line_id == OrderLine.id)
             .where(Order.kind == OrderKind.SALES, Order.fulfilment.not_in(_CLOSED),
-                   OrderLine.status.not_in((LineStatus.SHIPPED, LineStatus.CANCELLED)))
+                   OrderLine.status.not_in((*_SHIPPED_LINES, LineStatus.CANCELLED)))
             .group_by(Product.id, Product.name).order_by(Product.name))
     if filters.product_id is not None:
         stmt = stmt.where(OrderLine.product_id == filters.product_id)
