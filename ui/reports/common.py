@@ -81,12 +81,14 @@ def bars(frame: pd.DataFrame, category: str, value_columns: list[str], title: st
                        scale=alt.Scale(domain=value_columns, range=colours) if colours else alt.Undefined)
     tooltip = [alt.Tooltip(f"{category}:N"), alt.Tooltip("series:N", title="Figure"),
                alt.Tooltip("value:Q", title=title, format=",.4~f")]
+    order = list(dict.fromkeys(frame[category]))  # the rows' own order
     if horizontal:
-        encoding = dict(y=alt.Y(f"{category}:N", title=None, sort=None, axis=alt.Axis(labelLimit=240)),
+        encoding = dict(y=alt.Y(f"{category}:N", title=None, sort=order, axis=alt.Axis(labelLimit=240)),
                         x=alt.X("value:Q", title=title))
-    else:
-        encoding = dict(x=alt.X(f"{category}:N", title=None, sort=None), y=alt.Y("value:Q", title=title))
-    return alt.Chart(long).mark_bar().encode(color=colour, tooltip=tooltip, **encoding)
+        return (alt.Chart(long).mark_bar().encode(color=colour, tooltip=tooltip, **encoding)
+                .properties(height=alt.Step(26)))
+    encoding = dict(x=alt.X(f"{category}:N", title=None, sort=order), y=alt.Y("value:Q", title=title))
+    return alt.Chart(long).mark_bar().encode(color=colour, tooltip=tooltip, **encoding).properties(height=260)
 
 
 def chart(figure, key: str) -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 from lib.reports import production
 from ui import context
 from ui.reports.common import View, bars, chart, export_buttons, nothing, table, weight
-from ui.reports.production_summary import alt_height, loss_columns, loss_config
+from ui.reports.production_summary import loss_columns, loss_config
 
 
 def render(view: View) -> None:
@@ -24,7 +24,7 @@ def render(view: View) -> None:
                                 "Over norm": weight(view, row.over_norm_g or 0)} for row in rows])
     per_person = per_person.groupby("Person", sort=False, as_index=False).sum()
     chart(bars(per_person, "Person", ["Within norm", "Over norm"], f"Loss: waste + scrap ({view.unit})",
-               colours=["#9aa0a6", "#d64545"]).properties(height=alt_height(len(per_person))), "rep_chart")
+               colours=["#9aa0a6", "#d64545"]), "rep_chart")
     frame = pd.DataFrame([{"Person": row.person, "Stage": row.stage, "Jobs": row.jobs, **loss_columns(view, row)}
                           for row in rows])
     table(frame, "rep_table", **loss_config(view))

@@ -7,7 +7,6 @@ import streamlit as st
 from lib.reports import stock
 from ui import context
 from ui.reports.common import View, bars, chart, export_buttons, nothing, number, table, weight
-from ui.reports.production_summary import alt_height
 
 
 def render(view: View) -> None:
@@ -29,7 +28,7 @@ def render(view: View) -> None:
         label = weights["Product"] + " · " + weights["Location"]
         shown = pd.DataFrame({"Level": label, "Held": weights["Weight held"], "Minimum": weights["Minimum weight"]})
         chart(bars(shown, "Level", ["Held", "Minimum"], f"Weight ({view.unit})",
-                   colours=["#4a7bd0", "#d64545"]).properties(height=alt_height(len(shown) * 2)), "rep_chart")
+                   colours=["#4a7bd0", "#d64545"]), "rep_chart")
     table(frame, "rep_table", **{name: number(f"{name} ({view.unit})", 4)
                                  for name in ("Weight held", "Minimum weight", "Weight short")})
     export_buttons(view, len(rows))

@@ -23,7 +23,7 @@ def render(view: View) -> None:
                                "On time %": pct(row.on_time_pct)} for row in rows])
         shown = frame.assign(Period=frame["Period"].map(lambda day: day.isoformat()))
         chart(bars(shown, "Period", ["Lines on time", "Lines late"], "Sales lines shipped",
-                   colours=["#2e9e5b", "#d64545"], horizontal=False).properties(height=260), "rep_chart")
+                   colours=["#2e9e5b", "#d64545"], horizontal=False), "rep_chart")
         st.caption("Created, completed, open and cancelled count the sales orders created in each period, as they "
                    "stand today; shipped lines count in the period of their last shipment.")
         table(frame, "rep_table", **{"On time %": number("On time %", 1)})

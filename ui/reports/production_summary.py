@@ -47,8 +47,7 @@ def render(view: View) -> None:
     per_stage = pd.DataFrame([{"Stage": row.stage, **{name: weight(view, value) for name, value in zip(
         BUCKETS, (row.received_g, row.rejected_g, row.scrapped_g, row.waste_g))}} for row in rows])
     per_stage = per_stage.groupby("Stage", sort=False, as_index=False).sum()
-    chart(bars(per_stage, "Stage", BUCKETS, f"Weight ({view.unit})", colours=COLOURS).properties(height=alt_height(
-        len(per_stage))), "rep_chart")
+    chart(bars(per_stage, "Stage", BUCKETS, f"Weight ({view.unit})", colours=COLOURS), "rep_chart")
     frame = pd.DataFrame([{"Period": row.period, "Stage": row.stage, **loss_columns(view, row)} for row in rows])
     table(frame, "rep_table", **loss_config(view))
     export_buttons(view, len(rows))
@@ -59,7 +58,3 @@ def render(view: View) -> None:
             above = above[:JOBS_SHOWN]
         table(pd.DataFrame([{"Job": row.job, "Stage": row.stage, "Staff": row.person, **loss_columns(view, row)}
                             for row in above]).drop(columns=["Above norm"]), "rep_jobs_table", **loss_config(view))
-
-
-def alt_height(count: int) -> int:
-    return max(120, 28 * count)

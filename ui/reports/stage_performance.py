@@ -7,7 +7,6 @@ import pandas as pd
 from lib.reports import production
 from ui import context
 from ui.reports.common import View, bars, chart, export_buttons, nothing, number, pct, table, weight
-from ui.reports.production_summary import alt_height
 
 
 def render(view: View) -> None:
@@ -20,7 +19,7 @@ def render(view: View) -> None:
     days = pd.DataFrame([{"Stage": row.stage, "Median days": pct(row.median_days), "90th percentile days":
                           pct(row.p90_days)} for row in rows])
     chart(bars(days, "Stage", ["Median days", "90th percentile days"], "Days from first issue to completion",
-               colours=["#4a7bd0", "#e59a1c"]).properties(height=alt_height(len(days) * 2)), "rep_chart")
+               colours=["#4a7bd0", "#e59a1c"]), "rep_chart")
     frame = pd.DataFrame([{"Stage": row.stage, "Jobs completed": row.jobs_completed,
                            "Median days": pct(row.median_days),
                            "90th percentile days": pct(row.p90_days), "Issued": weight(view, row.issued_g),

@@ -8,7 +8,6 @@ import streamlit as st
 from lib.reports import stock
 from ui import context
 from ui.reports.common import View, bars, chart, export_buttons, nothing, number, table, weight
-from ui.reports.production_summary import alt_height
 
 
 def render(view: View) -> None:
@@ -27,7 +26,7 @@ def render(view: View) -> None:
                            "Net": weight(view, row.net_g)} for row in totals])
     per_kind = frame.groupby("Movement", sort=False, as_index=False)[["Added", "Deducted"]].sum()
     chart(bars(per_kind, "Movement", ["Added", "Deducted"], f"Weight ({view.unit})",
-               colours=["#2e9e5b", "#d64545"]).properties(height=alt_height(len(per_kind) * 2)), "rep_chart")
+               colours=["#2e9e5b", "#d64545"]), "rep_chart")
     st.subheader("Totals")
     table(frame, "rep_table", **{name: number(f"{name} ({view.unit})", 4) for name in ("Added", "Deducted", "Net")})
     st.subheader("Every movement")

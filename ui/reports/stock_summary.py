@@ -7,7 +7,6 @@ import streamlit as st
 from lib.reports import stock
 from ui import context
 from ui.reports.common import View, bars, chart, export_buttons, nothing, number, table, weight
-from ui.reports.production_summary import alt_height
 
 TOP = 15
 
@@ -28,7 +27,7 @@ def render(view: View) -> None:
     shown = by_product[by_product["Product"].isin(top)].pivot_table(index="Product", columns="Location",
                                                                      values="Weight", fill_value=0).reset_index()
     locations = [column for column in shown.columns if column != "Product"]
-    chart(bars(shown, "Product", locations, f"Weight held ({view.unit})").properties(height=alt_height(len(shown))),
+    chart(bars(shown, "Product", locations, f"Weight held ({view.unit})"),
           "rep_chart")
     if len(by_product["Product"].unique()) > TOP:
         st.caption(f"The chart shows the {TOP} products with the most weight held; the table has them all.")
