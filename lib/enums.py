@@ -93,6 +93,7 @@ class MovementKind(str, enum.Enum):
     RETURN = "return"              # issued stock given back (a selection removed, a line cancelled)
     PURCHASE_RECEIPT = "purchase_receipt"      # a new item received against a purchase order line
     PRODUCTION_RECEIPT = "production_receipt"  # a new item received from a production job
+    PRODUCTION_RETURN = "production_return"    # unused stock given back from a production job (a bench return)
     WRITE_OFF = "write_off"
 
     @property

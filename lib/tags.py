@@ -5,8 +5,9 @@ Decisions where the reference is silent (section 5, Q16):
   (GEMDIA10000) while the whole tag stays within 50 characters.
 - Numbers are never reused; a number already taken by an imported tag is skipped.
 - A product without a short name uses its name, sanitised; an empty result uses "ITEM".
-- Derived tags (a partial transfer, production receipts) are the source tag plus
-  a suffix and running number (-T1, -RCV1 …), shortened from the left part to fit.
+- Derived tags (a partial transfer, production receipts, bench returns) are the source tag plus
+  a suffix and running number (-T1, -RCV1, -RET1 …); a chain that would pass 50 characters keeps its root
+  tag and shortens the middle (`GEMDIA0001--RCV3`, see `derived_tag` and docs/production.md).
 """
 from __future__ import annotations
 
@@ -103,16 +104,40 @@ def reserve_tag_blocks(session: Session, counts: Mapping[str, int], skip: Collec
     return reserved
 
 
-def derived_tag(session: Session, source_tag: str, suffix: str) -> str:
-    """Source tag + suffix + running number unique per source (e.g. GEMDIA0001-T1).
+DERIVED_SUFFIX = re.compile(r"-(?:T|RCV|REJ|SCRAP|RET)[0-9]+$")
+"""One derived step at the end of a tag: a partial transfer (-T), a production output (-RCV, -REJ, -SCRAP) or a
+bench return (-RET), with its running number."""
+ELIDED = "--"
+"""Marks the shortened middle of a long chain (ROOT--RCV3): inside the tag alphabet, so still typeable,
+searchable and printable as a barcode."""
 
-    Shortens the source part, keeping its end, so the tag stays within 50 characters.
+
+def root_tag(tag: str) -> str:
+    """The tag a chain of derived tags started from: GEMDIA0001 for GEMDIA0001-RCV1-T2 and GEMDIA0001--RCV3."""
+    root = tag.split(ELIDED, 1)[0] if ELIDED in tag else tag
+    while True:
+        shorter = DERIVED_SUFFIX.sub("", root)
+        if shorter == root or not shorter:
+            return root
+        root = shorter
+
+
+def derived_tag(session: Session, source_tag: str, suffix: str) -> str:
+    """Source tag + suffix + running number unique per source (e.g. GEMDIA0001-T1, GEMDIA0001-RCV1-RCV2).
+
+    When the chain would pass 50 characters, the middle is shortened, never the root: `<root>--<suffix><n>`
+    (GEMDIA0001--RCV3), n the next number free for that root and suffix; the chain then grows again from
+    there. A root too long for even that (an imported 50-character tag) keeps its start.
     """
     number = 1
+    root = root_tag(source_tag)
     while True:
         tail = f"-{suffix}{number}"
-        head = source_tag if len(source_tag) + len(tail) <= MAX_TAG_LENGTH else source_tag[-(MAX_TAG_LENGTH - len(tail)):]
-        tag = head + tail
+        if len(source_tag) + len(tail) <= MAX_TAG_LENGTH:
+            tag = source_tag + tail
+        else:
+            marker = ELIDED + tail[1:]
+            tag = root[:MAX_TAG_LENGTH - len(marker)] + marker
         if session.scalar(select(InventoryItem.id).where(InventoryItem.tag_id == tag)) is None:
             return tag
         number += 1

@@ -70,6 +70,12 @@ def clean_text(raw, field: str, limit: int, *, multiline: bool = True) -> str:
     return text
 
 
+def without_refused(text: str) -> str:
+    """`text` with line ends normalised and every character the rule refuses removed (for text no person
+    typed, such as a model's reply, which is cleaned rather than refused)."""
+    return _FORBIDDEN_MULTILINE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def check_stored_text(value: str, field: str, limit: int | None) -> None:
     """ValueError naming `field` when `value` may not be written to a text column of `limit` characters."""
     problem = text_problem(value, field, limit)

@@ -12,7 +12,7 @@ import streamlit as st
 
 from lib.access import Right
 from lib.inventory import forms
-from ui import context, inventory_import, inventory_list, item_panel, item_wizard
+from ui import ai_import, context, inventory_import, inventory_list, item_panel, item_wizard
 
 VIEWS = ("Stock", "Add item", "Import")
 
@@ -30,6 +30,7 @@ def main() -> None:
     if view == "Add item":
         item_wizard.add_wizard(actor, opts)
     elif view == "Import":
+        ai_import.render(actor)  # "Import using AI" (issue 17): only with ai_import_enabled on and AI configured
         inventory_import.import_view(actor)
     else:
         item_panel.item_section(actor, opts)

@@ -134,10 +134,11 @@ def test_markup_in_a_reply_is_shown_literally_and_invented_figures_are_marked(sh
     fake_llm.reply = reply
     at = generate(panel(shop, "nina"))
     shown = [element.value for element in at.text]
-    assert reply.replace("9.9 g", "⚠️[9.9 g]") in shown
+    assert reply.replace("9.9 g", "⚠️[9.9 g]¹") in shown
     markdown = " ".join(element.value for element in at.markdown)
     assert "<b>" not in markdown and "<script>" not in markdown and "javascript:" not in markdown
-    assert "1 figure in this summary could not be found" in texts(at)
+    assert "1 figure in this summary could not be confirmed (1 not found in the facts)" in texts(at)
+    assert "¹ 9.9 g matches no figure in the facts" in shown[-1]
 
 
 @pytest.mark.parametrize("behaviour, words", [
@@ -192,10 +193,45 @@ def test_admins_see_ai_usage_on_settings(shop, monkeypatch, fake_llm):
     at.run(timeout=RUN_TIMEOUT)
     assert not at.exception, [e.value for e in at.exception]
     assert "AI usage" in [tab.label for tab in at.tabs]
-    (table,) = [frame.value for frame in at.dataframe if "Credits" in frame.value.columns]
+    (table,) = [frame.value for frame in at.dataframe if "Action" in frame.value.columns]
     assert list(table.columns) == ["Date", "User", "Feature", "Action", "Model", "Tokens", "Credits"]
     assert table.iloc[0][["User", "Feature", "Tokens", "Credits"]].tolist() == ["nina", "Product summary", 1150, 2]
     assert "fake-model" in " ".join(e.value for e in at.text)
+    (monthly,) = [frame.value for frame in at.dataframe if "Month" in frame.value.columns]
+    assert monthly.iloc[0][["User", "Feature", "Requests", "Credits"]].tolist() == ["nina", "Product summary", 1, 2]
+    assert "Unlimited" in [metric.value for metric in at.metric]
+
+
+def test_an_admin_sets_the_monthly_credits_and_a_manager_sees_the_balance(shop, monkeypatch, fake_llm):
+    configure(monkeypatch, fake_llm.url)
+    at = signed_in(shop.url, "boss", page="settings.py")
+    at.run(timeout=RUN_TIMEOUT)
+    at.text_input(key="ai_monthly_credits").set_value("-5")
+    at.button(key="ai_monthly_save").click().run(timeout=RUN_TIMEOUT)
+    assert any("whole number of credits" in element.value for element in at.error)
+    at.text_input(key="ai_monthly_credits").set_value("1")
+    at.button(key="ai_monthly_save").click().run(timeout=RUN_TIMEOUT)
+    assert not at.exception and not at.error
+    generate(panel(shop, "nina"))  # one credit left: it starts, and costs 2
+    assert len(fake_llm.requests) == 1
+    home = signed_in(shop.url, "nina")
+    home.run(timeout=RUN_TIMEOUT)
+    assert "AI credits: -1 credits" in [element.value for element in home.sidebar.text]
+    assert any("No AI credits left" in element.value for element in home.sidebar.error)
+    admin = generate(panel(shop, "boss"))  # another scope: no stored summary, so the button is there
+    assert len(fake_llm.requests) == 1
+    assert any("No AI credits left" in element.value and "An admin can add" in element.value
+               for element in admin.error)
+    at.run(timeout=RUN_TIMEOUT)  # the admin tops up: a bad amount is refused, a good one counts at once
+    at.text_input(key="ai_topup_credits").set_value("-3")
+    at.button(key="ai_topup_add").click().run(timeout=RUN_TIMEOUT)
+    assert any("whole number of credits" in element.value for element in at.error)
+    at.text_input(key="ai_topup_credits").set_value("5")
+    at.text_input(key="ai_topup_note").set_value("invoice 7")
+    at.button(key="ai_topup_add").click().run(timeout=RUN_TIMEOUT)
+    assert not at.exception and "4 credits" in [metric.value for metric in at.metric]
+    (topups,) = [frame.value for frame in at.dataframe if "Added by" in frame.value.columns]
+    assert topups.iloc[0][["Added by", "Credits", "Note"]].tolist() == ["boss", 5, "invoice 7"]
 
 
 def test_an_empty_product_sends_nothing_and_says_why(shop, monkeypatch, fake_llm):

@@ -1,9 +1,11 @@
 """The layers, read from the imports: lower layers never import higher ones, and lib/ has no import cycle.
 
 From the bottom: the vocabulary (errors, config, units, enums), the classification, the models, the shared
-core (db, access, audit, ledger, tags, images, presets, the LLM client and prompts), then the domains in the
-order they build on each other (workspace, inventory, products, orders, production, AI summaries), the demo
-loader and the command line, then ui/, then the pages. A module may import its own layer or lower ones.
+core (db, access, audit, ledger, tags, images, presets), the one AI client path (lib.llm: client, prompts,
+credit metering and budget), then the domains in the order they build on each other (workspace, inventory,
+products, orders, production; an AI feature serving one domain sits beside it, e.g. lib.orders.lines_ai), the
+AI features that read several domains (lib.ai: the product summary and its grounding check), the demo loader
+and the command line, then ui/, then the pages. A module may import its own layer or lower ones.
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("lib.classification",),
     ("lib.models",),
     ("lib.db", "lib.bulk", "lib.access", "lib.audit", "lib.ledger", "lib.tags", "lib.sequences", "lib.names",
-     "lib.images", "lib.presets", "lib.ai.llm", "lib.ai.prompts"),
+     "lib.images", "lib.presets"),
+    ("lib.llm",),
     ("lib.workspace",),
     ("lib.inventory",),
     ("lib.costing",),
@@ -35,7 +38,7 @@ LAYERS: list[tuple[str, ...]] = [
 
 
 def layer_of(module: str) -> int:
-    """The layer of a project module: the longest matching prefix wins (lib.ai.llm before lib.ai)."""
+    """The layer of a project module: the longest matching prefix wins (lib.inventory.stock before lib.inventory)."""
     best, best_length = None, -1
     for index, prefixes in enumerate(LAYERS):
         for prefix in prefixes:
@@ -137,3 +140,15 @@ def test_the_layer_rule_would_catch_an_upward_import(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("def f():\n    from ui import feedback\n")
     assert project_imports(sample) == {"ui.feedback"}
+
+
+def test_the_ai_client_path_sits_below_every_domain_and_the_features_above_it():
+    """Item 5 of issue 17: lib.llm (client, prompts, metering) below the domains; features import it, never back."""
+    assert layer_of("lib.llm.client") < layer_of("lib.workspace") < layer_of("lib.orders.lines_ai")
+    assert layer_of("lib.production") < layer_of("lib.ai.summaries")
+    importers_of_llm = {module_name(path) for path in source_files()
+                        if any(name == "lib.llm" or name.startswith("lib.llm.") for name in project_imports(path))}
+    assert {"lib.ai.summaries", "lib.orders.lines_ai"} <= importers_of_llm
+    llm_imports = {name for path in (PROJECT / "lib" / "llm").rglob("*.py") for name in project_imports(path)}
+    assert not {name for name in llm_imports if name.split(".")[1] in (
+        "ai", "workspace", "inventory", "products", "orders", "production")}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.ai import llm
+from lib.llm import client as llm
 from lib.config import Settings, load_settings
 from lib.errors import ConfigurationError, ExternalServiceError
 from tests.fake_llm import Behaviour, fake_llm, refused_url  # noqa: F401  (fixture)
@@ -146,4 +146,4 @@ def test_only_lib_llm_imports_openai():
             continue
         if re.search(r"^\s*(import openai|from openai\b)", path.read_text(errors="replace"), re.MULTILINE):
             importers.append(path.relative_to(PROJECT).as_posix())
-    assert importers == ["lib/ai/llm.py"]
+    assert importers == ["lib/llm/client.py"]

@@ -63,6 +63,10 @@ def test_the_admin_sees_the_production_section_with_the_order_chips(linked):
     shown = everything(at)
     assert "Fulfilment: In Production" in shown and "Acme <b>Jewels</b>" in shown
     assert "Final received stage: Cutting" in shown
+    # the metal balance vs issued: everything issued came back as output, scrap or waste
+    assert list(table["Unaccounted"]) == ["0.000 g"]
+    assert ("Metal balance of the jobs you see (vs issued): 1.200 g issued − 0.000 g returned = 1.000 g received "
+            "+ 0.000 g rejected + 0.100 g scrapped + 0.100 g waste + 0.000 g outstanding") in shown
 
 
 def test_a_manager_sees_the_section_without_the_customer(linked):

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from lib import db, ledger
 from lib.errors import LoupeError
-from lib.models import InventoryItem, InventoryKind, JobIssue, JobReceipt, ProductionJob, Role, User
+from lib.models import InventoryItem, InventoryKind, JobIssue, JobReceipt, Location, Product, ProductionJob, Role, User
 from lib.production import jobs, receipts, stages
 from lib.production.jobs import NewJob, SourceLine
 from lib.production.receipts import OutputRow, ReceiptDraft
@@ -133,4 +133,37 @@ def test_the_second_of_two_receipts_that_together_far_exceed_the_issue_must_be_c
     assert isinstance(refused[0], receipts.ConfirmationNeeded) and "120% of the 100.000 g issued" in str(refused[0])
     with db.session_scope(fresh_engine) as session:
         assert session.scalar(select(func.count()).select_from(JobReceipt)) == 1
+        assert ledger.verify(session) == []
+
+
+def test_two_receipts_on_jobs_sharing_items_lock_them_in_id_order(fresh_engine):
+    """Job A's receipt names its sources high id first, job B's low id first: both lock in id order (a PostgreSQL
+    deadlock window before), so both receipts go through, with their tags numbered per source."""
+    world = _world(fresh_engine)
+    with db.session_scope(fresh_engine, write=True) as session:
+        product = session.get(Product, world["product"])
+        second = f.make_item(session, product, session.get(Location, world["north"]), quantity=10, weight="100",
+                             unit="g", kind=InventoryKind.ROUGH, tag_id="RUBTWO")
+        admin = f.actor(session, session.get(User, world["users"][0]))
+        made = []
+        for _job in range(2):
+            made.append(jobs.create_job(session, actor=admin, data=NewJob(
+                stage_id=world["stage"], issued_on=date.today(),
+                sources=(SourceLine(world["lot"], quantity=2, weight="20"),
+                         SourceLine(second.id, quantity=2, weight="20")))).job_id)
+        low, high = sorted([world["lot"], second.id])
+
+    def receive(number: int):
+        order = (high, low) if number == 0 else (low, high)
+        rows = tuple(OutputRow(product_id=world["product"], kind=InventoryKind.ROUGH, weight="5", pieces=1,
+                               weight_unit="g", source_item_id=source) for source in order for _ in range(3))
+        with db.session_scope(fresh_engine, write=True) as session:
+            return receipts.receive_job(session, actor=_actor(session, world, number), job_id=made[number],
+                                        draft=ReceiptDraft(rows=rows)).number
+
+    done, refused, errors = _run(2, receive)
+    assert errors == [] and refused == [] and sorted(done) == [1, 1]
+    with db.session_scope(fresh_engine) as session:
+        tags = sorted(session.scalars(select(InventoryItem.tag_id).where(InventoryItem.tag_id.like("RUB%-RCV%"))))
+        assert len(tags) == 12 and len(set(tags)) == 12
         assert ledger.verify(session) == []

@@ -264,3 +264,71 @@ def test_editing_completing_and_cancelling_through_the_page(fresh_plant):
     with db.session_scope(engine) as session:
         assert session.get(InventoryItem, fresh_plant.second_lot).quantity == 4  # the cancelled issue came back
     engine.dispose()
+
+
+def test_a_bench_return_and_completion_against_the_metal_balance(fresh_plant):
+    """Issue 16: a job shows its metal balance, takes bench returns, and completes writing off what is unaccounted
+    (a reason of only spaces is refused) or, above issued, only once a gain is confirmed."""
+    engine = db.make_engine(fresh_plant.url)
+    with db.session_scope(engine, write=True) as session:
+        nina = f.actor(session, session.scalars(select(User).where(User.username == "nina")).one())
+        stage = session.scalars(select(ProductionStage).where(ProductionStage.code == "CUT")).one()
+        job_id = jobs.create_job(session, actor=nina, data=NewJob(
+            stage_id=stage.id, sources=(SourceLine(fresh_plant.second_lot, quantity=4, weight="40"),))).job_id
+    at = _open(fresh_plant, "mo", job_id)
+    assert "Unaccounted" not in texts(at)  # the list column is on the overview, the balance here
+    assert list(_frame(at, "Metal balance")["Metal balance"]) == ["Issued", "Returned", "Received", "Rejected",
+                                                                 "Scrapped", "Waste", "Outstanding"]
+    at.button_group(key="pj_action").set_value("return").run()
+    at.text_input(key="pj_return_weight").set_value("50")
+    at.button(key="FormSubmitter:pj_return_form-Return to stock").click().run()
+    assert "at most 4 pcs and 40.000 g" in _read(at)
+    at.text_input(key="pj_return_weight").set_value("12")
+    at.text_input(key="pj_return_note").set_value("sprue")
+    at.button(key="FormSubmitter:pj_return_form-Return to stock").click().run()
+    assert "Returned 0 pcs, 12.000 g to TLOT0002." in _read(at)
+    assert ("40.000 g issued − 12.000 g returned = 0.000 g received + 0.000 g rejected + 0.000 g scrapped + "
+            "0.000 g waste + 28.000 g outstanding") in [t.value for t in at.text]
+    assert "Returned" in list(_frame(at, "What")["What"])
+    with db.session_scope(engine, write=True) as session:
+        boss = f.actor(session, session.scalars(select(User).where(User.username == "boss")).one())
+        receipts.receive_job(session, actor=boss, job_id=job_id, draft=ReceiptDraft(rows=(OutputRow(
+            product_id=fresh_plant.product_id, kind=InventoryKind.ROUGH, weight="20", pieces=2, weight_unit="g",
+            scrapped=Portion(weight="3")),)))
+    at = _open(fresh_plant, "nina", job_id)
+    at.button_group(key="pj_action").set_value("complete").run()
+    assert "5.000 g of the issued metal is unaccounted" in _read(at)
+    at.text_input(key="pj_complete_reason").set_value("   ")
+    at.button(key="FormSubmitter:pj_complete_form-Complete job").click().run()
+    assert "Reason for writing off the unaccounted metal is required" in _read(at)
+    at.text_input(key="pj_complete_reason").set_value("filings lost")
+    at.button(key="FormSubmitter:pj_complete_form-Complete job").click().run()
+    assert "completed." in _read(at)
+    assert list(_frame(at, "Metal balance")["Weight (g)"])[-1] == "0.000 g"
+    listed = _open(fresh_plant, "nina")
+    table = listed.dataframe(key="pj_table").value
+    assert "Unaccounted" in table.columns and set(table["Unaccounted"]) == {"0.000 g"}
+    engine.dispose()
+
+
+def test_issue_more_asks_what_the_new_stock_should_yield(fresh_plant):
+    engine = db.make_engine(fresh_plant.url)
+    with db.session_scope(engine, write=True) as session:
+        nina = f.actor(session, session.scalars(select(User).where(User.username == "nina")).one())
+        stage = session.scalars(select(ProductionStage).where(ProductionStage.code == "CUT")).one()
+        north = session.scalars(select(Location).where(Location.name == "North")).one()
+        extra = f.make_item(session, session.get(Product, fresh_plant.product_id), north, quantity=2, weight="20",
+                            unit="g", kind=InventoryKind.ROUGH, tag_id="TLOT0009")
+        job_id = jobs.create_job(session, actor=nina, data=NewJob(
+            stage_id=stage.id, sources=(SourceLine(fresh_plant.second_lot, quantity=1, weight="10"),), split="even",
+            requested_weight="8", requested_weight_unit="g")).job_id
+        extra_id = extra.id
+    at = _open(fresh_plant, "nina", job_id)
+    at.button_group(key="pj_action").set_value("issue").run()
+    at.multiselect(key="pj_issue_items").set_value([extra_id]).run()
+    assert "Requested output of the new stock (g)" in _read(at)
+    at.text_input(key=f"pj_issue_rw_{extra_id}").set_value("15").run()
+    at.button(key="pj_issue_save").click().run()
+    assert "Issued TLOT0009 (20.000 g)." in _read(at)
+    assert list(_frame(at, "Bucket")["Weight (g)"])[0] == "23.000 g"  # progress base 8 g + 15 g
+    engine.dispose()

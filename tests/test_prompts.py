@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.ai import prompts
+from lib.llm import prompts
 
 
 @pytest.mark.parametrize("name", prompts.names())

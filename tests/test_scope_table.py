@@ -40,8 +40,9 @@ from sqlalchemy.engine import Row
 import lib
 from lib import access, images, ledger, spreadsheet
 from lib.access import Actor
-from lib.ai import summaries
-from lib.ai.llm import Completion
+from lib.ai import summaries, usage
+from lib.llm import metering
+from lib.llm.client import Completion
 from lib.config import Settings
 from lib.costing import components as cost_components
 from lib.costing import rates as costing_rates
@@ -50,7 +51,7 @@ from lib.documents import labels as doc_labels
 from lib.documents import printed as doc_printed
 from lib.documents import scan as doc_scan
 from lib.errors import LoupeError
-from lib.inventory import export, forms, importer, items, overview, query, stock
+from lib.inventory import export, forms, import_ai, importer, items, overview, query, stock, stock_import
 from lib.inventory.query import ItemFilters, Page
 from lib.models import (
     Base,
@@ -68,7 +69,7 @@ from lib.models.base import utcnow
 from lib.orders import demand, detail, lines, lines_ai, listing, orders, parties, selection, shipments
 from lib.orders import receipts as order_receipts
 from lib.orders import returns as order_returns
-from lib.production import jobs, links, receipts, stages
+from lib.production import bench, jobs, links, receipts, stages
 from lib.production import overview as job_overview
 from lib.production.jobs import NewJob, SourceLine
 from lib.production.receipts import OutputRow, ReceiptDraft
@@ -456,7 +457,7 @@ TABLE = {
         s, actor=a, clean=forms.check_new_item(s, w.admin, south_new_item(w))[0], image_id=None,
         movement_kind=MovementKind.RECEIPT, reference="")),
     "lib.inventory.stock.add_item": Write(lambda s, a, w: stock.add_item(s, actor=a, data=south_new_item(w))),
-    "lib.inventory.stock.import_rows": Write(lambda s, a, w: stock.import_rows(s, actor=a, rows=[stock.ImportRow(
+    "lib.inventory.stock_import.import_rows": Write(lambda s, a, w: stock_import.import_rows(s, actor=a, rows=[stock_import.ImportRow(
         clean=forms.check_new_item(s, w.admin, south_new_item(w))[0], reference="x")])),
     "lib.inventory.importer.template": Write(lambda s, a, w: importer.template(s, actor=a, fmt="xlsx")),
     "lib.inventory.stock.receive": Write(lambda s, a, w: stock.receive(
@@ -479,6 +480,9 @@ TABLE = {
         s, actor=a, right=access.Right.EDIT_PRODUCTION, item_id=w.south_item, reference="JOB-1")),
     "lib.inventory.stock.return_issued": Write(lambda s, a, w: stock.return_issued(
         s, actor=a, right=access.Right.EDIT_PRODUCTION, item_id=w.south_item, reference="JOB-1", quantity=1)),
+    "lib.inventory.stock.give_back": Write(lambda s, a, w: stock.give_back(
+        s, actor=a, right=access.Right.EDIT_PRODUCTION, item_id=w.south_item, location_id=w.south, reference="JOB-1",
+        quantity=1, weight=Decimal("0.1"))),
     # lib.products
     "lib.products.catalog.sees_every_product": NotLocationData("answers from the role's rights only"),
     "lib.products.catalog.get_product_in_scope": Write(lambda s, a, w: catalog.get_product_in_scope(
@@ -517,14 +521,14 @@ TABLE = {
     "lib.production.stages.update_stage": Write(lambda s, a, w: stages.update_stage(
         s, actor=a, stage_id=w.stage, name="Renamed", code="CUT")),
     "lib.production.stages.restore_preset_stages": Write(lambda s, a, w: stages.restore_preset_stages(s, actor=a)),
-    "lib.production.jobs.get_job_in_scope": Write(lambda s, a, w: jobs.get_job_in_scope(s, actor=a, job_id=w.south_job)),
-    "lib.production.jobs.lock_job": Write(lambda s, a, w: jobs.lock_job(s, actor=a, job_id=w.south_job)),
-    "lib.production.jobs.staff_options": Read(lambda s, a, w: (jobs.staff_options(s, actor=a, location_id=w.south),
+    "lib.production.job_plan.get_job_in_scope": Write(lambda s, a, w: jobs.get_job_in_scope(s, actor=a, job_id=w.south_job)),
+    "lib.production.job_plan.lock_job": Write(lambda s, a, w: jobs.lock_job(s, actor=a, job_id=w.south_job)),
+    "lib.production.job_plan.staff_options": Read(lambda s, a, w: (jobs.staff_options(s, actor=a, location_id=w.south),
                                                                jobs.staff_options(s, actor=a, location_id=w.north))),
-    "lib.production.jobs.source_candidates": Read(lambda s, a, w: (
+    "lib.production.job_plan.source_candidates": Read(lambda s, a, w: (
         jobs.source_candidates(s, actor=a, location_id=w.south),
         jobs.source_candidates(s, actor=a, location_id=w.north, product_ids=(w.ruby, w.jade)))),
-    "lib.production.jobs.check_job": Read(lambda s, a, w: jobs.check_job(s, actor=a, data=NewJob(
+    "lib.production.job_plan.check_job": Read(lambda s, a, w: jobs.check_job(s, actor=a, data=NewJob(
         stage_id=w.stage, sources=(SourceLine(w.south_item),), location_id=w.south, staff_id=w.south_user))),
     "lib.production.jobs.create_job": Write(lambda s, a, w: jobs.create_job(s, actor=a, data=NewJob(
         stage_id=w.stage, sources=(SourceLine(w.south_item, quantity=1, weight="1"),)))),
@@ -535,6 +539,9 @@ TABLE = {
     "lib.production.jobs.close_job": Write(lambda s, a, w: jobs.close_job(s, actor=a, job_id=w.south_job, reason="x")),
     "lib.production.jobs.cancel_job": Write(lambda s, a, w: jobs.cancel_job(s, actor=a, job_id=w.south_job, reason="x")),
     "lib.production.jobs.delete_job": Write(lambda s, a, w: jobs.delete_job(s, actor=a, job_id=w.south_job)),
+    "lib.production.bench.returnable": Write(lambda s, a, w: bench.returnable(s, actor=a, job_id=w.south_job)),
+    "lib.production.bench.return_stock": Write(lambda s, a, w: bench.return_stock(
+        s, actor=a, job_id=w.south_job, issue_id=1, weight="0.1")),
     "lib.production.jobs.link_job": Write(lambda s, a, w: jobs.link_job(
         s, actor=a, job_id=w.south_job, order_line_id=orders_of(s, w).sales_line)),
     "lib.production.links.can_link": NotLocationData("answers from the role's rights only"),
@@ -558,6 +565,8 @@ TABLE = {
         for tab in job_overview.TABS]),
     "lib.production.overview.export_jobs": Read(lambda s, a, w: job_overview.export_jobs(
         s, actor=a, filters=job_overview.JobFilters(), today=current_day()).decode()),
+    "lib.production.overview.job_balances": Read(lambda s, a, w: job_overview.job_balances(
+        s, actor=a, job_ids=[w.south_job, w.north_job])),
     "lib.production.overview.summary": Read(lambda s, a, w: job_overview.summary(s, actor=a)),
     "lib.production.overview.stage_status_counts": Read(lambda s, a, w: job_overview.stage_status_counts(s, actor=a)),
     "lib.production.overview.job_detail": Read(lambda s, a, w: job_overview.job_detail(
@@ -581,6 +590,26 @@ TABLE = {
     "lib.ai.summaries.panel_state": Read(lambda s, a, w: summaries.panel_state(
         s, actor=a, settings=settings_with_llm(), product_id=w.ruby, filters=south(w))),
     "lib.ai.summaries.usage_history": Write(lambda s, a, w: summaries.usage_history(s, actor=a)),
+    "lib.ai.summaries.request_completion": NotLocationData("sends an already prepared request (its facts were "
+                                                           "built in the actor's scope) through lib.llm.metering"),
+    "lib.ai.usage.usage_by_month": Write(lambda s, a, w: usage.usage_by_month(s, actor=a)),
+    "lib.ai.usage.export_usage": Write(lambda s, a, w: usage.export_usage(s, actor=a)),
+    "lib.ai.usage.credits_view": Write(lambda s, a, w: usage.credits_view(s, actor=a)),
+    "lib.inventory.import_ai.check_can_import": NotLocationData("checks the right, the workspace switch and the "
+                                                                "endpoint"),
+    "lib.inventory.import_ai.is_available": NotLocationData("checks the right, the workspace switch and the endpoint"),
+    "lib.inventory.import_ai.prepare_request": Write(lambda s, a, w: import_ai.prepare_request(
+        s, actor=a, settings=settings_with_llm(), table=import_ai.RawTable("x.csv", None, ("Product", "Weight"),
+                                                                             ((2, ("Ruby", "1")),)))),
+    "lib.inventory.import_ai.request_mapping": NotLocationData("sends an already prepared request (a sheet's headers "
+                                                               "and sample rows) through lib.llm.metering"),
+    # lib.llm.metering: workspace-wide credits, no location data
+    "lib.llm.metering.credit_balance": NotLocationData("the workspace's credit balance, the same for every location"),
+    "lib.llm.metering.reserve": NotLocationData("holds a workspace-wide credit for the actor's own request"),
+    "lib.llm.metering.settle": NotLocationData("records the actor's own request's tokens and credits"),
+    "lib.llm.metering.metered_call": NotLocationData("reserve, send an already built prompt, settle"),
+    "lib.llm.metering.set_monthly_credits": Write(lambda s, a, w: metering.set_monthly_credits(s, actor=a, value=5)),
+    "lib.llm.metering.add_topup": Write(lambda s, a, w: metering.add_topup(s, actor=a, credits=5, note="x")),
     # lib.orders: orders are workspace-wide (admins write, managers read without customer details);
     # stock is located (matching stock, selections, receipts follow the viewer's locations).
     "lib.orders.parties.list_parties": Read(lambda s, a, w: parties.list_parties(s, actor=a)),
@@ -651,8 +680,8 @@ TABLE = {
     "lib.orders.lines_ai.is_available": NotLocationData("checks the role, the workspace switch and the endpoint"),
     "lib.orders.lines_ai.prepare_request": Write(lambda s, a, w: lines_ai.prepare_request(
         s, actor=a, settings=settings_with_llm(), notes="2 rubies")),
-    "lib.orders.lines_ai.record_usage": Write(lambda s, a, w: lines_ai.record_usage(
-        s, actor=a, completion=Completion("{}", "m", 1, 1, 2, False, False))),
+    "lib.orders.lines_ai.request_lines": NotLocationData("sends an already prepared request (product names and "
+                                                        "notes, no stock) through lib.llm.metering"),
     # lib.reports: every report is built on the viewer's locations (orders: workspace-wide, no customers)
     "lib.reports.catalog.reports_for": NotLocationData("the reports the role may open"),
     "lib.reports.common.in_scope": NotLocationData("builds the location condition the reports read through"),

@@ -6,8 +6,9 @@ buttons do, and only while the workspace switch is on and the endpoint is
 configured (lib.ai.summaries checks both again before anything is sent).
 
 Model text is untrusted: it is shown with `st.text` (no Markdown, no HTML),
-with unsupported figures marked as ⚠️[12.5 g]. Markdown is used only for our
-own fixed sentences.
+with misattributed and unsupported figures marked as ⚠️[12.5 g]¹ and a
+numbered note under it naming the fact each figure really matches (also
+plain text). Markdown is used only for our own fixed sentences.
 """
 from __future__ import annotations
 
@@ -49,10 +50,13 @@ def _summary(view: ai_summary.SummaryView) -> None:
     when = view.created_at.strftime("%Y-%m-%d %H:%M UTC")
     st.text(f"Generated at {when} by model {view.model} for {view.generated_by} · "
             f"{view.total_tokens:,} tokens · {view.credits} credit{'s' if view.credits != 1 else ''}")
-    if view.unsupported_figures:
-        count = view.unsupported_figures
-        st.warning(f"{count} figure{'s' if count != 1 else ''} in this summary could not be found in the facts "
-                   "the model was given; marked ⚠️[…] above. Check them against the facts below.")
+    flagged = view.unsupported_figures + view.misattributed_figures
+    if flagged:
+        parts = [f"{view.misattributed_figures} attached to the wrong fact"] if view.misattributed_figures else []
+        parts += [f"{view.unsupported_figures} not found in the facts"] if view.unsupported_figures else []
+        st.warning(f"{flagged} figure{'s' if flagged != 1 else ''} in this summary could not be confirmed "
+                   f"({', '.join(parts)}); marked ⚠️[…] above. Check them against the facts below.")
+        st.text("\n".join(view.notes))
     if view.stale:
         st.caption("Stock has changed since this summary was generated.")
     with st.expander("Facts used", key="ai_facts"):
@@ -83,7 +87,8 @@ def _generate(actor: Actor, product_id: int, filters: ItemFilters) -> None:
             request = ai_summary.prepare_summary(session, actor=actor, settings=settings,
                                                  product_id=product_id, filters=filters)
         with st.spinner("Summarising… this usually takes a few seconds."):
-            completion = ai_summary.request_completion(request, settings=settings)
+            completion = ai_summary.request_completion(request, actor=actor, settings=settings,
+                                                       sessions=lambda: context.db(write=True))
         with context.db(write=True) as session:
             ai_summary.store_summary(session, actor=actor, request=request, completion=completion)
     except LoupeError as error:

@@ -12,8 +12,9 @@ import streamlit as st
 
 from lib.access import Actor, Right
 from lib.orders.detail import OrderDetail
-from lib.production import links
-from lib.units import format_weight
+from lib.production import formulas, links, overview
+from lib.production.formulas import MetalBalance
+from lib.units import format_weight, from_grams
 from ui import charts, context
 from ui import production_view as view
 from ui.feedback import plain
@@ -32,7 +33,11 @@ BAR_HELP = ("Order progress base = Σ of the linked jobs' progress bases (reques
             "are listed but not counted.")
 
 
-def jobs_frame(found: links.OrderProduction, view_: OrderDetail) -> pd.DataFrame:
+def jobs_frame(found: links.OrderProduction, view_: OrderDetail, balances: dict[int, MetalBalance]) -> pd.DataFrame:
+    """One row per linked job; "Unaccounted" is the metal still out on a job the viewer sees (vs issued)."""
+    def unaccounted(job_id):
+        return format_weight(from_grams(balances[job_id].outstanding, found.unit), found.unit) \
+            if job_id in balances else None
     positions = {line.id: line.position for line in view_.lines}
     statuses = {line.id: line.status.label for line in view_.lines}
     return pd.DataFrame.from_records([{
@@ -40,9 +45,11 @@ def jobs_frame(found: links.OrderProduction, view_: OrderDetail) -> pd.DataFrame
         "Open": f"/production?job={job.job_id}" if job.job_id else None,
         "Job ID": job.number, "Stage": job.stage, "Status": job.status.label,
         "Issued": format_weight(job.issued, found.unit), "Received": format_weight(job.received, found.unit),
+        "Unaccounted": unaccounted(job.job_id),
         "Progress": float(job.progress_pct) if job.progress_pct is not None else None,
     } for job in sorted(found.jobs, key=lambda job: (positions.get(job.line_id, 0), job.number))],
-        columns=["Line", "Line status", "Open", "Job ID", "Stage", "Status", "Issued", "Received", "Progress"])
+        columns=["Line", "Line status", "Open", "Job ID", "Stage", "Status", "Issued", "Received", "Unaccounted",
+                 "Progress"])
 
 
 def section(actor: Actor, view_: OrderDetail) -> None:
@@ -51,6 +58,8 @@ def section(actor: Actor, view_: OrderDetail) -> None:
         return
     with context.db() as session:
         found = links.order_production(session, actor=actor, order_id=view_.id)
+        visible_ids = [job.job_id for job in found.jobs if job.job_id] if found else []
+        balances = overview.job_balances(session, actor=actor, job_ids=visible_ids)
     if found is None:
         return
     efficiency = found.efficiency
@@ -75,7 +84,10 @@ def section(actor: Actor, view_: OrderDetail) -> None:
                 f"{format_weight(found.net_input, unit)}")
         if found.final_stages:
             st.caption("Final received stage: " + plain(", ".join(found.final_stages)))
-        st.dataframe(jobs_frame(found, view_), hide_index=True, width="stretch", key="order_production_jobs",
+        if balances:
+            st.text("Metal balance of the jobs you see (vs issued): "
+                    + view.balance_sentence(formulas.combined_balance(balances.values()), unit))
+        st.dataframe(jobs_frame(found, view_, balances), hide_index=True, width="stretch", key="order_production_jobs",
                      column_config={"Open": st.column_config.LinkColumn("Open", display_text="Open"),
                                     "Progress": st.column_config.ProgressColumn(
                                         "Progress", format="%.1f%%", min_value=0, max_value=100,

@@ -85,9 +85,8 @@ def _prepare_from_notes(actor: Actor, notes: str, choices: orders.FormChoices) -
         with context.db() as session:
             request = lines_ai.prepare_request(session, actor=actor, settings=settings, notes=notes)
         with st.spinner("Preparing lines from the notes…"):
-            completion = lines_ai.request_lines(request, settings=settings)
-        with context.db(write=True) as session:
-            lines_ai.record_usage(session, actor=actor, completion=completion)
+            completion = lines_ai.request_lines(request, actor=actor, settings=settings,
+                                                sessions=lambda: context.db(write=True))
         prepared = lines_ai.parse_reply(completion.text, request)
     except LoupeError as error:  # the gate, the endpoint (timeouts, refusals) or an unusable answer
         st.session_state["wiz_ai_error"] = str(error)

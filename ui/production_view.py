@@ -13,8 +13,8 @@ import streamlit as st
 
 from lib.access import Actor, Right
 from lib.production import overview
-from lib.production.formulas import JobProgress
-from lib.units import format_weight
+from lib.production.formulas import JobProgress, MetalBalance
+from lib.units import format_weight, from_grams
 from ui import context
 
 CHIP_HELP = {
@@ -25,11 +25,18 @@ CHIP_HELP = {
     "Consumption": "(Waste + Scrapped) ÷ (Received + Rejected) × 100. Loss per unit of measured output; "
                    "— when nothing measurable came back yet. Lower is better.",
 }
-BASE_HELP = ("Progress base = the requested weight when the job has one, else the issued weight. "
+BASE_HELP = ("Progress base = the requested weight when the job has one, else the net issued weight (issued − "
+             "returned). "
              "Pending = base − received − rejected − scrapped − waste; below zero it is over-recovery, "
              "shown beyond 100 %.")
 BAR_HELP = ("Completed (received), Pending, Rejected, Scrapped and Wasted, each ÷ the progress base × 100. "
             "Without any base the bar splits what was recorded, and the four figures show —.")
+BALANCE_HELP = ("Metal balance, measured against what was ISSUED (never the requested weight): issued − returned "
+                "(+ a gain confirmed at completion) = received + rejected + scrapped + waste + outstanding. "
+                "Outstanding is metal still at the bench or unaccounted; completing writes it off as waste with a "
+                "reason. Progress (the bar and the four figures) is measured against the requested weight.")
+UNACCOUNTED_HELP = ("Outstanding metal of the balance: issued − returned − received − rejected − scrapped − waste. "
+                    "0 on a completed job; below zero means more was recovered than issued.")
 PROGRESS_HELP = ("Share of the progress base accounted for (received, rejected, scrapped or wasted): "
                  "100 − Pending %. Above 100 means over-recovery; empty without a base.")
 
@@ -45,7 +52,7 @@ def chips(progress: JobProgress) -> dict[str, str]:
 
 
 LIST_COLUMNS = ("Job ID", "Stage", "Product", "Staff", "Status", "Issued kind", "Shape", "Size", "Issued weight",
-                "Progress", "Deadline", "Overdue")
+                "Unaccounted", "Progress", "Deadline", "Overdue")
 
 
 def list_frame(rows: list[overview.JobRow]) -> pd.DataFrame:
@@ -53,7 +60,7 @@ def list_frame(rows: list[overview.JobRow]) -> pd.DataFrame:
     return pd.DataFrame.from_records([{
         "Job ID": row.number, "Stage": row.stage, "Product": row.products, "Staff": row.staff,
         "Status": row.status.label, "Issued kind": row.issued_kind, "Shape": row.shape, "Size": row.size,
-        "Issued weight": format_weight(row.issued, row.unit),
+        "Issued weight": format_weight(row.issued, row.unit), "Unaccounted": format_weight(row.unaccounted, row.unit),
         "Progress": float(row.progress_pct) if row.progress_pct is not None else None,
         "Deadline": row.deadline, "Overdue": "Overdue" if row.overdue else "",
     } for row in rows], columns=list(LIST_COLUMNS))
@@ -83,11 +90,30 @@ def totals_frame(detail: overview.JobDetail) -> pd.DataFrame:
     source = "requested" if figures.requested_g else ("issued" if progress.base is not None else "none")
     rows = [("Progress base", detail.text(progress.base), source),
             ("Issued", detail.text(figures.issued_g), f"{figures.issued_pieces} pcs"),
+            ("Returned", detail.text(figures.returned_g), f"{figures.returned_pieces} pcs"),
             ("Received", detail.text(figures.received_g), f"{figures.received_pieces} pcs"),
             ("Rejected", detail.text(figures.rejected_g), f"{figures.rejected_pieces} pcs"),
             ("Scrapped", detail.text(figures.scrapped_g), f"{figures.scrapped_pieces} pcs"),
             ("Waste", detail.text(figures.waste_g), ""), ("Pending", pending, "")]
     return pd.DataFrame(rows, columns=["Bucket", f"Weight ({detail.unit})", "Pieces / note"])
+
+
+def balance_frame(balance: MetalBalance, unit: str) -> pd.DataFrame:
+    """A metal balance (grams) as a table in `unit`: what went in (+), what came out (−), and what is left."""
+    return pd.DataFrame([(label, format_weight(from_grams(grams, unit), unit)) for label, grams in balance.rows()],
+                        columns=["Metal balance", f"Weight ({unit})"])
+
+
+def balance_sentence(balance: MetalBalance, unit: str) -> str:
+    """The balance as one line that adds up, e.g. "100 g issued − 12 g returned = 80 g received + … + 5 g out"."""
+    def text(grams):
+        return format_weight(from_grams(grams, unit), unit)
+    left = f"{text(balance.issued)} issued − {text(balance.returned)} returned"
+    if balance.gain:
+        left += f" + {text(balance.gain)} gain"
+    return (f"{left} = {text(balance.received)} received + {text(balance.rejected)} rejected + "
+            f"{text(balance.scrapped)} scrapped + {text(balance.waste)} waste + {text(balance.outstanding)} "
+            "outstanding")
 
 
 def issues_frame(detail: overview.JobDetail) -> pd.DataFrame:
@@ -98,7 +124,9 @@ def issues_frame(detail: overview.JobDetail) -> pd.DataFrame:
             f"{line.requested_quantity} pcs" if line.requested_quantity is not None else "",
             format_weight(line.requested_weight, detail.job.requested_weight_unit or detail.unit)
             if line.requested_weight is not None else "") if part) or "as issued",
-        "Issued": line.issued_at, "By": line.issued_by, "Returned": "returned" if line.returned_at else "",
+        "Issued": line.issued_at, "By": line.issued_by,
+        "Returned": "all (cancelled)" if line.returned_at else (
+            format_weight(line.bench_returned, line.weight_unit) if line.bench_returned else ""),
     } for line in detail.issues], columns=["Tag ID", "Product", "Kind", "Pieces", "Weight", "Requested", "Issued",
                                            "By", "Returned"])
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.access import Actor, Right
+from lib.llm.metering import credit_balance
 from lib.models import Plan
 from lib.workspace import users
 from lib.workspace.settings import SETTINGS, get_workspace, update_settings
@@ -24,6 +25,7 @@ def render(actor: Actor, menu: list) -> None:
     with st.sidebar:
         scan_box.render(actor)  # under the menu: a scanner opens an item from any page
         _who(actor)
+        _ai_credits(actor)
         if actor.can(Right.MANAGE_SETTINGS):
             _workspace_settings()
         _password_change()
@@ -37,6 +39,22 @@ def render_menu(menu: list) -> None:
         for page in menu:
             st.page_link(page, icon=page.icon)
         st.divider()
+
+
+def _ai_credits(actor: Actor) -> None:
+    """The organisation-wide AI credit balance, to admins and managers while an AI feature is on (3.8.1)."""
+    if not actor.can(Right.GENERATE_AI_SUMMARY):
+        return
+    with context.db() as session:
+        workspace = get_workspace(session)
+        if not (workspace.ai_summaries_enabled or workspace.ai_order_lines_enabled or workspace.ai_import_enabled):
+            return
+        balance = credit_balance(session, actor=actor)
+    st.text(f"AI credits: {balance.label()}")
+    if balance.exhausted:
+        st.error("No AI credits left. An admin can add credits under Settings → AI usage.", icon="✨")
+    elif balance.low:
+        st.warning("AI credits are running low (10 % or less left this month).", icon="✨")
 
 
 def _who(actor: Actor) -> None:

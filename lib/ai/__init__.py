@@ -1,6 +1,7 @@
-"""AI features: the LLM client (the only openai import), prompts, and product summaries.
+"""AI features above the domains: the product summary and its claim-level grounding check.
 
-- `llm`: one OpenAI-compatible chat-completions client
-- `prompts`: versioned prompt files from prompts/, rendered with named placeholders
-- `summaries`: the product summary: fact sheet, grounding check, storage and usage
+- `summaries`: the product summary: fact sheet, storage and usage
+- `grounding`: claim-level check of a reply against the fact sheet (subject, measure, window, unit)
+
+The client, prompts and credit metering they use live below the domains in `lib.llm`.
 """

@@ -11,14 +11,16 @@ the model thinks (a SQLite write lock held for 20 s would stall the team):
 `store_summary` (short write). `generate_summary` runs all three on one
 session, for scripts and tests. Nothing is stored unless the model answered.
 
-Grounding: every figure in the reply is checked against the fact sheet
-(rounding and unit conversion allowed); unsupported figures are counted,
-stored, and marked in the text shown to users.
+Grounding: every figure in the reply is read as a claim (subject, measure,
+window, unit) and checked against the exact fact it names (`lib.ai.grounding`);
+misattributed and unsupported figures are counted, stored with the summary,
+and marked in the text shown to users with a note naming the fact they match.
 """
 from __future__ import annotations
 
 import json
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -28,30 +30,33 @@ from sqlalchemy.orm import Session
 
 from lib import audit
 from lib.access import Actor, Right
-from lib.ai import llm, prompts
-from lib.ai.llm import credits_for
+from lib.ai import grounding
 from lib.config import Settings
 from lib.errors import ConfigurationError, PermissionDenied, ValidationFailed
+from lib.inventory import import_ai
 from lib.inventory.query import ItemFilters, items_statement, movements_statement, start_of_day, totals
+from lib.llm import client as llm
+from lib.llm import metering, prompts
+from lib.llm.client import credits_for
 from lib.models import AiSummary, AiUsage, CatalogEntry, InventoryItem, Location, StockMovement, User, utcnow
 from lib.orders import demand, lines_ai
 from lib.production.overview import production_for_product
 from lib.products import details
 from lib.products.catalog import get_product_in_scope
 from lib.products.details import Kpis, kpis
-from lib.units import UNITS_BY_SYMBOL, from_grams
-from lib.units import unit as weight_unit
+from lib.units import from_grams
 from lib.workspace.settings import get_workspace
+from lib.text import without_refused
 
 FEATURE = "product_summary"
-FEATURE_LABELS = {FEATURE: "Product summary", lines_ai.FEATURE: lines_ai.FEATURE_LABEL}
+FEATURE_LABELS = {FEATURE: "Product summary", lines_ai.FEATURE: lines_ai.FEATURE_LABEL,
+                  import_ai.FEATURE: import_ai.FEATURE_LABEL}
 PROMPT_NAME = "product_summary"
 WINDOWS = (30, 90)
 LARGEST_MOVEMENTS = 5
 MAX_GROUPS = 10
 LABEL_CHARS = 60
 ORDERS_NOT_VISIBLE = "sales and purchase orders"  # for viewers who may not see orders
-MARK_OPEN, MARK_CLOSE = "⚠️[", "]"
 
 
 # ---------------------------------------------------------------- keys and scope
@@ -238,140 +243,9 @@ def facts_json(facts: dict) -> str:
 
 # ---------------------------------------------------------------- grounding
 
-_FIGURE = re.compile(
-    r"(?P<date>(?<![\w.])\d{4}-\d{2}-\d{2}(?!\d))"
-    r"|(?P<num>(?<![\w.])[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+|,\d{1,2}(?!\d))?)"
-    r"(?P<space>[ \u00a0]?)(?P<word>%|[^\W\d_]+)?")
-_UNIT_WORDS = {"gram": "g", "grams": "g", "gm": "g", "gms": "g", "carat": "ct", "carats": "ct", "cts": "ct",
-               "kilogram": "kg", "kilograms": "kg", "milligram": "mg", "milligrams": "mg", "ounce": "oz",
-               "ounces": "oz", "pennyweight": "dwt", "pennyweights": "dwt", "grain": "gr", "grains": "gr",
-               "tolas": "tola", "pound": "lb", "pounds": "lb", "lbs": "lb"}
-_ORDINALS = {"st", "nd", "rd", "th"}
-_COUNT_WORDS = {"item", "items", "piece", "pieces", "pcs", "record", "records", "tag", "tags", "day", "days",
-                "week", "weeks", "month", "months", "year", "years", "location", "locations", "kind", "kinds",
-                "quality", "qualities", "movement", "movements", "order", "orders", "job", "jobs",
-                "customer", "customers", "times"}
-
-
-@dataclass(frozen=True)
-class Figure:
-    start: int
-    end: int
-    text: str
-    supported: bool
-
-
-@dataclass(frozen=True)
-class Grounding:
-    figures: tuple[Figure, ...]
-
-    @property
-    def unsupported(self) -> list[Figure]:
-        return [figure for figure in self.figures if not figure.supported]
-
-    def marked(self, text: str) -> str:
-        """`text` with every unsupported figure wrapped as ⚠️[12.5 g]."""
-        out, position = [], 0
-        for figure in self.unsupported:
-            out += [text[position:figure.start], MARK_OPEN, figure.text, MARK_CLOSE]
-            position = figure.end
-        return "".join(out) + text[position:]
-
-
-@dataclass(frozen=True)
-class _Known:
-    weights: tuple[Decimal, ...]
-    percents: tuple[Decimal, ...]
-    counts: tuple[Decimal, ...]  # every number that is neither a weight nor a percentage
-    numbers: tuple[Decimal, ...]
-    dates: frozenset[str]
-    unit: str
-
-
-def _known(facts: dict) -> _Known:
-    weights, percents, counts, numbers, dates = [], [], [], [], set()
-
-    def walk(key: str, value) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(k, v)
-        elif isinstance(value, list):
-            for v in value:
-                walk(key, v)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            number = abs(Decimal(str(value)))
-            numbers.append(number)
-            (weights if key == "weight" or key.endswith("_weight") else
-             percents if key.endswith("_pct") else counts).append(number)
-        elif isinstance(value, str):
-            dates.update(re.findall(r"\d{4}-\d{2}-\d{2}", value))
-            found = [_parse_number(m) for m in re.findall(r"\d+(?:\.\d+)?", value)]
-            numbers.extend(found)
-            counts.extend(found)
-
-    walk("", facts)
-    return _Known(tuple(weights), tuple(percents), tuple(counts), tuple(numbers), frozenset(dates),
-                  facts.get("unit", "g"))
-
-
-def _parse_number(text: str) -> Decimal:
-    text = text.lstrip("+-−")
-    if re.fullmatch(r"\d+,\d{1,2}", text):
-        text = text.replace(",", ".")
-    return abs(Decimal(text.replace(",", "")))
-
-
-def _tolerance(text: str, value: Decimal) -> Decimal:
-    """Half a unit of the last digit written; "1,200" may round 1,234 (at most 5%)."""
-    digits = text.lstrip("+-−").replace(",", ".") if re.fullmatch(r"[-+−]?\d+,\d{1,2}", text) else text
-    decimals = len(digits.split(".")[1]) if "." in digits else 0
-    tolerance = Decimal(5) / Decimal(10) ** (decimals + 1)
-    zeros = len(digits) - len(digits.rstrip("0")) if decimals == 0 else 0
-    if zeros and value >= 100:
-        tolerance = max(tolerance, min(Decimal(5) * Decimal(10) ** (zeros - 1), value * Decimal("0.05")))
-    return tolerance + Decimal("1e-9")
-
-
-def _candidates(known: _Known, word: str | None) -> tuple[Decimal, ...]:
-    symbol = _unit_symbol(word)
-    if symbol:
-        factor = weight_unit(known.unit).grams / weight_unit(symbol).grams
-        return tuple(w * factor for w in known.weights)
-    if word == "%":
-        return known.percents
-    if word and word.lower() in _COUNT_WORDS:
-        return known.counts
-    return known.numbers
-
-
-def _unit_symbol(word: str | None) -> str | None:
-    if not word:
-        return None
-    lowered = word.lower()
-    return _UNIT_WORDS.get(lowered) or (lowered if lowered in UNITS_BY_SYMBOL else None)
-
-
-def _is_list_marker(text: str, match: re.Match) -> bool:
-    line_start = text.rfind("\n", 0, match.start()) + 1
-    return not text[line_start:match.start()].strip() and text[match.end("num"):match.end("num") + 1] in (".", ")") \
-        and not match.group("word")
-
-
-def check_figures(text: str, facts: dict) -> Grounding:
-    """Every date and number in `text`, each marked supported or not by the facts."""
-    known, found = _known(facts), []
-    for match in _FIGURE.finditer(text):
-        if match.group("date"):
-            found.append(Figure(match.start(), match.end(), match.group("date"), match.group("date") in known.dates))
-            continue
-        word, number = match.group("word"), match.group("num")
-        if (word and not match.group("space") and word.lower() in _ORDINALS) or _is_list_marker(text, match):
-            continue
-        value = _parse_number(number)
-        end = match.end() if word and (_unit_symbol(word) or word == "%") else match.end("num")
-        supported = any(abs(value - c) <= _tolerance(number, c) for c in _candidates(known, word))
-        found.append(Figure(match.start(), end, text[match.start():end], supported))
-    return Grounding(tuple(found))
+def check_figures(text: str, facts: dict) -> grounding.ClaimCheck:
+    """Every date and number in `text`, classed supported / misattributed / unsupported (lib.ai.grounding)."""
+    return grounding.check_claims(text, facts)
 
 
 # ---------------------------------------------------------------- generate and store
@@ -400,7 +274,9 @@ class SummaryView:
     id: int
     text: str
     marked_text: str
+    notes: tuple[str, ...]  # one line per flagged figure, numbered as in marked_text
     unsupported_figures: int
+    misattributed_figures: int
     model: str
     created_at: datetime
     generated_by: str
@@ -441,11 +317,14 @@ def prepare_summary(session: Session, *, actor: Actor, settings: Settings, produ
                           user=prompt.user, is_refresh=_latest_row(session, **keys) is not None)
 
 
-def request_completion(request: SummaryRequest, *, settings: Settings,
-                       client: llm.LlmClient | None = None) -> llm.Completion:
-    """Call the model (no database work here). Raises LlmError / ConfigurationError."""
-    client = client or llm.client_for(settings)
-    return client.complete(system=request.system, user=request.user)
+def request_completion(request: SummaryRequest, *, actor: Actor, settings: Settings,
+                       sessions: metering.WriteSessions, client: llm.LlmClient | None = None) -> llm.Completion:
+    """Call the model through the metered path (a credit is reserved in a short write, the usage row settled
+    in another; no transaction is open while the model thinks). Raises LlmError / ConfigurationError /
+    CreditsExhausted (nothing sent)."""
+    return metering.metered_call(sessions, actor=actor, settings=settings, feature=FEATURE,
+                                 action="refresh" if request.is_refresh else "generate",
+                                 system=request.system, user=request.user, client=client)
 
 
 def store_summary(session: Session, *, actor: Actor, request: SummaryRequest,
@@ -460,23 +339,23 @@ def store_summary(session: Session, *, actor: Actor, request: SummaryRequest,
         raise PermissionDenied("This summary was prepared for other locations than yours; prepare it again.")
     get_product_in_scope(session, actor=actor, product_id=request.product_id)
     text = clean_reply(completion.text)
-    grounding = check_figures(text, request.facts)
+    checked = check_figures(text, request.facts)
     credits = credits_for(completion.total_tokens)
     row = AiSummary(product_id=request.product_id, scope_key=request.scope_key, kind_key=request.kind_key,
                     filters_key=request.filters_key, data_version=request.data_version,
                     prompt_version=request.prompt_version, model=completion.model,
                     prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
                     total_tokens=completion.total_tokens, credits=credits,
-                    unsupported_figures=len(grounding.unsupported), text=text, facts_json=request.facts_json,
-                    user_id=actor.user_id)
+                    unsupported_figures=len(checked.unsupported),
+                    misattributed_figures=len(checked.misattributed), grounding_json=checked.to_json(),
+                    text=text, facts_json=request.facts_json, user_id=actor.user_id)
     session.add(row)
-    session.add(AiUsage(user_id=actor.user_id, feature=FEATURE, action="refresh" if request.is_refresh else "generate",
-                        model=completion.model, tokens=completion.total_tokens, credits=credits))
     session.flush()
     audit.record(session, actor_id=actor.user_id, action="generate AI summary", entity="ai_summary",
                  entity_id=row.id, new={"product_id": row.product_id, "scope": row.scope_key, "kind": row.kind_key,
                                         "model": row.model, "tokens": row.total_tokens, "credits": credits,
-                                        "unsupported_figures": row.unsupported_figures})
+                                        "unsupported_figures": row.unsupported_figures,
+                                        "misattributed_figures": row.misattributed_figures})
     return _view(row, actor.username, stale=False)
 
 
@@ -484,16 +363,18 @@ def generate_summary(session: Session, *, actor: Actor, settings: Settings, prod
                      filters: ItemFilters, client: llm.LlmClient | None = None) -> SummaryView:
     """Prepare, call the model and store, on one session (pages use the three steps instead)."""
     request = prepare_summary(session, actor=actor, settings=settings, product_id=product_id, filters=filters)
-    completion = request_completion(request, settings=settings, client=client)
+    completion = request_completion(request, actor=actor, settings=settings, sessions=lambda: nullcontext(session),
+                                    client=client)
     return store_summary(session, actor=actor, request=request, completion=completion)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_INVISIBLE = re.compile(r"[\u200b-\u200f]")  # zero-width characters and direction marks: nothing a summary needs
 
 
 def clean_reply(text: str) -> str:
-    """The reply as stored: control and bidi characters removed, line breaks normalised, length capped."""
-    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    """The reply as stored: what the text rule refuses and invisible characters removed, line breaks
+    normalised, length capped."""
+    text = _INVISIBLE.sub("", without_refused(text))
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     if len(text) > llm.MAX_REPLY_CHARS + len(llm.TRUNCATION_MARK):
         text = text[:llm.MAX_REPLY_CHARS].rstrip() + llm.TRUNCATION_MARK
@@ -514,9 +395,12 @@ def _latest_row(session: Session, *, product_id: int, scope_key: str, kind_key: 
 
 def _view(row: AiSummary, username: str | None, stale: bool) -> SummaryView:
     facts = json.loads(row.facts_json)
-    grounding = check_figures(row.text, facts)
-    return SummaryView(id=row.id, text=row.text, marked_text=grounding.marked(row.text),
-                       unsupported_figures=row.unsupported_figures, model=row.model, created_at=row.created_at,
+    # the check stored with the summary is what it was generated with; summaries from before it are checked now
+    checked = (grounding.ClaimCheck.from_json(row.grounding_json) if row.grounding_json
+               else check_figures(row.text, facts))
+    return SummaryView(id=row.id, text=row.text, marked_text=checked.marked(row.text), notes=tuple(checked.notes()),
+                       unsupported_figures=len(checked.unsupported), misattributed_figures=len(checked.misattributed),
+                       model=row.model, created_at=row.created_at,
                        generated_by=username or "a removed user", prompt_version=row.prompt_version,
                        total_tokens=row.total_tokens, credits=row.credits, facts=facts, facts_json=row.facts_json,
                        stale=stale)
@@ -575,12 +459,14 @@ def usage_history(session: Session, *, actor: Actor, days: int = 30, limit: int 
     actor.require(Right.VIEW_AI_USAGE)
     since = utcnow() - timedelta(days=days)
     stmt = (select(AiUsage, User.username).outerjoin(User, User.id == AiUsage.user_id)
-            .where(AiUsage.at >= since).order_by(AiUsage.at.desc(), AiUsage.id.desc()).limit(limit))
+            .where(AiUsage.at >= since, AiUsage.pending.is_(False))
+            .order_by(AiUsage.at.desc(), AiUsage.id.desc()).limit(limit))
     rows = [{"at": usage.at, "user": username or "removed user",
              "feature": FEATURE_LABELS.get(usage.feature, usage.feature), "action": usage.action,
              "model": usage.model, "tokens": usage.tokens, "credits": usage.credits}
             for usage, username in session.execute(stmt)]
     count, tokens, credits = session.execute(
         select(func.count(AiUsage.id), func.coalesce(func.sum(AiUsage.tokens), 0),
-               func.coalesce(func.sum(AiUsage.credits), 0)).where(AiUsage.at >= since)).one()
+               func.coalesce(func.sum(AiUsage.credits), 0)).where(AiUsage.at >= since,
+                                                                AiUsage.pending.is_(False))).one()
     return UsageReport(rows=rows, requests=int(count), tokens=int(tokens), credits=int(credits))

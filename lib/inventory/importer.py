@@ -57,7 +57,7 @@ from lib import audit, tags
 from lib.access import Actor, Right, visible_locations
 from lib.classification import ATTRIBUTES, BY_KEY, Attribute
 from lib.errors import ValidationFailed
-from lib.inventory import forms, stock
+from lib.inventory import forms, stock_import
 from lib.inventory.sheets import (
     COLUMNS,
     DEFAULT_LIMITS,
@@ -529,7 +529,7 @@ def commit(session: Session, *, actor: Actor, sheet: Sheet, auto_merge: bool = F
     """Check again and write every row in the caller's transaction, or raise ValidationFailed and write none.
 
     Missing products and catalog values are created first when asked (audited);
-    then `stock.import_rows` writes the items in bulk and the merges.
+    then `stock_import.import_rows` writes the items in bulk and the merges.
     """
     report = progress or (lambda _done, _text: None)
     checked = preview(session, actor=actor, sheet=sheet, auto_merge=auto_merge, create_missing=create_missing,
@@ -542,9 +542,9 @@ def commit(session: Session, *, actor: Actor, sheet: Sheet, auto_merge: bool = F
     where = sheet.file_name + (f" / {sheet.sheet_name}" if sheet.sheet_name else "")
     report(0.35, "Creating missing products and catalog values" if create_missing else "Writing")
     products, values = _create_missing(session, actor, checked, where)
-    rows = [stock.ImportRow(clean=row.draft.checked(products, values), status=row.draft.status,
+    rows = [stock_import.ImportRow(clean=row.draft.checked(products, values), status=row.draft.status,
                             reference=f"import {where} row {row.number}"[:120]) for row in checked.rows]
-    written = stock.import_rows(session, actor=actor, rows=rows,
+    written = stock_import.import_rows(session, actor=actor, rows=rows,
                                 progress=lambda done, text: report(0.4 + 0.6 * done, text))
     added = sum(not row.merged for row in written)
     result = ImportResult(added, len(written) - added, tuple(row.tag_id for row in written), len(products),

@@ -397,7 +397,7 @@ def headers_in_order(keys: Iterable[str]) -> list[str]:
 
 def file_records(file_name: str, data: bytes, sheet: str | None = None, *, limits: Limits = DEFAULT_LIMITS
                  ) -> Iterator[tuple[int, list[str], tuple[int, ...]]]:
-    """Another importer's way in (the price sheet, lib.costing.sheets): each row of the file as
+    """Another importer's way in (the price sheet, lib.costing.sheets; AI import): each row of the file as
     (row number, cell texts, indexes of cells holding a formula), read with this module's rules for
     encodings, separators, guarded cells and typed XLSX cells. File-level problems raise ValidationFailed."""
     ext = check_file(file_name, data, limits)

@@ -5,12 +5,12 @@ the item row through the ledger, writes its movements and audit entries, and
 runs in the caller's transaction (one transaction per action), so an action
 either happens completely or not at all.
 
-Today's actions: add (with auto-merge) and import (in bulk), edit attributes, adjust,
+Today's actions: add (with auto-merge) and import (in bulk: `lib.inventory.stock_import`), edit attributes, adjust,
 transfer (whole or part), status, archive, restore and photo. For orders and
 production: `issue` part or all of an item to a reference (an order line, a
-job), `return_issued` to give it back, and `receive` new items with a tag
-derived from their source (`<source tag>-RCV<n>`), each movement naming the
-reference.
+job), `return_issued` to give it back, `give_back` for production (bench returns and cancelled jobs: to the
+source item, restored when archived, else to a new `<source tag>-RET<n>` item), and `receive` new items with a
+tag derived from their source (`<source tag>-RCV<n>`), each movement naming the reference.
 
 Decisions where the reference is silent (also in docs/inventory.md):
 
@@ -54,7 +54,6 @@ Decisions where the reference is silent (also in docs/inventory.md):
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -234,155 +233,6 @@ def add_item(session: Session, *, actor: Actor, data: NewItem, image: bytes | No
     clean, image_id = _checked(session, actor, data, image, "The item was not added:")
     return add_checked(session, actor=actor, clean=clean, image_id=image_id, movement_kind=MovementKind.RECEIPT,
                        reference="")
-
-
-@dataclass(frozen=True)
-class ImportRow:
-    """One checked spreadsheet row for `import_rows` (see lib.inventory.importer)."""
-
-    clean: CheckedItem
-    status: ItemStatus = ItemStatus.AVAILABLE
-    reference: str = ""
-
-
-@dataclass(frozen=True)
-class Imported:
-    """What became of one import row: a new item, or a merge into `item_id`."""
-
-    item_id: int
-    tag_id: str
-    merged: bool
-    note: str = ""  # e.g. why an auto-merge did not happen
-
-
-@dataclass(frozen=True)
-class _Target:
-    item_id: int | None = None  # an existing record
-    row: int | None = None  # or a row of the same import that creates one
-    weight_unit: str = ""
-    tag_id: str = ""
-
-
-def import_rows(session: Session, *, actor: Actor, rows: Sequence[ImportRow],
-                progress: Callable[[float, str], object] | None = None) -> list[Imported]:
-    """Write checked import rows in the caller's transaction; what became of each row, in order.
-
-    The bulk path of `add_checked`, under the same rules: the rows' products
-    are locked in one statement (simultaneous adds of them wait), typed tags are
-    kept and the others reserved as one block per prefix, and the new items and
-    their opening IMPORT movements are inserted in bulk by `ledger.open_items`,
-    with one audit entry per item. Rows asking for auto-merge (Available rows
-    without a typed tag) then become MERGE movements on their target, in file
-    order, through the same merge as a single add: an existing Available record,
-    else the first new record of the same key in this import, else an existing
-    Consumed record; a weight that does not convert exactly into the target's
-    unit makes a new record instead, with a note.
-    """
-    actor.require(Right.IMPORT_INVENTORY)
-    for location_id in sorted({row.clean.location_id for row in rows}):
-        actor.require_location(location_id)
-    report = progress or (lambda _done, _text: None)
-    product_ids = sorted({row.clean.product.id for row in rows})
-    if product_ids:
-        session.execute(select(Product.id).where(Product.id.in_(product_ids)).order_by(Product.id).with_for_update())
-    targets, inexact = _merge_plan(session, rows)
-    new_rows = [index for index, target in enumerate(targets) if target is None]
-    tags_of = _import_tags(session, rows, new_rows)
-    report(0.2, f"Writing {len(new_rows):,} new items")
-    ids = ledger.open_items(session, [_opening(rows[index], tags_of[index]) for index in new_rows],
-                            user_id=actor.user_id, movement_kind=MovementKind.IMPORT)
-    created = dict(zip(new_rows, ids))
-    audit.record_many(session, actor_id=actor.user_id, entries=(_import_audit(rows[index], created[index],
-                                                                              tags_of[index]) for index in new_rows))
-    report(0.8, "Merging")
-    results: list[Imported] = []
-    for index, (row, target) in enumerate(zip(rows, targets)):
-        if target is None:
-            results.append(Imported(created[index], tags_of[index], False,
-                                    _unmerged_note(row.clean, inexact.get(index), tags_of)))
-            continue
-        item = ledger.lock_item(session, target.item_id if target.item_id is not None else created[target.row])
-        merged = _merge(session, actor, row.clean, item, None, MovementKind.MERGE, row.reference)
-        results.append(Imported(merged.item_id, merged.tag_id, True))
-    session.flush()
-    report(1.0, f"Wrote {len(rows):,} rows")
-    return results
-
-
-def _merge_key(clean: CheckedItem) -> tuple:
-    return (clean.product.id, clean.kind, clean.location_id, *sorted(clean.classification.items()))
-
-
-def _merge_plan(session: Session, rows: Sequence[ImportRow]) -> tuple[list[_Target | None], dict[int, _Target]]:
-    """For each row the record it merges into (None: it creates a new record), and the rows that found a target
-    whose unit their weight does not convert into exactly (they create a new record, with a note)."""
-    best: dict[tuple, object] = {}
-    first_new: dict[tuple, int] = {}
-    targets: list[_Target | None] = []
-    inexact: dict[int, _Target] = {}
-    for index, row in enumerate(rows):
-        clean = row.clean
-        if not clean.auto_merge:
-            targets.append(None)
-            continue
-        key = _merge_key(clean)
-        if key not in best:
-            best[key] = session.execute(_merge_candidates(clean)).first()
-        existing = best[key]
-        target = None
-        if existing is not None and existing.status is ItemStatus.AVAILABLE:
-            target = _Target(item_id=existing.id, weight_unit=existing.weight_unit, tag_id=existing.tag_id)
-        elif key in first_new:
-            target = _Target(row=first_new[key], weight_unit=rows[first_new[key]].clean.weight_unit)
-        elif existing is not None:
-            target = _Target(item_id=existing.id, weight_unit=existing.weight_unit, tag_id=existing.tag_id)
-        if target is not None and _exact_conversion(clean.weight, clean.weight_unit, target.weight_unit):
-            targets.append(target)
-            continue
-        if target is not None:
-            inexact[index] = target
-        targets.append(None)
-        first_new.setdefault(key, index)
-    return targets, inexact
-
-
-def _unmerged_note(clean: CheckedItem, target: _Target | None, tags_of: dict[int, str]) -> str:
-    return "" if target is None else _not_merged(clean, target.tag_id or tags_of[target.row], target.weight_unit)
-
-
-def _import_tags(session: Session, rows: Sequence[ImportRow], new_rows: list[int]) -> dict[int, str]:
-    """Each new row's tag: its typed tag, else the next regular tag of its product's prefix (one block per prefix)."""
-    typed = {row.clean.tag_id for row in rows if row.clean.tag_id}
-    workspace_prefix = get_workspace(session).tag_prefix
-    wanting: dict[str, list[int]] = {}
-    tags_of: dict[int, str] = {}
-    for index in new_rows:
-        clean = rows[index].clean
-        if clean.tag_id:
-            tags_of[index] = clean.tag_id
-        else:
-            prefix = tags.tag_prefix(workspace_prefix, clean.product.short_name, clean.product.name)
-            wanting.setdefault(prefix, []).append(index)
-    blocks = tags.reserve_tag_blocks(session, {prefix: len(indexes) for prefix, indexes in wanting.items()}, typed)
-    for prefix, indexes in wanting.items():
-        tags_of.update(zip(indexes, blocks[prefix]))
-    return tags_of
-
-
-def _opening(row: ImportRow, tag: str) -> ledger.Opening:
-    clean = row.clean
-    return ledger.Opening(tag_id=tag, product_id=clean.product.id, kind=clean.kind, weight_unit=clean.weight_unit,
-                          location_id=clean.location_id, quantity=clean.quantity, weight=clean.weight,
-                          classification=clean.classification, status=row.status, notes=clean.notes,
-                          created_at=clean.created_at, reference=row.reference)
-
-
-def _import_audit(row: ImportRow, item_id: int, tag: str) -> dict:
-    clean = row.clean
-    return {"action": "import item", "entity": "inventory_item", "entity_id": item_id, "new": {
-        "tag_id": tag, "product_id": clean.product.id, "kind": clean.kind, "quantity": clean.quantity,
-        "weight": clean.weight, "weight_unit": clean.weight_unit, "location_id": clean.location_id,
-        "status": row.status, "created_at": clean.created_at, "reference": row.reference, **clean.classification}}
 
 
 def receive(session: Session, *, actor: Actor, right: Right, data: NewItem, movement_kind: MovementKind,
@@ -686,6 +536,18 @@ def issued_balance(session: Session, *, item_id: int, reference: str) -> tuple[i
     return -int(quantity), -Decimal(str(weight)).quantize(WEIGHT_QUANTUM)
 
 
+def _reopen_for_return(session: Session, actor: Actor, item: InventoryItem) -> None:
+    """An item emptied and archived while its stock was out is restored (audited) so the stock can come back
+    to it: Consumed now, Available again once the ledger adds the returned stock."""
+    if item.status is not ItemStatus.ARCHIVED:
+        return
+    status = ItemStatus.AVAILABLE if item.quantity or item.weight else ItemStatus.CONSUMED
+    old, new = audit.changed_fields(item, {"status": status})
+    audit.record(session, actor_id=actor.user_id, action="restore item", entity="inventory_item",
+                 entity_id=item.id, old=old, new={**new, "reason": "stock issued from it comes back"})
+    session.flush()
+
+
 def return_issued(session: Session, *, actor: Actor, right: Right, item_id: int, reference: str, quantity=None,
                   weight=None, note: str = "", moved_at: datetime | None = None) -> Issued:
     """Give stock issued under `reference` back to the same item (a RETURN movement).
@@ -706,14 +568,51 @@ def return_issued(session: Session, *, actor: Actor, right: Right, item_id: int,
     if pieces > out_pieces or part > out_weight:
         most = format_weight(out_weight, item.weight_unit)
         raise ValidationFailed(f"{item.tag_id}: at most {out_pieces} pcs and {most} issued under {ref} can be returned.")
-    if item.status is ItemStatus.ARCHIVED:
-        audit.record(session, actor_id=actor.user_id, action="restore item", entity="inventory_item",
-                     entity_id=item.id, old={"status": item.status},
-                     new={"status": ItemStatus.AVAILABLE, "reason": f"stock returned under {ref}"})
-        item.status = ItemStatus.CONSUMED  # empty since its archiving; the return makes it Available
+    _reopen_for_return(session, actor, item)
     movement = ledger.apply_change(session, item_id=item.id, user_id=actor.user_id, movement_kind=MovementKind.RETURN,
                                    quantity_delta=pieces, weight_delta=part, reference=ref, note=text,
                                    moved_at=moved_at)
     audit.record(session, actor_id=actor.user_id, action="return stock", entity="inventory_item", entity_id=item.id,
                  new={"reference": ref, "quantity": pieces, "weight": part, "weight_unit": item.weight_unit})
     return Issued(item.id, item.tag_id, pieces, part, item.weight_unit, movement.id)
+
+
+GIVE_BACK_KINDS = (MovementKind.RETURN, MovementKind.PRODUCTION_RETURN)
+"""Movement kinds `give_back` may write (RETURN: a cancelled job; PRODUCTION_RETURN: a bench return)."""
+
+
+def give_back(session: Session, *, actor: Actor, right: Right, item_id: int, location_id: int, reference: str,
+              quantity: int, weight: Decimal, note: str = "", movement_kind: MovementKind = MovementKind.RETURN,
+              moved_at: datetime | None = None) -> Issued:
+    """Give issued stock back at `location_id`: to the source item `item_id` when it is still there (restored
+    first when it was emptied and archived meanwhile), else to a new item `<source tag>-RET<n>` there with the
+    source's product, kind, classification, unit and notes.
+
+    Amounts in the source item's unit; the caller (lib.production.bench) checks they do not exceed what is
+    out under `reference`. Returns the item and movement written.
+    """
+    if movement_kind not in GIVE_BACK_KINDS:
+        raise ValueError(f"give_back() writes {', '.join(k.value for k in GIVE_BACK_KINDS)}, not {movement_kind.value}")
+    actor.require(right)
+    actor.require_location(location_id)
+    ref = as_validation(clean_text, reference, "Reference", 120)
+    text = as_validation(clean_text, note, "Note", 500)
+    source = ledger.lock_item(session, item_id)
+    if source.location_id == location_id:
+        _reopen_for_return(session, actor, source)
+        movement = ledger.apply_change(session, item_id=source.id, user_id=actor.user_id,
+                                       movement_kind=movement_kind, quantity_delta=quantity, weight_delta=weight,
+                                       reference=ref, note=text, moved_at=moved_at)
+        audit.record(session, actor_id=actor.user_id, action="return stock", entity="inventory_item",
+                     entity_id=source.id, new={"reference": ref, "quantity": quantity, "weight": weight,
+                                               "weight_unit": source.weight_unit, "kind": movement_kind})
+        return Issued(source.id, source.tag_id, quantity, weight, source.weight_unit, movement.id)
+    data = NewItem(product_id=source.product_id, kind=source.kind, weight=weight, weight_unit=source.weight_unit,
+                   quantity=quantity, location_id=location_id, notes=source.notes,
+                   **{attribute.field: getattr(source, attribute.field) for attribute in ATTRIBUTES})
+    clean, _image = _checked(session, actor, data, None, "Nothing was returned:")
+    clean.auto_merge = False
+    tag = tags.derived_tag(session, source.tag_id, "RET")
+    added = _create(session, actor, clean, source.image_id, movement_kind, ref, tag=tag,
+                    audit_action="return stock to a new item", moved_at=moved_at)
+    return Issued(added.item_id, added.tag_id, quantity, weight, source.weight_unit, added.movement_id)

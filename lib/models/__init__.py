@@ -31,7 +31,7 @@ from lib.enums import (
                        Plan,
                        Role,
 )
-from lib.models.ai import AiSummary, AiUsage
+from lib.models.ai import AiCreditTopUp, AiSummary, AiUsage
 from lib.models.audit import AuditEntry
 from lib.models.base import GRAMS, WEIGHT, Base, UtcDateTime, utcnow
 from lib.models.catalog import CatalogEntry, Image, Product
@@ -55,6 +55,7 @@ from lib.models.production import (
                        JobOutput,
                        JobProduct,
                        JobReceipt,
+                       JobReturn,
                        JobSequence,
                        ProductionJob,
                        ProductionStage,
@@ -64,13 +65,13 @@ from lib.models.summary import StockDaily, StockHeld
 from lib.models.workspace import DEFAULT_CARRIERS, Location, LoginSession, User, Workspace
 
 __all__ = [
-    "AiSummary", "AiUsage", "AuditEntry", "GRAMS", "WEIGHT", "Base", "UtcDateTime", "utcnow", "CatalogEntry",
+    "AiCreditTopUp", "AiSummary", "AiUsage", "AuditEntry", "GRAMS", "WEIGHT", "Base", "UtcDateTime", "utcnow", "CatalogEntry",
     "CatalogKind", "Image", "Product", "IN_STOCK", "InventoryItem", "InventoryKind",
     "ItemStatus", "MovementKind", "StockMovement", "TagSequence", "LoginSession", "Location", "Plan", "Role",
     "User", "Workspace", "DEFAULT_CARRIERS", "Fulfilment", "LineStatus", "OrderKind", "PartyKind", "PaymentTerms",
     "LINE_ATTRIBUTE_KEYS", "Order", "OrderLine", "OrderSelection", "OrderSequence", "Party", "PurchaseReceipt",
     "Shipment", "ShipmentLine", "ShipmentItem", "OrderReturn",
     "JobStatus", "OutputBucket", "JobIssue", "JobOutput", "JobProduct", "JobReceipt",
-    "JobSequence", "ProductionJob", "ProductionStage",
+    "JobReturn", "JobSequence", "ProductionJob", "ProductionStage",
     "CostComponent", "RateProfile", "RateVersion", "ReorderLevel", "StockDaily", "StockHeld",
 ]

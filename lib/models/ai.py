@@ -1,10 +1,10 @@
-"""Stored AI summaries and the AI usage history.
+"""Stored AI summaries, the AI usage history and credit top-ups (the balance is derived from these two).
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lib.models.base import Base, UtcDateTime, utcnow
@@ -29,6 +29,9 @@ class AiSummary(Base):
     total_tokens: Mapped[int] = mapped_column(Integer, default=0)
     credits: Mapped[int] = mapped_column(Integer, default=0)
     unsupported_figures: Mapped[int] = mapped_column(Integer, default=0)
+    # Claim-level grounding (lib.ai.grounding): misattributed figures and every checked claim as JSON.
+    misattributed_figures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    grounding_json: Mapped[str | None] = mapped_column(Text, info={"max_length": None})  # built by lib.ai.grounding
     text: Mapped[str] = mapped_column(Text, info={"max_length": None})  # the model's reply, length capped by lib.ai
     facts_json: Mapped[str] = mapped_column(Text, info={"max_length": None})
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -48,3 +51,17 @@ class AiUsage(Base):
     model: Mapped[str] = mapped_column(String(120))
     tokens: Mapped[int] = mapped_column(Integer)
     credits: Mapped[int] = mapped_column(Integer)
+    # A request in flight holds one credit (lib.llm.metering.reserve) until it is settled or released.
+    pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class AiCreditTopUp(Base):
+    """Credits an admin added (reference 3.8.1 "purchased credits"): they persist across months until used."""
+
+    __tablename__ = "ai_credit_topups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    credits: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(200), default="")

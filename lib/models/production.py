@@ -6,7 +6,9 @@ what each movement was for, with the amounts in the item's own unit and in
 grams, so job totals add up across units without parsing references:
 
 - `JobIssue`: one source item issued into a job (its PRODUCTION_ISSUE movement,
-  and the RETURN movement when a cancelled job gave it back);
+  and the RETURN movement when a cancelled job gave it back, or the last bench
+  return when those had already brought everything back);
+- `JobReturn`: unused stock given back from an open job (its PRODUCTION_RETURN movement);
 - `JobReceipt`: one "Receive" entry (date, quality, location for the new items);
 - `JobOutput`: one received, rejected or scrapped item of a receipt (its
   PRODUCTION_RECEIPT movement), or a waste weight (no item, no movement).
@@ -94,7 +96,8 @@ class ProductionJob(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     close_note: Mapped[str] = mapped_column(Text, default="")
-    written_off_g: Mapped[Decimal] = mapped_column(GRAMS, default=Decimal(0))  # pending written off as waste
+    written_off_g: Mapped[Decimal] = mapped_column(GRAMS, default=Decimal(0))  # outstanding written off as waste
+    gain_g: Mapped[Decimal] = mapped_column(GRAMS, default=Decimal(0))  # recovered above issued, confirmed at completion
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
@@ -132,6 +135,30 @@ class JobIssue(Base):
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     returned_movement_id: Mapped[int | None] = mapped_column(_MOVEMENT_ID, ForeignKey("stock_movements.id"))
     returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class JobReturn(Base):
+    """Unused stock given back from an open job (a bench return): to its source item, or to a new -RET item.
+
+    Amounts in the source item's unit and in grams; `item_id` is the item the stock went into, `issue_id`
+    the issue it came from (a cancelled issue takes its returns off the books with it).
+    """
+
+    __tablename__ = "production_returns"
+    __table_args__ = (Index("ix_returns_job", "job_id"), Index("ix_returns_issue", "issue_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("production_jobs.id"))
+    issue_id: Mapped[int] = mapped_column(ForeignKey("production_job_issues.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("inventory_items.id"))
+    movement_id: Mapped[int] = mapped_column(_MOVEMENT_ID, ForeignKey("stock_movements.id"))
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    weight: Mapped[Decimal] = mapped_column(WEIGHT)
+    weight_unit: Mapped[str] = mapped_column(String(8))
+    weight_g: Mapped[Decimal] = mapped_column(GRAMS)
+    note: Mapped[str] = mapped_column(Text, default="")
+    returned_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class JobReceipt(Base):

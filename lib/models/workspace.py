@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lib.enums import PaymentTerms, Plan, Role
@@ -40,6 +40,9 @@ class Workspace(Base):
     default_currency: Mapped[str] = mapped_column(String(3), default="USD")
     carriers: Mapped[str] = mapped_column(Text, default=DEFAULT_CARRIERS_TEXT)  # one carrier per line
     ai_order_lines_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # AI credits (reference 3.8.1, lib.llm.metering): included each calendar month, 0 = unlimited.
+    ai_monthly_credits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ai_import_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Paper (lib.documents): the address QR labels point at, and the letterhead of printed documents.
     public_base_url: Mapped[str] = mapped_column(String(200), default="", server_default="")
     org_address: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -2,9 +2,10 @@
 
 Three steps, so no database transaction stays open while the model thinks:
 `prepare_request` (checks and renders the prompt; sends nothing) ->
-`request_lines` (the one call to the endpoint, no session) ->
-`record_usage` (a short write: the usage row, credits as for summaries,
-reference 3.8.1) and `parse_reply` (pure: JSON, schema, matching).
+`request_lines` (the one metered call, `lib.llm.metering.metered_call`: a
+credit reserved and the usage row settled in short writes of their own,
+credits as for summaries, reference 3.8.1) and `parse_reply` (pure: JSON,
+schema, matching).
 
 What leaves the server: the fixed instructions of `prompts/order_lines.md`,
 the list of unit symbols, the names of the active products of the catalog
@@ -43,14 +44,14 @@ import jsonschema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lib import audit
 from lib.access import Actor, Right
-from lib.ai.llm import Completion, LlmClient, client_for, credits_for, missing_settings, not_configured_message
-from lib.ai.prompts import load as load_prompt
+from lib.llm import metering
+from lib.llm.client import Completion, LlmClient, missing_settings, not_configured_message
+from lib.llm.prompts import load as load_prompt
 from lib.classification import BY_KEY
 from lib.config import Settings
 from lib.errors import ConfigurationError, PermissionDenied, ValidationFailed
-from lib.models import LINE_ATTRIBUTE_KEYS, AiUsage, CatalogEntry, Product
+from lib.models import LINE_ATTRIBUTE_KEYS, CatalogEntry, Product
 from lib.orders.orders import MAX_DESCRIPTION, MAX_LINES, MAX_NOTES
 from lib.units import UNIT_SYMBOLS, WEIGHT_QUANTUM, WEIGHT_UNITS, unit
 from lib.workspace.settings import get_workspace
@@ -165,24 +166,13 @@ def prepare_request(session: Session, *, actor: Actor, settings: Settings, notes
                         get_workspace(session).default_weight_unit)
 
 
-def request_lines(request: LinesRequest, *, settings: Settings, client: LlmClient | None = None) -> Completion:
-    """Call the model (no database work here). Raises LlmError / ConfigurationError."""
-    client = client or client_for(settings)
-    return client.complete(system=request.system, user=request.user)
-
-
-def record_usage(session: Session, *, actor: Actor, completion: Completion) -> int:
-    """Store the usage row of an answered request (credits as reference 3.8.1), audited; returns the credits."""
+def request_lines(request: LinesRequest, *, actor: Actor, settings: Settings, sessions: metering.WriteSessions,
+                  client: LlmClient | None = None) -> Completion:
+    """Call the model through the metered path (lib.llm.metering: a credit reserved, then the usage row
+    settled, audited, credits as reference 3.8.1). Raises LlmError / ConfigurationError / CreditsExhausted."""
     actor.require(Right.EDIT_ORDERS)
-    credits = credits_for(completion.total_tokens)
-    usage = AiUsage(user_id=actor.user_id, feature=FEATURE, action="prepare lines", model=completion.model,
-                    tokens=completion.total_tokens, credits=credits)
-    session.add(usage)
-    session.flush()
-    audit.record(session, actor_id=actor.user_id, action="prepare order lines", entity="ai_usage",
-                 entity_id=usage.id, new={"model": completion.model, "tokens": completion.total_tokens,
-                                          "credits": credits})
-    return credits
+    return metering.metered_call(sessions, actor=actor, settings=settings, feature=FEATURE, action="prepare lines",
+                                 system=request.system, user=request.user, client=client)
 
 
 # ---------------------------------------------------------------- reading the answer (pure)

@@ -31,6 +31,17 @@ which the tests pin down:
 - Consumption % with no measured output (Received + Rejected = 0) is None:
   never a division by zero, never a made-up 0 or 100.
 
+Metal balance (issue 16; vs what was ISSUED, never vs the requested weight), in grams, exact:
+
+    Issued - Returned + Gain = Received + Rejected + Scrapped + Waste + Outstanding
+
+- Returned: unused stock given back from the job (bench returns). Net issued = Issued - Returned.
+- Waste includes what was written off when the job was completed (the outstanding metal, with a reason).
+- Gain: metal recovered above what was issued, recorded (with the user's confirmation) when the job was
+  completed; before completion it shows as a negative Outstanding.
+- A completed job always has Outstanding 0: completion writes off exactly the outstanding metal (> 0) or
+  records it as a gain (< 0). Progress (`job_progress`) keeps measuring against the requested weight.
+
 Order (reference 3.9.7), over the jobs linked to an order:
 
 - Order base = sum of the jobs' bases (jobs without a base add 0), pending =
@@ -191,6 +202,61 @@ def job_progress(*, requested_weight, issued_weight, received, rejected, scrappe
         base=base, pending=pending, bar=_bar(base, pending, received, rejected, scrapped, waste),
         output_pct=percent(measured, base), gross_waste_pct=percent(loss, base), net_waste_pct=percent(waste, base),
         consumption_pct=percent(loss, measured) if base is not None else None)
+
+
+@dataclass(frozen=True)
+class MetalBalance:
+    """A job's metal balance in grams: issued - returned + gain = received + rejected + scrapped + waste +
+    outstanding (exact Decimal; `outstanding` is signed: below zero = recovered more than was issued)."""
+
+    issued: Decimal
+    returned: Decimal
+    received: Decimal
+    rejected: Decimal
+    scrapped: Decimal
+    waste: Decimal
+    gain: Decimal
+    outstanding: Decimal
+
+    @property
+    def net_issued(self) -> Decimal:
+        return self.issued - self.returned
+
+    @property
+    def accounted(self) -> Decimal:
+        """Everything that came back as output, scrap or waste (received + rejected + scrapped + waste)."""
+        return self.received + self.rejected + self.scrapped + self.waste
+
+    def rows(self) -> list[tuple[str, Decimal]]:
+        """Label -> grams, in the order the job page shows them (signed: what left the job is negative)."""
+        rows = [("Issued", self.issued), ("Returned", -self.returned)]
+        if self.gain:
+            rows.append(("Gain (recovered above issued)", self.gain))
+        return rows + [("Received", -self.received), ("Rejected", -self.rejected), ("Scrapped", -self.scrapped),
+                       ("Waste", -self.waste), ("Outstanding", self.outstanding)]
+
+
+def metal_balance(*, issued, returned, received, rejected, scrapped, waste, gain=ZERO) -> MetalBalance:
+    """The balance of one job (grams, or any one unit): outstanding = issued - returned + gain - everything recorded.
+
+    Pure and exact; raises ValueError for negative, non-finite or float inputs.
+    """
+    values = {name: _decimal(value, name) for name, value in (
+        ("issued", issued), ("returned", returned), ("received", received), ("rejected", rejected),
+        ("scrapped", scrapped), ("waste", waste), ("gain", gain))}
+    outstanding = (values["issued"] - values["returned"] + values["gain"] - values["received"] - values["rejected"]
+                   - values["scrapped"] - values["waste"])
+    return MetalBalance(**values, outstanding=outstanding + 0)
+
+
+def combined_balance(balances: Iterable[MetalBalance]) -> MetalBalance:
+    """Several jobs' balances added up (an order's production section): still adds up, exactly."""
+    names = ("issued", "returned", "received", "rejected", "scrapped", "waste", "gain", "outstanding")
+    totals = dict.fromkeys(names, ZERO)
+    for balance in balances:
+        for name in names:
+            totals[name] += getattr(balance, name)
+    return MetalBalance(**totals)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -44,8 +44,10 @@ from lib.models import (
     JobOutput,
     JobProduct,
     JobReceipt,
+    JobReturn,
     JobStatus,
     Location,
+    OrderLine,
     OutputBucket,
     Product,
     ProductionJob,
@@ -53,7 +55,7 @@ from lib.models import (
     User,
     utcnow,
 )
-from lib.production.formulas import JobProgress
+from lib.production.formulas import JobProgress, MetalBalance
 from lib.production.jobs import SPLIT_MODES, get_job_in_scope
 from lib.production.links import JobLink, job_link
 from lib.production.stages import next_stage
@@ -61,6 +63,7 @@ from lib.production.totals import Figures, is_overdue, issues_subquery, job_figu
 from lib.spreadsheet import csv_cell
 from lib.units import format_weight, from_grams
 from lib.workspace.settings import get_workspace
+from lib.text import contains_pattern
 
 TABS: dict[str, str] = {"all": "All", "ongoing": "Ongoing", "completed": "Completed", "unscheduled": "Unscheduled",
                         "scheduled": "Scheduled"}
@@ -74,11 +77,6 @@ RECENT_DAYS = 7
 _ISSUED = issues_subquery()
 STATUS = status_expression(_ISSUED.c.issues)
 """The job status as SQL, for statements built by `jobs_statement`."""
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
 
 
 @dataclass(frozen=True)
@@ -112,9 +110,8 @@ def jobs_statement(actor: Actor, filters: JobFilters, *columns) -> Select:
         conditions.append(STATUS == filters.tab)
     if filters.stage_ids:
         conditions.append(ProductionJob.stage_id.in_(sorted(filters.stage_ids)))
-    search = filters.search.strip()
-    if search:
-        pattern = _like(search)
+    pattern = contains_pattern(filters.search)
+    if pattern:
         conditions.append(or_(
             func.lower(ProductionJob.number).like(pattern, escape="\\"),
             func.lower(ProductionJob.notes).like(pattern, escape="\\"),
@@ -164,6 +161,8 @@ class JobRow:
     scrapped: Decimal
     waste: Decimal
     progress: JobProgress
+    returned: Decimal = Decimal(0)
+    unaccounted: Decimal = Decimal(0)  # the metal balance's outstanding (vs issued), signed
 
     @property
     def pending(self) -> Decimal | None:
@@ -217,7 +216,9 @@ def _rows(session: Session, job_ids: list[int], unit: str, today: date) -> list[
             requested=from_grams(figure.requested_g, unit) if figure.requested_g is not None else None,
             issued=from_grams(figure.issued_g, unit), received=from_grams(figure.received_g, unit),
             rejected=from_grams(figure.rejected_g, unit), scrapped=from_grams(figure.scrapped_g, unit),
-            waste=from_grams(figure.waste_g, unit), progress=figure.progress()))
+            waste=from_grams(figure.waste_g, unit), progress=figure.progress(),
+            returned=from_grams(figure.returned_g, unit),
+            unaccounted=from_grams(figure.balance().outstanding, unit)))
     return rows
 
 
@@ -254,7 +255,7 @@ EXPORT_COLUMNS = ("Job ID", "Stage", "Location", "Products", "Staff", "Status", 
                   "Requested shape", "Requested size", "Issued on", "Deadline", "Unit", "Requested weight",
                   "Issued weight", "Received", "Rejected", "Scrapped", "Waste", "Pending", "Progress %",
                   "Completed %", "Pending %", "Rejected %", "Scrapped %", "Wasted %", "Over-recovery %", "Output %",
-                  "Gross waste %", "Net waste %", "Consumption %")
+                  "Gross waste %", "Net waste %", "Consumption %", "Returned", "Unaccounted")
 
 
 def export_jobs(session: Session, *, actor: Actor, filters: JobFilters, today: date | None = None,
@@ -276,7 +277,8 @@ def export_jobs(session: Session, *, actor: Actor, filters: JobFilters, today: d
                 "yes" if row.overdue else "", row.issued_kind, row.shape, row.size, row.issued_on, row.deadline,
                 unit, row.requested, row.issued, row.received, row.rejected, row.scrapped, row.waste, row.pending,
                 row.progress_pct, p.completed_pct, p.pending_pct, p.rejected_pct, p.scrapped_pct, p.wasted_pct,
-                p.over_recovery_pct, p.output_pct, p.gross_waste_pct, p.net_waste_pct, p.consumption_pct)])
+                p.over_recovery_pct, p.output_pct, p.gross_waste_pct, p.net_waste_pct, p.consumption_pct,
+                row.returned, row.unaccounted)])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -346,7 +348,8 @@ class IssueLine:
     requested_weight: Decimal | None
     issued_at: datetime
     issued_by: str
-    returned_at: datetime | None
+    returned_at: datetime | None  # the whole issue went back: its job was cancelled
+    bench_returned: Decimal = Decimal(0)  # given back by bench returns, in `weight_unit`
 
 
 @dataclass(frozen=True)
@@ -378,6 +381,7 @@ class NextStageItem:
     quantity: int
     weight: Decimal
     weight_unit: str
+    product_id: int | None = None  # the received output's product: what the next stage's job is about
 
 
 @dataclass
@@ -403,9 +407,20 @@ class JobDetail:
     next_stage_name: str | None = None
     received_items: list[NextStageItem] = field(default_factory=list)  # -RCV items available for the next stage
     link: JobLink | None = None  # the sales order line it works on (lib.production.links)
+    output_product_id: int | None = None  # what a receipt row starts with: the line's product, else the first issued
+
+    @property
+    def next_stage_products(self) -> list[int]:
+        """The received outputs' products, for "Issue the received output into the next stage"."""
+        return sorted({item.product_id for item in self.received_items if item.product_id is not None})
 
     def text(self, grams: Decimal | None) -> str:
         return "—" if grams is None else format_weight(from_grams(grams, self.unit), self.unit)
+
+    @property
+    def balance(self) -> MetalBalance:
+        """The job's metal balance vs issued (grams): issued - returned + gain = outputs + waste + outstanding."""
+        return self.figures.balance()
 
 
 def job_detail(session: Session, *, actor: Actor, job_id, today: date | None = None) -> JobDetail:
@@ -429,9 +444,22 @@ def job_detail(session: Session, *, actor: Actor, job_id, today: date | None = N
     _fill_issues(session, job, detail)
     _fill_outputs(session, actor, job, detail)
     detail.link = job_link(session, actor=actor, job=job)
+    detail.output_product_id = _output_product(session, job, detail)
     _fill_timeline(session, job, detail, names)
     _fill_link_events(session, actor, job, detail)
     return detail
+
+
+def _output_product(session: Session, job: ProductionJob, detail: JobDetail) -> int | None:
+    """A receipt row's default product: the linked order line's product when it is one of the job's products
+    (so the output, and the next stage's job, stay linkable to the line), else the first issued product."""
+    if job.order_line_id is not None:
+        line_product = session.scalar(select(OrderLine.product_id).where(OrderLine.id == job.order_line_id))
+        if line_product is not None and session.scalar(select(exists().where(
+                JobProduct.job_id == job.id, JobProduct.product_id == line_product))):
+            return line_product
+    first = next((line for line in detail.issues if line.returned_at is None), None)
+    return first.product_id if first is not None else None
 
 
 def _fill_link_events(session: Session, actor: Actor, job: ProductionJob, detail: JobDetail) -> None:
@@ -460,22 +488,27 @@ def _fill_issues(session: Session, job: ProductionJob, detail: JobDetail) -> Non
             .join(Product, Product.id == JobIssue.product_id)
             .outerjoin(User, User.id == JobIssue.issued_by_id)
             .where(JobIssue.job_id == job.id).order_by(JobIssue.id))
+    returned: dict[int, Decimal] = defaultdict(Decimal)
+    for issue_id, weight in session.execute(select(JobReturn.issue_id, JobReturn.weight)
+                                            .where(JobReturn.job_id == job.id)):
+        returned[issue_id] += Decimal(weight)
     for row, tag, product, issued_by in session.execute(stmt):
         detail.issues.append(IssueLine(row.item_id, tag, row.product_id, product, row.kind, row.quantity, row.weight,
                                        row.weight_unit, row.requested_quantity, row.requested_weight, row.issued_at,
-                                       issued_by or "system", row.returned_at))
+                                       issued_by or "system", row.returned_at, returned.get(row.id, Decimal(0))))
 
 
 def _fill_outputs(session: Session, actor: Actor, job: ProductionJob, detail: JobDetail) -> None:
     item = aliased(InventoryItem)
     source = aliased(InventoryItem)
     stmt = (select(JobOutput, JobReceipt.number, JobReceipt.received_on, item.tag_id, item.location_id, item.status,
-                   item.quantity, item.weight, source.tag_id)
+                   item.quantity, item.weight, source.tag_id, item.product_id)
             .join(JobReceipt, JobReceipt.id == JobOutput.receipt_id)
             .outerjoin(item, item.id == JobOutput.item_id)
             .outerjoin(source, source.id == JobOutput.source_item_id)
             .where(JobOutput.job_id == job.id).order_by(JobReceipt.number, JobOutput.row_number, JobOutput.id))
-    for output, number, received_on, tag, location_id, status, quantity, weight, source_tag in session.execute(stmt):
+    for (output, number, received_on, tag, location_id, status, quantity, weight, source_tag,
+         product_id) in session.execute(stmt):
         visible = output.item_id is not None and actor.can_see_location(location_id)
         shown_tag = tag if visible else ("" if output.item_id is None else "(at another location)")
         detail.outputs.append(OutputLine(number, received_on, output.row_number, output.bucket,
@@ -484,7 +517,7 @@ def _fill_outputs(session: Session, actor: Actor, job: ProductionJob, detail: Jo
         if (visible and output.bucket is OutputBucket.RECEIVED and status is not None and status.value == "available"
                 and (quantity or weight)):
             detail.received_items.append(NextStageItem(output.item_id, tag, quantity, Decimal(weight),
-                                                       output.weight_unit))
+                                                       output.weight_unit, product_id))
 
 
 def _fill_timeline(session: Session, job: ProductionJob, detail: JobDetail, names: dict[int, str]) -> None:
@@ -497,6 +530,14 @@ def _fill_timeline(session: Session, job: ProductionJob, detail: JobDetail, name
         if line.returned_at is not None:
             events.append(Event(line.returned_at, "Returned", f"{amount} back to stock",
                                 names.get(job.closed_by_id, "system")))
+    bench = session.execute(select(JobReturn, InventoryItem.tag_id, User.name)
+                            .join(InventoryItem, InventoryItem.id == JobReturn.item_id)
+                            .outerjoin(User, User.id == JobReturn.returned_by_id)
+                            .where(JobReturn.job_id == job.id).order_by(JobReturn.id))
+    for back, tag, returned_by in bench:
+        text = f"{back.quantity} pcs, {format_weight(back.weight, back.weight_unit)} back to stock as {tag}"
+        events.append(Event(back.returned_at, "Returned", text + (f" — {back.note}" if back.note else ""),
+                            returned_by or "system"))
     by_receipt: dict[int, list[OutputLine]] = defaultdict(list)
     for line in detail.outputs:
         by_receipt[line.receipt].append(line)
@@ -511,9 +552,22 @@ def _fill_timeline(session: Session, job: ProductionJob, detail: JobDetail, name
     if job.closed_as is not None and job.closed_at is not None:
         text = job.close_note or ""
         if job.written_off_g:
-            text = f"pending {detail.text(job.written_off_g)} written off as waste" + (f": {text}" if text else "")
+            text = f"unaccounted {detail.text(job.written_off_g)} written off as waste" + (f": {text}" if text else "")
+        elif job.gain_g:
+            text = f"{detail.text(job.gain_g)} recovered above issued recorded as a gain" + (f": {text}" if text else "")
         events.append(Event(job.closed_at, job.closed_as.label, text, names.get(job.closed_by_id, "system")))
     detail.timeline = sorted(events, key=lambda event: event.at)
+
+
+def job_balances(session: Session, *, actor: Actor, job_ids) -> dict[int, MetalBalance]:
+    """The metal balance (grams, vs issued) of each of `job_ids` the actor may see; jobs outside the actor's
+    scope are left out (never said which). For the order page's production section and other callers."""
+    actor.require(Right.VIEW_PRODUCTION)
+    ids = sorted({int(job_id) for job_id in job_ids})
+    if not ids:
+        return {}
+    visible = list(session.scalars(scope_jobs(select(ProductionJob.id).where(ProductionJob.id.in_(ids)), actor)))
+    return {job_id: figures.balance() for job_id, figures in job_figures(session, visible).items()}
 
 
 # ---------------------------------------------------------------------------
@@ -532,7 +586,8 @@ class ProductProduction:
 
 def production_for_product(session: Session, *, actor: Actor, product_id: int, kinds=(), limit: int = 10,
                            today: date | None = None) -> ProductProduction:
-    """Open jobs with issued stock of the product (optionally of these kinds) and its issued weight."""
+    """Open jobs with issued stock of the product (optionally of these kinds) and its issued weight net of bench
+    returns."""
     unit = get_workspace(session).default_weight_unit
     if not actor.can(Right.VIEW_PRODUCTION):
         return ProductProduction(unit, 0, Decimal(0), [])
@@ -544,8 +599,13 @@ def production_for_product(session: Session, *, actor: Actor, product_id: int, k
                       .select_from(JobIssue).join(ProductionJob, ProductionJob.id == JobIssue.job_id)
                       .where(*conditions), actor)
     count, grams = session.execute(base).one()
+    returned = session.scalar(scope_jobs(  # bench returns of those issues are back in stock, not in production
+        select(func.coalesce(func.sum(JobReturn.weight_g), 0)).select_from(JobReturn)
+        .join(JobIssue, JobIssue.id == JobReturn.issue_id).join(ProductionJob, ProductionJob.id == JobIssue.job_id)
+        .where(*conditions), actor))
+    grams = Decimal(str(grams)) - Decimal(str(returned or 0))
     ids = list(session.scalars(scope_jobs(select(ProductionJob.id).join(JobIssue, JobIssue.job_id == ProductionJob.id)
                                           .where(*conditions).distinct().order_by(ProductionJob.id.desc())
                                           .limit(limit), actor)))
-    return ProductProduction(unit, int(count), from_grams(Decimal(str(grams)), unit),
+    return ProductProduction(unit, int(count), from_grams(grams, unit),
                              _rows(session, ids, unit, today or utcnow().date()))

@@ -6,8 +6,8 @@ second sees the first's figures (a closed job, the new totals) before it
 writes. The new items are created by `lib.inventory.stock.receive` (a
 PRODUCTION_RECEIPT movement whose reference is the job ID) with tags derived
 from a source item of the job: `<source tag>-RCV<n>`, `-REJ<n>`, `-SCRAP<n>`
-(n counted per source tag and suffix; shortened from the left to stay within
-50 characters and unique, lib.tags). `JobOutput` rows record every item and
+(n counted per source tag and suffix; a chain past 50 characters keeps its root
+tag and shortens the middle, unique: lib.tags.derived_tag). `JobOutput` rows record every item and
 every waste weight with its grams.
 
 Decisions where the reference is silent (section 5.8, Q51, Q56; also in docs/production.md):
@@ -26,7 +26,7 @@ Decisions where the reference is silent (section 5.8, Q51, Q56; also in docs/pro
   received and scrapped items are Available.
 - Recording more than was issued: the job then shows over-recovery. When the
   recorded total (received + rejected + scrapped + waste) would exceed the
-  issued weight by more than 5 % (`CONFIRM_ABOVE_ISSUED`), the receipt is
+  net issued weight (issued - bench returns) by more than 5 % (`CONFIRM_ABOVE_ISSUED`), the receipt is
   refused until the user confirms the amounts (`confirm=True`); the check runs
   again under the job's lock, so a receipt by someone else meanwhile counts.
 - Receipts on a completed or cancelled job, or on a job with nothing issued,
@@ -59,7 +59,7 @@ from lib.models import (
     utcnow,
 )
 from lib.production import links
-from lib.production.jobs import get_job_in_scope, lock_job, require_open
+from lib.production.jobs import get_job_in_scope, lock_items, lock_job, require_open
 from lib.production.totals import Figures, job_figures
 from lib.units import format_weight, from_grams, is_unit, parse_weight, to_grams, unit
 from lib.workspace.settings import get_workspace
@@ -277,7 +277,7 @@ def _check(session: Session, actor: Actor, job: ProductionJob, draft: ReceiptDra
     for number, row in enumerate(rows, start=1):
         _plan_row(session, actor, preview, number, row, sources, workspace.default_weight_unit)
     figures: Figures = job_figures(session, [job.id])[job.id]
-    preview.issued_g = figures.issued_g
+    preview.issued_g = figures.net_issued_g  # what is at the bench: issued minus bench returns
     preview.recorded_after_g = figures.recorded_g + sum((output.grams for output in preview.outputs), Decimal(0))
     _judge_amounts(preview, figures)
     return preview
@@ -285,7 +285,7 @@ def _check(session: Session, actor: Actor, job: ProductionJob, draft: ReceiptDra
 
 def _judge_amounts(preview: ReceiptPreview, figures: Figures) -> None:
     unit_symbol = preview.unit
-    after, issued = preview.recorded_after_g, figures.issued_g
+    after, issued = preview.recorded_after_g, figures.net_issued_g
     after_text = format_weight(from_grams(after, unit_symbol), unit_symbol)
     issued_text = format_weight(from_grams(issued, unit_symbol), unit_symbol)
     if after > issued * CONFIRM_ABOVE_ISSUED:
@@ -342,7 +342,8 @@ def receive_job(session: Session, *, actor: Actor, job_id: int, draft: ReceiptDr
         raise ValidationFailed.listing("Nothing was received:", preview.problems)
     if preview.confirmation and not confirm:
         raise ConfirmationNeeded(preview.confirmation)
-    linked = links.lock_orders(session, [job.order_id])  # job, order, then the new items
+    linked = links.lock_orders(session, [job.order_id])  # job, order, the source items in id order, new items
+    lock_items(session, [output.source_item_id for output in preview.outputs])
     number = (session.scalar(select(func.max(JobReceipt.number)).where(JobReceipt.job_id == job.id)) or 0) + 1
     receipt = JobReceipt(job_id=job.id, number=number, received_on=preview.received_on, quality_id=preview.quality_id,
                          location_id=preview.location_id, notes=preview.notes, recorded_at=recorded_at or utcnow(),

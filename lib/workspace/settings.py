@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from lib import audit, images
 from lib.access import Actor, Right
 from lib.errors import ValidationFailed
-from lib.text import check_currency, clean_text, text_problem
+from lib.llm.metering import parse_credits
 from lib.models import DEFAULT_CARRIERS, PaymentTerms, Plan, ProductionStage, Workspace
 from lib.tags import sanitise
+from lib.text import check_currency, clean_text, text_problem
 from lib.units import is_unit, unit
 
 ORDER_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,11}$")
@@ -66,6 +67,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ai_order_lines_enabled", "AI order lines", False,
                 "Lets admins prepare an order's lines from its notes with the AI endpoint. "
                 "When off, the button is absent and no request ever leaves the server."),
+    SettingSpec("ai_import_enabled", "Import using AI", False,
+                "Offers admins \"Import using AI\" on Inventory → Import: the model sees a sheet's headers and at "
+                "most 20 sample rows and proposes a column mapping. When off, there is no button and no request."),
+    SettingSpec("ai_monthly_credits", "Monthly included AI credits", 0,
+                "AI credits included each calendar month, shared by everyone (0 = unlimited); top-ups added on "
+                "Settings → AI usage are used after them and persist. A request is refused before it is sent "
+                "when no credit is left."),
     SettingSpec("public_base_url", "Public address", "",
                 "The address people open the workspace at (https://loupe.example.com). Label QR codes point at "
                 "<address>/inventory?item=<tag>; empty: the QR code carries the tag alone."),
@@ -144,8 +152,10 @@ def _validated(session: Session, field: str, value, plan: Plan):
             raise ValidationFailed("Managers can use inventory from all locations only on the "
                                    "Professional, Business or Enterprise plan.")
         return bool(value)
-    if field in ("ai_summaries_enabled", "ai_order_lines_enabled"):
+    if field in ("ai_summaries_enabled", "ai_order_lines_enabled", "ai_import_enabled"):
         return bool(value)
+    if field == "ai_monthly_credits":
+        return parse_credits(value, "Monthly included credits")
     if field == "job_id_prefix":
         cleaned = sanitise(value)
         if len(cleaned) > 12:
