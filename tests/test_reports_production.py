@@ -3,8 +3,9 @@
 Story (March 2026, grams): Casting allows 1.5 % loss, Polishing 1.0 %. At North, Wendy casts 100 g (job A,
 issued 2 Mar): on 4 Mar 90 g come back good, 3 g rejected, 2 g scrapped, 3 g waste; the job is completed on
 5 Mar with the 2 g still pending written off. Wendy then polishes the 90 g casting (job B, 6 Mar): on 7 Mar
-89 g good and 1 g waste; completed 8 Mar. At South, Sunny casts 50 g (job S, 3 Mar): 45 g good and 5 g waste
-on 6 Mar, still open. A North viewer sees jobs A and B only.
+89 g good and 1 g waste; completed 8 Mar. At South, Sunny casts 50 g (job S, 3 Mar): 35 g good and 5 g waste
+on 6 Mar after giving 10 g back unused on 4 Mar (net issued 40 g), still open. A North viewer sees jobs A and B
+only.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sqlalchemy import Date, literal, select
 
 from lib.errors import NotFound, PermissionDenied, ValidationFailed
 from lib.models import InventoryItem, JobOutput, OutputBucket, Role
-from lib.production import jobs, receipts, stages
+from lib.production import bench, jobs, receipts, stages
 from lib.production.jobs import NewJob, SourceLine
 from lib.production.receipts import OutputRow, Portion, ReceiptDraft
 from lib.reports import dates, norms, production
@@ -85,8 +86,11 @@ def shop(session) -> Shop:
     job_s = jobs.create_job(session, actor=admin, recorded_at=at(3), data=NewJob(
         stage_id=casting.id, sources=(SourceLine(south_gold.id),), staff_id=sunny.id,
         issued_on=date(2026, 3, 3))).job_id
+    (issue_s,) = bench.returnable(session, actor=admin, job_id=job_s)
+    bench.return_stock(session, actor=admin, job_id=job_s, issue_id=issue_s.issue_id, weight="10", note="unused",
+                       recorded_at=at(4))
     receipts.receive_job(session, actor=admin, job_id=job_s, recorded_at=at(6), draft=ReceiptDraft(
-        received_on=date(2026, 3, 6), rows=(OutputRow(product_id=gold.id, weight="45", pieces=1, waste="5"),)))
+        received_on=date(2026, 3, 6), rows=(OutputRow(product_id=gold.id, weight="35", pieces=1, waste="5"),)))
     session.flush()
     return Shop(admin, f.actor(session, f.make_user(session, Role.MANAGER, north)),
                 f.actor(session, f.make_user(session, Role.MEMBER, north)), north.id, south.id, casting.id,
@@ -101,8 +105,8 @@ def test_production_summary_per_stage_for_an_admin(session, shop):
     rows = production.production_summary(session, actor=shop.admin, period=MARCH)
     assert [(row.period, row.stage) for row in rows] == [(date(2026, 3, 1), "Casting"), (date(2026, 3, 1), "Polishing")]
     casting, polishing = rows
-    # Casting: 100 + 50 issued; 90 + 45 good; 3 rejected; 2 scrapped; waste 3 + 2 written off + 5 = 10.
-    assert figures(casting) == (D(150), D(135), D(3), D(2), D(10), D("8.00"), D("9.75"))
+    # Casting: 100 + 50 issued − 10 given back; 90 + 35 good; 3 rejected; 2 scrapped; waste 3 + 2 written off + 5.
+    assert figures(casting) == (D(140), D(125), D(3), D(2), D(10), D("8.57"), D("9.9"))
     assert figures(polishing) == (D(90), D(89), D(0), D(0), D(1), D("1.11"), D("0.1"))
     assert casting.above_norm and polishing.above_norm
 
@@ -134,7 +138,7 @@ def test_loss_by_person_flags_the_grams_over_norm(session, shop):
     by = {(row.person, row.stage): row for row in rows}
     assert set(by) == {("Wendy", "Casting"), ("Wendy", "Polishing"), ("Sunny", "Casting")}
     assert figures(by["Wendy", "Casting"]) == (D(100), D(90), D(3), D(2), D(5), D("7.00"), D("5.5"))
-    assert figures(by["Sunny", "Casting"])[-2:] == (D("10.00"), D("4.25"))
+    assert figures(by["Sunny", "Casting"])[-2:] == (D("12.50"), D("4.4"))  # 5 of a net 40 g; 5 − 0.6 over
     assert by["Wendy", "Polishing"].jobs == 1
     north = production.loss_by_person(session, actor=shop.north_member, period=MARCH)
     assert {row.person for row in north} == {"Wendy"}
@@ -144,7 +148,7 @@ def test_jobs_above_norm_most_grams_first(session, shop):
     rows = production.jobs_above_norm(session, actor=shop.north_manager, period=MARCH)
     assert [(row.job_id, row.over_norm_g) for row in rows] == [(shop.job_a, D("5.5")), (shop.job_b, D("0.1"))]
     (most,) = production.jobs_above_norm(session, actor=shop.admin, period=MARCH, limit=1)
-    assert (most.job_id, most.over_norm_g) == (shop.job_a, D("5.5"))  # Sunny's open job S: 4.25 g over
+    assert (most.job_id, most.over_norm_g) == (shop.job_a, D("5.5"))  # Sunny's open job S: 4.4 g over
     assert [row.job_id for row in production.jobs_above_norm(session, actor=shop.admin, period=MARCH)] == [
         shop.job_a, shop.job_s, shop.job_b]
 
@@ -224,7 +228,7 @@ def test_every_period_size_adds_up_to_the_same_totals(session, shop, size):
     totals = {}
     for row in rows:
         totals[row.stage] = [a + b for a, b in zip(totals.get(row.stage, [D(0)] * 5), figures(row)[:5])]
-    assert totals == {"Casting": [D(150), D(135), D(3), D(2), D(10)], "Polishing": [D(90), D(89), D(0), D(0), D(1)]}
+    assert totals == {"Casting": [D(140), D(125), D(3), D(2), D(10)], "Polishing": [D(90), D(89), D(0), D(0), D(1)]}
     assert all(row.period == period_start(row.period, size) for row in rows)
 
 

@@ -34,8 +34,8 @@ def grams(value) -> Decimal:
 
 
 def pct(part: Decimal, whole: Decimal) -> Decimal | None:
-    """part / whole × 100 to two places; None when the whole is zero."""
-    if not whole:
+    """part / whole × 100 to two places; None when the whole is zero or less."""
+    if not whole or whole <= 0:
         return None
     return (part * 100 / whole).quantize(PCT)
 

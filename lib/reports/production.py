@@ -3,7 +3,7 @@ stage performance, and the waste & scrap log. Every figure is in grams, aggregat
 
 What counts, and when (docs/reports.md):
 - Issued: stock issued into a job on a day in the range and not given back (a cancelled job's issues are
-  returned, so they do not count): "net issued".
+  returned, so they do not count), less unused stock returned from the bench in the range: "net issued".
 - Received / Rejected / Scrapped / Waste: the outputs of receipts whose received date is in the range;
   Waste also counts the pending weight written off when a job was completed in the range.
 - Loss = Waste + Scrapped; Loss % = Loss ÷ Issued × 100 (empty when nothing was issued in that row).
@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session, aliased
 from lib.access import Actor, Right, scope_jobs
 from lib.errors import ValidationFailed
 from lib.enums import JobStatus, OutputBucket
-from lib.models import InventoryItem, JobIssue, JobOutput, JobReceipt, ProductionJob, ProductionStage, User
+from lib.models import (InventoryItem, JobIssue, JobOutput, JobReceipt, JobReturn, ProductionJob, ProductionStage,
+                        User)
 from lib.reports.common import (ZERO, ReportFilters, as_date, check_location, grams, pct, period_expression,
                                 period_start)
 from lib.reports.dates import DateRange
@@ -54,7 +55,7 @@ class LossFigures:
     @property
     def over_norm_g(self) -> Decimal | None:
         """Grams lost above the norm (None: no norm, nothing issued, or within the norm)."""
-        if self.norm_pct is None or not self.issued_g:
+        if self.norm_pct is None or self.issued_g <= 0:
             return None
         over = self.loss_g - self.issued_g * self.norm_pct / 100
         return over if over > 0 else None
@@ -168,6 +169,13 @@ def _grouped(session: Session, actor: Actor, period: DateRange, filters: ReportF
                     .join(ProductionJob, ProductionJob.id == JobOutput.job_id)
                     .where(JobReceipt.received_on >= period.start, JobReceipt.received_on <= period.end)
                     .group_by(output_key, ProductionJob.stage_id))
+    returned_key = key(JobReturn.returned_at)
+    returned = _jobs(actor, filters, select(returned_key, ProductionJob.stage_id, func.sum(JobReturn.weight_g))
+                     .join(JobIssue, JobIssue.id == JobReturn.issue_id)
+                     .join(ProductionJob, ProductionJob.id == JobReturn.job_id)
+                     .where(JobReturn.returned_at >= low, JobReturn.returned_at < high,
+                            JobIssue.returned_movement_id.is_(None))
+                     .group_by(returned_key, ProductionJob.stage_id))
     written_key = key(ProductionJob.closed_at)
     written_off = _jobs(actor, filters, select(written_key, ProductionJob.stage_id, func.sum(ProductionJob.written_off_g))
                         .where(ProductionJob.closed_as == JobStatus.COMPLETED, ProductionJob.written_off_g > 0,
@@ -185,6 +193,8 @@ def _grouped(session: Session, actor: Actor, period: DateRange, filters: ReportF
 
     for group, stage_id, weight in session.execute(issued):
         add(group, stage_id, 0, (weight,))
+    for group, stage_id, weight in session.execute(returned):  # unused stock given back: net issued
+        add(group, stage_id, 0, (-grams(weight),))
     for group, stage_id, *buckets in session.execute(outputs):
         add(group, stage_id, 1, buckets)
     for group, stage_id, weight in session.execute(written_off):
@@ -264,28 +274,39 @@ def _job_figures(session: Session, actor: Actor, filters: ReportFilters, period:
     issued = (select(JobIssue.job_id, func.sum(JobIssue.weight_g).label("issued_g"))
               .where(JobIssue.returned_movement_id.is_(None), JobIssue.job_id.in_(chosen))
               .group_by(JobIssue.job_id).subquery())
+    returned = _returned(chosen)
+    net_issued = issued.c.issued_g - func.coalesce(returned.c.returned_g, 0)
     outputs = (select(JobOutput.job_id, *(func.coalesce(func.sum(JobOutput.weight_g).filter(
                    JobOutput.bucket == b), 0).label(b.value) for b in OutputBucket))
                .where(JobOutput.job_id.in_(chosen)).group_by(JobOutput.job_id).subquery())
     stmt = (select(ProductionJob.id, ProductionJob.number, ProductionStage.name, User.name,
-                   ProductionStage.loss_norm_pct, issued.c.issued_g, outputs.c.received, outputs.c.rejected,
+                   ProductionStage.loss_norm_pct, net_issued, outputs.c.received, outputs.c.rejected,
                    outputs.c.scrapped, outputs.c.waste, ProductionJob.written_off_g)
             .join(ProductionStage, ProductionStage.id == ProductionJob.stage_id)
             .outerjoin(User, User.id == ProductionJob.staff_id)
             .join(issued, issued.c.job_id == ProductionJob.id, isouter=not above_only)
+            .outerjoin(returned, returned.c.job_id == ProductionJob.id)
             .outerjoin(outputs, outputs.c.job_id == ProductionJob.id)
             .where(ProductionJob.id.in_(chosen)))
     stmt = _jobs(actor, filters, stmt)
     if above_only:
         loss = (func.coalesce(outputs.c.scrapped, 0) + func.coalesce(outputs.c.waste, 0)
                 + ProductionJob.written_off_g)
-        over = loss * 100 - issued.c.issued_g * ProductionStage.loss_norm_pct
-        stmt = stmt.where(ProductionStage.loss_norm_pct.is_not(None), issued.c.issued_g > 0, over > 0)
+        over = loss * 100 - net_issued * ProductionStage.loss_norm_pct
+        stmt = stmt.where(ProductionStage.loss_norm_pct.is_not(None), net_issued > 0, over > 0)
         stmt = stmt.order_by(over.desc()).limit(limit) if limit is not None else stmt
     return [JobNormRow(job_id=row[0], job=row[1], stage=row[2], person=row[3] or UNASSIGNED, norm_pct=row[4],
                        issued_g=grams(row[5]), received_g=grams(row[6]), rejected_g=grams(row[7]),
                        scrapped_g=grams(row[8]), waste_g=grams(row[9]) + grams(row[10]))
             for row in session.execute(stmt.order_by(ProductionJob.number))]
+
+
+def _returned(job_ids):
+    """Per job of `job_ids` (a list or a select of ids): grams of unused stock given back from live issues."""
+    return (select(JobReturn.job_id, func.sum(JobReturn.weight_g).label("returned_g"))
+            .join(JobIssue, JobIssue.id == JobReturn.issue_id)
+            .where(JobIssue.returned_movement_id.is_(None), JobReturn.job_id.in_(job_ids))
+            .group_by(JobReturn.job_id).subquery())
 
 
 def _percentile(values: list[Decimal], share: Decimal) -> Decimal | None:
@@ -319,6 +340,7 @@ def stage_performance(session: Session, *, actor: Actor, period: DateRange,
     losses = (select(JobOutput.job_id, *(func.coalesce(func.sum(JobOutput.weight_g).filter(
                   JobOutput.bucket == b), 0).label(b.value) for b in (OutputBucket.SCRAPPED, OutputBucket.WASTE)))
               .where(JobOutput.job_id.in_(chosen)).group_by(JobOutput.job_id).subquery())
+    returned = _returned(chosen)
     days = _days_between(session, first_issue.c.first_at, ProductionJob.closed_at)
     durations: dict[int, list[Decimal]] = {}
     for stage_id, value in session.execute(select(ProductionJob.stage_id, days)
@@ -326,11 +348,13 @@ def stage_performance(session: Session, *, actor: Actor, period: DateRange,
                                            .where(ProductionJob.id.in_(chosen))):
         durations.setdefault(stage_id, []).append(Decimal(str(round(max(float(value or 0), 0.0), 1))))
     sums = (select(ProductionStage.id, ProductionStage.name, ProductionStage.loss_norm_pct,
-                   func.sum(first_issue.c.issued_g), func.sum(losses.c.scrapped),
+                   func.sum(first_issue.c.issued_g - func.coalesce(returned.c.returned_g, 0)),
+                   func.sum(losses.c.scrapped),
                    func.sum(func.coalesce(losses.c.waste, 0) + ProductionJob.written_off_g))
             .join(ProductionJob, ProductionJob.stage_id == ProductionStage.id)
             .join(first_issue, first_issue.c.job_id == ProductionJob.id)
             .outerjoin(losses, losses.c.job_id == ProductionJob.id)
+            .outerjoin(returned, returned.c.job_id == ProductionJob.id)
             .where(ProductionJob.id.in_(chosen))
             .group_by(ProductionStage.id, ProductionStage.name, ProductionStage.loss_norm_pct,
                       ProductionStage.sort_order)
