@@ -1,7 +1,7 @@
 """stock summaries: the ledger-kept daily roll-up (stock_daily) and held stock (stock_held)
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0013
 
 Two tables lib.ledger keeps in the same transaction as every stock change
 (lib/models/summary.py), built here for the existing data with one
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0010'
-down_revision = '0009'  # merged after main's 0007, 0014, 0009
+down_revision = '0013'  # merged after main's 0007, 0014, 0009, 0012, 0008, 0013
 branch_labels = None
 depends_on = None
 

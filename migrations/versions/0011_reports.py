@@ -1,7 +1,7 @@
 """reports: reorder levels (low stock) and an allowed loss % per production stage (loss norms)
 
 Revision ID: 0011
-Revises: 0010, 0013
+Revises: 0010
 
 New table reorder_levels (lib/models/reports.py, lib.reports.levels) and the
 nullable column production_stages.loss_norm_pct (lib.reports.norms). Existing
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0011'
-down_revision = ('0010', '0013')  # after rollup's 0010 and main's head 0013 (both after 0009): the lead re-chains
+down_revision = '0010'  # rollup's 0010 (after main's 0013); the lead re-chains
 branch_labels = None
 depends_on = None
 
