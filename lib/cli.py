@@ -5,6 +5,9 @@
     python -m lib.cli init --workspace NAME --industry KEY --admin USERNAME [--admin-name NAME]
                            [--email EMAIL] [--password-file PATH]
                                                   migrate, then create the workspace and its first admin
+    python -m lib.cli report NAME --from YYYY-MM-DD --to YYYY-MM-DD [--location NAME] [--as USERNAME]
+                             --format csv|xlsx [--out PATH]
+                                                  a report as CSV/XLSX (lib/reports/commands.py)
     python -m lib.cli rates import PATH | export  the morning price sheet (lib/costing/commands.py)
     python -m lib.cli labels --tags TAG[,TAG...] | --product NAME [--layout NAME] [--as USERNAME] --out PATH
                                                   item labels as a PDF (lib/documents/commands.py)
@@ -27,6 +30,7 @@ from lib.config import PROJECT_ROOT, ensure_writable_dir, load_settings
 from lib.costing import commands as rate_commands
 from lib.documents import commands as document_commands
 from lib.errors import ConfigurationError, LoupeError, ValidationFailed
+from lib.reports import commands as report_commands
 
 DEFAULT_PORT = 8501
 
@@ -156,12 +160,15 @@ def main(argv: list[str] | None = None) -> int:
     init_parser.add_argument("--admin-name", help="the first admin's full name (default: the username)")
     init_parser.add_argument("--email", default="", help="the first admin's email (optional)")
     init_parser.add_argument("--password-file", help="read the password from this file instead of asking twice")
+    report_commands.register(commands)
     rate_commands.register(commands)
     document_commands.register(commands)
     args = parser.parse_args(argv)
     if getattr(args, "run", None):  # a command registered by its own module runs itself
         return args.run(args)
     try:
+        if getattr(args, "handler", None):  # a subcommand registered by its own module: handler(args, engine)
+            return _run_handler(args)
         if args.command == "prepare":
             prepare(demo=args.demo)
         elif args.command == "init":
@@ -176,6 +183,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _run_handler(args) -> int:
+    engine = _migrated_engine(load_settings())
+    try:
+        return args.handler(args, engine)
+    except ValidationFailed as error:  # the generic handler below speaks of creating the workspace
+        print("error:", *error.problems, sep="\n  ", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
 
 
 def _industry_keys() -> list[str]:

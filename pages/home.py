@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.inventory.overview import recent_activity, stock_overview
+from lib.reports.stock import low_stock_count
 from lib.units import format_weight
 from ui import context
 
@@ -10,13 +11,18 @@ actor = context.actor()
 with context.db() as session:
     overview = stock_overview(session, actor=actor)
     activity = recent_activity(session, actor=actor)
+    low = low_stock_count(session, actor=actor)
 
 st.title("Home")
 st.caption("Items held count records that are not archived and still have pieces or weight.")
-first, second, third = st.columns(3)
+first, second, third, fourth = st.columns(4)
 first.metric("Items held", f"{overview.items:,}", border=True)
 second.metric("Weight held", format_weight(overview.weight, overview.unit), border=True)
 third.metric("Locations", len(overview.by_location), border=True)
+with fourth.container(border=True):
+    st.metric("Below reorder level", f"{low:,}", help="Reorder levels (set on Product Details) your stock is below.")
+    st.page_link("pages/reports.py", label="Low stock report", icon=":material/trending_down:",
+                 query_params={"report": "low-stock"})
 
 if len(overview.by_location) > 1:
     st.subheader("By location")

@@ -25,7 +25,7 @@ from lib.products import catalog_entries as catalogs
 from lib.products import details
 from lib.units import format_weight
 from lib.workspace.settings import get_workspace
-from ui import ai_panel, charts, context, product_orders, production_view
+from ui import ai_panel, charts, context, product_orders, production_view, reorder_levels
 from ui import inventory_view as display
 from ui.feedback import run_action
 from ui.pictures import PLACEHOLDER_SVG
@@ -331,3 +331,5 @@ if actor.can(Right.CHOOSE_PRODUCT_IMAGE):
             if product.image_item_id is not None:
                 st.button("Back to automatic (newest picture)", key="product_image_auto",
                           on_click=_choose, args=(product.id, None))
+
+reorder_levels.render(actor, product.id, unit)  # the product's reorder levels (low stock)

@@ -127,9 +127,10 @@ def test_sign_in_opens_a_server_side_session_and_logout_ends_it(workshop):
     assert not at.exception
     assert "Signing you in…" in texts(at)  # the page opens once the browser has stored the cookie
     confirm_cookie(at)
-    assert _menu(at) == ["Home", "Products", "Inventory", "Orders", "Production"]  # Nina, a manager: orders read-only
+    # Nina, a manager: orders read-only
+    assert _menu(at) == ["Home", "Products", "Inventory", "Orders", "Production", "Reports", "Rate Center"]
     at.run()  # the next interaction is still signed in
-    assert _menu(at) == ["Home", "Products", "Inventory", "Orders", "Production"]
+    assert _menu(at) == ["Home", "Products", "Inventory", "Orders", "Production", "Reports", "Rate Center"]
     sessions, last_login = _login_sessions(workshop.url, "nina")
     assert last_login is not None and sessions[-1][1] is None
     at.button(key="sidebar_logout").click().run()
@@ -147,7 +148,8 @@ def test_sign_in_opens_a_server_side_session_and_logout_ends_it(workshop):
 def test_deactivation_and_role_changes_apply_on_the_next_interaction(workshop):
     at = signed_in(workshop.url, "boss")
     at.run()
-    assert _menu(at) == ["Home", "Products", "Inventory", "Orders", "Production", "Users", "Settings"]
+    assert _menu(at) == ["Home", "Products", "Inventory", "Orders", "Production", "Reports", "Rate Center", "Users",
+                         "Settings"]
     member_view = signed_in(workshop.url, "mo")
     member_view.run()
     assert "Sees: North" in texts(member_view)
@@ -228,7 +230,7 @@ def test_the_sign_in_is_open_before_the_cookie_component_renders_and_survives_an
         at.run()
         assert "Signing you in…" in texts(at) and at.session_state["loupe_login_session_id"] == record_id
     confirm_cookie(at)
-    assert _menu(at) == ["Home", "Products", "Inventory", "Production"] and not at.get("component_instance")
+    assert _menu(at) == ["Home", "Products", "Inventory", "Production", "Reports"] and not at.get("component_instance")
     assert len(_login_sessions(own_workshop.url, "mo")[0]) == 1
 
 
@@ -417,7 +419,7 @@ def test_a_browser_that_never_confirms_the_cookie_can_continue_in_that_tab(own_w
     at.run()
     _submit(at, "mo", TEST_PASSWORD)
     at.button(key="auth_skip_cookie_write").click().run()
-    assert not at.exception and _menu(at) == ["Home", "Products", "Inventory", "Production"]
+    assert not at.exception and _menu(at) == ["Home", "Products", "Inventory", "Production", "Reports"]
     assert not at.get("component_instance")
     at.button(key="sidebar_logout").click().run()  # no cookie known to be held: straight to the form
     assert at.text_input(key="login_username") is not None

@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("lib.orders",),
     ("lib.production",),
     ("lib.ai",),
+    ("lib.reports",),
     ("lib.documents",),
     ("lib.demo",),
     ("lib.cli",),

@@ -84,9 +84,10 @@ def test_each_role_sees_its_navigation_and_deep_links_need_sign_in(workshop, liv
     assert page.locator('[data-testid="stSidebar"]').count() == 0
 
     expected = {
-        "boss": ["Home", "Products", "Inventory", "Orders", "Production", "Users", "Settings"],
-        "nina": ["Home", "Products", "Inventory", "Orders", "Production"],
-        "mo": ["Home", "Products", "Inventory", "Production"],
+        "boss": ["Home", "Products", "Inventory", "Orders", "Production", "Reports", "Rate Center", "Users",
+                 "Settings"],
+        "nina": ["Home", "Products", "Inventory", "Orders", "Production", "Reports", "Rate Center"],
+        "mo": ["Home", "Products", "Inventory", "Production", "Reports"],
     }
     for username, menu in expected.items():
         sign_in(page, server.url, username, TEST_PASSWORD)
@@ -205,9 +206,9 @@ def test_demo_users_sign_in_through_the_make_run_path(fresh_url, cli_server, bro
     and every demo user signs in, reloads, opens a second tab and signs out."""
     server = cli_server(fresh_url)
     page = browser_page
-    members = ["Home", "Products", "Inventory", "Production"]
-    managers = ["Home", "Products", "Inventory", "Orders", "Production"]
-    admin = ["Home", "Products", "Inventory", "Orders", "Production", "Users", "Settings"]
+    members = ["Home", "Products", "Inventory", "Production", "Reports"]
+    managers = ["Home", "Products", "Inventory", "Orders", "Production", "Reports", "Rate Center"]
+    admin = ["Home", "Products", "Inventory", "Orders", "Production", "Reports", "Rate Center", "Users", "Settings"]
     demo_users = {"admin": admin, "manager": managers, "member": members, "manager2": managers,
                   "member2": members, "member3": members}
     for username, menu in demo_users.items():

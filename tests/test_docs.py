@@ -26,7 +26,7 @@ def test_quick_start_is_two_commands():
 def test_linked_docs_exist():
     root = Path(__file__).resolve().parent.parent
     for name in ("docs/inventory.md", "docs/product-details.md", "docs/ai-summaries.md", "docs/orders.md",
-                 "docs/production.md"):
+                 "docs/production.md", "docs/reports.md"):
         if f"({name})" in README:
             assert (root / name).exists(), name
 

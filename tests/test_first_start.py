@@ -78,7 +78,7 @@ def test_the_form_creates_the_workspace_then_the_admin_signs_in(empty_app):
     at.session_state[at.session_state["loupe_cookie_pending"]["key"]] = True  # the browser stored the cookie
     at.run()
     assert [link.label for link in at.sidebar.get("page_link")] == [
-        "Home", "Products", "Inventory", "Orders", "Production", "Users", "Settings"]
+        "Home", "Products", "Inventory", "Orders", "Production", "Reports", "Rate Center", "Users", "Settings"]
     assert _form().text_input(key="login_username") is not None  # a new browser gets the sign-in form
 
 

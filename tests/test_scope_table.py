@@ -75,6 +75,14 @@ from lib.production.jobs import NewJob, SourceLine
 from lib.production.receipts import OutputRow, ReceiptDraft
 from lib.products import catalog, catalog_entries, details
 from lib.workspace import locations, settings, users
+from lib.reports import catalog as report_catalog
+from lib.reports import dates as report_dates
+from lib.reports import levels as report_levels
+from lib.reports import norms as report_norms
+from lib.reports import orders as order_reports
+from lib.reports import production as production_reports
+from lib.reports import stock as stock_reports
+from lib.reports.common import ReportFilters
 from tests import factories as f
 
 MARKERS = ("Southside", "Zanzibar", "SECRET", "secret", "Southerner", "southerner")
@@ -289,6 +297,31 @@ def orders_of(session, world: World) -> OrdersWorld:
         session.flush()
         world.orders = OrdersWorld(sale.id, buy.id, sales_line, purchase_line, picked, customer.id, supplier.id)
     return world.orders
+
+
+def report_range():
+    """The last 30 days: every movement, job and receipt of the world is in it."""
+    return report_dates.preset_range("last-30-days")
+
+
+def levels_of(session, world: World) -> None:
+    """Reorder levels an admin set (once): Ruby everywhere (999 g), Jade at South (99 pieces), Ruby at North."""
+    if getattr(world, "levels", None) is None:
+        report_levels.set_level(session, actor=world.admin, product_id=world.ruby, min_weight="999")
+        report_levels.set_level(session, actor=world.admin, product_id=world.jade, location_id=world.south,
+                                min_pieces=99)
+        report_levels.set_level(session, actor=world.admin, product_id=world.ruby, location_id=world.north,
+                                min_pieces=99)
+        world.levels = True
+
+
+def every_report_export(session, actor, world: World) -> list:
+    """Each report the actor may open, exported as CSV (orders made first)."""
+    orders_of(session, world)
+    levels_of(session, world)
+    return [exported_text(report_catalog.export_report(session, actor=actor, name=report.name,
+                                                       period=report_range()))
+            for report in report_catalog.reports_for(actor)]
 
 
 def linked_order(session, world: World) -> int:
@@ -649,6 +682,45 @@ TABLE = {
         s, actor=a, settings=settings_with_llm(), notes="2 rubies")),
     "lib.orders.lines_ai.request_lines": NotLocationData("sends an already prepared request (product names and "
                                                         "notes, no stock) through lib.llm.metering"),
+    # lib.reports: every report is built on the viewer's locations (orders: workspace-wide, no customers)
+    "lib.reports.catalog.reports_for": NotLocationData("the reports the role may open"),
+    "lib.reports.common.in_scope": NotLocationData("builds the location condition the reports read through"),
+    "lib.reports.common.check_location": NotLocationData("refuses a location filter outside the scope"),
+    "lib.reports.catalog.export_report": Read(lambda s, a, w: every_report_export(s, a, w)),
+    "lib.reports.production.production_summary": Read(lambda s, a, w: production_reports.production_summary(
+        s, actor=a, period=report_range(), size="day")),
+    "lib.reports.production.loss_by_person": Read(lambda s, a, w: production_reports.loss_by_person(
+        s, actor=a, period=report_range())),
+    "lib.reports.production.jobs_above_norm": Read(lambda s, a, w: production_reports.jobs_above_norm(
+        s, actor=a, period=report_range())),
+    "lib.reports.production.stage_performance": Read(lambda s, a, w: production_reports.stage_performance(
+        s, actor=a, period=report_range())),
+    "lib.reports.production.waste_log": Read(lambda s, a, w: production_reports.waste_log(
+        s, actor=a, period=report_range())),
+    "lib.reports.orders.order_summary": Read(lambda s, a, w: order_reports.order_summary(
+        s, actor=a, period=report_range()) if orders_of(s, w) else None),
+    "lib.reports.orders.open_demand": Read(lambda s, a, w: order_reports.open_demand(
+        s, actor=a) if orders_of(s, w) else None),
+    "lib.reports.stock.stock_summary": Read(lambda s, a, w: stock_reports.stock_summary(s, actor=a)),
+    "lib.reports.stock.stock_movement": Read(lambda s, a, w: stock_reports.stock_movement(
+        s, actor=a, period=report_range())),
+    "lib.reports.stock.movement_log": Read(lambda s, a, w: stock_reports.movement_log(
+        s, actor=a, period=report_range())),
+    "lib.reports.stock.low_stock": Read(lambda s, a, w: levels_of(s, w) or stock_reports.low_stock(s, actor=a)),
+    "lib.reports.stock.low_stock_count": Read(lambda s, a, w: levels_of(s, w) or stock_reports.low_stock_count(
+        s, actor=a)),
+    "lib.reports.levels.list_levels": Read(lambda s, a, w: levels_of(s, w) or [report_levels.list_levels(
+        s, actor=a, product_id=product) for product in (w.ruby, w.jade)]),
+    "lib.reports.levels.set_level": Write(lambda s, a, w: report_levels.set_level(
+        s, actor=a, product_id=w.ruby, location_id=w.south, min_pieces=1)),
+    "lib.reports.levels.remove_level": Write(lambda s, a, w: report_levels.remove_level(
+        s, actor=a, level_id=report_levels.set_level(s, actor=w.admin, product_id=w.jade, location_id=w.south,
+                                                     min_pieces=1).id)),
+    "lib.reports.norms.set_loss_norm": Write(lambda s, a, w: report_norms.set_loss_norm(
+        s, actor=a, stage_id=w.stage, norm="1")),
+    "lib.reports.norms.fill_preset_norms": Write(lambda s, a, w: report_norms.fill_preset_norms(s, actor=a)),
+    "lib.reports.norms.job_loss_vs_norm": Write(lambda s, a, w: report_norms.job_loss_vs_norm(
+        s, actor=a, job_id=w.south_job)),
     # lib.workspace: admin-only, refused outright
     "lib.workspace.locations.add_location": Write(lambda s, a, w: locations.add_location(
         s, actor=a, name="Mine", short_name="MIN")),
@@ -818,6 +890,16 @@ def test_order_markers_are_really_there_for_an_admin(session, world):
                                            filters=order_filters(session, world), page=listing.OrderPage())],
                       session))
     for marker in ("Southerner Secret Buyer", "secret@south.example", "SECRETRUB1", "Southside Vault", "secret notes"):
+        assert marker in text, marker
+
+
+def test_report_markers_are_really_there_for_an_admin(session, world):
+    """The report rows would prove nothing if South's people, products and notes did not show for an admin."""
+    text = repr(plain([production_reports.loss_by_person(session, actor=world.admin, period=report_range()),
+                       stock_reports.stock_summary(session, actor=world.admin),
+                       stock_reports.movement_log(session, actor=world.admin, period=report_range()),
+                       every_report_export(session, world.admin, world)], session))
+    for marker in ("Southerner", "Zanzibar Jade", "secret-transfer note", "Southside Vault"):
         assert marker in text, marker
 
 

@@ -2,8 +2,8 @@
 
 Stable url paths (later modules keep them): `/` home, `/products`,
 `/product?id=<id>`, `/inventory`, `/orders` (an order: `/orders?order=<id>`; admins
-and managers), `/production` (a job: `/production?job=<id>`), `/rates` (admins and managers),
-`/users` (admin), `/settings` (admin).
+and managers), `/production` (a job: `/production?job=<id>`), `/reports` (a report:
+`/reports?report=<name>&range=…`), `/rates` (admins and managers), `/users` (admin), `/settings` (admin).
 
 A page the actor may not open is registered hidden with its `refusal`
 sentence instead (ui/router.py), so a deep link says why in one line and
@@ -37,6 +37,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("inventory.py", "Inventory", "📦", "inventory", Right.VIEW_INVENTORY),
     PageSpec("orders.py", "Orders", "🧾", "orders", Right.VIEW_ORDERS, refusal="Orders are for admins and managers."),
     PageSpec("production.py", "Production", "🏭", "production", Right.VIEW_PRODUCTION),
+    PageSpec("reports.py", "Reports", "📊", "reports", Right.VIEW_INVENTORY),
     PageSpec("rates.py", "Rate Center", "🪙", "rates", Right.VIEW_RATES,
              refusal="The Rate Center is for admins and managers."),
     PageSpec("users.py", "Users", "👥", "users", Right.MANAGE_USERS),

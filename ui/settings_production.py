@@ -12,6 +12,7 @@ import streamlit as st
 from lib.access import Actor
 from lib.models import InventoryKind
 from lib.production import stages
+from lib.reports import norms
 from lib.workspace.settings import SETTINGS, get_workspace, update_settings
 from ui import context
 from ui.feedback import run_action
@@ -24,6 +25,36 @@ def render(actor: Actor) -> None:
     _defaults(actor)
     st.divider()
     _stages(actor)
+    st.divider()
+    _loss_norms(actor)
+
+
+def _loss_norms(actor: Actor) -> None:
+    """Each stage's allowed loss % (lib.reports.norms): reports flag stages, people and jobs above it."""
+    st.subheader("Loss norms")
+    st.caption("The loss a stage may have: (waste + scrap) ÷ net issued weight × 100. Production summary, "
+               "Metal loss by person and the job page flag what is above it, with the grams over. Empty: no norm.")
+    with context.db() as session:
+        rows = stages.list_stages(session)
+    by_id = {stage.id: stage for stage in rows}
+    with st.form("loss_norm_form"):
+        columns = st.columns([3, 2], vertical_alignment="bottom")
+        chosen = columns[0].selectbox("Stage", list(by_id), key="norm_stage", format_func=lambda i: (
+            f"{by_id[i].name} (now {_norm_text(by_id[i].loss_norm_pct)})"))
+        value = columns[1].text_input("Allowed loss %", key="norm_value", max_chars=8,
+                                      help="A percentage from 0 to 100 with at most two decimals, e.g. 1.5; "
+                                           "empty removes the norm.")
+        if st.form_submit_button("Save loss norm", type="primary") and chosen is not None:
+            run_action("Loss norm saved.", norms.set_loss_norm, stage_id=chosen, norm=value)
+    st.button("Fill empty norms from the preset", key="norm_fill_preset",
+              help="Gives each stage without a norm the industry preset's default for its code; never changes a "
+                   "norm you set.",
+              on_click=lambda: run_action(lambda filled: f"{filled} loss norm{'' if filled == 1 else 's'} filled.",
+                                          norms.fill_preset_norms, rerun=False))
+
+
+def _norm_text(value) -> str:
+    return "no norm" if value is None else f"{value} %"
 
 
 def _defaults(actor: Actor) -> None:
@@ -63,8 +94,10 @@ def _stages(actor: Actor) -> None:
     with context.db() as session:
         rows = stages.list_stages(session)
     st.dataframe(pd.DataFrame([{"Order": s.sort_order, "Name": s.name, "Code": s.code, "Applies to": _kinds_text(s),
+                                "Loss norm %": None if s.loss_norm_pct is None else float(s.loss_norm_pct),
                                 "Description": s.description, "Active": s.active} for s in rows],
-                              columns=["Order", "Name", "Code", "Applies to", "Description", "Active"]),
+                              columns=["Order", "Name", "Code", "Applies to", "Loss norm %", "Description",
+                                       "Active"]),
                  hide_index=True, width="stretch", key="stage_table")
     add_column, edit_column = st.columns(2)
     with add_column, st.form("add_stage_form", clear_on_submit=True):

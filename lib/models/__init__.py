@@ -13,6 +13,7 @@ registered on `Base.metadata` once this package is imported. The enums
 - `orders`: customers and suppliers, sales and purchase orders, selections, receipts, shipments
 - `production`: stages, jobs, their issues, receipts and outputs
 - `costing`: rate profiles, their effective-dated versions, cost components on items
+- `reports`: reorder levels for the low-stock report
 - `summary`: the ledger-kept daily roll-up of movements and held stock per product, location and kind
 """
 from lib.enums import (
@@ -59,6 +60,7 @@ from lib.models.production import (
                        ProductionJob,
                        ProductionStage,
 )
+from lib.models.reports import ReorderLevel
 from lib.models.summary import StockDaily, StockHeld
 from lib.models.workspace import DEFAULT_CARRIERS, Location, LoginSession, User, Workspace
 
@@ -71,5 +73,5 @@ __all__ = [
     "Shipment", "ShipmentLine", "ShipmentItem", "OrderReturn",
     "JobStatus", "OutputBucket", "JobIssue", "JobOutput", "JobProduct", "JobReceipt",
     "JobReturn", "JobSequence", "ProductionJob", "ProductionStage",
-    "CostComponent", "RateProfile", "RateVersion", "StockDaily", "StockHeld",
+    "CostComponent", "RateProfile", "RateVersion", "ReorderLevel", "StockDaily", "StockHeld",
 ]

@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lib.enums import InventoryKind, JobStatus, OutputBucket
@@ -48,6 +48,8 @@ class ProductionStage(Base):
     applicable_kinds: Mapped[str] = mapped_column(String(60), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Allowed loss % ((waste + scrap) / net issued; lib.reports.norms); None: no norm for this stage.
+    loss_norm_pct: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
 
     @property
     def kinds(self) -> tuple[InventoryKind, ...]:

@@ -21,6 +21,7 @@ those lists empty.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -165,3 +166,15 @@ def preset(industry: str) -> IndustryPreset:
     if key not in presets:
         raise ValidationFailed(f"Unknown industry {industry!r}; choose one of: {', '.join(presets)}.")
     return presets[key]
+
+
+def stage_loss_norms(industry: str) -> dict[str, Decimal]:
+    """Stage code -> the preset's allowed loss % for that stage (`loss_norm_pct`; stages without one left out).
+
+    Unknown industries have none. Used to seed new stages and by lib.reports.norms."""
+    try:
+        stages = preset(industry).data.get("production_stages") or ()
+    except ValidationFailed:
+        return {}
+    return {str(stage["code"]): Decimal(str(stage["loss_norm_pct"])).quantize(Decimal("0.01"))
+            for stage in stages if stage.get("loss_norm_pct") is not None}

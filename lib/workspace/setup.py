@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from lib import audit
 from lib.errors import ValidationFailed, WorkspaceExists
 from lib.models import CatalogEntry, Plan, ProductionStage, Role, User, Workspace
-from lib.presets import preset
+from lib.presets import preset, stage_loss_norms
 from lib.workspace.users import BCRYPT_ROUNDS, EMAIL_PATTERN, USERNAME_PATTERN, check_new_password, hash_password
 
 WORKSPACE_ID = 1
@@ -145,12 +145,13 @@ def seed_stages(session: Session, industry: str, actor_id: int | None = None) ->
     codes = {stage.code for stage in existing}
     order = max((stage.sort_order for stage in existing), default=0)
     added = []
+    norms = stage_loss_norms(industry)  # the allowed loss % of the preset's stages
     for name, code in preset(industry).production_stages:
         if name.lower() in names or code in codes:
             continue
         order += STAGE_ORDER_STEP
         stage = ProductionStage(name=name, name_key=name.lower(), code=code, description="",
-                                sort_order=order, applicable_kinds="", active=True)
+                                sort_order=order, applicable_kinds="", active=True, loss_norm_pct=norms.get(code))
         session.add(stage)
         added.append(name)
         names.add(name.lower())

@@ -1,0 +1,88 @@
+"""`python -m lib.cli report NAME`: any report as CSV or XLSX, for cron and spreadsheets.
+
+    python -m lib.cli report NAME --from YYYY-MM-DD --to YYYY-MM-DD [--location NAME] [--as USERNAME]
+                             [--period day|week|month] --format csv|xlsx [--out PATH]
+
+NAME is one of the names in `lib.reports.catalog.REPORTS`. The same function and scope as the /reports page
+(`catalog.export_report`): the rows are read as the user named by --as (their role and locations), by default
+the first active admin. Without --out the file is written to standard output. Unknown reports, locations or
+users, and bad dates, stop with a message and exit code 2; nothing is written.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from lib import db
+from lib.access import Actor, actor_for_user
+from lib.errors import ConfigurationError, NotFound, ValidationFailed
+from lib.models import Location, Role, User
+from lib.reports import catalog, dates
+from lib.reports.common import ReportFilters
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("report", help="write a report (" + ", ".join(catalog.REPORTS) + ") as CSV/XLSX")
+    parser.add_argument("name", help="the report: " + ", ".join(catalog.REPORTS))
+    parser.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    parser.add_argument("--to", dest="end", required=True, help="last day (included), YYYY-MM-DD")
+    parser.add_argument("--location", help="only this location (its name)")
+    parser.add_argument("--as", dest="username", help="run as this user, with their scope (default: the first admin)")
+    parser.add_argument("--period", default="month", choices=list(dates.PERIODS),
+                        help="rows per day, week or month (production and order summaries)")
+    parser.add_argument("--format", dest="fmt", required=True, choices=("csv", "xlsx"))
+    parser.add_argument("--out", help="the file to write (default: standard output)")
+    parser.set_defaults(handler=run)
+
+
+def acting_user(session, username: str | None) -> Actor:
+    """The named active user, or the first active admin."""
+    if username:
+        user_id = session.scalar(select(User.id).where(User.username == username.strip().lower(), User.active))
+        if user_id is None:
+            raise NotFound(f"No active user {username!r}.")
+        return actor_for_user(session, user_id)
+    first = session.scalar(select(User.id).where(User.role == Role.ADMIN, User.active).order_by(User.id).limit(1))
+    if first is None:
+        raise ConfigurationError("No active admin to run the report as: name a user with --as USERNAME.")
+    return actor_for_user(session, first)
+
+
+def location_named(session, name: str) -> int:
+    """The id of the location called `name` (ignoring case); NotFound listing the names otherwise."""
+    found = session.scalar(select(Location.id).where(func.lower(Location.name) == name.strip().lower()))
+    if found is None:
+        names = ", ".join(session.scalars(select(Location.name).order_by(Location.name)))
+        raise NotFound(f"No location {name!r}; the locations are: {names}.")
+    return found
+
+
+def run(args, engine) -> int:
+    report = catalog.get_report(args.name)
+    period = dates.checked(dates.parse_day(args.start, "--from day"), dates.parse_day(args.end, "--to day"))
+    out = Path(args.out) if args.out else None
+    if out is not None and not out.parent.is_dir():
+        raise ConfigurationError(f"Cannot write {out}: the folder {out.parent} does not exist.")
+    if out is None and args.fmt == "xlsx" and sys.stdout.isatty():
+        raise ConfigurationError("An XLSX file is not for the terminal: give --out PATH.")
+    with db.session_scope(engine) as session:
+        actor = acting_user(session, args.username)
+        location_id = location_named(session, args.location) if args.location else None
+        made = catalog.export_report(session, actor=actor, name=report.name, period=period,
+                                     filters=ReportFilters(location_id=location_id), fmt=args.fmt, size=args.period)
+    try:
+        if out is not None:
+            shutil.copyfile(made.path, out)
+            print(f"{report.title}: {made.rows} rows written to {out}.", file=sys.stderr)
+        elif args.fmt == "csv":
+            sys.stdout.write(made.path.read_text(encoding="utf-8"))
+            sys.stdout.flush()
+        else:
+            sys.stdout.buffer.write(made.path.read_bytes())
+            sys.stdout.flush()
+    finally:
+        made.path.unlink(missing_ok=True)
+    return 0
