@@ -236,19 +236,7 @@ def test_product_and_kind_filters_live_in_the_address(workshop):
     assert workshop.south_only_product_id not in member.selectbox(key="rep_product").options
 
 
-def _loss_line(user_id: int, job_id: int) -> None:
-    """The job page's loss-vs-norm line, drawn alone (the lead wires it into the job page)."""
-    from lib.access import actor_for_user
-    from ui import context, loss_norm
-
-    with context.db() as session:
-        actor = actor_for_user(session, user_id)
-    loss_norm.render(actor, job_id, "g")
-
-
-def test_the_job_loss_line_says_the_grams_over_norm(workshop):
-    from streamlit.testing.v1 import AppTest
-
+def test_the_job_page_says_the_grams_over_norm(workshop):
     from lib.models import ProductionJob
 
     engine = db.make_engine(workshop.url)
@@ -257,10 +245,10 @@ def test_the_job_loss_line_says_the_grams_over_norm(workshop):
         north_job = session.scalar(select(ProductionJob.id).where(ProductionJob.location_id == workshop.north_id))
         norm = norms.job_loss_vs_norm(session, actor=f.actor(session, session.get(User, mo)), job_id=north_job).norm_pct
     engine.dispose()
-    at = AppTest.from_function(_loss_line, args=(mo, north_job), default_timeout=30)
+    at = signed_in(workshop.url, "mo", page="production.py", query={"job": str(north_job)})
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     # 1 g issued, 0.2 g waste: 20 % against the norm (1.5 %, or 2.25 % once the settings test changed it).
     over = {"1.50": "0.185", "2.25": "0.178"}[str(norm)]
-    assert [element.value for element in at.warning] == [
-        f"Loss 20.00 % (0.200 g) against the stage's norm of {norm} %: {over} g over norm."]
+    assert f"Loss 20.00 % (0.200 g) against the stage's norm of {norm} %: {over} g over norm." in [
+        element.value for element in at.warning]

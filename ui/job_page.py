@@ -8,7 +8,7 @@ from lib.access import Right
 from lib.errors import LoupeError
 from lib.models import JobStatus
 from lib.production import jobs, links, overview
-from ui import charts, context, print_documents, print_labels
+from ui import charts, context, loss_norm, print_documents, print_labels
 from ui import production_view as view
 from ui.feedback import plain, run_action, show_error
 from ui.job_actions import (
@@ -50,6 +50,7 @@ def job_page(actor, raw_id: str) -> None:
     for cell, (label, value) in zip(cells, view.chips(detail.progress).items()):
         cell.metric(label, value, help=view.CHIP_HELP[label], border=True)
     balance_panel(detail)
+    loss_norm.render(actor, job.id, detail.unit)
     st.subheader("Totals", help=view.BASE_HELP)
     st.dataframe(view.totals_frame(detail), hide_index=True, key="pj_job_totals")
     st.subheader("Issued stock")
