@@ -2,13 +2,13 @@
 refusals in one line; and `python -m lib.cli report` writing the same file as the page's export."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from lib import cli, db
-from lib.models import Location, Product, Role, User
+from lib.models import Location, Product, User
 from lib.production import jobs, receipts, stages
 from lib.production.jobs import NewJob, SourceLine
 from lib.production.receipts import OutputRow, ReceiptDraft

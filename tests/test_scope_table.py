@@ -82,7 +82,6 @@ from lib.reports import norms as report_norms
 from lib.reports import orders as order_reports
 from lib.reports import production as production_reports
 from lib.reports import stock as stock_reports
-from lib.reports.common import ReportFilters
 from tests import factories as f
 
 MARKERS = ("Southside", "Zanzibar", "SECRET", "secret", "Southerner", "southerner")

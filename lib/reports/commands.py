@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from lib import db
 from lib.access import Actor, actor_for_user
-from lib.errors import ConfigurationError, NotFound, ValidationFailed
+from lib.errors import ConfigurationError, NotFound
 from lib.models import Location, Role, User
 from lib.reports import catalog, dates
 from lib.reports.common import ReportFilters

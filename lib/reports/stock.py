@@ -9,7 +9,7 @@ the item page). Stock summary and low stock are as of now (the date range does n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import Date, and_, func, literal_column, or_, select
