@@ -1,0 +1,293 @@
+"""What the stock is worth (issue 19 item 4; definitions also in docs/costing.md, "Value held").
+
+- **Value at cost**: each cost component of a held item at the price version in force when the item was created
+  (its receipt into stock); an item older than its profile's first price takes that first price. A manual
+  component counts its amount. This is what the stock cost when it came in, whatever the rates did since.
+- **Value at current rates**: the same components re-valued at the versions in force at the moment asked (now,
+  or the end of the valuation day). Manual amounts have no rate and count as they are.
+- **Metal value at current rates**: the part of the value at current rates that comes from Metal components
+  linked to a rate profile (a manual metal amount has no rate to follow, so it is not in this figure).
+- A percent (overhead) component costs its percent of the item's other components in its currency: at cost
+  with its own price at the item's creation on the other components at cost, at current rates with today's.
+- Per currency, never converted. A component whose profile had no price at the moment asked counts as
+  "unpriced" (nothing added).
+
+Held stock: now, the held items (`IN_STOCK`) that the filters match; as of a past day, the ledger's balances at
+the end of that day (UTC): an item counts at a location where the sum of its movements up to then is more than
+zero pieces or grams. Components describe the whole item record (docs/costing.md), so a held item counts all its
+components.
+
+Aggregated in SQL: the components of the held items are summed per group (product, kind, location when asked),
+profile, unit and the price in force at the item's creation (a correlated lookup in rate_versions'
+(profile, effective_at) index); Python then multiplies each group's summed quantity by its two prices. So costs
+are rounded per group (half-up to cents), not per component: a report row can differ from the sum of the item
+pages' costs by a few cents. Only admins and managers (`Right.VIEW_RATES`) receive a value.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from lib.access import Actor, Right
+from lib.costing.components import basis_quantity, money
+from lib.costing.rates import versions_as_of
+from lib.enums import ComponentType, InventoryKind, RateBasis
+from lib.errors import ValidationFailed
+from lib.inventory.query import ItemFilters, items_statement, start_of_day
+from lib.models import CostComponent, InventoryItem, Location, Product, RateProfile, RateVersion, StockMovement, utcnow
+from lib.reports.common import ReportFilters, check_location, in_scope
+
+ZERO = Decimal(0)
+_QUANTITY = Decimal("0.0001")
+
+
+@dataclass
+class Value:
+    """Value of some stock in one currency."""
+
+    currency: str
+    at_cost: Decimal = ZERO
+    at_current_rates: Decimal = ZERO
+    metal_at_current_rates: Decimal = ZERO
+    unpriced_at_cost: int = 0  # components whose profile had no price at all
+    unpriced_now: int = 0  # components whose profile had no price at the moment asked
+
+
+def money_text(values: list[Value], attribute: str) -> str:
+    """ "USD 1,234.56" (one currency), "USD 10.00 + EUR 5.00" (several), "—" (no value)."""
+    return " + ".join(f"{v.currency} {getattr(v, attribute):,.2f}" for v in values) or "—"
+
+
+@dataclass(frozen=True)
+class ValueHeld:
+    """The value of held stock, per currency (Home, Inventory totals, the Product Details card)."""
+
+    as_of: datetime
+    values: tuple[Value, ...] = ()
+
+    @property
+    def at_cost_text(self) -> str:
+        return money_text(list(self.values), "at_cost")
+
+    @property
+    def at_current_rates_text(self) -> str:
+        return money_text(list(self.values), "at_current_rates")
+
+    @property
+    def metal_text(self) -> str:
+        return money_text(list(self.values), "metal_at_current_rates")
+
+    @property
+    def unpriced(self) -> int:
+        return sum(v.unpriced_now for v in self.values)
+
+
+@dataclass(frozen=True)
+class ValuationRow:
+    product_id: int
+    product: str
+    kind: InventoryKind
+    location_id: int
+    location: str
+    currency: str
+    value_at_cost: Decimal
+    value_at_current_rates: Decimal
+    metal_value_at_current_rates: Decimal
+
+
+# ---------------------------------------------------------------------------
+# The SQL: components of held items, summed per group, profile, unit and price at the item's creation
+# ---------------------------------------------------------------------------
+
+def _cost_price(created_at):
+    """The price of the component's profile in force when the item was created (or the profile's first price,
+    for an item older than it): a correlated lookup on uq_rate_versions_profile_moment."""
+    in_force = (select(RateVersion.price).where(RateVersion.profile_id == CostComponent.profile_id,
+                                                RateVersion.effective_at <= created_at)
+                .order_by(RateVersion.effective_at.desc()).limit(1).scalar_subquery())
+    first = (select(RateVersion.price).where(RateVersion.profile_id == CostComponent.profile_id)
+             .order_by(RateVersion.effective_at).limit(1).scalar_subquery())
+    return func.coalesce(in_force, first)
+
+
+def _lines(held, keys: tuple[str, ...], name: str):
+    """One row per component of a held item: its group keys, profile, unit, quantity, currency, price at cost."""
+    return (select(*(held.c[key] for key in keys), CostComponent.item_id, CostComponent.profile_id,
+                   CostComponent.component_type, CostComponent.unit, CostComponent.quantity,
+                   CostComponent.manual_amount,
+                   func.coalesce(RateProfile.currency, CostComponent.manual_currency).label("currency"),
+                   RateProfile.basis.label("basis"), _cost_price(held.c.created_at).label("cost_price"))
+            .join(held, held.c.item_id == CostComponent.item_id)
+            .outerjoin(RateProfile, RateProfile.id == CostComponent.profile_id)
+            .subquery(name))
+
+
+def _not_percent(lines):
+    return or_(lines.c.basis.is_(None), lines.c.basis != RateBasis.PERCENT)
+
+
+def _decimal(value) -> Decimal:
+    if value is None:
+        return ZERO
+    return (value if isinstance(value, Decimal) else Decimal(str(value))).quantize(_QUANTITY)
+
+
+@dataclass
+class _Profiles:
+    by_id: dict[int, RateProfile] = field(default_factory=dict)
+    now: dict[int, Decimal] = field(default_factory=dict)  # price in force at the moment asked
+
+
+def _cost(profiles: _Profiles, profile_id, unit, quantity, manual, price) -> Decimal | None:
+    """The cost of a group of components (summed quantity or manual amounts) at `price`; None: unpriced."""
+    if profile_id is None:
+        return money(_decimal(manual))
+    if price is None:
+        return None
+    profile = profiles.by_id[profile_id]
+    return money(basis_quantity(_decimal(quantity), unit, profile.basis) * _decimal(price))
+
+
+def _valued(session: Session, held, keys: tuple[str, ...], moment: datetime) -> dict[tuple, Value]:
+    """(group key values..., currency) -> Value of the held items' components."""
+    lines = _lines(held, keys, "cost_lines")
+    group = (*(lines.c[key] for key in keys), lines.c.profile_id, lines.c.component_type, lines.c.unit,
+             lines.c.currency, lines.c.cost_price)
+    rows = list(session.execute(select(*group, func.sum(lines.c.quantity), func.sum(lines.c.manual_amount),
+                                       func.count()).where(_not_percent(lines)).group_by(*group)))
+    percent_rows = []
+    if session.scalar(select(func.count()).select_from(CostComponent).join(RateProfile).where(
+            RateProfile.basis == RateBasis.PERCENT)):
+        share, base = _lines(held, keys, "percent_lines"), _lines(held, keys, "base_lines")
+        pgroup = (*(share.c[key] for key in keys), share.c.profile_id, share.c.cost_price, base.c.profile_id,
+                  base.c.unit, base.c.currency, base.c.cost_price)
+        percent_rows = list(session.execute(
+            select(*pgroup, func.sum(base.c.quantity), func.sum(base.c.manual_amount))
+            .join(base, and_(base.c.item_id == share.c.item_id, base.c.currency == share.c.currency,
+                             _not_percent(base)))
+            .where(share.c.basis == RateBasis.PERCENT).group_by(*pgroup)))
+        # percent components with no base at all still count as components (nothing to add)
+    ids = {row[len(keys)] for row in rows if row[len(keys)] is not None}
+    ids |= {row[len(keys)] for row in percent_rows} | {row[len(keys) + 2] for row in percent_rows
+                                                       if row[len(keys) + 2] is not None}
+    profiles = _Profiles()
+    if ids:
+        profiles.by_id = {p.id: p for p in session.scalars(select(RateProfile).where(RateProfile.id.in_(ids)))}
+        profiles.now = {pid: v.price for pid, v in versions_as_of(session, ids, moment).items()}
+    values: dict[tuple, Value] = {}
+
+    def value(key: tuple, currency: str) -> Value:
+        return values.setdefault((*key, currency), Value(currency))
+
+    n = len(keys)
+    for row in rows:
+        key, (profile_id, component_type, unit, currency, cost_price, quantity, manual, count) = row[:n], row[n:]
+        target = value(tuple(key), currency)
+        at_cost = _cost(profiles, profile_id, unit, quantity, manual, cost_price)
+        now = _cost(profiles, profile_id, unit, quantity, manual,
+                    profiles.now.get(profile_id) if profile_id is not None else None)
+        if at_cost is None:
+            target.unpriced_at_cost += count
+        else:
+            target.at_cost += at_cost
+        if now is None:
+            target.unpriced_now += count
+        else:
+            target.at_current_rates += now
+            if component_type is ComponentType.METAL and profile_id is not None:
+                target.metal_at_current_rates += now
+    bases_cost: dict[tuple, Decimal] = defaultdict(Decimal)
+    bases_now: dict[tuple, Decimal] = defaultdict(Decimal)
+    for row in percent_rows:
+        key = tuple(row[:n])
+        share_id, share_price, base_id, unit, currency, base_price, quantity, manual = row[n:]
+        cost = _cost(profiles, base_id, unit, quantity, manual, base_price)
+        now = _cost(profiles, base_id, unit, quantity, manual,
+                    profiles.now.get(base_id) if base_id is not None else None)
+        bases_cost[(key, currency, share_id, share_price)] += cost or ZERO
+        bases_now[(key, currency, share_id)] += now or ZERO
+    for (key, currency, _share_id, share_price), base in bases_cost.items():
+        if share_price is not None:
+            value(key, currency).at_cost += money(base * _decimal(share_price) / 100)
+    for (key, currency, share_id), base in bases_now.items():
+        if share_id in profiles.now:
+            value(key, currency).at_current_rates += money(base * profiles.now[share_id] / 100)
+    return values
+
+
+# ---------------------------------------------------------------------------
+# Now: the held items matching the item filters (Home, Inventory totals, Product Details)
+# ---------------------------------------------------------------------------
+
+def value_held(session: Session, *, actor: Actor, filters: ItemFilters = ItemFilters()) -> ValueHeld:
+    """The value of the held items in the actor's locations that `filters` match, at cost and at current rates,
+    per currency (admins and managers only)."""
+    actor.require(Right.VIEW_RATES)
+    moment = utcnow()
+    held = (items_statement(actor, filters.with_(in_stock_only=True), InventoryItem.id.label("item_id"),
+                            InventoryItem.created_at.label("created_at"))
+            .where(InventoryItem.id.in_(select(CostComponent.item_id))).subquery("held"))
+    values = _valued(session, held, (), moment)
+    return ValueHeld(moment, tuple(sorted(values.values(), key=lambda v: v.currency)))
+
+
+# ---------------------------------------------------------------------------
+# As of a day: the valuation report (ledger balances and the rate versions then in force)
+# ---------------------------------------------------------------------------
+
+def valuation_moment(as_of: date) -> tuple[datetime, datetime]:
+    """(the end of `as_of` as the ledger counts it (exclusive), the moment its prices are read at)."""
+    today = utcnow().date()
+    if as_of > today:
+        raise ValidationFailed(f"The valuation day {as_of.isoformat()} is after today ({today.isoformat()}): "
+                               "stock can only be valued up to today.")
+    cutoff = start_of_day(as_of + timedelta(days=1))
+    return cutoff, (utcnow() if as_of == today else cutoff - timedelta(microseconds=1))
+
+
+def _held_on(actor: Actor, filters: ReportFilters, cutoff: datetime):
+    """Items with components and a positive ledger balance at a location at `cutoff`, by product, kind and
+    location (the viewer's locations and the filters), with their creation time."""
+    stmt = (select(StockMovement.item_id, StockMovement.product_id, StockMovement.kind, StockMovement.location_id)
+            .where(StockMovement.moved_at < cutoff, StockMovement.item_id.in_(select(CostComponent.item_id)),
+                   in_scope(StockMovement.location_id, actor)))
+    if filters.location_id is not None:
+        stmt = stmt.where(StockMovement.location_id == filters.location_id)
+    if filters.product_id is not None:
+        stmt = stmt.where(StockMovement.product_id == filters.product_id)
+    if filters.kind is not None:
+        stmt = stmt.where(StockMovement.kind == filters.kind)
+    balances = (stmt.group_by(StockMovement.item_id, StockMovement.product_id, StockMovement.kind,
+                              StockMovement.location_id)
+                .having(or_(func.sum(StockMovement.weight_delta_g) > 0, func.sum(StockMovement.quantity_delta) > 0))
+                .subquery("balances"))
+    return (select(balances.c.item_id, balances.c.product_id, balances.c.kind, balances.c.location_id,
+                   InventoryItem.created_at.label("created_at"))
+            .join(InventoryItem, InventoryItem.id == balances.c.item_id).subquery("held"))
+
+
+def valuation(session: Session, *, actor: Actor, as_of: date | None = None,
+              filters: ReportFilters = ReportFilters()) -> list[ValuationRow]:
+    """Stock held at the end of `as_of` (today) valued at cost and at the rates then in force, by product, kind,
+    location and currency (admins and managers, their locations)."""
+    actor.require(Right.VIEW_RATES)
+    check_location(actor, filters)
+    cutoff, moment = valuation_moment(as_of or utcnow().date())
+    keys = ("product_id", "kind", "location_id")
+    values = _valued(session, _held_on(actor, filters, cutoff), keys, moment)
+    product_ids = {key[0] for key in values}
+    products = dict(session.execute(select(Product.id, Product.name).where(Product.id.in_(product_ids))).all()) \
+        if product_ids else {}
+    locations = dict(session.execute(select(Location.id, Location.name)).all())
+    rows = [ValuationRow(product_id=product_id, product=products.get(product_id, "?"), kind=InventoryKind(kind),
+                         location_id=location_id, location=locations.get(location_id, "?"), currency=value.currency,
+                         value_at_cost=value.at_cost, value_at_current_rates=value.at_current_rates,
+                         metal_value_at_current_rates=value.metal_at_current_rates)
+            for (product_id, kind, location_id, _currency), value in values.items()]
+    kinds = list(InventoryKind)
+    return sorted(rows, key=lambda r: (r.product.lower(), kinds.index(r.kind), r.location.lower(), r.currency))
