@@ -48,6 +48,7 @@ from lib.costing import components as cost_components
 from lib.costing import rates as costing_rates
 from lib.costing import sheets as costing_sheets
 from lib.costing import valuation as costing_valuation
+from lib.reports import valuation as report_valuation
 from lib.documents import labels as doc_labels
 from lib.documents import printed as doc_printed
 from lib.documents import scan as doc_scan
@@ -405,7 +406,7 @@ TABLE = {
         s, actor=a))[1]),
     "lib.costing.valuation.value_held": Read(lambda s, a, w: (south_component(s, w), costing_valuation.value_held(
         s, actor=a, filters=south(w)).values, costing_valuation.value_held(s, actor=a).values)),
-    "lib.costing.valuation.valuation": Read(lambda s, a, w: (south_component(s, w), costing_valuation.valuation(
+    "lib.reports.valuation.valuation": Read(lambda s, a, w: (south_component(s, w), report_valuation.valuation(
         s, actor=a))),
     "lib.costing.components.item_costs": Write(lambda s, a, w: (south_component(s, w), cost_components.item_costs(
         s, actor=a, item_id=w.south_item))),
@@ -907,7 +908,7 @@ def test_report_markers_are_really_there_for_an_admin(session, world):
     for marker in ("Southerner", "Zanzibar Jade", "secret-transfer note", "Southside Vault"):
         assert marker in text, marker
     south_component(session, world)
-    valued = repr(plain([costing_valuation.valuation(session, actor=world.admin),
+    valued = repr(plain([report_valuation.valuation(session, actor=world.admin),
                          costing_valuation.value_held(session, actor=world.admin, filters=south(world)).values],
                         session))
     assert "Southside Vault" in valued and "'6E+1'" in valued, valued  # 1 g at 60

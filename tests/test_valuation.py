@@ -27,6 +27,7 @@ from lib.errors import PermissionDenied, ValidationFailed
 from lib.inventory.query import ItemFilters
 from lib.models import Role, utcnow
 from lib.reports import catalog, dates
+from lib.reports import valuation as report
 from lib.reports.common import ReportFilters
 from tests import factories as f
 
@@ -98,7 +99,7 @@ def test_members_never_receive_a_value(session, shop):
     with pytest.raises(PermissionDenied):
         valuation.value_held(session, actor=shop.member)
     with pytest.raises(PermissionDenied):
-        valuation.valuation(session, actor=shop.member)
+        report.valuation(session, actor=shop.member)
     assert "valuation" not in [report.name for report in catalog.reports_for(shop.member)]
     with pytest.raises(PermissionDenied):
         catalog.export_report(session, actor=shop.member, name="valuation",
@@ -117,29 +118,29 @@ def test_overhead_is_its_percent_of_the_other_costs_at_both_moments(session, sho
 def test_a_value_as_of_last_month_uses_last_months_prices_and_balances(session, shop):
     today = utcnow().date()
     month_ago = today - timedelta(days=30)
-    rows = valuation.valuation(session, actor=shop.admin, as_of=month_ago)
+    rows = report.valuation(session, actor=shop.admin, as_of=month_ago)
     north = next(row for row in rows if row.location == "North")
     assert (north.value_at_cost, north.value_at_current_rates, north.metal_value_at_current_rates) == (
         Decimal("145.00"), Decimal("145.00"), Decimal("120.00"))
-    now = next(row for row in valuation.valuation(session, actor=shop.admin) if row.location == "North")
+    now = next(row for row in report.valuation(session, actor=shop.admin) if row.location == "North")
     assert (now.value_at_cost, now.value_at_current_rates) == (Decimal("145.00"), Decimal("155.00"))
     # before the rings came in, nothing was held
-    assert valuation.valuation(session, actor=shop.admin, as_of=today - timedelta(days=50)) == []
+    assert report.valuation(session, actor=shop.admin, as_of=today - timedelta(days=50)) == []
     # the South ring is used up today: it still counts a month ago, not today
     ledger.apply_change(session, item_id=shop.south_ring, user_id=None, movement_kind=MovementKind.ADJUSTMENT,
                         quantity_delta=-1, weight_delta=Decimal("-5"))
-    assert [row.location for row in valuation.valuation(session, actor=shop.admin)] == ["North"]
-    assert [row.location for row in valuation.valuation(session, actor=shop.admin, as_of=month_ago)] == [
+    assert [row.location for row in report.valuation(session, actor=shop.admin)] == ["North"]
+    assert [row.location for row in report.valuation(session, actor=shop.admin, as_of=month_ago)] == [
         "North", "South"]
     # the manager sees North only; South by filter is refused
-    assert [row.location for row in valuation.valuation(session, actor=shop.manager, as_of=month_ago)] == ["North"]
+    assert [row.location for row in report.valuation(session, actor=shop.manager, as_of=month_ago)] == ["North"]
     with pytest.raises(PermissionDenied):
-        valuation.valuation(session, actor=shop.manager, filters=ReportFilters(location_id=shop.south))
+        report.valuation(session, actor=shop.manager, filters=ReportFilters(location_id=shop.south))
 
 
 def test_a_day_after_today_is_refused(session, shop):
     with pytest.raises(ValidationFailed, match="after today"):
-        valuation.valuation(session, actor=shop.admin, as_of=utcnow().date() + timedelta(days=1))
+        report.valuation(session, actor=shop.admin, as_of=utcnow().date() + timedelta(days=1))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -157,7 +158,7 @@ def test_a_ten_percent_rise_of_every_metal_rate_raises_metal_value_by_ten_percen
             components.add_component(session, actor=shop.admin, item_id=item.id, data=ComponentInput(
                 quantity=f"{amount}.{tenths}", unit="g", profile_id=platinum))
         before = _usd(valuation.value_held(session, actor=shop.admin))
-        report_before = valuation.valuation(session, actor=shop.admin)
+        report_before = report.valuation(session, actor=shop.admin)
         moment = utcnow() - timedelta(seconds=1)
         for profile_id, old in ((shop.gold, Decimal("65")), (platinum, Decimal(price))):
             rates.record_price(session, actor=shop.admin, profile_id=profile_id, price=str(old * Decimal("1.1")),
@@ -165,7 +166,7 @@ def test_a_ten_percent_rise_of_every_metal_rate_raises_metal_value_by_ten_percen
         after = _usd(valuation.value_held(session, actor=shop.admin))
         assert after.metal_at_current_rates == before.metal_at_current_rates * Decimal("1.1")
         assert after.at_cost == before.at_cost
-        report_after = valuation.valuation(session, actor=shop.admin)
+        report_after = report.valuation(session, actor=shop.admin)
         for old, new in zip(report_before, report_after, strict=True):
             assert new.metal_value_at_current_rates == old.metal_value_at_current_rates * Decimal("1.1")
             assert new.value_at_cost == old.value_at_cost

@@ -8,8 +8,6 @@ with South: 220.00 and 235.00.
 """
 from __future__ import annotations
 
-import csv
-import io
 from datetime import timedelta
 
 import pytest

@@ -12,9 +12,9 @@
 - Per currency, never converted. A component whose profile had no price at the moment asked counts as
   "unpriced" (nothing added).
 
-Held stock: now, the held items (`IN_STOCK`) that the filters match; as of a past day, the ledger's balances at
-the end of that day (UTC): an item counts at a location where the sum of its movements up to then is more than
-zero pieces or grams. Components describe the whole item record (docs/costing.md), so a held item counts all its
+Held stock: now, the held items (`IN_STOCK`) that the filters match; as of a past day (the valuation report,
+lib.reports.valuation), the ledger's balances at the end of that day (UTC): an item counts at a location where the
+sum of its movements up to then is more than zero pieces or grams. Components describe the whole item record (docs/costing.md), so a held item counts all its
 components.
 
 Aggregated in SQL: the components of the held items are summed per group (product, kind, location when asked),
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import and_, func, or_, select
@@ -36,11 +36,9 @@ from sqlalchemy.orm import Session
 from lib.access import Actor, Right
 from lib.costing.components import basis_quantity, money
 from lib.costing.rates import versions_as_of
-from lib.enums import ComponentType, InventoryKind, RateBasis
-from lib.errors import ValidationFailed
-from lib.inventory.query import ItemFilters, items_statement, start_of_day
-from lib.models import CostComponent, InventoryItem, Location, Product, RateProfile, RateVersion, StockMovement, utcnow
-from lib.reports.common import ReportFilters, check_location, in_scope
+from lib.enums import ComponentType, RateBasis
+from lib.inventory.query import ItemFilters, items_statement
+from lib.models import CostComponent, InventoryItem, RateProfile, RateVersion, utcnow
 
 ZERO = Decimal(0)
 _QUANTITY = Decimal("0.0001")
@@ -85,19 +83,6 @@ class ValueHeld:
     @property
     def unpriced(self) -> int:
         return sum(v.unpriced_now for v in self.values)
-
-
-@dataclass(frozen=True)
-class ValuationRow:
-    product_id: int
-    product: str
-    kind: InventoryKind
-    location_id: int
-    location: str
-    currency: str
-    value_at_cost: Decimal
-    value_at_current_rates: Decimal
-    metal_value_at_current_rates: Decimal
 
 
 # ---------------------------------------------------------------------------
@@ -153,8 +138,9 @@ def _cost(profiles: _Profiles, profile_id, unit, quantity, manual, price) -> Dec
     return money(basis_quantity(_decimal(quantity), unit, profile.basis) * _decimal(price))
 
 
-def _valued(session: Session, held, keys: tuple[str, ...], moment: datetime) -> dict[tuple, Value]:
-    """(group key values..., currency) -> Value of the held items' components."""
+def valued(session: Session, held, keys: tuple[str, ...], moment: datetime) -> dict[tuple, Value]:
+    """(group key values..., currency) -> Value of the components of the items in `held` (a subquery with
+    `item_id`, `created_at` and the `keys` columns), current rates at `moment`. No actor: `held` is scoped."""
     lines = _lines(held, keys, "cost_lines")
     group = (*(lines.c[key] for key in keys), lines.c.profile_id, lines.c.component_type, lines.c.unit,
              lines.c.currency, lines.c.cost_price)
@@ -232,62 +218,5 @@ def value_held(session: Session, *, actor: Actor, filters: ItemFilters = ItemFil
     held = (items_statement(actor, filters.with_(in_stock_only=True), InventoryItem.id.label("item_id"),
                             InventoryItem.created_at.label("created_at"))
             .where(InventoryItem.id.in_(select(CostComponent.item_id))).subquery("held"))
-    values = _valued(session, held, (), moment)
+    values = valued(session, held, (), moment)
     return ValueHeld(moment, tuple(sorted(values.values(), key=lambda v: v.currency)))
-
-
-# ---------------------------------------------------------------------------
-# As of a day: the valuation report (ledger balances and the rate versions then in force)
-# ---------------------------------------------------------------------------
-
-def valuation_moment(as_of: date) -> tuple[datetime, datetime]:
-    """(the end of `as_of` as the ledger counts it (exclusive), the moment its prices are read at)."""
-    today = utcnow().date()
-    if as_of > today:
-        raise ValidationFailed(f"The valuation day {as_of.isoformat()} is after today ({today.isoformat()}): "
-                               "stock can only be valued up to today.")
-    cutoff = start_of_day(as_of + timedelta(days=1))
-    return cutoff, (utcnow() if as_of == today else cutoff - timedelta(microseconds=1))
-
-
-def _held_on(actor: Actor, filters: ReportFilters, cutoff: datetime):
-    """Items with components and a positive ledger balance at a location at `cutoff`, by product, kind and
-    location (the viewer's locations and the filters), with their creation time."""
-    stmt = (select(StockMovement.item_id, StockMovement.product_id, StockMovement.kind, StockMovement.location_id)
-            .where(StockMovement.moved_at < cutoff, StockMovement.item_id.in_(select(CostComponent.item_id)),
-                   in_scope(StockMovement.location_id, actor)))
-    if filters.location_id is not None:
-        stmt = stmt.where(StockMovement.location_id == filters.location_id)
-    if filters.product_id is not None:
-        stmt = stmt.where(StockMovement.product_id == filters.product_id)
-    if filters.kind is not None:
-        stmt = stmt.where(StockMovement.kind == filters.kind)
-    balances = (stmt.group_by(StockMovement.item_id, StockMovement.product_id, StockMovement.kind,
-                              StockMovement.location_id)
-                .having(or_(func.sum(StockMovement.weight_delta_g) > 0, func.sum(StockMovement.quantity_delta) > 0))
-                .subquery("balances"))
-    return (select(balances.c.item_id, balances.c.product_id, balances.c.kind, balances.c.location_id,
-                   InventoryItem.created_at.label("created_at"))
-            .join(InventoryItem, InventoryItem.id == balances.c.item_id).subquery("held"))
-
-
-def valuation(session: Session, *, actor: Actor, as_of: date | None = None,
-              filters: ReportFilters = ReportFilters()) -> list[ValuationRow]:
-    """Stock held at the end of `as_of` (today) valued at cost and at the rates then in force, by product, kind,
-    location and currency (admins and managers, their locations)."""
-    actor.require(Right.VIEW_RATES)
-    check_location(actor, filters)
-    cutoff, moment = valuation_moment(as_of or utcnow().date())
-    keys = ("product_id", "kind", "location_id")
-    values = _valued(session, _held_on(actor, filters, cutoff), keys, moment)
-    product_ids = {key[0] for key in values}
-    products = dict(session.execute(select(Product.id, Product.name).where(Product.id.in_(product_ids))).all()) \
-        if product_ids else {}
-    locations = dict(session.execute(select(Location.id, Location.name)).all())
-    rows = [ValuationRow(product_id=product_id, product=products.get(product_id, "?"), kind=InventoryKind(kind),
-                         location_id=location_id, location=locations.get(location_id, "?"), currency=value.currency,
-                         value_at_cost=value.at_cost, value_at_current_rates=value.at_current_rates,
-                         metal_value_at_current_rates=value.metal_at_current_rates)
-            for (product_id, kind, location_id, _currency), value in values.items()]
-    kinds = list(InventoryKind)
-    return sorted(rows, key=lambda r: (r.product.lower(), kinds.index(r.kind), r.location.lower(), r.currency))

@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from lib.access import Actor, Right
-from lib.costing import valuation
+from lib.reports import valuation
 from lib.errors import ValidationFailed
 from lib.reports import orders, production, stock
 from lib.reports.common import ReportFilters

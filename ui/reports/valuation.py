@@ -1,5 +1,5 @@
 """/reports?report=valuation&as_of=YYYY-MM-DD: what the stock held at the end of a day was worth, at cost and at
-the rates then in force, by product, kind and location (admins and managers; lib.costing.valuation)."""
+the rates then in force, by product, kind and location (admins and managers; lib.reports.valuation)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -8,7 +8,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from lib.costing import valuation
+from lib.reports import valuation
 from ui import context
 from ui.reports.common import View, bars, chart, export_buttons, nothing, number, table
 
