@@ -25,7 +25,7 @@ with fourth.container(border=True):
     st.page_link("pages/reports.py", label="Low stock report", icon=":material/trending_down:",
                  query_params={"report": "low-stock"})
 
-value_card.render(value, "home_value")
+value_card.render(value, "home_value", when_empty=True)
 
 if len(overview.by_location) > 1:
     st.subheader("By location")

@@ -25,9 +25,10 @@ def load(actor: Actor, filters: ItemFilters = ItemFilters()) -> valuation.ValueH
         return valuation.value_held(session, actor=actor, filters=filters)
 
 
-def render(held: valuation.ValueHeld | None, key: str) -> None:
-    """Two metrics in one bordered container (nothing for None)."""
-    if held is None:
+def render(held: valuation.ValueHeld | None, key: str, *, when_empty: bool = False) -> None:
+    """Two metrics in one bordered container; nothing for None, nor (unless `when_empty`: Home) when no held item
+    of the view has cost components."""
+    if held is None or not (held.values or when_empty):
         return
     with st.container(border=True, key=key):
         first, second = st.columns(2)
