@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Integer, Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from lib.access import Actor, Right
@@ -41,7 +41,8 @@ from lib.inventory.query import ItemFilters, items_statement
 from lib.models import CostComponent, InventoryItem, RateProfile, RateVersion, utcnow
 
 ZERO = Decimal(0)
-_QUANTITY = Decimal("0.0001")
+_QUANTITY = Decimal("0.00000001")  # sums of quantity × price (× percent) as the database returns them
+FACTOR_SCALE = Decimal(1_000_000)
 
 
 @dataclass
@@ -100,8 +101,9 @@ def _cost_price(created_at):
     return func.coalesce(in_force, first)
 
 
-def _lines(held, keys: tuple[str, ...], name: str):
-    """One row per component of a held item: its group keys, profile, unit, quantity, currency, price at cost."""
+def _lines(held, keys: tuple[str, ...]):
+    """One row per component of a held item: its group keys, profile, unit, quantity, currency, price at cost
+    (a CTE: the percent rows read it more than once)."""
     return (select(*(held.c[key] for key in keys), CostComponent.item_id, CostComponent.profile_id,
                    CostComponent.component_type, CostComponent.unit, CostComponent.quantity,
                    CostComponent.manual_amount,
@@ -109,7 +111,7 @@ def _lines(held, keys: tuple[str, ...], name: str):
                    RateProfile.basis.label("basis"), _cost_price(held.c.created_at).label("cost_price"))
             .join(held, held.c.item_id == CostComponent.item_id)
             .outerjoin(RateProfile, RateProfile.id == CostComponent.profile_id)
-            .subquery(name))
+            .cte("cost_lines"))
 
 
 def _not_percent(lines):
@@ -128,81 +130,80 @@ class _Profiles:
     now: dict[int, Decimal] = field(default_factory=dict)  # price in force at the moment asked
 
 
-def _cost(profiles: _Profiles, profile_id, unit, quantity, manual, price) -> Decimal | None:
-    """The cost of a group of components (summed quantity or manual amounts) at `price`; None: unpriced."""
-    if profile_id is None:
-        return money(_decimal(manual))
-    if price is None:
-        return None
-    profile = profiles.by_id[profile_id]
-    return money(basis_quantity(_decimal(quantity), unit, profile.basis) * _decimal(price))
+def _factor(profile: RateProfile, unit: str) -> Decimal:
+    """How many of the rate's basis units one `unit` is (1 ct on a per-gram rate: 0.2)."""
+    return basis_quantity(FACTOR_SCALE, unit, profile.basis) / FACTOR_SCALE
 
 
-def valued(session: Session, held, keys: tuple[str, ...], moment: datetime) -> dict[tuple, Value]:
-    """(group key values..., currency) -> Value of the components of the items in `held` (a subquery with
-    `item_id`, `created_at` and the `keys` columns), current rates at `moment`. No actor: `held` is scoped."""
-    lines = _lines(held, keys, "cost_lines")
+def valued(session: Session, held: Select, keys: tuple[str, ...], moment: datetime) -> dict[tuple, Value]:
+    """(group key values..., currency) -> Value of the components of the items `held` selects (columns
+    `item_id`, `created_at` and the `keys`), current rates at `moment`. No actor: `held` is scoped.
+
+    One statement, grouped per group keys, profile, type, unit and currency (tag 0), plus, when the workspace has
+    percent rates, the other components of the items carrying one, per percent profile (tag 1, their base).
+    The value at cost is linear in the components, so SQL sums quantity × price at cost (× the percent at cost
+    for a base); Python multiplies by the unit's factor and rounds each group once. Current rates: Σ quantity
+    × today's price."""
+    lines = _lines(held.cte("held"), keys)
+    n = len(keys)
     group = (*(lines.c[key] for key in keys), lines.c.profile_id, lines.c.component_type, lines.c.unit,
-             lines.c.currency, lines.c.cost_price)
-    rows = list(session.execute(select(*group, func.sum(lines.c.quantity), func.sum(lines.c.manual_amount),
-                                       func.count()).where(_not_percent(lines)).group_by(*group)))
-    percent_rows = []
+             lines.c.currency)
+    unpriced = func.sum(case((and_(lines.c.profile_id.is_not(None), lines.c.cost_price.is_(None)), 1), else_=0))
+    stmt = (select(literal(0, Integer()), *group, literal(None, Integer()), func.sum(lines.c.quantity),
+                   func.sum(lines.c.quantity * lines.c.cost_price), func.sum(lines.c.manual_amount),
+                   func.sum(lines.c.manual_amount), func.count(), unpriced)
+            .where(_not_percent(lines)).group_by(*group))
     if session.scalar(select(func.count()).select_from(CostComponent).join(RateProfile).where(
             RateProfile.basis == RateBasis.PERCENT)):
-        share, base = _lines(held, keys, "percent_lines"), _lines(held, keys, "base_lines")
-        pgroup = (*(share.c[key] for key in keys), share.c.profile_id, share.c.cost_price, base.c.profile_id,
-                  base.c.unit, base.c.currency, base.c.cost_price)
-        percent_rows = list(session.execute(
-            select(*pgroup, func.sum(base.c.quantity), func.sum(base.c.manual_amount))
+        share, base = lines.alias("share"), lines.alias("base")
+        pgroup = (*(share.c[key] for key in keys), base.c.profile_id, base.c.component_type, base.c.unit,
+                  base.c.currency, share.c.profile_id)
+        stmt = union_all(stmt, select(
+            literal(1, Integer()), *pgroup, func.sum(base.c.quantity),
+            func.sum(base.c.quantity * base.c.cost_price * share.c.cost_price),
+            func.sum(base.c.manual_amount * share.c.cost_price), func.sum(base.c.manual_amount), func.count(),
+            literal(0, Integer()))
             .join(base, and_(base.c.item_id == share.c.item_id, base.c.currency == share.c.currency,
                              _not_percent(base)))
-            .where(share.c.basis == RateBasis.PERCENT).group_by(*pgroup)))
-        # percent components with no base at all still count as components (nothing to add)
-    ids = {row[len(keys)] for row in rows if row[len(keys)] is not None}
-    ids |= {row[len(keys)] for row in percent_rows} | {row[len(keys) + 2] for row in percent_rows
-                                                       if row[len(keys) + 2] is not None}
+            .where(share.c.basis == RateBasis.PERCENT).group_by(*pgroup))
+    found = [(row[0], tuple(row[1:n + 1]), *row[n + 1:]) for row in session.execute(stmt)]
+    ids = {row[2] for row in found if row[2] is not None} | {row[6] for row in found if row[6] is not None}
     profiles = _Profiles()
     if ids:
         profiles.by_id = {p.id: p for p in session.scalars(select(RateProfile).where(RateProfile.id.in_(ids)))}
         profiles.now = {pid: v.price for pid, v in versions_as_of(session, ids, moment).items()}
     values: dict[tuple, Value] = {}
-
-    def value(key: tuple, currency: str) -> Value:
-        return values.setdefault((*key, currency), Value(currency))
-
-    n = len(keys)
-    for row in rows:
-        key, (profile_id, component_type, unit, currency, cost_price, quantity, manual, count) = row[:n], row[n:]
-        target = value(tuple(key), currency)
-        at_cost = _cost(profiles, profile_id, unit, quantity, manual, cost_price)
-        now = _cost(profiles, profile_id, unit, quantity, manual,
-                    profiles.now.get(profile_id) if profile_id is not None else None)
-        if at_cost is None:
-            target.unpriced_at_cost += count
-        else:
-            target.at_cost += at_cost
-        if now is None:
-            target.unpriced_now += count
-        else:
+    for (tag, key, profile_id, component_type, unit, currency, share_id, quantity, priced, weighted_manual,
+         manual, count, unpriced_count) in found:
+        target = values.setdefault((*key, currency), Value(currency))
+        profile = profiles.by_id.get(profile_id)
+        if tag == 0:
+            target.unpriced_at_cost += int(unpriced_count or 0)
+            if profile is None:  # manual amounts: as typed at both moments
+                target.at_cost += money(_decimal(manual))
+                target.at_current_rates += money(_decimal(manual))
+                continue
+            target.at_cost += money(_decimal(priced) * _factor(profile, unit))
+            price = profiles.now.get(profile_id)
+            if price is None:
+                target.unpriced_now += count
+                continue
+            now = money(basis_quantity(_decimal(quantity), unit, profile.basis) * price)
             target.at_current_rates += now
-            if component_type is ComponentType.METAL and profile_id is not None:
+            if component_type is ComponentType.METAL:
                 target.metal_at_current_rates += now
-    bases_cost: dict[tuple, Decimal] = defaultdict(Decimal)
-    bases_now: dict[tuple, Decimal] = defaultdict(Decimal)
-    for row in percent_rows:
-        key = tuple(row[:n])
-        share_id, share_price, base_id, unit, currency, base_price, quantity, manual = row[n:]
-        cost = _cost(profiles, base_id, unit, quantity, manual, base_price)
-        now = _cost(profiles, base_id, unit, quantity, manual,
-                    profiles.now.get(base_id) if base_id is not None else None)
-        bases_cost[(key, currency, share_id, share_price)] += cost or ZERO
-        bases_now[(key, currency, share_id)] += now or ZERO
-    for (key, currency, _share_id, share_price), base in bases_cost.items():
-        if share_price is not None:
-            value(key, currency).at_cost += money(base * _decimal(share_price) / 100)
-    for (key, currency, share_id), base in bases_now.items():
-        if share_id in profiles.now:
-            value(key, currency).at_current_rates += money(base * profiles.now[share_id] / 100)
+            continue
+        # tag 1: the base of a percent profile: percent at cost × base at cost, today's × today's
+        if profile is None:
+            target.at_cost += money(_decimal(weighted_manual) / 100)
+            base_now = _decimal(manual)
+        else:
+            target.at_cost += money(_decimal(priced) * _factor(profile, unit) / 100)
+            price = profiles.now.get(profile_id)
+            base_now = basis_quantity(_decimal(quantity), unit, profile.basis) * price if price is not None else ZERO
+        share_now = profiles.now.get(share_id)
+        if share_now is not None:
+            target.at_current_rates += money(base_now * share_now / 100)
     return values
 
 
@@ -217,6 +218,6 @@ def value_held(session: Session, *, actor: Actor, filters: ItemFilters = ItemFil
     moment = utcnow()
     held = (items_statement(actor, filters.with_(in_stock_only=True), InventoryItem.id.label("item_id"),
                             InventoryItem.created_at.label("created_at"))
-            .where(InventoryItem.id.in_(select(CostComponent.item_id))).subquery("held"))
+            .where(InventoryItem.id.in_(select(CostComponent.item_id))))
     values = valued(session, held, (), moment)
     return ValueHeld(moment, tuple(sorted(values.values(), key=lambda v: v.currency)))
