@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, func, or_, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, or_, select
+
+from sqlalchemy.orm import Session, aliased
 
 from lib.access import Actor, Right
 from lib.costing.valuation import valued
@@ -48,48 +49,40 @@ def valuation_moment(as_of: date) -> tuple[datetime, datetime]:
 
 
 def _held_on(session: Session, actor: Actor, filters: ReportFilters, cutoff: datetime) -> Select:
-    """Items with components and a positive ledger balance at a location at `cutoff`, with their product, kind,
-    location and creation time (the viewer's locations and the filters).
+    """Items with components that held stock at `cutoff`, with the product, kind and location they were at and
+    their creation time (the viewer's locations and the filters).
 
-    Reading every movement up to a past day is slow (a year of a large workshop: 2,000,000), so: an item with no
-    movement since `cutoff` holds then what it holds now (the ledger keeps the item's pieces, weight and
-    location), read from inventory_items; only the items that moved since are summed from their movements up
-    to `cutoff`. As of today no item has moved since, so it is the items alone."""
+    When no movement is recorded since `cutoff` (as of today), that is the items' own state (the ledger keeps
+    their pieces, weight and location). Otherwise each costed item's last movement before `cutoff` (by time, then
+    id: one seek in ix_moves_item_time) gives its state then: held when its pieces or weight after it are above
+    zero, at its location (a whole transfer's transfer-in comes after its transfer-out)."""
     costed = select(CostComponent.item_id)
     everywhere = select(Location.id)  # lets the database use ix_moves_location_time for the time range
-    moved_since = select(StockMovement.item_id).where(StockMovement.location_id.in_(everywhere),
-                                                      StockMovement.moved_at >= cutoff)
-    still = (select(InventoryItem.id.label("item_id"), InventoryItem.product_id, InventoryItem.kind,
-                    InventoryItem.location_id, InventoryItem.created_at)
-             .where(InventoryItem.id.in_(costed), or_(InventoryItem.quantity > 0, InventoryItem.weight_g > 0),
-                    in_scope(InventoryItem.location_id, actor)))
-    balances = (select(StockMovement.item_id, StockMovement.product_id, StockMovement.kind,
-                       StockMovement.location_id)
-                .where(StockMovement.moved_at < cutoff, StockMovement.item_id.in_(costed),
-                       in_scope(StockMovement.location_id, actor)))
-    for model, stmt_name in ((InventoryItem, "still"), (StockMovement, "balances")):
-        conditions = []
-        if filters.location_id is not None:
-            conditions.append(model.location_id == filters.location_id)
-        if filters.product_id is not None:
-            conditions.append(model.product_id == filters.product_id)
-        if filters.kind is not None:
-            conditions.append(model.kind == filters.kind)
-        if stmt_name == "still":
-            still = still.where(*conditions)
-        else:
-            balances = balances.where(*conditions)
-    if session.scalar(select(func.count()).select_from(moved_since.limit(1).subquery())) == 0:
-        return still
-    still = still.where(InventoryItem.id.not_in(moved_since))
-    balances = (balances.where(StockMovement.item_id.in_(moved_since))
-                .group_by(StockMovement.item_id, StockMovement.product_id, StockMovement.kind,
-                          StockMovement.location_id)
-                .having(or_(func.sum(StockMovement.weight_delta_g) > 0, func.sum(StockMovement.quantity_delta) > 0))
-                .subquery("balances"))
-    then = (select(balances.c.item_id, balances.c.product_id, balances.c.kind, balances.c.location_id,
-                   InventoryItem.created_at).join(InventoryItem, InventoryItem.id == balances.c.item_id))
-    return union_all(still, then).subquery("held_then").select()
+    moved_since = select(StockMovement.id).where(StockMovement.location_id.in_(everywhere),
+                                                 StockMovement.moved_at >= cutoff).limit(1)
+    if session.scalar(moved_since) is None:
+        model = InventoryItem
+        stmt = (select(InventoryItem.id.label("item_id"), InventoryItem.product_id, InventoryItem.kind,
+                       InventoryItem.location_id, InventoryItem.created_at)
+                .where(InventoryItem.id.in_(costed), or_(InventoryItem.quantity > 0, InventoryItem.weight_g > 0)))
+    else:
+        model = StockMovement
+        earlier = aliased(StockMovement, name="earlier")
+        last = (select(earlier.id).where(earlier.item_id == InventoryItem.id, earlier.moved_at < cutoff)
+                .order_by(earlier.moved_at.desc(), earlier.id.desc()).limit(1).scalar_subquery())
+        stmt = (select(InventoryItem.id.label("item_id"), StockMovement.product_id, StockMovement.kind,
+                       StockMovement.location_id, InventoryItem.created_at)
+                .select_from(InventoryItem).join(StockMovement, StockMovement.id == last)
+                .where(InventoryItem.id.in_(costed),
+                       or_(StockMovement.quantity_after > 0, StockMovement.weight_after > 0)))
+    stmt = stmt.where(in_scope(model.location_id, actor))
+    if filters.location_id is not None:
+        stmt = stmt.where(model.location_id == filters.location_id)
+    if filters.product_id is not None:
+        stmt = stmt.where(model.product_id == filters.product_id)
+    if filters.kind is not None:
+        stmt = stmt.where(model.kind == filters.kind)
+    return stmt
 
 
 def valuation(session: Session, *, actor: Actor, as_of: date | None = None,
