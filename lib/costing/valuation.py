@@ -111,7 +111,7 @@ def _lines(held, keys: tuple[str, ...]):
                    RateProfile.basis.label("basis"), _cost_price(held.c.created_at).label("cost_price"))
             .join(held, held.c.item_id == CostComponent.item_id)
             .outerjoin(RateProfile, RateProfile.id == CostComponent.profile_id)
-            .cte("cost_lines"))
+            .cte("cost_lines").prefix_with("MATERIALIZED"))
 
 
 def _not_percent(lines):
@@ -153,8 +153,8 @@ def valued(session: Session, held: Select, keys: tuple[str, ...], moment: dateti
                    func.sum(lines.c.quantity * lines.c.cost_price), func.sum(lines.c.manual_amount),
                    func.sum(lines.c.manual_amount), func.count(), unpriced)
             .where(_not_percent(lines)).group_by(*group))
-    if session.scalar(select(func.count()).select_from(CostComponent).join(RateProfile).where(
-            RateProfile.basis == RateBasis.PERCENT)):
+    if session.scalar(select(CostComponent.id).join(RateProfile).where(RateProfile.basis == RateBasis.PERCENT)
+                      .limit(1)) is not None:
         share, base = lines.alias("share"), lines.alias("base")
         pgroup = (*(share.c[key] for key in keys), base.c.profile_id, base.c.component_type, base.c.unit,
                   base.c.currency, share.c.profile_id)
@@ -216,8 +216,9 @@ def value_held(session: Session, *, actor: Actor, filters: ItemFilters = ItemFil
     per currency (admins and managers only)."""
     actor.require(Right.VIEW_RATES)
     moment = utcnow()
-    held = (items_statement(actor, filters.with_(in_stock_only=True), InventoryItem.id.label("item_id"),
-                            InventoryItem.created_at.label("created_at"))
-            .where(InventoryItem.id.in_(select(CostComponent.item_id))))
+    held = items_statement(actor, filters.with_(in_stock_only=True), InventoryItem.id.label("item_id"),
+                           InventoryItem.created_at.label("created_at"))
+    if not filters.product_ids:  # every product: start from the components (a product: from its items)
+        held = held.where(InventoryItem.id.in_(select(CostComponent.item_id)))
     values = valued(session, held, (), moment)
     return ValueHeld(moment, tuple(sorted(values.values(), key=lambda v: v.currency)))
