@@ -218,7 +218,6 @@ def value_held(session: Session, *, actor: Actor, filters: ItemFilters = ItemFil
     moment = utcnow()
     held = items_statement(actor, filters.with_(in_stock_only=True), InventoryItem.id.label("item_id"),
                            InventoryItem.created_at.label("created_at"))
-    if not filters.product_ids:  # every product: start from the components (a product: from its items)
-        held = held.where(InventoryItem.id.in_(select(CostComponent.item_id)))
+    held = held.where(InventoryItem.id.in_(select(CostComponent.item_id)))
     values = valued(session, held, (), moment)
     return ValueHeld(moment, tuple(sorted(values.values(), key=lambda v: v.currency)))
