@@ -13,19 +13,18 @@
   "unpriced" (nothing added).
 
 Held stock: now, the held items (`IN_STOCK`) that the filters match; as of a past day (the valuation report,
-lib.reports.valuation), the ledger's balances at the end of that day (UTC): an item counts at a location where the
-sum of its movements up to then is more than zero pieces or grams. Components describe the whole item record (docs/costing.md), so a held item counts all its
-components.
+lib.reports.valuation), each costed item's state at the end of that day from the ledger. Components describe the
+whole item record (docs/costing.md), so a held item counts all its components.
 
-Aggregated in SQL: the components of the held items are summed per group (product, kind, location when asked),
-profile, unit and the price in force at the item's creation (a correlated lookup in rate_versions'
-(profile, effective_at) index); Python then multiplies each group's summed quantity by its two prices. So costs
-are rounded per group (half-up to cents), not per component: a report row can differ from the sum of the item
-pages' costs by a few cents. Only admins and managers (`Right.VIEW_RATES`) receive a value.
+Aggregated in SQL: the value at cost is linear in the components, so one statement sums quantity × the price in
+force at the item's creation (a correlated seek in rate_versions' (profile, effective_at) index) per group
+(product, kind, location when asked), profile, unit and currency, and the quantities for today's prices; Python
+multiplies by the unit's factor and rounds each group half-up to cents once (a total can differ from the sum of
+the item pages' per-component costs by a few cents). Only admins and managers (`Right.VIEW_RATES`) receive a
+value.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal

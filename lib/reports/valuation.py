@@ -1,6 +1,6 @@
 """The valuation report (issue 19 item 4): stock held at the end of a day, valued at cost and at the rate versions
 in force that day, by product, kind, location and currency. Definitions in lib.costing.valuation and
-docs/costing.md ("Value held"); held balances from the ledger (`stock_movements` up to the end of the day).
+docs/costing.md ("Value held"); each costed item's state at the end of the day from its last movement before it.
 """
 from __future__ import annotations
 
