@@ -117,7 +117,7 @@ def measure(engine, step: int, repeat: int = 5) -> list[Result]:
         product_id, kind = _subject(session)
         month_ago = utcnow().date() - timedelta(days=30)
         card = ItemFilters(product_ids=(product_id,), kinds=(kind,))
-        about = f"{made:,} components (every {step}th held item), admin"
+        about = f"{made:,} components (on 1 in {step} held items), admin"
         return [
             first,
             Result("report_valuation_ms", median_ms(lambda: report.valuation(session, actor=admin), repeat=repeat),
