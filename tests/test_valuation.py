@@ -202,3 +202,15 @@ def test_the_cli_writes_the_valuation_as_of_a_day_and_refuses_a_member(fresh_url
                      "--as", member_name]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "may not" in captured.err
+
+
+def test_an_item_older_than_its_rates_first_price_is_at_cost_at_that_first_price(session, shop):
+    old = f.make_item(session, session.get(f.Product, shop.product), session.get(f.Location, shop.north),
+                      weight="3", moved_at=utcnow() - timedelta(days=100))
+    components.add_component(session, actor=shop.admin, item_id=old.id,
+                             data=ComponentInput(quantity="1", unit="g", profile_id=shop.gold))
+    value = _usd(valuation.value_held(session, actor=shop.manager))
+    assert (value.at_cost, value.at_current_rates) == (Decimal("205.00"), Decimal("220.00"))  # + 60 and + 65
+    rows = report.valuation(session, actor=shop.admin, as_of=utcnow().date() - timedelta(days=70))
+    assert [(r.location, r.value_at_cost, r.value_at_current_rates) for r in rows] == [
+        ("North", Decimal("60.00"), Decimal("0.00"))]  # gold had no price yet 70 days ago: unpriced then
