@@ -75,7 +75,8 @@ def _currency(session: Session) -> str:
 # Issue and return (called by lib.production under the job's and the item's locks)
 # ---------------------------------------------------------------------------
 
-def cost_issue(session: Session, actor: Actor, job: ProductionJob, row: JobIssue, item: InventoryItem) -> Decimal:
+def cost_issue(session: Session, user_id: int | None, job: ProductionJob, row: JobIssue,
+               item: InventoryItem) -> Decimal:
     """Move the issued share of `item`'s cost to the job (`row.cost`); shrink the item's components."""
     currency = _currency(session)
     components = list(session.scalars(select(CostComponent).where(CostComponent.item_id == item.id)
@@ -102,7 +103,7 @@ def cost_issue(session: Session, actor: Actor, job: ProductionJob, row: JobIssue
             component.quantity = (Decimal(component.quantity) * keep).quantize(Decimal("0.0001"))
         if component.manual_amount is not None:
             component.manual_amount = (Decimal(component.manual_amount) * keep).quantize(Decimal("0.0001"))
-    audit.record(session, actor_id=actor.user_id, action="cost to production", entity="inventory_item",
+    audit.record(session, actor_id=user_id, action="cost to production", entity="inventory_item",
                  entity_id=item.id, new={"job": job.number, "cost": row.cost, "currency": currency,
                                          "share_kept": keep})
     session.flush()
@@ -150,7 +151,7 @@ def pool(session: Session, job: ProductionJob) -> Pool:
                 Decimal(job.cost_written_off or 0), figures.net_issued_g - figures.recorded_g)
 
 
-def cost_return(session: Session, actor: Actor, job: ProductionJob, issue: JobIssue, back: JobReturn,
+def cost_return(session: Session, user_id: int | None, job: ProductionJob, issue: JobIssue, back: JobReturn,
                 remaining: Decimal) -> None:
     """Give a bench return the cost its grams came in at (the issue's cost per gram), at most `remaining` (the
     cost at the bench before it); the receiving item gets it as a manual Metal component."""
@@ -163,7 +164,7 @@ def cost_return(session: Session, actor: Actor, job: ProductionJob, issue: JobIs
         session.add(CostComponent(item_id=back.item_id, component_type=ComponentType.METAL,
                                   description=f"Returned from {job.number}", quantity=back.weight,
                                   unit=back.weight_unit, manual_amount=back.cost,
-                                  manual_currency=_currency(session), created_by_id=actor.user_id))
+                                  manual_currency=_currency(session), created_by_id=user_id))
     session.flush()
 
 
@@ -182,14 +183,14 @@ def _metal_profile(session: Session, job_id: int) -> RateProfile | None:
     return profile if profile is not None and profile.basis.is_weight else None
 
 
-def _component(job: ProductionJob, output: JobOutput, amount: Decimal, currency: str, actor: Actor,
+def _component(job: ProductionJob, output: JobOutput, amount: Decimal, currency: str, user_id: int | None,
                description: str) -> CostComponent:
     return CostComponent(item_id=output.item_id, component_type=ComponentType.METAL, description=description,
                          quantity=output.weight, unit=output.weight_unit, manual_amount=amount,
-                         manual_currency=currency, created_by_id=actor.user_id)
+                         manual_currency=currency, created_by_id=user_id)
 
 
-def cost_receipt(session: Session, actor: Actor, job: ProductionJob, receipt_id: int,
+def cost_receipt(session: Session, user_id: int | None, job: ProductionJob, receipt_id: int,
                  moment: datetime | None = None) -> None:
     """Give the outputs of one receipt (just written) their cost, as the module docstring says."""
     outputs = list(session.scalars(select(JobOutput).where(JobOutput.receipt_id == receipt_id)
@@ -218,11 +219,11 @@ def cost_receipt(session: Session, actor: Actor, job: ProductionJob, receipt_id:
                 session.add(CostComponent(item_id=output.item_id, component_type=ComponentType.METAL,
                                           profile_id=profile.id, description=f"Metal content, {job.number}",
                                           quantity=output.weight, unit=output.weight_unit,
-                                          created_by_id=actor.user_id))
+                                          created_by_id=user_id))
             else:
                 output.cost = per_gram_share(output.weight_g)
                 if output.cost > 0:
-                    session.add(_component(job, output, output.cost, currency, actor, f"Production cost {job.number}"))
+                    session.add(_component(job, output, output.cost, currency, user_id, f"Production cost {job.number}"))
             others += output.cost
         elif output.bucket is OutputBucket.WASTE:
             output.cost = per_gram_share(output.weight_g)
@@ -239,20 +240,20 @@ def cost_receipt(session: Session, actor: Actor, job: ProductionJob, receipt_id:
         output.cost = share
         given += share
         if share > 0:
-            session.add(_component(job, output, share, currency, actor, f"Production cost {job.number}"))
-    audit.record(session, actor_id=actor.user_id, action="cost production receipt", entity="production_job",
+            session.add(_component(job, output, share, currency, user_id, f"Production cost {job.number}"))
+    audit.record(session, actor_id=user_id, action="cost production receipt", entity="production_job",
                  entity_id=job.id, new={"receipt_id": receipt_id, "consumed": consumed, "currency": currency,
                                         "outputs": [(output.bucket.value, output.item_id, output.cost)
                                                     for output in outputs]})
     session.flush()
 
 
-def write_off_rest(session: Session, actor: Actor, job: ProductionJob) -> Decimal:
+def write_off_rest(session: Session, user_id: int | None, job: ProductionJob) -> Decimal:
     """At completion: what is still at the bench is written off (`cost_written_off`); the amount."""
     rest = pool(session, job).remaining
     if rest:
         job.cost_written_off = Decimal(job.cost_written_off or 0) + rest
-        audit.record(session, actor_id=actor.user_id, action="write off production cost", entity="production_job",
+        audit.record(session, actor_id=user_id, action="write off production cost", entity="production_job",
                      entity_id=job.id, new={"amount": rest, "currency": _currency(session)})
     return rest
 

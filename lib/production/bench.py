@@ -133,7 +133,7 @@ def return_stock(session: Session, *, actor: Actor, job_id: int, issue_id: int, 
                     returned_at=recorded_at or utcnow(), returned_by_id=actor.user_id)
     session.add(row)
     session.flush()
-    flow.cost_return(session, actor, job, issue, row, before.remaining)
+    flow.cost_return(session, actor.user_id, job, issue, row, before.remaining)
     audit.record(session, actor_id=actor.user_id, action="return from production job", entity="production_job",
                  entity_id=job.id, new={"number": job.number, "item": back.tag_id, "quantity": pieces,
                                         "weight": part, "weight_unit": issue.weight_unit,

@@ -152,7 +152,7 @@ def _issue(session: Session, actor: Actor, job: ProductionJob, planned: PlannedI
     session.add(row)
     session.flush()
     session.refresh(item)
-    flow.cost_issue(session, actor, job, row, item)  # the issued share of the item's cost moves to the job
+    flow.cost_issue(session, actor.user_id, job, row, item)  # the issued share of the item's cost moves to the job
     return row
 
 
@@ -361,7 +361,7 @@ def close_job(session: Session, *, actor: Actor, job_id: int, reason: str = "", 
                 f"{job.number} recovered {_format_grams(session, -outstanding)} more than was issued (net of returns). "
                 "Check the weights and units; if they are right, confirm to record it as a gain.")
         job.gain_g = -outstanding
-    flow.write_off_rest(session, actor, job)  # the cost still at the bench (lib.costing.flow)
+    flow.write_off_rest(session, actor.user_id, job)  # the cost still at the bench (lib.costing.flow)
     job.closed_as, job.closed_at, job.closed_by_id, job.close_note = (JobStatus.COMPLETED, recorded_at or utcnow(),
                                                                       actor.user_id, note)
     audit.record(session, actor_id=actor.user_id, action="complete production job", entity="production_job",
