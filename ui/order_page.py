@@ -22,7 +22,7 @@ from lib.orders import detail, orders, receipts, returns, selection, shipments
 from lib.orders.detail import LineView, OrderDetail
 from lib.orders.lines import amount_text
 from lib.units import UNIT_SYMBOLS, format_weight, from_grams
-from ui import context, order_production, print_documents, print_labels
+from ui import context, order_prices, order_production, print_documents, print_labels
 from ui import orders_view as display
 from ui.feedback import plain, run_action, show_error
 
@@ -453,6 +453,7 @@ def render(actor: Actor, raw_id) -> None:
     print_documents.order_documents(view.id, view.kind, len(view.shipments), key="order_docs")
     _header(view)
     _lines(view)
+    order_prices.section(actor, view)  # admins only
     if view.kind is OrderKind.SALES:
         order_production.section(actor, view)
     if actor.can(Right.EDIT_ORDERS):

@@ -21,6 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.access import Actor
+from lib.enums import ComponentType
 from lib.errors import LoupeError
 from lib.models import OrderKind, PaymentTerms
 from lib.orders import lines_ai, orders
@@ -30,7 +31,10 @@ from ui.feedback import plain, run_action, show_error
 from ui.order_page import line_inputs
 
 STEPS = ("Customer or supplier", "Requested products", "Order details", "Review")
-COLUMNS = ("Product", "Description", "Pieces", "Weight", "Unit", "Shape", "Size", "AI wrote")
+COLUMNS = ("Product", "Description", "Pieces", "Weight", "Unit", "Shape", "Size", "Unit price", "Price per",
+           "Price currency", "Cost type", "AI wrote")
+PRICE_BASES = ("g", "ct", "piece")
+COST_TYPES = tuple(component.label for component in ComponentType)
 PERSIST = {"persist_state": "page"}
 
 
@@ -71,7 +75,8 @@ def _cell(value) -> str:
 
 def _blank_row(unit: str) -> dict:
     return {"Product": None, "Description": "", "Pieces": 0, "Weight": 0.0, "Unit": unit, "Shape": None,
-            "Size": None, "AI wrote": ""}
+            "Size": None, "Unit price": "", "Price per": None, "Price currency": "", "Cost type": None,
+            "AI wrote": ""}
 
 
 # ---------------------------------------------------------------------------
@@ -196,6 +201,16 @@ def _step_two(choices: orders.FormChoices) -> None:
             "Unit": st.column_config.SelectboxColumn("Unit", options=list(UNIT_SYMBOLS), default=choices.default_unit),
             "Shape": st.column_config.SelectboxColumn("Shape", options=shapes),
             "Size": st.column_config.SelectboxColumn("Size", options=sizes),
+            "Unit price": st.column_config.TextColumn(
+                "Unit price", help="Optional: the price per g, ct or piece (a plain number such as 62.50)."),
+            "Price per": st.column_config.SelectboxColumn(
+                "Price per", options=list(PRICE_BASES), help="Empty: per g when the line has a weight, else per piece."),
+            "Price currency": st.column_config.TextColumn(
+                "Price currency", max_chars=3, help="ISO 4217 code; empty: the order's currency."),
+            "Cost type": st.column_config.SelectboxColumn(
+                "Cost type", options=list(COST_TYPES),
+                help="Purchase lines: the cost component the received items get (empty: Metal for a per-gram price, "
+                     "Gemstone per carat, Packaging per piece)."),
             "AI wrote": st.column_config.TextColumn("AI wrote", disabled=True,
                                                     help="The product as the AI wrote it (AI-prepared lines)."),
         })
@@ -268,7 +283,11 @@ def _line_inputs(choices: orders.FormChoices, rows: list[dict]) -> list[orders.L
                              weight=str(number(row.get("Weight"))), weight_unit=_cell(row.get("Unit")) or None,
                              description=_cell(row.get("Description")),
                              shape_id=attributes["shape_id"].get(_cell(row.get("Shape"))),
-                             size_id=attributes["size_id"].get(_cell(row.get("Size"))))
+                             size_id=attributes["size_id"].get(_cell(row.get("Size"))),
+                             unit_price=_cell(row.get("Unit price")) or None,
+                             price_basis=_cell(row.get("Price per")) or None,
+                             price_currency=_cell(row.get("Price currency")) or None,
+                             cost_type=_cell(row.get("Cost type")) or None)
             for row in rows]
 
 

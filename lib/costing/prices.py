@@ -168,4 +168,10 @@ def line_margins(session: Session, *, actor: Actor, order_id: int) -> dict[int, 
     return found
 
 
-__all__ = ["LineMargin", "PRICE_BASES", "check_line_price", "line_margins", "price_text", "receipt_component"]
+def cost_type_of(session: Session, line_id: int) -> str | None:
+    """The component type a purchase line's receipts give their items (a ComponentType value), or None."""
+    return session.scalar(select(OrderLine.cost_type).where(OrderLine.id == line_id))
+
+
+__all__ = ["LineMargin", "PRICE_BASES", "check_line_price", "cost_type_of", "line_margins", "price_text",
+           "receipt_component"]
