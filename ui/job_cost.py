@@ -37,6 +37,11 @@ def render(actor: Actor, job_id: int, is_open: bool) -> None:
         return
     with st.container(border=True, key="pj_cost"):
         st.markdown("**Cost** (admins and managers)")
+        if not (cost.total or cost.received or cost.rejected or cost.scrapped or cost.waste or cost.written_off):
+            st.caption("No cost recorded: the issued stock carried no cost components and the job has no labour.")
+            if is_open and actor.can(Right.EDIT_COSTS):
+                _labour_form(job_id, cost, profiles)
+            return
         cells = st.columns(3)
         cells[0].metric("Job cost", _money(cost.currency, cost.total),
                         help="Issued stock's cost, less bench returns, plus the job's labour.")

@@ -191,6 +191,10 @@ def _step_two(choices: orders.FormChoices) -> None:
     sizes = [name for _eid, name in choices.attributes["size_id"]]
     base = _state("base") or []
     frame = pd.DataFrame.from_records(base, columns=list(COLUMNS)) if base else pd.DataFrame(columns=list(COLUMNS))
+    for column in ("Unit price", "Price currency"):  # text cells (rows from the AI lack them: NaN otherwise)
+        frame[column] = frame[column].map(_cell).astype(object)
+    for column in ("Price per", "Cost type"):
+        frame[column] = frame[column].map(lambda value: _cell(value) or None).astype(object)
     edited = st.data_editor(
         frame, key=f"wiz_lines_{_state('gen', 0)}", num_rows="dynamic", hide_index=True, width="stretch",
         column_config={
