@@ -45,6 +45,7 @@ from lib.models import (
     ProductionStage,
     RateProfile,
     RateVersion,
+    StockMovement,
     User,
 )
 from lib.units import is_unit
@@ -90,6 +91,9 @@ class CostingDemo:
     profiles: int
     versions: int
     components: int
+    jobs: int = 0  # the costed job (0 or 1), with the items and movements it made
+    job_items: int = 0
+    job_movements: int = 0
 
 
 def _walk(rng: Random, end: float, days: int, daily: float) -> list[float]:
@@ -145,13 +149,17 @@ def add_demo_costing(engine: Engine, *, now: datetime, seed: int) -> CostingDemo
             if after != before and raise_day <= now:
                 rates.record_price(session, actor=admin, profile_id=ids[name], price=after, effective_at=raise_day)
         made = _components(session, admin, rng, ids)
-        _costed_job(session, admin, rng, ids, now)
+        job_mark = (session.scalar(select(func.count()).select_from(InventoryItem)),
+                    session.scalar(select(func.count()).select_from(StockMovement)))
+        job = _costed_job(session, admin, rng, ids, now)
+        job_items = session.scalar(select(func.count()).select_from(InventoryItem)) - job_mark[0]
+        job_movements = session.scalar(select(func.count()).select_from(StockMovement)) - job_mark[1]
         session.execute(update(RateProfile).values(created_at=start))
         session.execute(update(RateVersion).values(recorded_at=RateVersion.effective_at))
         session.execute(update(CostComponent).values(created_at=now, updated_at=now))
         session.execute(update(AuditEntry).where(AuditEntry.id > audit_mark).values(at=now))
         versions = session.scalar(select(func.count()).select_from(RateVersion))
-    return CostingDemo(len(ids), int(versions or 0), made)
+    return CostingDemo(len(ids), int(versions or 0), made, int(job is not None), job_items, job_movements)
 
 
 def _components(session, admin, rng: Random, ids: dict[str, int]) -> int:
@@ -208,7 +216,8 @@ def _costed_job(session, admin, rng: Random, ids: dict[str, int], now: datetime)
 
     pieces = list(session.execute(
         select(InventoryItem.id, InventoryItem.product_id, InventoryItem.weight, InventoryItem.weight_unit,
-               InventoryItem.quantity)
+               InventoryItem.quantity, InventoryItem.finished_type_id, InventoryItem.shape_id, InventoryItem.size_id,
+               InventoryItem.colour_id)
         .where(InventoryItem.kind == InventoryKind.FINISHED, InventoryItem.status == ItemStatus.AVAILABLE,
                exists().where(CostComponent.item_id == InventoryItem.id,
                               CostComponent.component_type == ComponentType.METAL,
@@ -230,6 +239,8 @@ def _costed_job(session, admin, rng: Random, ids: dict[str, int], now: datetime)
     good = (weight * Decimal("0.98")).quantize(Decimal("0.0001"))
     job_receipts.receive_job(session, actor=admin, job_id=created.job_id, draft=ReceiptDraft(rows=(OutputRow(
         product_id=piece.product_id, kind=InventoryKind.FINISHED, weight=str(good), pieces=piece.quantity,
-        weight_unit=piece.weight_unit, waste=str(weight - good)),), received_on=day), recorded_at=now)
+        weight_unit=piece.weight_unit, waste=str(weight - good), finished_type_id=piece.finished_type_id,
+        shape_id=piece.shape_id, size_id=piece.size_id, colour_id=piece.colour_id),), received_on=day),
+        recorded_at=now)
     jobs.close_job(session, actor=admin, job_id=created.job_id, recorded_at=now)
     return created.job_id
