@@ -44,7 +44,6 @@ from lib.costing.components import (
     _item_cost,
     basis_quantity,
     costs_of_items,
-    grams_of,
     money,
 )
 from lib.costing.rates import versions_as_of
@@ -359,5 +358,5 @@ def remove_job_labour(session: Session, *, actor: Actor, component_id: int) -> N
     session.flush()
 
 
-__all__ = ["JobCost", "Pool", "add_job_labour", "cost_issue", "cost_receipt", "cost_return", "grams_of",
+__all__ = ["JobCost", "Pool", "add_job_labour", "cost_issue", "cost_receipt", "cost_return",
            "job_cost", "labour_lines", "pool", "remove_job_labour", "write_off_rest"]
