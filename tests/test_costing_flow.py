@@ -11,6 +11,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from lib.costing import components, flow, rates
@@ -167,3 +169,34 @@ def test_members_never_get_a_job_cost_and_labour_input_is_checked(session, coste
     assert flow.job_cost(session, actor=shop["admin"], job_id=created.job_id).labour == 0
     with pytest.raises(Exception):
         flow.job_cost(session, actor=shop["sam"], job_id=created.job_id)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(returned=st.integers(0, 20), labour=st.decimals(min_value=0, max_value=500, places=2),
+       receipts=st.lists(st.tuples(*(st.integers(0, 30),) * 4), min_size=1, max_size=3))
+def test_any_job_balances_to_the_cent_once_completed(session, costed, returned, labour, receipts):
+    """Whatever is returned, received, rejected, scrapped and wasted, in how many receipts: a completed job's
+    issued cost plus labour equals returns + outputs + write-off, exactly."""
+    shop = costed
+    assume(all(sum(parts) > 0 for parts in receipts))
+    assume(sum(sum(parts) for parts in receipts) <= 100 - returned)
+    savepoint = session.begin_nested()
+    try:
+        created = _create(session, shop, SourceLine(shop["lot"].id))
+        if labour:
+            flow.add_job_labour(session, actor=shop["nina"], job_id=created.job_id,
+                                data=ComponentInput(quantity="1", unit="h", manual_amount=str(labour)))
+        if returned:
+            issue_id = next(r.issue_id for r in bench.returnable(session, actor=shop["nina"], job_id=created.job_id))
+            bench.return_stock(session, actor=shop["nina"], job_id=created.job_id, issue_id=issue_id,
+                               weight=str(returned))
+        for good, rejected, scrapped, waste in receipts:
+            _receive(session, shop, created.job_id, _row(
+                shop, weight=str(good), pieces=1 if good else None, waste=str(waste),
+                rejected=Portion(weight=str(rejected)) if rejected else None,
+                scrapped=Portion(weight=str(scrapped)) if scrapped else None))
+        jobs.close_job(session, actor=shop["nina"], job_id=created.job_id, reason="dust")
+        issued, carried = _balanced(session, created.job_id)
+        assert issued == D("6150.00") + labour and issued == carried
+    finally:
+        savepoint.rollback()

@@ -108,3 +108,9 @@ def test_admins_and_managers_see_the_job_cost_and_members_never_do(shop):
         assert metrics["Cost per gram of output"] == "—"
     shown = everything(job_page(shop, "mo"))
     assert "Job cost" not in shown and "USD" not in shown and "125.00" not in shown and "Labour" not in shown
+
+
+def test_a_member_at_an_order_address_reads_why_and_sees_no_price(shop):
+    for order_id in (shop.so, shop.po):
+        shown = everything(order_page(shop, "mo", order_id))
+        assert "Margin" not in shown and "62.50" not in shown and "500.00" not in shown and "USD" not in shown
