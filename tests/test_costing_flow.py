@@ -200,3 +200,17 @@ def test_any_job_balances_to_the_cent_once_completed(session, costed, returned, 
         assert issued == D("6150.00") + labour and issued == carried
     finally:
         savepoint.rollback()
+
+
+def test_cancelling_gives_the_cost_back_with_the_stock_and_writes_off_the_labour(session, costed):
+    shop = costed
+    lot = shop["lot"]
+    created = _create(session, shop, SourceLine(lot.id))
+    flow.add_job_labour(session, actor=shop["nina"], job_id=created.job_id,
+                        data=ComponentInput(quantity="1", unit="pcs", profile_id=shop["setting"]))
+    issue_id = next(r.issue_id for r in bench.returnable(session, actor=shop["nina"], job_id=created.job_id))
+    bench.return_stock(session, actor=shop["nina"], job_id=created.job_id, issue_id=issue_id, weight="10")
+    jobs.cancel_job(session, actor=shop["nina"], job_id=created.job_id, reason="design changed")
+    assert _item_total(session, lot.id) == D("6150.00")  # 615.00 from the return + 5,535.00 from the cancel
+    assert _balanced(session, created.job_id) == (D("6175.00"), D("6175.00"))
+    assert session.get(ProductionJob, created.job_id).cost_written_off == D("25.00")

@@ -53,7 +53,8 @@ def test_metals_have_a_price_every_morning_for_90_days(built):
 
 def test_a_few_dozen_items_carry_priced_components(built):
     with Session(built) as session:
-        item_ids = session.scalars(select(CostComponent.item_id).where(CostComponent.item_id.is_not(None)).distinct()).all()
+        item_ids = session.scalars(select(CostComponent.item_id).where(CostComponent.item_id.is_not(None))
+                                   .distinct()).all()
         assert 30 <= len(item_ids) <= 48  # 36 costed here, priced purchase receipts, the costed job's output
         costs = components.costs_of_items(session, item_ids, NOW)
         assert all(cost.unpriced == 0 and set(cost.totals) == {"USD"} for cost in costs.values())
@@ -64,11 +65,12 @@ def test_a_few_dozen_items_carry_priced_components(built):
 
 
 def test_priced_purchase_receipts_and_a_costed_job_are_alive_on_first_start(built):
-    from lib.models import JobOutput, OrderKind, OrderLine, Order, ProductionJob, PurchaseReceipt
     from lib.enums import OutputBucket
+    from lib.models import JobOutput, Order, OrderKind, OrderLine, ProductionJob, PurchaseReceipt
 
     with Session(built) as session:
-        priced = session.scalars(select(PurchaseReceipt.item_id).join(OrderLine, OrderLine.id == PurchaseReceipt.line_id)
+        priced = session.scalars(select(PurchaseReceipt.item_id)
+                                 .join(OrderLine, OrderLine.id == PurchaseReceipt.line_id)
                                  .join(Order, Order.id == OrderLine.order_id)
                                  .where(Order.kind == OrderKind.PURCHASE, OrderLine.unit_price.is_not(None))).all()
         assert priced and all(cost.totals.get("USD", 0) > 0

@@ -208,7 +208,8 @@ def _step_two(choices: orders.FormChoices) -> None:
             "Unit price": st.column_config.TextColumn(
                 "Unit price", help="Optional: the price per g, ct or piece (a plain number such as 62.50)."),
             "Price per": st.column_config.SelectboxColumn(
-                "Price per", options=list(PRICE_BASES), help="Empty: per g when the line has a weight, else per piece."),
+                "Price per", options=list(PRICE_BASES),
+                help="Empty: per g when the line has a weight, else per piece."),
             "Price currency": st.column_config.TextColumn(
                 "Price currency", max_chars=3, help="ISO 4217 code; empty: the order's currency."),
             "Cost type": st.column_config.SelectboxColumn(

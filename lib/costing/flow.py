@@ -24,7 +24,9 @@ carried: the job page counts them as "not carried"). Worked example in docs/cost
   without good output (or rejects worth more than consumed) puts the difference in `cost_written_off`.
 - **Completion** writes off what is still at the bench (`cost_written_off`). Invariant of a completed
   job, exact to the cent: issued + labour = returned + Σ output costs (items and waste) + written off.
-- A cancelled job's cost stays on the job (not given back to the items yet).
+- **Cancelling** (a job without receipts) gives each issue's cost still out (its cost less its bench returns')
+  back with the stock, as a manual Metal component "Returned from JOB-… (cancelled)" on the item that gets
+  the stock (`JobIssue.cancel_cost`); the job's labour is written off.
 """
 from __future__ import annotations
 
@@ -58,6 +60,7 @@ from lib.models import (
     OutputBucket,
     ProductionJob,
     RateProfile,
+    StockMovement,
     utcnow,
 )
 from lib.production.totals import job_figures
@@ -142,6 +145,8 @@ def pool(session: Session, job: ProductionJob) -> Pool:
     currency = _currency(session)
     issued = session.scalar(select(func.coalesce(func.sum(JobIssue.cost), 0)).where(JobIssue.job_id == job.id))
     returned = session.scalar(select(func.coalesce(func.sum(JobReturn.cost), 0)).where(JobReturn.job_id == job.id))
+    returned += session.scalar(select(func.coalesce(func.sum(JobIssue.cancel_cost), 0))
+                               .where(JobIssue.job_id == job.id))
     carried = session.scalar(select(func.coalesce(func.sum(JobOutput.cost), 0)).where(JobOutput.job_id == job.id))
     labour = sum((line.cost for line in labour_lines(session, job.id)
                   if line.cost is not None and line.currency == currency), ZERO)
@@ -164,6 +169,25 @@ def cost_return(session: Session, user_id: int | None, job: ProductionJob, issue
                                   description=f"Returned from {job.number}", quantity=back.weight,
                                   unit=back.weight_unit, manual_amount=back.cost,
                                   manual_currency=_currency(session), created_by_id=user_id))
+    session.flush()
+
+
+def cost_cancel(session: Session, user_id: int | None, job: ProductionJob, issue: JobIssue,
+                movement_id: int) -> None:
+    """Cancelling a job (no receipts): what the issue's cost still has out (its cost less its bench returns')
+    goes back, as a manual Metal component on the item the cancel's movement gave the stock to."""
+    taken, weight_back = session.execute(select(func.coalesce(func.sum(JobReturn.cost), 0),
+                                                func.coalesce(func.sum(JobReturn.weight), 0))
+                                         .where(JobReturn.issue_id == issue.id)).one()
+    back = max(Decimal(issue.cost or 0) - Decimal(str(taken)), ZERO)
+    out = Decimal(issue.weight) - Decimal(str(weight_back))
+    issue.cancel_cost = back
+    item_id = session.scalar(select(StockMovement.item_id).where(StockMovement.id == movement_id))
+    if back > 0 and item_id is not None and out > 0:
+        session.add(CostComponent(item_id=item_id, component_type=ComponentType.METAL,
+                                  description=f"Returned from {job.number} (cancelled)", quantity=out,
+                                  unit=issue.weight_unit, manual_amount=back, manual_currency=_currency(session),
+                                  created_by_id=user_id))
     session.flush()
 
 
@@ -222,7 +246,8 @@ def cost_receipt(session: Session, user_id: int | None, job: ProductionJob, rece
             else:
                 output.cost = per_gram_share(output.weight_g)
                 if output.cost > 0:
-                    session.add(_component(job, output, output.cost, currency, user_id, f"Production cost {job.number}"))
+                    session.add(_component(job, output, output.cost, currency, user_id,
+                                           f"Production cost {job.number}"))
             others += output.cost
         elif output.bucket is OutputBucket.WASTE:
             output.cost = per_gram_share(output.weight_g)
@@ -358,5 +383,5 @@ def remove_job_labour(session: Session, *, actor: Actor, component_id: int) -> N
     session.flush()
 
 
-__all__ = ["JobCost", "Pool", "add_job_labour", "cost_issue", "cost_receipt", "cost_return",
+__all__ = ["JobCost", "Pool", "add_job_labour", "cost_cancel", "cost_issue", "cost_receipt", "cost_return",
            "job_cost", "labour_lines", "pool", "remove_job_labour", "write_off_rest"]

@@ -137,6 +137,7 @@ class JobIssue(Base):
     # The issued share of the source item's cost (lib.costing.flow; workspace currency; None: not costed) and
     # the metal rate profile of the source's largest metal component, which rejects and scrap are valued at.
     cost: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    cancel_cost: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))  # what cancelling the job gave back
     metal_profile_id: Mapped[int | None] = mapped_column(ForeignKey("rate_profiles.id"))
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

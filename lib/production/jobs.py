@@ -412,6 +412,8 @@ def cancel_job(session: Session, *, actor: Actor, job_id: int, reason: str,
     for row in rows:
         back = _give_back_rest(session, actor, job, row, f"{job.number} cancelled", recorded_at)
         row.returned_movement_id, row.returned_at = back, recorded_at or utcnow()
+        flow.cost_cancel(session, actor.user_id, job, row, back)  # the cost goes back with the stock
+    flow.write_off_rest(session, actor.user_id, job)  # what is left is the job's labour
     job.closed_as, job.closed_at, job.closed_by_id, job.close_note = (JobStatus.CANCELLED, recorded_at or utcnow(),
                                                                       actor.user_id, why)
     audit.record(session, actor_id=actor.user_id, action="cancel production job", entity="production_job",

@@ -34,6 +34,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('cost_written_off', MONEY, nullable=False, server_default='0'))
     with op.batch_alter_table('production_job_issues', schema=None) as batch_op:
         batch_op.add_column(sa.Column('cost', MONEY, nullable=True))
+        batch_op.add_column(sa.Column('cancel_cost', MONEY, nullable=True))
         batch_op.add_column(sa.Column('metal_profile_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key('fk_job_issues_metal_profile', 'rate_profiles', ['metal_profile_id'], ['id'])
     with op.batch_alter_table('production_returns', schema=None) as batch_op:
@@ -52,6 +53,7 @@ def downgrade() -> None:
     with op.batch_alter_table('production_job_issues', schema=None) as batch_op:
         batch_op.drop_constraint('fk_job_issues_metal_profile', type_='foreignkey')
         batch_op.drop_column('metal_profile_id')
+        batch_op.drop_column('cancel_cost')
         batch_op.drop_column('cost')
     with op.batch_alter_table('production_jobs', schema=None) as batch_op:
         batch_op.drop_column('cost_written_off')
