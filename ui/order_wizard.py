@@ -163,10 +163,14 @@ def _add_line(choices: orders.FormChoices) -> None:
            "Pieces": _number(st.session_state.get("wiz_add_pieces")),
            "Weight": _number(st.session_state.get("wiz_add_weight")),
            "Shape": names["shape_id"].get(st.session_state.get("wiz_add_shape")),
-           "Size": names["size_id"].get(st.session_state.get("wiz_add_size"))}
+           "Size": names["size_id"].get(st.session_state.get("wiz_add_size")),
+           "Unit price": st.session_state.get("wiz_add_price") or "",
+           "Price per": st.session_state.get("wiz_add_price_basis"),
+           "Price currency": st.session_state.get("wiz_add_price_currency") or "",
+           "Cost type": st.session_state.get("wiz_add_cost_type")}
     _set_rows([*(_state("rows") or []), row])
     for key in ("wiz_add_product", "wiz_add_description", "wiz_add_pieces", "wiz_add_weight", "wiz_add_shape",
-                "wiz_add_size"):
+                "wiz_add_size", "wiz_add_price", "wiz_add_price_basis", "wiz_add_price_currency", "wiz_add_cost_type"):
         st.session_state.pop(key, None)
 
 
