@@ -4,9 +4,10 @@ Every amount is money in the workspace's default currency (components in another
 carried: the job page counts them as "not carried"). Worked example in docs/costing.md.
 
 - **Issue**: the job takes the issued share of the source item's cost (item cost now × issued weight /
-  the item's weight before the issue) and the item's components shrink by the same share (a quantity or
-  manual amount × weight after / weight before; an item emptied loses them), so the cost is in one place
-  at a time. `JobIssue.cost` keeps the amount; `JobIssue.metal_profile_id` the rate profile of the
+  the item's weight before the issue; pieces for an item without weight) and the item's components shrink
+  by the same share (a quantity or manual amount × weight after / weight before; an item emptied loses
+  them), so the cost is in one place at a time. Components in another currency shrink too, but their
+  cost is not carried into the job. `JobIssue.cost` keeps the amount; `JobIssue.metal_profile_id` the rate profile of the
   source's largest metal component.
 - **Labour**: a job's own labour components are `CostComponent` rows with `job_id` (no item), added and
   removed on the job page while it is open; each is valued at the rate in force when it was added.
@@ -83,8 +84,9 @@ def cost_issue(session: Session, user_id: int | None, job: ProductionJob, row: J
     currency = _currency(session)
     components = list(session.scalars(select(CostComponent).where(CostComponent.item_id == item.id)
                                       .order_by(CostComponent.id)))
-    after = Decimal(item.weight)
-    issued = Decimal(row.weight)
+    after, issued = Decimal(item.weight), Decimal(row.weight)
+    if after + issued <= 0:  # an item without weight: its pieces decide the share
+        after, issued = Decimal(item.quantity), Decimal(row.quantity)
     before = after + issued
     if not components or before <= 0:
         row.cost = ZERO
