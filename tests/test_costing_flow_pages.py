@@ -8,6 +8,8 @@ TRUB0001 selected (cost 100.00, margin 400.00), and a North job JOB issues the r
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import select
 
@@ -133,3 +135,25 @@ def test_an_admin_adds_a_priced_line_and_a_bad_price_is_refused_with_nothing_wri
     prices = next(d.value for d in at.dataframe if "Margin" in d.value.columns)
     assert list(prices["Unit price"]) == ["USD 500.00 per piece", "USD 80.00 per gram"]
     assert list(prices["Price total"]) == ["USD 500.00", "USD 240.00"]
+
+
+def test_a_manager_adds_and_removes_labour_on_the_job_page(shop):
+    at = job_page(shop, "nina")
+    before = next(m.value for m in at.metric if m.label == "Job cost")
+    at.selectbox(key="pj_labour_profile").set_value(0).run()  # a manual amount
+    at.text_input(key="pj_labour_qty").set_value("2")
+    at.text_input(key="pj_labour_amount").set_value("-3")
+    ok(at.button(key="pj_labour_add").click().run())
+    assert "The labour was not added" in texts(at) and "Amount" in texts(at)
+    at.text_input(key="pj_labour_amount").set_value("12.5")
+    ok(at.button(key="pj_labour_add").click().run())
+    assert next(m.value for m in at.metric if m.label == "Job cost") == "USD 177.50" != before
+    engine = db.make_engine(shop.url)
+    with db.session_scope(engine) as session:
+        boss = f.actor(session, session.scalars(select(User).where(User.username == "boss")).one())
+        added = next(line.id for line in flow.job_cost(session, actor=boss, job_id=shop.job).labour_lines
+                     if line.cost == Decimal("12.50"))
+    engine.dispose()
+    at.selectbox(key="pj_labour_pick").set_value(added)
+    ok(at.button(key="pj_labour_remove").click().run())
+    assert next(m.value for m in at.metric if m.label == "Job cost") == before == "USD 165.00"

@@ -71,7 +71,8 @@ def _labour_form(job_id: int, cost: flow.JobCost, profiles) -> None:
         with st.form("pj_labour_form"):
             values: dict = {"description": st.text_input("Description (optional)", key="pj_labour_desc",
                                                          max_chars=120)}
-            units = ("pcs",) if profile is not None and profile.basis.value == "piece" else ("h", "min", "pcs")
+            units = {"piece": ("pcs",), "hour": ("h", "min")}.get(profile.basis.value if profile else "",
+                                                                   ("h", "min", "pcs"))
             columns = st.columns(2)
             values["quantity"] = columns[0].text_input("Quantity", value="1", key="pj_labour_qty")
             values["unit"] = columns[1].selectbox("Unit", units, key=f"pj_labour_unit_{chosen}")

@@ -346,7 +346,10 @@ def add_job_labour(session: Session, *, actor: Actor, job_id: int, data: Compone
         data = ComponentInput(quantity=data.quantity, unit=data.unit, component_type=ComponentType.LABOR,
                               description=data.description, manual_amount=data.manual_amount,
                               manual_currency=data.manual_currency)
-    values = _checked(session, data)
+    try:
+        values = _checked(session, data)
+    except ValidationFailed as error:
+        raise ValidationFailed.listing("The labour was not added.", error.problems) from None
     problems = []
     if values["component_type"] is not ComponentType.LABOR:
         problems.append("Choose a labour rate profile")
