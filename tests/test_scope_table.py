@@ -45,6 +45,8 @@ from lib.llm import metering
 from lib.llm.client import Completion
 from lib.config import Settings
 from lib.costing import components as cost_components
+from lib.costing import flow as cost_flow
+from lib.costing import prices as cost_prices
 from lib.costing import rates as costing_rates
 from lib.costing import sheets as costing_sheets
 from lib.costing import valuation as costing_valuation
@@ -372,6 +374,16 @@ def rate_profile(session, world: World) -> int:
     return profile.id
 
 
+def south_labour(session, world: World) -> int:
+    """A labour component on the South job (made once per test by the admin)."""
+    found = session.scalars(select(lib.models.CostComponent.id).where(
+        lib.models.CostComponent.job_id == world.south_job)).first()
+    if found is None:
+        found = cost_flow.add_job_labour(session, actor=world.admin, job_id=world.south_job, data=(
+            cost_components.ComponentInput(quantity="1", unit="h", manual_amount="30"))).id
+    return found
+
+
 def south_component(session, world: World) -> int:
     """A cost component on South's SECRETRUB1 (made once per test by the admin)."""
     found = session.scalars(select(lib.models.CostComponent.id).where(
@@ -418,6 +430,16 @@ TABLE = {
             quantity="2", unit="g", profile_id=rate_profile(s, w)))),
     "lib.costing.components.remove_component": Write(lambda s, a, w: cost_components.remove_component(
         s, actor=a, component_id=south_component(s, w))),
+    "lib.costing.flow.job_cost": Write(lambda s, a, w: (south_labour(s, w), cost_flow.job_cost(
+        s, actor=a, job_id=w.south_job))),
+    "lib.costing.flow.add_job_labour": Write(lambda s, a, w: cost_flow.add_job_labour(
+        s, actor=a, job_id=w.south_job, data=cost_components.ComponentInput(quantity="1", unit="h",
+                                                                              manual_amount="5"))),
+    "lib.costing.flow.remove_job_labour": Write(lambda s, a, w: cost_flow.remove_job_labour(
+        s, actor=a, component_id=south_labour(s, w))),
+    # Margins are for admins only (who see every location): members and managers are refused outright.
+    "lib.costing.prices.line_margins": Write(lambda s, a, w: cost_prices.line_margins(
+        s, actor=a, order_id=timeline_order(s, w))),
     # lib.access: the scoping layer itself
     "lib.access.scope_items": Read(lambda s, a, w: access.scope_items(
         select(lib.models.InventoryItem.tag_id, lib.models.InventoryItem.weight_g), a)),

@@ -8,7 +8,7 @@ from lib.access import Right
 from lib.errors import LoupeError
 from lib.models import JobStatus
 from lib.production import jobs, links, overview
-from ui import charts, context, loss_norm, print_documents, print_labels
+from ui import charts, context, job_cost, loss_norm, print_documents, print_labels
 from ui import production_view as view
 from ui.feedback import plain, run_action, show_error
 from ui.job_actions import (
@@ -51,6 +51,7 @@ def job_page(actor, raw_id: str) -> None:
         cell.metric(label, value, help=view.CHIP_HELP[label], border=True)
     balance_panel(detail)
     loss_norm.render(actor, job.id, detail.unit)
+    job_cost.render(actor, job.id, job.closed_as is None)  # admins and managers only
     st.subheader("Totals", help=view.BASE_HELP)
     st.dataframe(view.totals_frame(detail), hide_index=True, key="pj_job_totals")
     st.subheader("Issued stock")

@@ -15,6 +15,7 @@ import streamlit as st
 
 from lib.access import Actor, Right, visible_locations
 from lib.classification import BY_KEY
+from lib.enums import ComponentType
 from lib.errors import LoupeError
 from lib.inventory import forms
 from lib.models import LINE_ATTRIBUTE_KEYS, InventoryKind, LineStatus, OrderKind
@@ -22,7 +23,7 @@ from lib.orders import detail, orders, receipts, returns, selection, shipments
 from lib.orders.detail import LineView, OrderDetail
 from lib.orders.lines import amount_text
 from lib.units import UNIT_SYMBOLS, format_weight, from_grams
-from ui import context, order_production, print_documents, print_labels
+from ui import context, order_prices, order_production, print_documents, print_labels
 from ui import orders_view as display
 from ui.feedback import plain, run_action, show_error
 
@@ -361,8 +362,18 @@ def line_inputs(prefix: str, choices: orders.FormChoices) -> orders.LineInput:
         with column:
             attributes[attribute.field] = _entry_select(attribute.label, choices.attributes[attribute.field],
                                                         f"{prefix}_{key}")
+    price = st.columns(4)
+    unit_price = price[0].text_input("Unit price (optional)", key=f"{prefix}_price",
+                                     help="Per g, ct or piece; a plain number such as 62.50.")
+    basis = price[1].selectbox("Price per", ("g", "ct", "piece"), index=None, key=f"{prefix}_price_basis",
+                               placeholder="g if weighed, else piece")
+    currency = price[2].text_input("Price currency", key=f"{prefix}_price_currency", max_chars=3,
+                                   placeholder="the order's")
+    cost_type = price[3].selectbox("Cost type (purchases)", [kind.label for kind in ComponentType], index=None,
+                                   key=f"{prefix}_cost_type", placeholder="from the price basis")
     return orders.LineInput(product_id=product, quantity=pieces, weight=weight, weight_unit=unit,
-                            description=description, **attributes)
+                            description=description, unit_price=unit_price or None, price_basis=basis,
+                            price_currency=currency or None, cost_type=cost_type, **attributes)
 
 
 def _add_line_form(actor: Actor, view: OrderDetail, choices: orders.FormChoices) -> None:
@@ -453,6 +464,7 @@ def render(actor: Actor, raw_id) -> None:
     print_documents.order_documents(view.id, view.kind, len(view.shipments), key="order_docs")
     _header(view)
     _lines(view)
+    order_prices.section(actor, view)  # admins only
     if view.kind is OrderKind.SALES:
         order_production.section(actor, view)
     if actor.can(Right.EDIT_ORDERS):

@@ -21,6 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.access import Actor
+from lib.enums import ComponentType
 from lib.errors import LoupeError
 from lib.models import OrderKind, PaymentTerms
 from lib.orders import lines_ai, orders
@@ -30,7 +31,10 @@ from ui.feedback import plain, run_action, show_error
 from ui.order_page import line_inputs
 
 STEPS = ("Customer or supplier", "Requested products", "Order details", "Review")
-COLUMNS = ("Product", "Description", "Pieces", "Weight", "Unit", "Shape", "Size", "AI wrote")
+COLUMNS = ("Product", "Description", "Pieces", "Weight", "Unit", "Shape", "Size", "Unit price", "Price per",
+           "Price currency", "Cost type", "AI wrote")
+PRICE_BASES = ("g", "ct", "piece")
+COST_TYPES = tuple(component.label for component in ComponentType)
 PERSIST = {"persist_state": "page"}
 
 
@@ -71,7 +75,8 @@ def _cell(value) -> str:
 
 def _blank_row(unit: str) -> dict:
     return {"Product": None, "Description": "", "Pieces": 0, "Weight": 0.0, "Unit": unit, "Shape": None,
-            "Size": None, "AI wrote": ""}
+            "Size": None, "Unit price": "", "Price per": None, "Price currency": "", "Cost type": None,
+            "AI wrote": ""}
 
 
 # ---------------------------------------------------------------------------
@@ -158,10 +163,14 @@ def _add_line(choices: orders.FormChoices) -> None:
            "Pieces": _number(st.session_state.get("wiz_add_pieces")),
            "Weight": _number(st.session_state.get("wiz_add_weight")),
            "Shape": names["shape_id"].get(st.session_state.get("wiz_add_shape")),
-           "Size": names["size_id"].get(st.session_state.get("wiz_add_size"))}
+           "Size": names["size_id"].get(st.session_state.get("wiz_add_size")),
+           "Unit price": st.session_state.get("wiz_add_price") or "",
+           "Price per": st.session_state.get("wiz_add_price_basis"),
+           "Price currency": st.session_state.get("wiz_add_price_currency") or "",
+           "Cost type": st.session_state.get("wiz_add_cost_type")}
     _set_rows([*(_state("rows") or []), row])
     for key in ("wiz_add_product", "wiz_add_description", "wiz_add_pieces", "wiz_add_weight", "wiz_add_shape",
-                "wiz_add_size"):
+                "wiz_add_size", "wiz_add_price", "wiz_add_price_basis", "wiz_add_price_currency", "wiz_add_cost_type"):
         st.session_state.pop(key, None)
 
 
@@ -186,6 +195,10 @@ def _step_two(choices: orders.FormChoices) -> None:
     sizes = [name for _eid, name in choices.attributes["size_id"]]
     base = _state("base") or []
     frame = pd.DataFrame.from_records(base, columns=list(COLUMNS)) if base else pd.DataFrame(columns=list(COLUMNS))
+    for column in ("Unit price", "Price currency"):  # text cells (rows from the AI lack them: NaN otherwise)
+        frame[column] = frame[column].map(_cell).astype(object)
+    for column in ("Price per", "Cost type"):
+        frame[column] = frame[column].map(lambda value: _cell(value) or None).astype(object)
     edited = st.data_editor(
         frame, key=f"wiz_lines_{_state('gen', 0)}", num_rows="dynamic", hide_index=True, width="stretch",
         column_config={
@@ -196,6 +209,17 @@ def _step_two(choices: orders.FormChoices) -> None:
             "Unit": st.column_config.SelectboxColumn("Unit", options=list(UNIT_SYMBOLS), default=choices.default_unit),
             "Shape": st.column_config.SelectboxColumn("Shape", options=shapes),
             "Size": st.column_config.SelectboxColumn("Size", options=sizes),
+            "Unit price": st.column_config.TextColumn(
+                "Unit price", help="Optional: the price per g, ct or piece (a plain number such as 62.50)."),
+            "Price per": st.column_config.SelectboxColumn(
+                "Price per", options=list(PRICE_BASES),
+                help="Empty: per g when the line has a weight, else per piece."),
+            "Price currency": st.column_config.TextColumn(
+                "Price currency", max_chars=3, help="ISO 4217 code; empty: the order's currency."),
+            "Cost type": st.column_config.SelectboxColumn(
+                "Cost type", options=list(COST_TYPES),
+                help="Purchase lines: the cost component the received items get (empty: Metal for a per-gram price, "
+                     "Gemstone per carat, Packaging per piece)."),
             "AI wrote": st.column_config.TextColumn("AI wrote", disabled=True,
                                                     help="The product as the AI wrote it (AI-prepared lines)."),
         })
@@ -268,7 +292,11 @@ def _line_inputs(choices: orders.FormChoices, rows: list[dict]) -> list[orders.L
                              weight=str(number(row.get("Weight"))), weight_unit=_cell(row.get("Unit")) or None,
                              description=_cell(row.get("Description")),
                              shape_id=attributes["shape_id"].get(_cell(row.get("Shape"))),
-                             size_id=attributes["size_id"].get(_cell(row.get("Size"))))
+                             size_id=attributes["size_id"].get(_cell(row.get("Size"))),
+                             unit_price=_cell(row.get("Unit price")) or None,
+                             price_basis=_cell(row.get("Price per")) or None,
+                             price_currency=_cell(row.get("Price currency")) or None,
+                             cost_type=_cell(row.get("Cost type")) or None)
             for row in rows]
 
 

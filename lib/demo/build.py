@@ -1035,7 +1035,8 @@ def build_demo(engine: Engine, *, scale: str = "small", seed: int = 7, progress=
 
     ordered = add_demo_orders(engine, now=now, seed=seed)
     made = build_production(engine, now=now, seed=seed)
-    add_demo_costing(engine, now=now, seed=seed)  # rate profiles, 90 days of prices, components (lib/demo/costing.py)
+    costed = add_demo_costing(engine, now=now, seed=seed)  # rate profiles, 90 days of prices, components, a costed job
+    made = ProductionDemo(made.jobs + costed.jobs, made.items + costed.job_items, made.movements + costed.job_movements)
     if size.jobs:
         report(f"adding {size.jobs:,} production jobs in bulk")
         grown = add_bulk_production(engine, now=now, seed=seed, count=size.jobs)

@@ -13,7 +13,10 @@ fineness, platinum and silver walk on their own); stones are re-priced every
 15 days; labour got one raise 30 days ago. Components go on 24 finished pieces
 of 1 g to 60 g (their metal, named by the product when it says 18K, silver,
 ..., at 70-92 % of the piece's weight; melee, setting, a box, overhead) and 12 loose stones of at most 20 ct
-(their own weight at the matching stone rate; rough at the rough rate).
+(their own weight at the matching stone rate; rough at the rough rate). Items that already carry a cost (the
+demo's priced purchase receipts, lib/demo/orders.py) are left as they are. Then one costed production job
+(`_costed_job`): a costed finished piece polished with half a bench hour, 98 % received and 2 % waste,
+completed, so the job page's cost card and the output's cost are alive.
 
 Determinism: only `Random(f"costing-{seed}")` chooses; every row made is
 stamped with times derived from the demo's `now`.
@@ -25,7 +28,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from random import Random
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.engine import Engine
 
 from lib import db
@@ -34,7 +37,17 @@ from lib.costing import components, rates
 from lib.costing.components import ComponentInput
 from lib.costing.rates import ProfileInput
 from lib.enums import ComponentType, InventoryKind, ItemStatus, RateBasis, RateSource
-from lib.models import AuditEntry, CostComponent, InventoryItem, Product, RateProfile, RateVersion, User
+from lib.models import (
+    AuditEntry,
+    CostComponent,
+    InventoryItem,
+    Product,
+    ProductionStage,
+    RateProfile,
+    RateVersion,
+    StockMovement,
+    User,
+)
 from lib.units import is_unit
 
 HISTORY_DAYS = 90
@@ -78,6 +91,9 @@ class CostingDemo:
     profiles: int
     versions: int
     components: int
+    jobs: int = 0  # the costed job (0 or 1), with the items and movements it made
+    job_items: int = 0
+    job_movements: int = 0
 
 
 def _walk(rng: Random, end: float, days: int, daily: float) -> list[float]:
@@ -133,12 +149,17 @@ def add_demo_costing(engine: Engine, *, now: datetime, seed: int) -> CostingDemo
             if after != before and raise_day <= now:
                 rates.record_price(session, actor=admin, profile_id=ids[name], price=after, effective_at=raise_day)
         made = _components(session, admin, rng, ids)
+        job_mark = (session.scalar(select(func.count()).select_from(InventoryItem)),
+                    session.scalar(select(func.count()).select_from(StockMovement)))
+        job = _costed_job(session, admin, rng, ids, now)
+        job_items = session.scalar(select(func.count()).select_from(InventoryItem)) - job_mark[0]
+        job_movements = session.scalar(select(func.count()).select_from(StockMovement)) - job_mark[1]
         session.execute(update(RateProfile).values(created_at=start))
         session.execute(update(RateVersion).values(recorded_at=RateVersion.effective_at))
         session.execute(update(CostComponent).values(created_at=now, updated_at=now))
         session.execute(update(AuditEntry).where(AuditEntry.id > audit_mark).values(at=now))
         versions = session.scalar(select(func.count()).select_from(RateVersion))
-    return CostingDemo(len(ids), int(versions or 0), made)
+    return CostingDemo(len(ids), int(versions or 0), made, int(job is not None), job_items, job_movements)
 
 
 def _components(session, admin, rng: Random, ids: dict[str, int]) -> int:
@@ -146,7 +167,8 @@ def _components(session, admin, rng: Random, ids: dict[str, int]) -> int:
     held = (select(InventoryItem.id, InventoryItem.kind, InventoryItem.weight, InventoryItem.weight_unit,
                    InventoryItem.weight_g, Product.name)
             .join(Product, Product.id == InventoryItem.product_id)
-            .where(InventoryItem.status == ItemStatus.AVAILABLE, InventoryItem.quantity > 0)
+            .where(InventoryItem.status == ItemStatus.AVAILABLE, InventoryItem.quantity > 0,
+                   ~exists().where(CostComponent.item_id == InventoryItem.id))
             .order_by(InventoryItem.id))
     finished = list(session.execute(held.where(InventoryItem.kind == InventoryKind.FINISHED)))
     loose = [row for row in session.execute(held.where(InventoryItem.kind != InventoryKind.FINISHED))
@@ -182,3 +204,43 @@ def _components(session, admin, rng: Random, ids: dict[str, int]) -> int:
             stone = "Rough gemstone, mixed"
         add(row.id, profile_id=ids[stone], quantity=str(row.weight), unit=row.weight_unit)
     return made
+
+
+def _costed_job(session, admin, rng: Random, ids: dict[str, int], now: datetime) -> int | None:
+    """One completed job on a costed finished piece (see the module docstring); its id, or None when the demo has
+    no such piece or no stage for finished stock."""
+    from lib.costing import flow
+    from lib.production import jobs
+    from lib.production import receipts as job_receipts
+    from lib.production.receipts import OutputRow, ReceiptDraft
+
+    pieces = list(session.execute(
+        select(InventoryItem.id, InventoryItem.product_id, InventoryItem.weight, InventoryItem.weight_unit,
+               InventoryItem.quantity, InventoryItem.finished_type_id, InventoryItem.shape_id, InventoryItem.size_id,
+               InventoryItem.colour_id)
+        .where(InventoryItem.kind == InventoryKind.FINISHED, InventoryItem.status == ItemStatus.AVAILABLE,
+               exists().where(CostComponent.item_id == InventoryItem.id,
+                              CostComponent.component_type == ComponentType.METAL,
+                              CostComponent.profile_id.is_not(None)))
+        .order_by(InventoryItem.id)))
+    stage = session.scalar(select(ProductionStage.id).where(
+        ProductionStage.active.is_(True), ProductionStage.applicable_kinds.in_(("", InventoryKind.FINISHED.value)))
+        .order_by(ProductionStage.sort_order.desc(), ProductionStage.id))
+    if not pieces or stage is None:
+        return None
+    piece = rng.choice(pieces)
+    day = now.date()
+    created = jobs.create_job(session, actor=admin, data=jobs.NewJob(
+        stage_id=stage, sources=(jobs.SourceLine(piece.id),), issued_on=day, notes="Final polish (costed demo job)"),
+        recorded_at=now)
+    flow.add_job_labour(session, actor=admin, job_id=created.job_id,
+                        data=ComponentInput(quantity="30", unit="min", profile_id=ids["Bench hour"]))
+    weight = Decimal(piece.weight)
+    good = (weight * Decimal("0.98")).quantize(Decimal("0.0001"))
+    job_receipts.receive_job(session, actor=admin, job_id=created.job_id, draft=ReceiptDraft(rows=(OutputRow(
+        product_id=piece.product_id, kind=InventoryKind.FINISHED, weight=str(good), pieces=piece.quantity,
+        weight_unit=piece.weight_unit, waste=str(weight - good), finished_type_id=piece.finished_type_id,
+        shape_id=piece.shape_id, size_id=piece.size_id, colour_id=piece.colour_id),), received_on=day),
+        recorded_at=now)
+    jobs.close_job(session, actor=admin, job_id=created.job_id, recorded_at=now)
+    return created.job_id

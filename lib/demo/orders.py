@@ -198,7 +198,8 @@ def _purchase_orders(session, admin, rng: Random, suppliers: list[int], leads: l
             kind=OrderKind.PURCHASE, party_id=suppliers[index % len(suppliers)], lead_id=leads[index % len(leads)],
             notes="Restock for the season." if plan != "over" else "Supplier may send one extra piece.",
             ordered_on=day(30 - 5 * index), date_required=day(30 - 5 * index) + timedelta(days=20),
-            lines=[LineInput(product_id=product_id, quantity=pieces, weight=str(pieces * 2), weight_unit="g")]))
+            lines=[LineInput(product_id=product_id, quantity=pieces, weight=str(pieces * 2), weight_unit="g",
+                             unit_price=f"{rng.uniform(70, 95):.2f}")]))  # per g: receipts get a metal cost
         made += 1
         line_id = session.scalar(select(OrderLine.id).where(OrderLine.order_id == ref.id))
         received = {"partial": pieces // 2, "completed": pieces, "over": pieces + 1}.get(plan, 0)

@@ -56,13 +56,19 @@ class RateVersion(Base):
 
 
 class CostComponent(Base):
-    """One input of an item's cost: a quantity in `unit` at a profile's rate, or a manual amount."""
+    """One input of an item's cost: a quantity in `unit` at a profile's rate, or a manual amount.
+
+    A component belongs to an item (`item_id`) or, for a production job's own labour, to a job (`job_id`,
+    lib.costing.flow): exactly one of the two is set.
+    """
 
     __tablename__ = "cost_components"
-    __table_args__ = (Index("ix_cost_components_item", "item_id"), Index("ix_cost_components_profile", "profile_id"))
+    __table_args__ = (Index("ix_cost_components_item", "item_id"), Index("ix_cost_components_profile", "profile_id"),
+                      Index("ix_cost_components_job", "job_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("inventory_items.id"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("inventory_items.id"))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("production_jobs.id"))
     component_type: Mapped[ComponentType] = mapped_column(enum_column(ComponentType))
     profile_id: Mapped[int | None] = mapped_column(ForeignKey("rate_profiles.id"))
     description: Mapped[str] = mapped_column(String(120), default="")

@@ -111,6 +111,12 @@ class OrderLine(_line_attribute_columns(), Base):
     close_reason: Mapped[str] = mapped_column(String(500), default="")
     status: Mapped[LineStatus] = mapped_column(enum_column(LineStatus), default=LineStatus.NOT_STARTED)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # An optional unit price (lib.costing.prices): per g, ct or piece (`price_basis`), in `price_currency`;
+    # a purchase line's receipts give their items a cost component of `cost_type` at that price.
+    unit_price: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    price_basis: Mapped[str | None] = mapped_column(String(8))  # "g", "ct" or "piece" (RateBasis values)
+    price_currency: Mapped[str | None] = mapped_column(String(3))
+    cost_type: Mapped[str | None] = mapped_column(String(32))  # a ComponentType value (purchase lines)
 
 
 class OrderSelection(Base):

@@ -45,6 +45,7 @@ from lib import audit
 from lib.access import Actor, Right
 from lib.classification import BY_KEY
 from lib.errors import ValidationFailed
+from lib.costing.prices import check_line_price
 from lib.text import check_currency
 from lib.inventory.forms import as_validation, check_catalog_id, clean_text, parse_quantity
 from lib.models import (
@@ -96,6 +97,12 @@ class LineInput:
     description: str = ""
     shape_id: int | None = None
     size_id: int | None = None
+    # An optional price (lib.costing.prices): per "g", "ct" or "piece", in a currency (None: the order's), and
+    # for purchase lines the component type the received items get (None: from the basis).
+    unit_price: object = None
+    price_basis: str | None = None
+    price_currency: str | None = None
+    cost_type: str | None = None
 
 
 @dataclass
@@ -149,8 +156,11 @@ def _product(session: Session, product_id) -> Product:
     return product
 
 
-def check_line(session: Session, data: LineInput, default_unit: str, label: str) -> tuple[dict, list[str]]:
-    """The cleaned values of one line and its problems, each starting with `label` ("Line 2")."""
+def check_line(session: Session, data: LineInput, default_unit: str, label: str, *,
+               kind: OrderKind = OrderKind.SALES, currency: str | None = None) -> tuple[dict, list[str]]:
+    """The cleaned values of one line and its problems, each starting with `label` ("Line 2").
+
+    `kind` and `currency` (the order's) are for the line's optional price (lib.costing.prices)."""
     problems: list[str] = []
     product = _problem(problems, _product, session, data.product_id)
     pieces = _problem(problems, lambda raw: parse_quantity(raw, "pieces"),
@@ -165,11 +175,15 @@ def check_line(session: Session, data: LineInput, default_unit: str, label: str)
     description = _problem(problems, clean_text, data.description, "description", MAX_DESCRIPTION)
     attributes = {name: _problem(problems, check_catalog_id, session, name, getattr(data, name))
                   for name in LINE_FIELDS}
+    price, price_problems = check_line_price(
+        OrderKind(kind), unit_price=data.unit_price, price_basis=data.price_basis, price_currency=data.price_currency,
+        cost_type=data.cost_type, has_weight=bool(weight), order_currency=currency)
+    problems += price_problems
     if problems:
         return {}, [f"{label}: {problem}" for problem in problems]
     symbol = unit(symbol).symbol
     return {"product_id": product.id, "quantity": pieces, "weight": weight, "weight_unit": symbol,
-            "weight_g": to_grams(weight, symbol), "description": description, **attributes}, []
+            "weight_g": to_grams(weight, symbol), "description": description, **attributes, **price}, []
 
 
 def _party(session: Session, kind: OrderKind, party_id) -> Party:
@@ -261,7 +275,8 @@ def check_order(session: Session, data: OrderInput) -> tuple[dict, list[dict], l
     default_unit = get_workspace(session).default_weight_unit
     lines = []
     for position, line in enumerate(data.lines[:MAX_LINES], start=1):
-        values, line_problems = check_line(session, line, default_unit, f"Line {position}")
+        values, line_problems = check_line(session, line, default_unit, f"Line {position}", kind=kind,
+                                           currency=header.get("currency"))
         problems += line_problems
         lines.append(values)
     header.update(kind=kind, party_id=party.id if party else None, ordered_on=ordered_on)
@@ -282,7 +297,9 @@ def _add_lines(session: Session, order: Order, lines: list[dict], first_position
 def _line_summary(session: Session, line: OrderLine) -> dict:
     product = session.get(Product, line.product_id)
     return {"line": line.position, "product_id": line.product_id, "product": product.name,
-            "quantity": line.quantity, "weight": line.weight, "unit": line.weight_unit}
+            "quantity": line.quantity, "weight": line.weight, "unit": line.weight_unit,
+            **({"unit_price": line.unit_price, "price_basis": line.price_basis, "price_currency": line.price_currency,
+                "cost_type": line.cost_type} if line.unit_price is not None else {})}
 
 
 def create_order(session: Session, *, actor: Actor, data: OrderInput) -> OrderRef:
@@ -334,7 +351,8 @@ def add_line(session: Session, *, actor: Actor, order_id: int, data: LineInput) 
                                   .where(OrderLine.order_id == order.id)).one()
     if count >= MAX_LINES:
         raise ValidationFailed(f"An order may have at most {MAX_LINES} lines.")
-    values, problems = check_line(session, data, get_workspace(session).default_weight_unit, "New line")
+    values, problems = check_line(session, data, get_workspace(session).default_weight_unit, "New line",
+                                  kind=order.kind, currency=order.currency)
     if problems:
         raise ValidationFailed.listing("The line was not added:", problems)
     (line,) = _add_lines(session, order, [values], (last or 0) + 1)

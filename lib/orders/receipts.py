@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from lib import audit
 from lib.access import Actor, Right
 from lib.classification import BY_KEY
+from lib.costing import prices
 from lib.errors import ValidationFailed
 from lib.inventory import stock
 from lib.inventory.forms import NewItem, check_new_item
@@ -115,9 +116,11 @@ def receive_line(session: Session, *, actor: Actor, line_id: int, data: ReceiptI
                               over_receipt=over, received_by_id=actor.user_id)
     session.add(receipt)
     session.flush()
+    priced = prices.receipt_component(session, actor.user_id, line, item)  # the line's price, if any
     audit.record(session, actor_id=actor.user_id, action="receive stock", entity="order", entity_id=order.id,
                  new={"line": line.position, "receipt_id": receipt.id, "item_id": item.id, "tag_id": item.tag_id,
                       "quantity": item.quantity, "weight": item.weight, "unit": item.weight_unit,
-                      "location_id": item.location_id, "over_receipt": over})
+                      "location_id": item.location_id, "over_receipt": over,
+                      "cost": priced.manual_amount if priced is not None else None})
     refresh(session, order, actor.user_id)
     return Received(receipt.id, item.id, item.tag_id, over)

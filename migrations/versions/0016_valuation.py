@@ -1,7 +1,7 @@
 """valuation: an index to find each item's state at a past moment
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0015
 
 ix_moves_item_time (item_id, moved_at, id) lets the valuation report (lib.reports.valuation) find, per item with
 cost components, its last movement before the end of a past day in one index seek (its quantity_after /
@@ -10,7 +10,7 @@ weight_after and location are the item's state then), instead of summing every m
 from alembic import op
 
 revision = '0016'
-down_revision = '0011'
+down_revision = '0015'  # after costflow's 0015 (merged to main first)
 branch_labels = None
 depends_on = None
 
