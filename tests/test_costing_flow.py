@@ -1,4 +1,4 @@
-"""Issue 19 item 3: costs that flow through production (lib.costing.flow).
+"""Issue 19 item 3: costs that flow through production (lib.production.costs).
 
 Story: as in tests/test_production_lib.py (North's rough Ruby lot RUBLOT, 100 g; Nina manages North, Mo is a
 member). The admin keeps "Gold 18K" (metal, per g, USD) at 60.00, "Setting" labour at 25.00 per piece and
@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from lib.costing import components, flow, rates
+from lib.costing import components, rates
+from lib.production import costs
 from lib.costing.components import ComponentInput
 from lib.costing.rates import ProfileInput
 from lib.enums import ComponentType, RateBasis
@@ -58,7 +59,7 @@ def _item_total(session, item_id) -> Decimal:
 def _balanced(session, job_id) -> tuple[Decimal, Decimal]:
     """(issued + labour, returned + outputs + written off) of a job."""
     job = session.get(ProductionJob, job_id)
-    state = flow.pool(session, job)
+    state = costs.pool(session, job)
     return state.issued + state.labour, state.returned + state.carried + state.written_off
 
 
@@ -75,7 +76,7 @@ def test_a_three_stage_chain_carries_the_cost_issued_plus_labour_exactly(session
     cut = _create(session, shop, SourceLine(lot.id))
     assert session.scalar(select(JobIssue.cost).where(JobIssue.job_id == cut.job_id)) == D("6150.00")
     assert _item_total(session, lot.id) == 0  # the cost moved with the stock
-    flow.add_job_labour(session, actor=shop["nina"], job_id=cut.job_id,
+    costs.add_job_labour(session, actor=shop["nina"], job_id=cut.job_id,
                         data=ComponentInput(quantity="2", unit="pcs", profile_id=shop["setting"]))
     issue_id = next(r.issue_id for r in bench.returnable(session, actor=shop["nina"], job_id=cut.job_id))
     bench.return_stock(session, actor=shop["nina"], job_id=cut.job_id, issue_id=issue_id, weight="12")
@@ -97,7 +98,7 @@ def test_a_three_stage_chain_carries_the_cost_issued_plus_labour_exactly(session
 
     # Stage 2: polishing the cut stones, one bench hour; 78 g good, 2 g waste.
     polish = _create(session, shop, SourceLine(cut_good), stage_id=shop["polishing"].id)
-    flow.add_job_labour(session, actor=shop["nina"], job_id=polish.job_id,
+    costs.add_job_labour(session, actor=shop["nina"], job_id=polish.job_id,
                         data=ComponentInput(quantity="60", unit="min", profile_id=shop["hour"]))
     _receive(session, shop, polish.job_id, _row(shop, kind=InventoryKind.FINISHED, weight="78", pieces=8,
                                                 waste="2"))
@@ -107,7 +108,7 @@ def test_a_three_stage_chain_carries_the_cost_issued_plus_labour_exactly(session
 
     # Stage 3: setting, one more setting piece; two good pieces of different weights and a scrapped one.
     setting = _create(session, shop, SourceLine(polished), stage_id=shop["setting_stage"].id)
-    flow.add_job_labour(session, actor=shop["nina"], job_id=setting.job_id,
+    costs.add_job_labour(session, actor=shop["nina"], job_id=setting.job_id,
                         data=ComponentInput(quantity="1", unit="pcs", profile_id=shop["setting"]))
     _receive(session, shop, setting.job_id, _row(shop, kind=InventoryKind.FINISHED, weight="50", pieces=5,
                                                  scrapped=Portion(weight="1")),
@@ -125,7 +126,7 @@ def test_a_three_stage_chain_carries_the_cost_issued_plus_labour_exactly(session
     written_off = session.scalar(select(func.sum(ProductionJob.cost_written_off))
                                  .where(ProductionJob.id.in_(job_ids)))
     assert held + D(str(wasted)) + D(str(written_off)) == D("6150.00") + labour
-    cost = flow.job_cost(session, actor=shop["nina"], job_id=setting.job_id)
+    cost = costs.job_cost(session, actor=shop["nina"], job_id=setting.job_id)
     assert cost.total == cost.received + cost.rejected + cost.scrapped + cost.waste + cost.written_off
     assert cost.per_gram == (cost.received / D("76.5")).quantize(D("0.01"))
 
@@ -146,29 +147,29 @@ def test_members_never_get_a_job_cost_and_labour_input_is_checked(session, coste
     shop = costed
     created = _create(session, shop, SourceLine(shop["lot"].id))
     with pytest.raises(PermissionDenied):
-        flow.job_cost(session, actor=shop["mo"], job_id=created.job_id)
+        costs.job_cost(session, actor=shop["mo"], job_id=created.job_id)
     with pytest.raises(PermissionDenied):
-        flow.add_job_labour(session, actor=shop["mo"], job_id=created.job_id,
+        costs.add_job_labour(session, actor=shop["mo"], job_id=created.job_id,
                             data=ComponentInput(quantity="1", unit="pcs", profile_id=shop["setting"]))
     before = session.scalar(select(func.count(CostComponent.id)))
     for bad in ("-1", "0", "1e30", "abc"):
         with pytest.raises(ValidationFailed):
-            flow.add_job_labour(session, actor=shop["nina"], job_id=created.job_id,
+            costs.add_job_labour(session, actor=shop["nina"], job_id=created.job_id,
                                 data=ComponentInput(quantity=bad, unit="pcs", profile_id=shop["setting"]))
     with pytest.raises(ValidationFailed, match="labour rate profile"):
-        flow.add_job_labour(session, actor=shop["nina"], job_id=created.job_id,
+        costs.add_job_labour(session, actor=shop["nina"], job_id=created.job_id,
                             data=ComponentInput(quantity="1", unit="g", profile_id=shop["gold"]))
     with pytest.raises(ValidationFailed, match="workspace currency"):
-        flow.add_job_labour(session, actor=shop["nina"], job_id=created.job_id, data=ComponentInput(
+        costs.add_job_labour(session, actor=shop["nina"], job_id=created.job_id, data=ComponentInput(
             quantity="1", unit="h", manual_amount="10", manual_currency="EUR"))
     assert session.scalar(select(func.count(CostComponent.id))) == before
-    labour = flow.add_job_labour(session, actor=shop["nina"], job_id=created.job_id,
+    labour = costs.add_job_labour(session, actor=shop["nina"], job_id=created.job_id,
                                  data=ComponentInput(quantity="1", unit="h", manual_amount="35.5"))
-    assert flow.job_cost(session, actor=shop["nina"], job_id=created.job_id).labour == D("35.50")
-    flow.remove_job_labour(session, actor=shop["nina"], component_id=labour.id)
-    assert flow.job_cost(session, actor=shop["admin"], job_id=created.job_id).labour == 0
+    assert costs.job_cost(session, actor=shop["nina"], job_id=created.job_id).labour == D("35.50")
+    costs.remove_job_labour(session, actor=shop["nina"], component_id=labour.id)
+    assert costs.job_cost(session, actor=shop["admin"], job_id=created.job_id).labour == 0
     with pytest.raises(Exception):
-        flow.job_cost(session, actor=shop["sam"], job_id=created.job_id)
+        costs.job_cost(session, actor=shop["sam"], job_id=created.job_id)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -184,7 +185,7 @@ def test_any_job_balances_to_the_cent_once_completed(session, costed, returned, 
     try:
         created = _create(session, shop, SourceLine(shop["lot"].id))
         if labour:
-            flow.add_job_labour(session, actor=shop["nina"], job_id=created.job_id,
+            costs.add_job_labour(session, actor=shop["nina"], job_id=created.job_id,
                                 data=ComponentInput(quantity="1", unit="h", manual_amount=str(labour)))
         if returned:
             issue_id = next(r.issue_id for r in bench.returnable(session, actor=shop["nina"], job_id=created.job_id))
@@ -206,7 +207,7 @@ def test_cancelling_gives_the_cost_back_with_the_stock_and_writes_off_the_labour
     shop = costed
     lot = shop["lot"]
     created = _create(session, shop, SourceLine(lot.id))
-    flow.add_job_labour(session, actor=shop["nina"], job_id=created.job_id,
+    costs.add_job_labour(session, actor=shop["nina"], job_id=created.job_id,
                         data=ComponentInput(quantity="1", unit="pcs", profile_id=shop["setting"]))
     issue_id = next(r.issue_id for r in bench.returnable(session, actor=shop["nina"], job_id=created.job_id))
     bench.return_stock(session, actor=shop["nina"], job_id=created.job_id, issue_id=issue_id, weight="10")

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from lib import db
-from lib.costing import components, flow
+from lib.costing import components
+from lib.production import costs
 from lib.costing.components import ComponentInput
 from lib.models import InventoryItem, InventoryKind, OrderKind, User
 from lib.orders import detail, orders, parties, receipts, selection
@@ -59,7 +60,7 @@ def shop(databases, tmp_path_factory):
         stage = stages.add_stage(session, actor=boss, name="Cutting", code="CUT")
         job = jobs.create_job(session, actor=boss, data=NewJob(
             stage_id=stage.id, sources=(SourceLine(got.item_id),), issued_on=utcnow().date()))
-        flow.add_job_labour(session, actor=boss, job_id=job.job_id,
+        costs.add_job_labour(session, actor=boss, job_id=job.job_id,
                             data=ComponentInput(quantity="1", unit="h", manual_amount="40"))
         workshop.po, workshop.so, workshop.job = po.id, so.id, job.job_id
     engine.dispose()
@@ -151,7 +152,7 @@ def test_a_manager_adds_and_removes_labour_on_the_job_page(shop):
     engine = db.make_engine(shop.url)
     with db.session_scope(engine) as session:
         boss = f.actor(session, session.scalars(select(User).where(User.username == "boss")).one())
-        added = next(line.id for line in flow.job_cost(session, actor=boss, job_id=shop.job).labour_lines
+        added = next(line.id for line in costs.job_cost(session, actor=boss, job_id=shop.job).labour_lines
                      if line.cost == Decimal("12.50"))
     engine.dispose()
     at.selectbox(key="pj_labour_pick").set_value(added)

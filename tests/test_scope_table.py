@@ -45,7 +45,7 @@ from lib.llm import metering
 from lib.llm.client import Completion
 from lib.config import Settings
 from lib.costing import components as cost_components
-from lib.costing import flow as cost_flow
+from lib.production import costs as cost_flow
 from lib.costing import prices as cost_prices
 from lib.costing import rates as costing_rates
 from lib.costing import sheets as costing_sheets
@@ -430,12 +430,12 @@ TABLE = {
             quantity="2", unit="g", profile_id=rate_profile(s, w)))),
     "lib.costing.components.remove_component": Write(lambda s, a, w: cost_components.remove_component(
         s, actor=a, component_id=south_component(s, w))),
-    "lib.costing.flow.job_cost": Write(lambda s, a, w: (south_labour(s, w), cost_flow.job_cost(
+    "lib.production.costs.job_cost": Write(lambda s, a, w: (south_labour(s, w), cost_flow.job_cost(
         s, actor=a, job_id=w.south_job))),
-    "lib.costing.flow.add_job_labour": Write(lambda s, a, w: cost_flow.add_job_labour(
+    "lib.production.costs.add_job_labour": Write(lambda s, a, w: cost_flow.add_job_labour(
         s, actor=a, job_id=w.south_job, data=cost_components.ComponentInput(quantity="1", unit="h",
                                                                               manual_amount="5"))),
-    "lib.costing.flow.remove_job_labour": Write(lambda s, a, w: cost_flow.remove_job_labour(
+    "lib.production.costs.remove_job_labour": Write(lambda s, a, w: cost_flow.remove_job_labour(
         s, actor=a, component_id=south_labour(s, w))),
     # Margins are for admins only (who see every location): members and managers are refused outright.
     "lib.costing.prices.line_margins": Write(lambda s, a, w: cost_prices.line_margins(

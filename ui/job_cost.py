@@ -1,6 +1,6 @@
 """A production job's cost on its page (issue 19 item 3): what was issued, labour, where it went, the cost per
 gram of good output, and the job's labour components (add, remove while open). Admins and managers only: for
-members this draws nothing (`lib.costing.flow.job_cost` refuses them too).
+members this draws nothing (`lib.production.costs.job_cost` refuses them too).
 """
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from lib.access import Actor, Right
-from lib.costing import flow, rates
+from lib.costing import rates
+from lib.production import costs
 from lib.costing.components import ComponentInput
 from lib.enums import ComponentType
 from lib.errors import LoupeError
@@ -28,7 +29,7 @@ def render(actor: Actor, job_id: int, is_open: bool) -> None:
         return
     try:
         with context.db() as session:
-            cost = flow.job_cost(session, actor=actor, job_id=job_id)
+            cost = costs.job_cost(session, actor=actor, job_id=job_id)
             profiles = [row for row in rates.list_profiles(session, actor=actor)
                         if row.active and row.component_type is ComponentType.LABOR
                         and row.currency == cost.currency and row.basis.value != "percent"]
@@ -61,7 +62,7 @@ def render(actor: Actor, job_id: int, is_open: bool) -> None:
             _labour_form(job_id, cost, profiles)
 
 
-def _labour_form(job_id: int, cost: flow.JobCost, profiles) -> None:
+def _labour_form(job_id: int, cost: costs.JobCost, profiles) -> None:
     by_id = {row.id: row for row in profiles}
     with st.expander("Labour", key="pj_labour_panel"):
         chosen = st.selectbox("Labour rate", [*by_id, MANUAL], key="pj_labour_profile",
@@ -81,11 +82,11 @@ def _labour_form(job_id: int, cost: flow.JobCost, profiles) -> None:
             else:
                 values["profile_id"] = profile.id
             if st.form_submit_button("Add labour", key="pj_labour_add", type="primary"):
-                run_action("Labour added.", flow.add_job_labour, job_id=job_id, data=ComponentInput(**values))
+                run_action("Labour added.", costs.add_job_labour, job_id=job_id, data=ComponentInput(**values))
         if cost.labour_lines:
             names = {line.id: f"{line.profile_name or 'Manual'} {line.description}".strip()
                      for line in cost.labour_lines}
             picked = st.selectbox("Labour to remove", list(names), format_func=names.get, key="pj_labour_pick")
             if st.button("Remove labour", key="pj_labour_remove"):
-                run_action("Labour removed.", flow.remove_job_labour, component_id=picked)
+                run_action("Labour removed.", costs.remove_job_labour, component_id=picked)
 

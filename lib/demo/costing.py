@@ -209,7 +209,7 @@ def _components(session, admin, rng: Random, ids: dict[str, int]) -> int:
 def _costed_job(session, admin, rng: Random, ids: dict[str, int], now: datetime) -> int | None:
     """One completed job on a costed finished piece (see the module docstring); its id, or None when the demo has
     no such piece or no stage for finished stock."""
-    from lib.costing import flow
+    from lib.production import costs
     from lib.production import jobs
     from lib.production import receipts as job_receipts
     from lib.production.receipts import OutputRow, ReceiptDraft
@@ -233,7 +233,7 @@ def _costed_job(session, admin, rng: Random, ids: dict[str, int], now: datetime)
     created = jobs.create_job(session, actor=admin, data=jobs.NewJob(
         stage_id=stage, sources=(jobs.SourceLine(piece.id),), issued_on=day, notes="Final polish (costed demo job)"),
         recorded_at=now)
-    flow.add_job_labour(session, actor=admin, job_id=created.job_id,
+    costs.add_job_labour(session, actor=admin, job_id=created.job_id,
                         data=ComponentInput(quantity="30", unit="min", profile_id=ids["Bench hour"]))
     weight = Decimal(piece.weight)
     good = (weight * Decimal("0.98")).quantize(Decimal("0.0001"))

@@ -59,7 +59,7 @@ class CostComponent(Base):
     """One input of an item's cost: a quantity in `unit` at a profile's rate, or a manual amount.
 
     A component belongs to an item (`item_id`) or, for a production job's own labour, to a job (`job_id`,
-    lib.costing.flow): exactly one of the two is set.
+    lib.production.costs): exactly one of the two is set.
     """
 
     __tablename__ = "cost_components"

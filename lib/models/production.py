@@ -98,7 +98,7 @@ class ProductionJob(Base):
     close_note: Mapped[str] = mapped_column(Text, default="")
     written_off_g: Mapped[Decimal] = mapped_column(GRAMS, default=Decimal(0))  # outstanding written off as waste
     gain_g: Mapped[Decimal] = mapped_column(GRAMS, default=Decimal(0))  # recovered above issued, confirmed at completion
-    # Cost taken off the job without an output item (lib.costing.flow): what completion wrote off, and what a
+    # Cost taken off the job without an output item (lib.production.costs): what completion wrote off, and what a
     # receipt's rejects or scrap did not absorb. In the workspace's default currency.
     cost_written_off: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=Decimal(0))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -134,7 +134,7 @@ class JobIssue(Base):
     # What this item should yield (split mode "even" or "item"; None: as issued), in the job's requested unit.
     requested_quantity: Mapped[int | None] = mapped_column(Integer)
     requested_weight: Mapped[Decimal | None] = mapped_column(WEIGHT)
-    # The issued share of the source item's cost (lib.costing.flow; workspace currency; None: not costed) and
+    # The issued share of the source item's cost (lib.production.costs; workspace currency; None: not costed) and
     # the metal rate profile of the source's largest metal component, which rejects and scrap are valued at.
     cost: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     cancel_cost: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))  # what cancelling the job gave back
@@ -165,7 +165,7 @@ class JobReturn(Base):
     weight_unit: Mapped[str] = mapped_column(String(8))
     weight_g: Mapped[Decimal] = mapped_column(GRAMS)
     note: Mapped[str] = mapped_column(Text, default="")
-    cost: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))  # the issue's cost going back (lib.costing.flow)
+    cost: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))  # the issue's cost going back (lib.production.costs)
     returned_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -207,6 +207,6 @@ class JobOutput(Base):
     weight: Mapped[Decimal] = mapped_column(WEIGHT)
     weight_unit: Mapped[str] = mapped_column(String(8))
     weight_g: Mapped[Decimal] = mapped_column(GRAMS)
-    # What this output carried off the job's cost (lib.costing.flow; workspace currency): the item's production
+    # What this output carried off the job's cost (lib.production.costs; workspace currency): the item's production
     # cost for received, rejected and scrapped items, the loss for waste; None: recorded before costing.
     cost: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from lib import audit
 from lib.access import Actor, Right
-from lib.costing import flow
+from lib.production import costs
 from lib.errors import ValidationFailed
 from lib.inventory import stock
 from lib.inventory.forms import as_validation, parse_quantity
@@ -123,7 +123,7 @@ def return_stock(session: Session, *, actor: Actor, job_id: int, issue_id: int, 
         left = format_weight(from_grams(max(outstanding, ZERO), unit), unit)
         raise ValidationFailed(f"Only {left} is unaccounted in {job.number} (the rest was received, scrapped, "
                                "wasted or returned already); nothing was returned.")
-    before = flow.pool(session, job)  # the cost at the bench before the return (lib.costing.flow)
+    before = costs.pool(session, job)  # the cost at the bench before the return (lib.production.costs)
     back = stock.give_back(session, actor=actor, right=Right.EDIT_PRODUCTION, item_id=issue.item_id,
                            location_id=job.location_id, reference=job.number, quantity=pieces, weight=part,
                            note=text or f"Returned from {job.number}", movement_kind=MovementKind.PRODUCTION_RETURN,
@@ -133,7 +133,7 @@ def return_stock(session: Session, *, actor: Actor, job_id: int, issue_id: int, 
                     returned_at=recorded_at or utcnow(), returned_by_id=actor.user_id)
     session.add(row)
     session.flush()
-    flow.cost_return(session, actor.user_id, job, issue, row, before.remaining)
+    costs.cost_return(session, actor.user_id, job, issue, row, before.remaining)
     audit.record(session, actor_id=actor.user_id, action="return from production job", entity="production_job",
                  entity_id=job.id, new={"number": job.number, "item": back.tag_id, "quantity": pieces,
                                         "weight": part, "weight_unit": issue.weight_unit,

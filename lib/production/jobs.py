@@ -66,7 +66,7 @@ from sqlalchemy.orm import Session
 
 from lib import audit, sequences
 from lib.access import Actor, Right
-from lib.costing import flow
+from lib.production import costs
 from lib.errors import ValidationFailed
 from lib.inventory import stock
 from lib.inventory.forms import as_validation, clean_text, required_reason
@@ -152,7 +152,7 @@ def _issue(session: Session, actor: Actor, job: ProductionJob, planned: PlannedI
     session.add(row)
     session.flush()
     session.refresh(item)
-    flow.cost_issue(session, actor.user_id, job, row, item)  # the issued share of the item's cost moves to the job
+    costs.cost_issue(session, actor.user_id, job, row, item)  # the issued share of the item's cost moves to the job
     return row
 
 
@@ -361,7 +361,7 @@ def close_job(session: Session, *, actor: Actor, job_id: int, reason: str = "", 
                 f"{job.number} recovered {_format_grams(session, -outstanding)} more than was issued (net of returns). "
                 "Check the weights and units; if they are right, confirm to record it as a gain.")
         job.gain_g = -outstanding
-    flow.write_off_rest(session, actor.user_id, job)  # the cost still at the bench (lib.costing.flow)
+    costs.write_off_rest(session, actor.user_id, job)  # the cost still at the bench (lib.production.costs)
     job.closed_as, job.closed_at, job.closed_by_id, job.close_note = (JobStatus.COMPLETED, recorded_at or utcnow(),
                                                                       actor.user_id, note)
     audit.record(session, actor_id=actor.user_id, action="complete production job", entity="production_job",
@@ -412,8 +412,8 @@ def cancel_job(session: Session, *, actor: Actor, job_id: int, reason: str,
     for row in rows:
         back = _give_back_rest(session, actor, job, row, f"{job.number} cancelled", recorded_at)
         row.returned_movement_id, row.returned_at = back, recorded_at or utcnow()
-        flow.cost_cancel(session, actor.user_id, job, row, back)  # the issue's cost goes back with the stock
-    flow.write_off_rest(session, actor.user_id, job)  # what is left is the job's labour
+        costs.cost_cancel(session, actor.user_id, job, row, back)  # the issue's cost goes back with the stock
+    costs.write_off_rest(session, actor.user_id, job)  # what is left is the job's labour
     job.closed_as, job.closed_at, job.closed_by_id, job.close_note = (JobStatus.CANCELLED, recorded_at or utcnow(),
                                                                       actor.user_id, why)
     audit.record(session, actor_id=actor.user_id, action="cancel production job", entity="production_job",

@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from lib import audit
 from lib.access import Actor, Right
-from lib.costing import flow
+from lib.production import costs
 from lib.errors import ValidationFailed
 from lib.inventory import stock
 from lib.inventory.forms import MAX_NOTES, NewItem, check_catalog_id, check_new_item, clean_text
@@ -353,7 +353,7 @@ def receive_job(session: Session, *, actor: Actor, job_id: int, draft: ReceiptDr
     session.flush()
     results = [_write_output(session, actor, job, receipt, output, recorded_at) for output in preview.outputs]
     session.flush()
-    flow.cost_receipt(session, actor.user_id, job, receipt.id, recorded_at)  # the outputs' cost (lib.costing.flow)
+    costs.cost_receipt(session, actor.user_id, job, receipt.id, recorded_at)  # the outputs' cost (lib.production.costs)
     audit.record(session, actor_id=actor.user_id, action="receive production job", entity="production_job",
                  entity_id=job.id, new={"number": job.number, "receipt": number, "confirmed": bool(confirm),
                                         "outputs": [(r.bucket.value, r.tag_id, r.weight, r.weight_unit)
