@@ -214,3 +214,24 @@ def test_an_item_older_than_its_rates_first_price_is_at_cost_at_that_first_price
     rows = report.valuation(session, actor=shop.admin, as_of=utcnow().date() - timedelta(days=70))
     assert [(r.location, r.value_at_cost, r.value_at_current_rates) for r in rows] == [
         ("North", Decimal("60.00"), Decimal("0.00"))]  # gold had no price yet 70 days ago: unpriced then
+
+
+def test_an_item_moved_to_another_location_counts_where_it_was_on_each_day(session, shop):
+    """A whole transfer ten days ago (transfer-out, then transfer-in), then a sale today: five days ago the ring was
+    in South, held; today it is gone; a month ago it was in North."""
+    out, into = ledger.move_location(session, item_id=shop.ring, to_location_id=shop.south, user_id=None)
+    for movement in (out, into):
+        movement.moved_at = utcnow() - timedelta(days=10)
+    session.flush()
+    ledger.apply_change(session, item_id=shop.ring, user_id=None, movement_kind=MovementKind.ADJUSTMENT,
+                        quantity_delta=-1, weight_delta=Decimal("-5"))
+    today = utcnow().date()
+
+    def held(days_ago):
+        return sorted((r.location, r.value_at_cost) for r in report.valuation(
+            session, actor=shop.admin, as_of=today - timedelta(days=days_ago)))
+
+    assert held(30) == [("North", Decimal("145.00")), ("South", Decimal("60.00"))]
+    assert held(5) == [("South", Decimal("205.00"))]  # both rings in South, one row per product, kind, location
+    assert held(0) == [("South", Decimal("60.00"))]
+    assert [r.location for r in report.valuation(session, actor=shop.manager, as_of=today - timedelta(days=5))] == []
