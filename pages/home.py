@@ -5,13 +5,14 @@ import streamlit as st
 from lib.inventory.overview import recent_activity, stock_overview
 from lib.reports.stock import low_stock_count
 from lib.units import format_weight
-from ui import context
+from ui import context, value_card
 
 actor = context.actor()
 with context.db() as session:
     overview = stock_overview(session, actor=actor)
     activity = recent_activity(session, actor=actor)
     low = low_stock_count(session, actor=actor)
+value = value_card.load(actor)  # admins and managers only
 
 st.title("Home")
 st.caption("Items held count records that are not archived and still have pieces or weight.")
@@ -23,6 +24,8 @@ with fourth.container(border=True):
     st.metric("Below reorder level", f"{low:,}", help="Reorder levels (set on Product Details) your stock is below.")
     st.page_link("pages/reports.py", label="Low stock report", icon=":material/trending_down:",
                  query_params={"report": "low-stock"})
+
+value_card.render(value, "home_value", when_empty=True)
 
 if len(overview.by_location) > 1:
     st.subheader("By location")

@@ -25,7 +25,7 @@ from lib.products import catalog_entries as catalogs
 from lib.products import details
 from lib.units import format_weight
 from lib.workspace.settings import get_workspace
-from ui import ai_panel, charts, context, product_orders, production_view, reorder_levels
+from ui import ai_panel, charts, context, product_orders, production_view, reorder_levels, value_card
 from ui import inventory_view as display
 from ui.feedback import run_action
 from ui.pictures import PLACEHOLDER_SVG
@@ -63,6 +63,12 @@ HELP = {
 def _kpis(actor: Actor, product_id: int, filters: ItemFilters, today: date, unit: str, version: tuple[int, int]):
     with context.db() as session:
         return details.kpis(session, actor=actor, product_id=product_id, filters=filters, today=today, unit=unit)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
+def _value(actor: Actor, product_id: int, filters: ItemFilters, version: tuple[int, int]):
+    """The value card's figures (None for members); rate changes are audited, so a new price is a new version."""
+    return value_card.load(actor, details.product_filters(product_id, filters))
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
@@ -234,6 +240,7 @@ fourth.metric("30-day change", format_weight(change.net, unit, signed=True),
               icon=":material/trending_up:")
 st.caption(f"Last 30 days: added {format_weight(change.added, unit)}, deducted "
            f"{format_weight(change.deducted, unit)}. Held 30 days ago: {format_weight(change.held_before, unit)}.")
+value_card.render(_value(actor, product.id, filters, version), "product_value")
 
 production_view.product_block(actor, product.id, kinds)
 if actor.can(Right.VIEW_ORDERS):

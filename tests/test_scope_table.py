@@ -49,6 +49,8 @@ from lib.production import costs as cost_flow
 from lib.costing import prices as cost_prices
 from lib.costing import rates as costing_rates
 from lib.costing import sheets as costing_sheets
+from lib.costing import valuation as costing_valuation
+from lib.reports import valuation as report_valuation
 from lib.documents import labels as doc_labels
 from lib.documents import printed as doc_printed
 from lib.documents import scan as doc_scan
@@ -320,6 +322,7 @@ def every_report_export(session, actor, world: World) -> list:
     """Each report the actor may open, exported as CSV (orders made first)."""
     orders_of(session, world)
     levels_of(session, world)
+    south_component(session, world)  # South stock with a value, for the valuation
     return [exported_text(report_catalog.export_report(session, actor=actor, name=report.name,
                                                        period=report_range()))
             for report in report_catalog.reports_for(actor)]
@@ -413,6 +416,10 @@ TABLE = {
         rate_profile(s, w), costing_sheets.import_price_sheet(s, actor=a, file_name="m.csv", data=PRICE_SHEET))),
     "lib.costing.sheets.export_rates": Read(lambda s, a, w: (rate_profile(s, w), costing_sheets.export_rates(
         s, actor=a))[1]),
+    "lib.costing.valuation.value_held": Read(lambda s, a, w: (south_component(s, w), costing_valuation.value_held(
+        s, actor=a, filters=south(w)).values, costing_valuation.value_held(s, actor=a).values)),
+    "lib.reports.valuation.valuation": Read(lambda s, a, w: (south_component(s, w), report_valuation.valuation(
+        s, actor=a))),
     "lib.costing.components.item_costs": Write(lambda s, a, w: (south_component(s, w), cost_components.item_costs(
         s, actor=a, item_id=w.south_item))),
     "lib.costing.components.add_component": Write(lambda s, a, w: cost_components.add_component(
@@ -922,6 +929,11 @@ def test_report_markers_are_really_there_for_an_admin(session, world):
                        every_report_export(session, world.admin, world)], session))
     for marker in ("Southerner", "Zanzibar Jade", "secret-transfer note", "Southside Vault"):
         assert marker in text, marker
+    south_component(session, world)
+    valued = repr(plain([report_valuation.valuation(session, actor=world.admin),
+                         costing_valuation.value_held(session, actor=world.admin, filters=south(world)).values],
+                        session))
+    assert "Southside Vault" in valued and "'6E+1'" in valued, valued  # 1 g at 60
 
 
 def test_the_order_timeline_names_only_jobs_the_viewer_may_see(session, world):

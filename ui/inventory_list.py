@@ -11,7 +11,7 @@ from lib.classification import ATTRIBUTES
 from lib.inventory import forms, items
 from lib.inventory.query import SORTABLE, ItemFilters, Page
 from lib.models import InventoryKind, ItemStatus
-from ui import context, print_labels
+from ui import context, print_labels, value_card
 from ui import inventory_view as display
 
 HELD_HELP = ("Held stock: records that are not archived and still have pieces or weight, the same count as "
@@ -170,6 +170,7 @@ def stock_list(actor, opts: forms.Options) -> None:
     what = "held records" if filters.in_stock_only else "records of every status"
     st.caption(f"Totals count the {what} on all pages, weights converted to {view.unit}; Home and Product "
                "Details count held stock the same way. Exports contain every filtered item.")
+    value_card.render(value_card.load(actor, filters), "inv_value")  # held items of these filters; not members
     print_labels.filtered_labels(filters, key="inv_labels")
     if not view.rows:
         st.info("No items match these filters.")

@@ -74,6 +74,7 @@ class StockMovement(MovementAttributes, Base):
         Index("ix_moves_product_time", "product_id", "moved_at", "kind", "location_id", "weight_delta_g"),
         Index("ix_moves_location_time", "location_id", "moved_at"),
         Index("ix_moves_item", "item_id", "id"),
+        Index("ix_moves_item_time", "item_id", "moved_at", "id"),  # an item's state at a past moment (valuation)
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from lib.access import Actor, Right
+from lib.reports import valuation
 from lib.errors import ValidationFailed
 from lib.reports import orders, production, stock
 from lib.reports.common import ReportFilters
@@ -95,6 +96,13 @@ def _order_summary(session, actor, period, filters, size):
                r.lines_late, r.lines_no_date, r.on_time_pct)
 
 
+def _valuation(session, actor, period, filters, size):
+    """As of the range's last day (the page and `--as-of` give a one-day range)."""
+    for r in valuation.valuation(session, actor=actor, as_of=period.end, filters=filters):
+        yield (r.product, r.kind.value, r.location, r.currency, r.value_at_cost, r.value_at_current_rates,
+               r.metal_value_at_current_rates)
+
+
 REPORTS: dict[str, Report] = {report.name: report for report in (
     Report("stock-summary", "Stock summary", "Inventory", Right.VIEW_INVENTORY, False,
            ("product", "category", "kind", "location", "items", "pieces", "weight_g"), _stock_summary,
@@ -107,6 +115,11 @@ REPORTS: dict[str, Report] = {report.name: report for report in (
            ("product", "kind", "location", "held_pieces", "held_weight_g", "min_pieces", "min_weight_g",
             "short_pieces", "short_weight_g"), _low_stock,
            "Products below the reorder level set on their Product Details page, now."),
+    Report("valuation", "Stock valuation", "Inventory", Right.VIEW_RATES, False,
+           ("product", "kind", "location", "currency", "value_at_cost", "value_at_current_rates",
+            "metal_value_at_current_rates"), _valuation,
+           "What the stock held at the end of a day was worth: at cost (prices when each item came in) and at the "
+           "rates in force that day, by product, kind and location. Admins and managers."),
     Report("production-summary", "Production summary", "Production", Right.VIEW_PRODUCTION, True,
            ("period", "stage") + _LOSS, _production_summary,
            "Issued, received, rejected, scrapped and waste per stage and period; loss % against each stage's norm."),

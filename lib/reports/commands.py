@@ -2,6 +2,9 @@
 
     python -m lib.cli report NAME --from YYYY-MM-DD --to YYYY-MM-DD [--location NAME] [--as USERNAME]
                              [--period day|week|month] --format csv|xlsx [--out PATH]
+    python -m lib.cli report valuation --as-of YYYY-MM-DD --format csv|xlsx [...]
+
+`--as-of DAY` is the one-day range DAY..DAY (the valuation report values the stock held at its end).
 
 NAME is one of the names in `lib.reports.catalog.REPORTS`. The same function and scope as the /reports page
 (`catalog.export_report`): the rows are read as the user named by --as (their role and locations), by default
@@ -27,8 +30,9 @@ from lib.reports.common import ReportFilters
 def register(subparsers) -> None:
     parser = subparsers.add_parser("report", help="write a report (" + ", ".join(catalog.REPORTS) + ") as CSV/XLSX")
     parser.add_argument("name", help="the report: " + ", ".join(catalog.REPORTS))
-    parser.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
-    parser.add_argument("--to", dest="end", required=True, help="last day (included), YYYY-MM-DD")
+    parser.add_argument("--from", dest="start", help="first day, YYYY-MM-DD")
+    parser.add_argument("--to", dest="end", help="last day (included), YYYY-MM-DD")
+    parser.add_argument("--as-of", dest="as_of", help="one day, YYYY-MM-DD (instead of --from and --to; valuation)")
     parser.add_argument("--location", help="only this location (its name)")
     parser.add_argument("--as", dest="username", help="run as this user, with their scope (default: the first admin)")
     parser.add_argument("--period", default="month", choices=list(dates.PERIODS),
@@ -62,7 +66,15 @@ def location_named(session, name: str) -> int:
 
 def run(args, engine) -> int:
     report = catalog.get_report(args.name)
-    period = dates.checked(dates.parse_day(args.start, "--from day"), dates.parse_day(args.end, "--to day"))
+    if args.as_of:
+        if args.start or args.end:
+            raise ConfigurationError("Give --as-of or --from and --to, not both.")
+        day = dates.parse_day(args.as_of, "--as-of day")
+        period = dates.checked(day, day)
+    elif not (args.start and args.end):
+        raise ConfigurationError("Give --from and --to (or --as-of YYYY-MM-DD for one day).")
+    else:
+        period = dates.checked(dates.parse_day(args.start, "--from day"), dates.parse_day(args.end, "--to day"))
     out = Path(args.out) if args.out else None
     if out is not None and not out.parent.is_dir():
         raise ConfigurationError(f"Cannot write {out}: the folder {out.parent} does not exist.")

@@ -25,10 +25,11 @@ from ui.reports.common import View
 
 MODULES = {name: name.replace("-", "_") for name in catalog.REPORTS}
 WITH_STAGE = ("production-summary", "loss-by-person", "stage-performance", "waste-log")
-WITH_PRODUCT = ("stock-summary", "stock-movement", "low-stock")  # and a kind filter
+WITH_PRODUCT = ("stock-summary", "stock-movement", "low-stock", "valuation")  # and a kind filter
+AS_OF = ("valuation",)  # one "as of" day instead of a range
 WITH_PERIOD = ("production-summary", "order-summary")
 WIDGETS = ("rep_report", "rep_range", "rep_from", "rep_to", "rep_location", "rep_stage", "rep_period", "rep_product",
-           "rep_kind")
+           "rep_kind", "rep_as_of")
 ANY_KIND = ""
 ALL = 0
 EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)  # what the date pickers accept
@@ -65,13 +66,15 @@ def _seed(query: dict, names: list[str]) -> None:
     st.session_state["rep_product"] = _int(query.get("product"))
     st.session_state["rep_kind"] = query.get("kind") if query.get("kind") in {k.value for k in InventoryKind} \
         else ANY_KIND
+    as_of = _day(query.get("as_of"))
+    st.session_state["rep_as_of"] = as_of if as_of is not None and as_of <= today else today
     st.session_state["rep_period"] = query.get("period") if query.get("period") in dates.PERIODS else "month"
     st.session_state["rep_log_page"] = 1
     st.session_state["rep_url"] = query
 
 
 def _query(report: str, preset: str, start: date, end: date, location: int, stage: int, period: str,
-           product: int = ALL, kind: str = ANY_KIND) -> dict:
+           product: int = ALL, kind: str = ANY_KIND, as_of: date | None = None) -> dict:
     query = {"report": report, "range": preset}
     if preset == "custom":
         query.update({"from": start.isoformat(), "to": end.isoformat()})
@@ -81,6 +84,8 @@ def _query(report: str, preset: str, start: date, end: date, location: int, stag
         query["stage"] = str(stage)
     if report in WITH_PERIOD:
         query["period"] = period
+    if report in AS_OF and as_of is not None:
+        query["as_of"] = as_of.isoformat()
     if report in WITH_PRODUCT:
         if product:
             query["product"] = str(product)
@@ -119,6 +124,12 @@ def render(actor: Actor) -> None:
     else:
         period_size = st.session_state.get("rep_period", "month")
     today = dates.today_utc()
+    as_of = None
+    if report.name in AS_OF:
+        if not isinstance(st.session_state.get("rep_as_of"), date) or st.session_state["rep_as_of"] > today:
+            st.session_state["rep_as_of"] = today
+        as_of = top[2].date_input("As of (end of the day, UTC)", key="rep_as_of", format="YYYY-MM-DD",
+                                  min_value=EARLIEST, max_value=today)
     for key, default in (("rep_from", today.replace(day=1)), ("rep_to", today)):
         if not isinstance(st.session_state.get(key), date):
             st.session_state[key] = default
@@ -158,14 +169,17 @@ def render(actor: Actor) -> None:
         kind = filters_row[2].selectbox("Kind", kinds, key="rep_kind",
                                         format_func=lambda key: "Every kind" if key == ANY_KIND
                                         else InventoryKind(key).label)
-    query = _query(name, preset, start, end, location, stage, period_size, product, kind)
+    query = _query(name, preset, start, end, location, stage, period_size, product, kind, as_of)
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
     st.session_state["rep_url"] = query
 
     st.caption(report.description)
     try:
-        period = dates.resolve(preset, start, end) if report.uses_range else dates.preset_range("last-30-days")
+        if as_of is not None:
+            period = dates.checked(as_of, as_of)
+        else:
+            period = dates.resolve(preset, start, end) if report.uses_range else dates.preset_range("last-30-days")
     except LoupeError as error:
         show_error(error)
         return

@@ -1,0 +1,234 @@
+"""What the stock is worth (issue 19 item 4; definitions also in docs/costing.md, "Value held").
+
+- **Value at cost**: each cost component of a held item at the price version in force when the item was created
+  (its receipt into stock); an item older than its profile's first price takes that first price. A manual
+  component counts its amount. This is what the stock cost when it came in, whatever the rates did since.
+- **Value at current rates**: the same components re-valued at the versions in force at the moment asked (now,
+  or the end of the valuation day). Manual amounts have no rate and count as they are.
+- **Metal value at current rates**: the part of the value at current rates that comes from Metal components
+  linked to a rate profile (a manual metal amount has no rate to follow, so it is not in this figure).
+- A percent (overhead) component costs its percent of the item's other components in its currency: at cost
+  with its own price at the item's creation on the other components at cost, at current rates with today's.
+- Per currency, never converted. A component whose profile had no price at the moment asked counts as
+  "unpriced" (nothing added).
+
+Held stock: now, the held items (`IN_STOCK`) that the filters match; as of a past day (the valuation report,
+lib.reports.valuation), each costed item's state at the end of that day from the ledger. Components describe the
+whole item record (docs/costing.md), so a held item counts all its components.
+
+Aggregated in SQL: the value at cost is linear in the components, so one statement sums quantity × the price in
+force at the item's creation (a correlated seek in rate_versions' (profile, effective_at) index) per group
+(product, kind, location when asked), profile, unit and currency, and the quantities for today's prices; Python
+multiplies by the unit's factor and rounds each group half-up to cents once (a total can differ from the sum of
+the item pages' per-component costs by a few cents). Only admins and managers (`Right.VIEW_RATES`) receive a
+value.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Integer, Select, and_, case, func, literal, or_, select, text, union_all
+from sqlalchemy.orm import Session
+
+from lib.access import Actor, Right
+from lib.costing.components import basis_quantity, money
+from lib.costing.rates import versions_as_of
+from lib.enums import ComponentType, RateBasis
+from lib.inventory.query import ItemFilters, items_statement
+from lib.models import CostComponent, InventoryItem, RateProfile, RateVersion, utcnow
+
+ZERO = Decimal(0)
+_QUANTITY = Decimal("0.00000001")  # sums of quantity × price (× percent) as the database returns them
+FACTOR_SCALE = Decimal(1_000_000)
+
+
+@dataclass
+class Value:
+    """Value of some stock in one currency."""
+
+    currency: str
+    at_cost: Decimal = ZERO
+    at_current_rates: Decimal = ZERO
+    metal_at_current_rates: Decimal = ZERO
+    unpriced_at_cost: int = 0  # components whose profile had no price at all
+    unpriced_now: int = 0  # components whose profile had no price at the moment asked
+
+
+def money_text(values: list[Value], attribute: str) -> str:
+    """ "USD 1,234.56" (one currency), "USD 10.00 + EUR 5.00" (several), "—" (no value)."""
+    return " + ".join(f"{v.currency} {getattr(v, attribute):,.2f}" for v in values) or "—"
+
+
+@dataclass(frozen=True)
+class ValueHeld:
+    """The value of held stock, per currency (Home, Inventory totals, the Product Details card)."""
+
+    as_of: datetime
+    values: tuple[Value, ...] = ()
+
+    @property
+    def at_cost_text(self) -> str:
+        return money_text(list(self.values), "at_cost")
+
+    @property
+    def at_current_rates_text(self) -> str:
+        return money_text(list(self.values), "at_current_rates")
+
+    @property
+    def metal_text(self) -> str:
+        return money_text(list(self.values), "metal_at_current_rates")
+
+    @property
+    def unpriced(self) -> int:
+        return sum(v.unpriced_now for v in self.values)
+
+
+# ---------------------------------------------------------------------------
+# The SQL: components of held items, summed per group, profile, unit and price at the item's creation
+# ---------------------------------------------------------------------------
+
+def _firsts():
+    """Each profile's first price moment (a few rows: one per profile)."""
+    return (select(RateVersion.profile_id, func.min(RateVersion.effective_at).label("first_at"))
+            .group_by(RateVersion.profile_id).subquery("firsts"))
+
+
+def _cost_price(created_at, first_at):
+    """The price of the component's profile in force when the item was created, or its first price for an item
+    older than the profile's first price: one correlated seek in uq_rate_versions_profile_moment at the later of
+    the two moments."""
+    moment = case((created_at > first_at, created_at), else_=first_at)
+    return (select(RateVersion.price).where(RateVersion.profile_id == CostComponent.profile_id,
+                                            RateVersion.effective_at <= moment)
+            .order_by(RateVersion.effective_at.desc()).limit(1).scalar_subquery())
+
+
+def _lines(held, keys: tuple[str, ...]):
+    """One row per component of a held item: its group keys, profile, unit, quantity, currency, price at cost
+    (a CTE: the percent rows read it more than once)."""
+    firsts = _firsts()
+    return (select(*(held.c[key] for key in keys), CostComponent.item_id, CostComponent.profile_id,
+                   CostComponent.component_type, CostComponent.unit, CostComponent.quantity,
+                   CostComponent.manual_amount,
+                   func.coalesce(RateProfile.currency, CostComponent.manual_currency).label("currency"),
+                   RateProfile.basis.label("basis"),
+                   _cost_price(held.c.created_at, firsts.c.first_at).label("cost_price"))
+            .join(held, held.c.item_id == CostComponent.item_id)
+            .outerjoin(RateProfile, RateProfile.id == CostComponent.profile_id)
+            .outerjoin(firsts, firsts.c.profile_id == CostComponent.profile_id)
+            .cte("cost_lines").prefix_with("MATERIALIZED"))
+
+
+def _not_percent(lines):
+    return or_(lines.c.basis.is_(None), lines.c.basis != RateBasis.PERCENT)
+
+
+def _decimal(value) -> Decimal:
+    if value is None:
+        return ZERO
+    return (value if isinstance(value, Decimal) else Decimal(str(value))).quantize(_QUANTITY)
+
+
+@dataclass
+class _Profiles:
+    by_id: dict[int, RateProfile] = field(default_factory=dict)
+    now: dict[int, Decimal] = field(default_factory=dict)  # price in force at the moment asked
+
+
+def _factor(profile: RateProfile, unit: str) -> Decimal:
+    """How many of the rate's basis units one `unit` is (1 ct on a per-gram rate: 0.2)."""
+    return basis_quantity(FACTOR_SCALE, unit, profile.basis) / FACTOR_SCALE
+
+
+def valued(session: Session, held: Select, keys: tuple[str, ...], moment: datetime) -> dict[tuple, Value]:
+    """(group key values..., currency) -> Value of the components of the items `held` selects (columns
+    `item_id`, `created_at` and the `keys`), current rates at `moment`. No actor: `held` is scoped.
+
+    One statement, grouped per group keys, profile, type, unit and currency (tag 0), plus, when the workspace has
+    percent rates, the other components of the items carrying one, per percent profile (tag 1, their base).
+    The value at cost is linear in the components, so SQL sums quantity × price at cost (× the percent at cost
+    for a base); Python multiplies by the unit's factor and rounds each group once. Current rates: Σ quantity
+    × today's price."""
+    lines = _lines(held.cte("held"), keys)
+    n = len(keys)
+    group = (*(lines.c[key] for key in keys), lines.c.profile_id, lines.c.component_type, lines.c.unit,
+             lines.c.currency)
+    unpriced = func.sum(case((and_(lines.c.profile_id.is_not(None), lines.c.cost_price.is_(None)), 1), else_=0))
+    stmt = (select(literal(0, Integer()), *group, literal(None, Integer()), func.sum(lines.c.quantity),
+                   func.sum(lines.c.quantity * lines.c.cost_price), func.sum(lines.c.manual_amount),
+                   func.sum(lines.c.manual_amount), func.count(), unpriced)
+            .where(_not_percent(lines)).group_by(*group))
+    if session.scalar(select(CostComponent.id).join(RateProfile).where(RateProfile.basis == RateBasis.PERCENT)
+                      .limit(1)) is not None:
+        share, base = lines.alias("share"), lines.alias("base")
+        pgroup = (*(share.c[key] for key in keys), base.c.profile_id, base.c.component_type, base.c.unit,
+                  base.c.currency, share.c.profile_id)
+        stmt = union_all(stmt, select(
+            literal(1, Integer()), *pgroup, func.sum(base.c.quantity),
+            func.sum(base.c.quantity * base.c.cost_price * share.c.cost_price),
+            func.sum(base.c.manual_amount * share.c.cost_price), func.sum(base.c.manual_amount), func.count(),
+            literal(0, Integer()))
+            .join(base, and_(base.c.item_id == share.c.item_id, base.c.currency == share.c.currency,
+                             _not_percent(base)))
+            .where(share.c.basis == RateBasis.PERCENT).group_by(*pgroup))
+    if session.get_bind().dialect.name == "postgresql":
+        # The planner's estimate for this one statement trips JIT compilation (about 130 ms at the large demo,
+        # more than the lookups it would speed up); off for this transaction only.
+        session.execute(text("SET LOCAL jit = off"))
+    found = [(row[0], tuple(row[1:n + 1]), *row[n + 1:]) for row in session.execute(stmt)]
+    ids = {row[2] for row in found if row[2] is not None} | {row[6] for row in found if row[6] is not None}
+    profiles = _Profiles()
+    if ids:
+        profiles.by_id = {p.id: p for p in session.scalars(select(RateProfile).where(RateProfile.id.in_(ids)))}
+        profiles.now = {pid: v.price for pid, v in versions_as_of(session, ids, moment).items()}
+    values: dict[tuple, Value] = {}
+    for (tag, key, profile_id, component_type, unit, currency, share_id, quantity, priced, weighted_manual,
+         manual, count, unpriced_count) in found:
+        target = values.setdefault((*key, currency), Value(currency))
+        profile = profiles.by_id.get(profile_id)
+        if tag == 0:
+            target.unpriced_at_cost += int(unpriced_count or 0)
+            if profile is None:  # manual amounts: as typed at both moments
+                target.at_cost += money(_decimal(manual))
+                target.at_current_rates += money(_decimal(manual))
+                continue
+            target.at_cost += money(_decimal(priced) * _factor(profile, unit))
+            price = profiles.now.get(profile_id)
+            if price is None:
+                target.unpriced_now += count
+                continue
+            now = money(basis_quantity(_decimal(quantity), unit, profile.basis) * price)
+            target.at_current_rates += now
+            if component_type is ComponentType.METAL:
+                target.metal_at_current_rates += now
+            continue
+        # tag 1: the base of a percent profile: percent at cost × base at cost, today's × today's
+        if profile is None:
+            target.at_cost += money(_decimal(weighted_manual) / 100)
+            base_now = _decimal(manual)
+        else:
+            target.at_cost += money(_decimal(priced) * _factor(profile, unit) / 100)
+            price = profiles.now.get(profile_id)
+            base_now = basis_quantity(_decimal(quantity), unit, profile.basis) * price if price is not None else ZERO
+        share_now = profiles.now.get(share_id)
+        if share_now is not None:
+            target.at_current_rates += money(base_now * share_now / 100)
+    return values
+
+
+# ---------------------------------------------------------------------------
+# Now: the held items matching the item filters (Home, Inventory totals, Product Details)
+# ---------------------------------------------------------------------------
+
+def value_held(session: Session, *, actor: Actor, filters: ItemFilters = ItemFilters()) -> ValueHeld:
+    """The value of the held items in the actor's locations that `filters` match, at cost and at current rates,
+    per currency (admins and managers only)."""
+    actor.require(Right.VIEW_RATES)
+    moment = utcnow()
+    held = items_statement(actor, filters.with_(in_stock_only=True), InventoryItem.id.label("item_id"),
+                           InventoryItem.created_at.label("created_at"))
+    held = held.where(InventoryItem.id.in_(select(CostComponent.item_id)))
+    values = valued(session, held, (), moment)
+    return ValueHeld(moment, tuple(sorted(values.values(), key=lambda v: v.currency)))
