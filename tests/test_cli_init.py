@@ -9,10 +9,11 @@ from sqlalchemy import func, select
 
 from lib import cli, db
 from lib.demo import build as demo
+from lib.demo import plan
 from lib.models import User, Workspace
 from lib.workspace.users import password_matches
 
-TINY = demo.Scale(products=8, items=150, movements=900, images=12)
+TINY = plan.Scale(products=8, items=150, movements=900, images=12)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from lib import ledger, tags
 from lib.demo import build as demo
+from lib.demo import history, plan
 from lib.models import (
     AuditEntry,
     CatalogEntry,
@@ -41,7 +42,7 @@ from lib.units import to_grams
 from lib.workspace.users import password_matches
 
 NOW = datetime(2026, 6, 30, 12, 0, 0, tzinfo=timezone.utc)
-TINY = demo.Scale(products=8, items=150, movements=900, images=12)
+TINY = plan.Scale(products=8, items=150, movements=900, images=12)
 
 
 @pytest.fixture(scope="module")
@@ -361,7 +362,7 @@ def test_command_line_loads_once_then_refuses(databases, monkeypatch, capsys):
 def test_large_scale_gives_the_biggest_product_enough_items():
     """The large plan's share for its biggest product (20,000+ items, so ~200,000+ movements)."""
     large = demo.SCALES["large"]
-    counts = demo._allocate(large.items, [1.0 / (rank + 1) for rank in range(large.products)])
+    counts = plan._allocate(large.items, [1.0 / (rank + 1) for rank in range(large.products)])
     assert sum(counts) == large.items and min(counts) >= 100
     assert counts[0] >= 20_000 and counts[0] * large.movements / large.items >= 200_000
 
@@ -381,7 +382,7 @@ def test_the_demo_holds_only_states_the_stock_actions_can_make(built, s):
                            .where(StockMovement.movement_kind == MovementKind.WRITE_OFF,
                                   StockMovement.reference == "archive")).all()
     assert {item_id for item_id, _r, _n in write_offs} <= {item.id for item in archived}
-    assert all(note == demo.ARCHIVE_REASON for _i, _r, note in write_offs)
+    assert all(note == history.ARCHIVE_REASON for _i, _r, note in write_offs)
     assert ledger.verify(s) == []
 
 
