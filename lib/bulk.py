@@ -5,7 +5,8 @@ rows). On PostgreSQL with psycopg the rows are streamed with COPY, and the ids
 a caller needs come from the table's own sequence in one statement first; on
 SQLite one INSERT … RETURNING runs over the rows. Values go through the
 column types' own bind processors, so they are stored exactly as an ordinary
-insert would store them. Every row must have the same keys.
+insert would store them, and constant column defaults fill the columns the rows leave out. Every row must
+have the same keys.
 """
 from __future__ import annotations
 
@@ -30,7 +31,11 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict]) -> None:
         return
     connection = session.connection()
     dialect = connection.dialect
-    columns = list(rows[0])
+    # COPY applies no Python-side defaults: fill the constant ones an ordinary INSERT would (a NOT NULL
+    # column added later with `default=0` must not fail here only).
+    defaults = {column.name: column.default.arg for column in table.columns
+                if column.name not in rows[0] and column.default is not None and column.default.is_scalar}
+    columns = [*rows[0], *defaults]
     convert = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) or (lambda value: value)
                for name in columns]
     quote = dialect.identifier_preparer
@@ -39,7 +44,8 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict]) -> None:
         with connection.connection.driver_connection.cursor() as cursor:
             with cursor.copy(sql) as copy:
                 for row in rows:
-                    copy.write_row([process(row[name]) for process, name in zip(convert, columns)])
+                    copy.write_row([process(row[name] if name in row else defaults[name])
+                                    for process, name in zip(convert, columns)])
     except dialect.loaded_dbapi.Error as error:  # the driver's own error: raise it as SQLAlchemy would
         raise DBAPIError.instance(sql, None, error, dialect.loaded_dbapi.Error) from error
 

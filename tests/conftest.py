@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from lib import db
@@ -75,8 +77,21 @@ class DatabaseFactory:
         admin = self._admin()
         with admin.connect() as connection:
             for url in reversed(self.created):
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+                _drop(connection, make_url(url).database)
         admin.dispose()
+
+
+def _drop(connection, name: str, attempts: int = 10) -> None:
+    """Drop a test database. FORCE ends our own sessions on it, but not an autovacuum worker (a superuser's
+    process) that may be visiting it at that moment: PostgreSQL then refuses, so wait for it and try again."""
+    for attempt in range(attempts):
+        try:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
 
 
 @pytest.fixture(scope="session")
