@@ -25,7 +25,7 @@ from lib.costing.rates import ProfileInput
 from lib.enums import ComponentType, MovementKind, RateBasis
 from lib.errors import PermissionDenied, ValidationFailed
 from lib.inventory.query import ItemFilters
-from lib.models import Role, utcnow
+from lib.models import InventoryKind, Location, Role, utcnow
 from lib.reports import catalog, dates
 from lib.reports import valuation as report
 from lib.reports.common import ReportFilters
@@ -235,3 +235,19 @@ def test_an_item_moved_to_another_location_counts_where_it_was_on_each_day(sessi
     assert held(5) == [("South", Decimal("205.00"))]  # both rings in South, one row per product, kind, location
     assert held(0) == [("South", Decimal("60.00"))]
     assert [r.location for r in report.valuation(session, actor=shop.manager, as_of=today - timedelta(days=5))] == []
+
+
+def test_the_product_card_reads_the_same_value_through_its_index_only_candidates(session, shop):
+    """value_held with a product filter first reads the product's costed item ids from indexes
+    (valuation._costed_ids): the same figures as without it, in scope, with the kind switch and other filters."""
+    other = f.make_product(session, "Pendant")
+    f.make_item(session, other, session.get(Location, shop.north), weight="1")  # no components: adds nothing
+    everything = _usd(valuation.value_held(session, actor=shop.admin))
+    card = _usd(valuation.value_held(session, actor=shop.admin, filters=ItemFilters(product_ids=(shop.product,))))
+    assert (card.at_cost, card.at_current_rates) == (everything.at_cost, everything.at_current_rates)
+    manager = _usd(valuation.value_held(session, actor=shop.manager, filters=ItemFilters(
+        product_ids=(shop.product,), kinds=(InventoryKind.FINISHED,))))
+    assert (manager.at_cost, manager.at_current_rates) == (Decimal("145.00"), Decimal("155.00"))
+    assert valuation.value_held(session, actor=shop.admin, filters=ItemFilters(
+        product_ids=(shop.product,), kinds=(InventoryKind.ROUGH,))).values == ()
+    assert valuation.value_held(session, actor=shop.admin, filters=ItemFilters(product_ids=(other.id,))).values == ()
