@@ -16,14 +16,12 @@ import shutil
 import sys
 from pathlib import Path
 
-from sqlalchemy import select
 
 from lib import db
-from lib.access import Actor, actor_for_user
 from lib.config import load_settings
 from lib.costing import sheets
-from lib.errors import LoupeError, NotFound, ValidationFailed
-from lib.models import Role, User
+from lib.errors import LoupeError, ValidationFailed
+from lib.workspace.users import command_actor
 
 
 def register(subparsers) -> None:
@@ -40,18 +38,6 @@ def register(subparsers) -> None:
     rates.set_defaults(run=run)
 
 
-def _actor(session, username: str | None) -> Actor:
-    stmt = select(User.id).where(User.active.is_(True))
-    if username:
-        stmt = stmt.where(User.username == username.strip().lower())
-    else:
-        stmt = stmt.where(User.role == Role.ADMIN).order_by(User.id)
-    user_id = session.scalars(stmt).first()
-    if user_id is None:
-        raise NotFound(f"No active user {username!r}." if username else "The workspace has no active admin.")
-    return actor_for_user(session, user_id)
-
-
 def run(args: argparse.Namespace) -> int:
     """Run `rates import` or `rates export`; 0 on success, 2 with the problems on standard error otherwise."""
     engine = db.make_engine(load_settings().database_url)
@@ -63,14 +49,14 @@ def run(args: argparse.Namespace) -> int:
             except OSError as error:
                 raise ValidationFailed(f"Cannot read {path}: {error.strerror}.") from None
             with db.session_scope(engine, write=True) as session:
-                result = sheets.import_price_sheet(session, actor=_actor(session, args.username),
+                result = sheets.import_price_sheet(session, actor=command_actor(session, args.username),
                                                    file_name=path.name, data=data)
             print(f"{path.name}: {result.line()}")
             return 0
         if args.format == "xlsx" and not args.out:
             raise ValidationFailed("An XLSX export needs --out PATH.")
         with db.session_scope(engine) as session:
-            exported = sheets.export_rates(session, actor=_actor(session, args.username), fmt=args.format)
+            exported = sheets.export_rates(session, actor=command_actor(session, args.username), fmt=args.format)
         try:
             if args.out:
                 shutil.copyfile(exported.path, args.out)

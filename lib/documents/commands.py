@@ -13,14 +13,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sqlalchemy import select
 
 from lib import db
-from lib.access import Actor, actor_for_user
 from lib.config import load_settings
 from lib.documents import labels
-from lib.errors import ConfigurationError, LoupeError, NotFound, ValidationFailed
-from lib.models import Role, User
+from lib.errors import ConfigurationError, LoupeError, ValidationFailed
+from lib.workspace.users import command_actor
 
 
 def register(subparsers) -> None:
@@ -34,19 +32,6 @@ def register(subparsers) -> None:
     parser.add_argument("--as", dest="username", help="print as this user, with their scope (default: the first active admin)")
     parser.add_argument("--out", required=True, help="the PDF file to write")
     parser.set_defaults(run=run)
-
-
-def acting_user(session, username: str | None) -> Actor:
-    """The Actor the command runs as: the named active user, or the first active admin."""
-    stmt = select(User.id).where(User.active.is_(True))
-    if username:
-        stmt = stmt.where(User.username == username.strip().lower())
-    else:
-        stmt = stmt.where(User.role == Role.ADMIN).order_by(User.id)
-    user_id = session.scalars(stmt).first()
-    if user_id is None:
-        raise NotFound(f"No active user {username!r}." if username else "The workspace has no active admin.")
-    return actor_for_user(session, user_id)
 
 
 def run(args) -> int:
@@ -75,7 +60,7 @@ def _print_labels(args, engine) -> int:
     if args.tags is not None and not tags:
         raise ValidationFailed("Nothing to print: --tags names no tag.")
     with db.session_scope(engine) as session:
-        actor = acting_user(session, args.username)
+        actor = command_actor(session, args.username)
         made = labels.label_pdf(session, actor=actor, layout_name=args.layout, tags=tags, product=args.product,
                                 per_piece=args.per_piece)
     out.write_bytes(made.data)

@@ -20,11 +20,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from lib import db
-from lib.access import Actor, actor_for_user
 from lib.errors import ConfigurationError, NotFound
-from lib.models import Location, Role, User
+from lib.models import Location
 from lib.reports import catalog, dates
 from lib.reports.common import ReportFilters
+from lib.workspace.users import command_actor
 
 
 def register(subparsers) -> None:
@@ -40,19 +40,6 @@ def register(subparsers) -> None:
     parser.add_argument("--format", dest="fmt", required=True, choices=("csv", "xlsx"))
     parser.add_argument("--out", help="the file to write (default: standard output)")
     parser.set_defaults(handler=run)
-
-
-def acting_user(session, username: str | None) -> Actor:
-    """The named active user, or the first active admin."""
-    if username:
-        user_id = session.scalar(select(User.id).where(User.username == username.strip().lower(), User.active))
-        if user_id is None:
-            raise NotFound(f"No active user {username!r}.")
-        return actor_for_user(session, user_id)
-    first = session.scalar(select(User.id).where(User.role == Role.ADMIN, User.active).order_by(User.id).limit(1))
-    if first is None:
-        raise ConfigurationError("No active admin to run the report as: name a user with --as USERNAME.")
-    return actor_for_user(session, first)
 
 
 def location_named(session, name: str) -> int:
@@ -81,7 +68,7 @@ def run(args, engine) -> int:
     if out is None and args.fmt == "xlsx" and sys.stdout.isatty():
         raise ConfigurationError("An XLSX file is not for the terminal: give --out PATH.")
     with db.session_scope(engine) as session:
-        actor = acting_user(session, args.username)
+        actor = command_actor(session, args.username)
         location_id = location_named(session, args.location) if args.location else None
         made = catalog.export_report(session, actor=actor, name=report.name, period=period,
                                      filters=ReportFilters(location_id=location_id), fmt=args.fmt, size=args.period)

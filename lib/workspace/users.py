@@ -37,7 +37,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from lib import audit
-from lib.access import Actor, Right
+from lib.access import Actor, Right, actor_for_user
 from lib.errors import NotFound, PermissionDenied, ValidationFailed
 from lib.models import AuditEntry, Location, LoginSession, Role, User, utcnow
 
@@ -545,3 +545,18 @@ def location_name(session: Session, location_id: int | None) -> str | None:
     """Name of a location, or None."""
     location = session.get(Location, location_id) if location_id is not None else None
     return location.name if location is not None else None
+
+
+def command_actor(session: Session, username: str | None) -> Actor:
+    """Who a command-line job (`report`, `rates`, `labels`) runs as: the named active user with their role and
+    scope, or the first active admin when no name is given. NotFound says which is missing."""
+    stmt = select(User.id).where(User.active.is_(True))
+    if username:
+        stmt = stmt.where(User.username == username.strip().lower())
+    else:
+        stmt = stmt.where(User.role == Role.ADMIN).order_by(User.id)
+    user_id = session.scalars(stmt).first()
+    if user_id is None:
+        raise NotFound(f"No active user {username!r}." if username else
+                       "The workspace has no active admin: name a user with --as USERNAME.")
+    return actor_for_user(session, user_id)
