@@ -65,3 +65,16 @@ def texts(at: AppTest) -> str:
     for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "error", "warning", "success"):
         parts.extend(shown(element.value) for element in getattr(at, kind))
     return "\n".join(parts)
+
+
+def ok(at: AppTest) -> AppTest:
+    """`at` after a run that raised nothing (the exceptions' messages otherwise)."""
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def readable(at: AppTest) -> str:
+    """What a person reads on the page: its texts, its tables as CSV and its metrics ("label value")."""
+    parts = [texts(at)] + [frame.value.to_csv() for frame in at.dataframe]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    return "\n".join(parts)

@@ -24,7 +24,7 @@ from lib.production import jobs, stages
 from lib.production.jobs import NewJob, SourceLine
 from lib.models.base import utcnow
 from tests import factories as f
-from tests.apptest import point_app_at, signed_in, texts
+from tests.apptest import ok, point_app_at, readable, signed_in, texts
 from tests.scenarios import two_location_workshop
 from ui import context
 
@@ -68,17 +68,6 @@ def shop(databases, tmp_path_factory):
     context.settings.clear()
 
 
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def everything(at) -> str:
-    parts = [texts(at)] + [frame.value.to_csv() for frame in at.dataframe]
-    parts += [f"{m.label} {m.value}" for m in at.metric]
-    return "\n".join(parts)
-
-
 def order_page(shop, username, order_id):
     return ok(signed_in(shop.url, username, page="orders.py", query={"order": str(order_id)}).run())
 
@@ -100,7 +89,7 @@ def test_an_admin_sees_prices_cost_of_selected_stock_and_margin(shop):
 
 def test_a_manager_reads_orders_without_prices_or_margins(shop):
     for order_id in (shop.so, shop.po):
-        shown = everything(order_page(shop, "nina", order_id))
+        shown = readable(order_page(shop, "nina", order_id))
         assert "Margin" not in shown and "62.50" not in shown and "500.00" not in shown
 
 
@@ -110,13 +99,13 @@ def test_admins_and_managers_see_the_job_cost_and_members_never_do(shop):
         metrics = {m.label: m.value for m in at.metric}
         assert metrics["Job cost"] == "USD 165.00"  # 125.00 issued + 40.00 labour
         assert metrics["Cost per gram of output"] == "—"
-    shown = everything(job_page(shop, "mo"))
+    shown = readable(job_page(shop, "mo"))
     assert "Job cost" not in shown and "USD" not in shown and "125.00" not in shown and "Labour" not in shown
 
 
 def test_a_member_at_an_order_address_reads_why_and_sees_no_price(shop):
     for order_id in (shop.so, shop.po):
-        shown = everything(order_page(shop, "mo", order_id))
+        shown = readable(order_page(shop, "mo", order_id))
         assert "Margin" not in shown and "62.50" not in shown and "500.00" not in shown and "USD" not in shown
 
 

@@ -21,7 +21,7 @@ from lib.costing.rates import ProfileInput
 from lib.enums import ComponentType, RateBasis
 from lib.models import InventoryItem, User, utcnow
 from tests import factories as f
-from tests.apptest import point_app_at, signed_in, texts
+from tests.apptest import ok, point_app_at, readable, signed_in, texts
 from tests.scenarios import two_location_workshop
 from ui import context
 
@@ -51,17 +51,6 @@ def shop(databases, tmp_path_factory):
     engine.dispose()
     yield workshop
     context.settings.clear()
-
-
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def everything(at) -> str:
-    parts = [texts(at)] + [frame.value.to_csv() for frame in at.dataframe]
-    parts += [f"{m.label} {m.value}" for m in at.metric]
-    return "\n".join(parts)
 
 
 def rates_page(shop, username):
@@ -114,7 +103,7 @@ def test_a_member_is_told_the_rate_center_is_for_admins_and_managers(shop):
     at = rates_page(shop, "mo")
     assert [element.value for element in at.warning] == ["The Rate Center is for admins and managers."]
     assert "Rate Center" not in [link.label for link in at.sidebar.get("page_link")]
-    assert not at.dataframe and "Gold" not in everything(at)
+    assert not at.dataframe and "Gold" not in readable(at)
 
 
 def test_an_admin_records_a_price_and_a_bad_one_is_refused(shop):
@@ -162,9 +151,9 @@ def test_the_item_shows_its_cost_metal_and_fine_weight_to_admins_and_managers(sh
 
 def test_a_member_never_sees_a_cost_on_the_item(shop):
     at = item_page(shop, "mo")
-    assert "Cost components" not in everything(at)
-    assert "Cost" not in [m.label for m in at.metric] and "Gold 18K" not in everything(at)
-    assert "USD" not in everything(at)
+    assert "Cost components" not in readable(at)
+    assert "Cost" not in [m.label for m in at.metric] and "Gold 18K" not in readable(at)
+    assert "USD" not in readable(at)
 
 
 def test_an_admin_adds_a_component_and_grams_on_a_per_piece_rate_are_refused(shop):

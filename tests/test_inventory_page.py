@@ -11,7 +11,7 @@ from lib import db
 from lib.inventory import forms, stock
 from lib.models import InventoryItem, InventoryKind, Location, Product, User
 from tests import factories as f
-from tests.apptest import point_app_at, signed_in, texts
+from tests.apptest import ok, point_app_at, signed_in, texts
 from tests.scenarios import two_location_workshop
 
 ROLES = {"admin": "boss", "manager": "nina", "member": "mo"}
@@ -50,11 +50,6 @@ def metric(at, label: str) -> str:
 
 def table(at, column: str):
     return next(d.value for d in at.dataframe if column in d.value.columns)
-
-
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def run(shop, username, query=None):

@@ -20,7 +20,7 @@ from lib.costing.rates import ProfileInput
 from lib.enums import ComponentType, RateBasis
 from lib.models import InventoryItem, User, utcnow
 from tests import factories as f
-from tests.apptest import point_app_at, signed_in, texts
+from tests.apptest import ok, point_app_at, readable, signed_in, texts
 from tests.scenarios import two_location_workshop
 from ui import context
 
@@ -58,17 +58,6 @@ def shop(databases, tmp_path_factory):
     context.settings.clear()
 
 
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def everything(at) -> str:
-    parts = [texts(at)] + [frame.value.to_csv() for frame in at.dataframe]
-    parts += [f"{m.label} {m.value}" for m in at.metric]
-    return "\n".join(parts)
-
-
 def value_metrics(at) -> tuple[str, str] | None:
     found = {m.label: m.value for m in at.metric}
     if "Value held at cost" not in found:
@@ -95,7 +84,7 @@ def test_a_member_never_receives_a_value(shop, page):
     script, query = pages(shop)[page]
     at = ok(signed_in(shop.url, "mo", page=script, query=query).run())
     assert value_metrics(at) is None
-    shown = everything(at)
+    shown = readable(at)
     assert "USD" not in shown and "Value held" not in shown
 
 
@@ -126,4 +115,4 @@ def test_a_member_is_refused_the_valuation_report(shop):
     at = ok(signed_in(shop.url, "mo", page="reports.py", query={"report": "valuation"}).run())
     assert [e.value.replace("\\", "") for e in at.error] == ["Stock valuation is for admins and managers."]
     assert "valuation" not in at.selectbox(key="rep_report").options
-    assert "USD" not in everything(at)
+    assert "USD" not in readable(at)
