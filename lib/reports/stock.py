@@ -109,7 +109,7 @@ def _summaries(session: Session) -> None:
     ledger.write_summaries(session)
 
 
-def narrow_to(stmt, table, actor: Actor, filters: ReportFilters):
+def _narrow(stmt, table, actor: Actor, filters: ReportFilters):
     """Scope a statement over a summary table (location, product, kind columns) to the viewer and filters."""
     stmt = stmt.where(in_scope(table.location_id, actor))
     if filters.location_id is not None:
@@ -126,7 +126,7 @@ def stock_summary(session: Session, *, actor: Actor, period: DateRange | None = 
     """Held items, pieces and grams by product (with its product type as category), kind and location, now."""
     _prepare(actor, filters)
     _summaries(session)
-    stmt = narrow_to(select(StockHeld.product_id, Product.name, CatalogEntry.name, StockHeld.kind,
+    stmt = _narrow(select(StockHeld.product_id, Product.name, CatalogEntry.name, StockHeld.kind,
                           StockHeld.location_id, Location.name, StockHeld.items, StockHeld.pieces,
                           StockHeld.weight_g)
                    .join(Product, Product.id == StockHeld.product_id)
@@ -149,7 +149,7 @@ def stock_movement(session: Session, *, actor: Actor, period: DateRange,
         # Every product: read ix_stock_daily_kinds in its order (a unary + keeps SQLite from taking the range
         # out of the primary key and sorting it for the GROUP BY).
         day = literal_column("+stock_daily.day", type_=Date())
-    stmt = narrow_to(select(StockDaily.movement_kind, StockDaily.kind, func.sum(StockDaily.movements),
+    stmt = _narrow(select(StockDaily.movement_kind, StockDaily.kind, func.sum(StockDaily.movements),
                           func.sum(StockDaily.added_pieces), func.sum(StockDaily.deducted_pieces),
                           func.sum(StockDaily.added_g), func.sum(StockDaily.deducted_g))
                    .where(day >= period.start, day <= period.end), StockDaily, actor, filters)
