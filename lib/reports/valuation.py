@@ -18,7 +18,8 @@ from lib.enums import InventoryKind
 from lib.errors import ValidationFailed
 from lib.inventory.query import start_of_day
 from lib.models import CostComponent, InventoryItem, Location, Product, StockMovement, utcnow
-from lib.reports.common import ReportFilters, check_location, in_scope
+from lib.reports.common import ReportFilters, check_location
+from lib.reports.stock import _narrow  # the reports' one scope-and-filter step (private to lib.reports)
 
 
 @dataclass(frozen=True)
@@ -75,14 +76,7 @@ def _held_on(session: Session, actor: Actor, filters: ReportFilters, cutoff: dat
                 .select_from(InventoryItem).join(StockMovement, StockMovement.id == last)
                 .where(InventoryItem.id.in_(costed),
                        or_(StockMovement.quantity_after > 0, StockMovement.weight_after > 0)))
-    stmt = stmt.where(in_scope(model.location_id, actor))
-    if filters.location_id is not None:
-        stmt = stmt.where(model.location_id == filters.location_id)
-    if filters.product_id is not None:
-        stmt = stmt.where(model.product_id == filters.product_id)
-    if filters.kind is not None:
-        stmt = stmt.where(model.kind == filters.kind)
-    return stmt
+    return _narrow(stmt, model, actor, filters)
 
 
 def valuation(session: Session, *, actor: Actor, as_of: date | None = None,
