@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Integer, Select, and_, case, func, literal, or_, select, text, union_all
+from sqlalchemy import (BigInteger, Integer, Numeric, Select, and_, case, cast, func, literal, literal_column, null,
+                        or_, select, text, type_coerce, union_all)
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session
 
 from lib.access import Actor, Right
@@ -95,17 +97,46 @@ def _firsts():
             .group_by(RateVersion.profile_id).subquery("firsts"))
 
 
-def _cost_price(created_at, first_at):
+_PRICE_SCALE = 10 ** RateVersion.__table__.c.price.type.scale  # prices are Numeric(18, 4): × 10,000 is whole
+
+
+def _profile_array(profile_id: int, column):
+    """One profile's `column` over its versions in time order as one array: an uncorrelated scalar subquery,
+    which PostgreSQL computes once per statement (an InitPlan), so no row carries the array."""
+    return (select(func.array_agg(aggregate_order_by(column, RateVersion.effective_at)))
+            .where(RateVersion.profile_id == profile_id).scalar_subquery())
+
+
+def _cost_price(created_at, first_at, dialect: str, priced_ids: list[int]):
     """The price of the component's profile in force when the item was created, or its first price for an item
-    older than the profile's first price: one correlated seek in uq_rate_versions_profile_moment at the later of
-    the two moments."""
+    older than the profile's first price (NULL for a profile without any price).
+
+    SQLite: one correlated seek in uq_rate_versions_profile_moment at the later of the two moments (about
+    0.35 µs a component: 45 ms for 130,000).
+    PostgreSQL: the same seek cost about 1.1 µs a component (executor start-up per call): 150 ms of the Home
+    card's 340 ms at the large demo. Instead `CASE profile_id WHEN p THEN prices_p[greatest(width_bucket(
+    created_at, moments_p), 1)] ...` over the profiles that have a price (`priced_ids`): `width_bucket` is a
+    binary search (how many of the profile's moments are at or before the item's creation; 0, before the first,
+    takes the first), and each profile's two arrays are computed once per statement. The prices go into the
+    array as whole numbers (price × 10,000, bigint: an element of a fixed-width array is found directly, one of
+    a numeric array by walking from its start) and come back exact, so the figures are the same to the cent.
+    The arrays are never joined in as columns: rows carrying them were sorted and sent between workers with
+    kilobytes each (a first try spilled 150 MB to disk for the report)."""
+    if dialect == "postgresql":
+        if not priced_ids:
+            return null()
+        scaled = cast(RateVersion.price * _PRICE_SCALE, BigInteger)
+        whole = case({profile_id: type_coerce(_profile_array(profile_id, scaled), ARRAY(BigInteger))[
+            func.greatest(func.width_bucket(created_at, _profile_array(profile_id, RateVersion.effective_at)), 1)]
+            for profile_id in priced_ids}, value=CostComponent.profile_id)
+        return cast(whole, Numeric(28, 4)) / literal_column(str(_PRICE_SCALE))
     moment = case((created_at > first_at, created_at), else_=first_at)
     return (select(RateVersion.price).where(RateVersion.profile_id == CostComponent.profile_id,
                                             RateVersion.effective_at <= moment)
             .order_by(RateVersion.effective_at.desc()).limit(1).scalar_subquery())
 
 
-def _lines(held, keys: tuple[str, ...]):
+def _lines(held, keys: tuple[str, ...], dialect: str, priced_ids: list[int]):
     """One row per component of a held item: its group keys, profile, unit, quantity, currency, price at cost
     (a CTE: the percent rows read it more than once)."""
     firsts = _firsts()
@@ -114,7 +145,7 @@ def _lines(held, keys: tuple[str, ...]):
                    CostComponent.manual_amount,
                    func.coalesce(RateProfile.currency, CostComponent.manual_currency).label("currency"),
                    RateProfile.basis.label("basis"),
-                   _cost_price(held.c.created_at, firsts.c.first_at).label("cost_price"))
+                   _cost_price(held.c.created_at, firsts.c.first_at, dialect, priced_ids).label("cost_price"))
             .join(held, held.c.item_id == CostComponent.item_id)
             .outerjoin(RateProfile, RateProfile.id == CostComponent.profile_id)
             .outerjoin(firsts, firsts.c.profile_id == CostComponent.profile_id)
@@ -151,7 +182,10 @@ def valued(session: Session, held: Select, keys: tuple[str, ...], moment: dateti
     The value at cost is linear in the components, so SQL sums quantity × price at cost (× the percent at cost
     for a base); Python multiplies by the unit's factor and rounds each group once. Current rates: Σ quantity
     × today's price."""
-    lines = _lines(held.cte("held"), keys)
+    dialect = session.get_bind().dialect.name
+    priced_ids = list(session.scalars(select(RateProfile.id).where(
+        select(RateVersion.id).where(RateVersion.profile_id == RateProfile.id).exists()).order_by(RateProfile.id)))
+    lines = _lines(held.cte("held"), keys, dialect, priced_ids)
     n = len(keys)
     group = (*(lines.c[key] for key in keys), lines.c.profile_id, lines.c.component_type, lines.c.unit,
              lines.c.currency)
@@ -173,7 +207,7 @@ def valued(session: Session, held: Select, keys: tuple[str, ...], moment: dateti
             .join(base, and_(base.c.item_id == share.c.item_id, base.c.currency == share.c.currency,
                              _not_percent(base)))
             .where(share.c.basis == RateBasis.PERCENT).group_by(*pgroup))
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         # The planner's estimate for this one statement trips JIT compilation (about 130 ms at the large demo,
         # more than the lookups it would speed up); off for this transaction only.
         session.execute(text("SET LOCAL jit = off"))
@@ -223,19 +257,26 @@ def valued(session: Session, held: Select, keys: tuple[str, ...], moment: dateti
 # ---------------------------------------------------------------------------
 
 def _costed_ids(filters: ItemFilters, dialect: str):
-    """Ids of the items that carry cost components, as a subquery for `InventoryItem.id IN (...)`.
+    """Ids of the items that carry cost components, as a subquery for `InventoryItem.id IN (...)`, or None when
+    the plain join to the components is faster.
 
-    With a product filter (the Product Details card), the candidates are first read from indexes alone: the
-    product's items from ix_items_product_kind_location (kind too when the switch is set) that have a row in
+    SQLite with a product filter (the Product Details card): the candidates are first read from indexes alone:
+    the product's items from ix_items_product_kind_location (kind too when the switch is set) that have a row in
     ix_cost_components_item, materialised, so only those items are read from the table for the held / scope /
     filter checks. Without it the planner drove the card from every component's item and then read each item
     (at the large demo with components on 1 in 3 held items, 19,578 held items of the largest product and 14,635
     components: the held-items part was 20 ms of the card's ~84 ms on SQLite; 66 ms this way, bench_valuation).
     With few components (1 in 50 held items) the plain plan is a little faster (12 ms against 14 ms), both far
     inside the target. Home and Inventory (no product filter) keep the plain subquery: there the index scan would
-    be the whole table. SQLite only: PostgreSQL was not measured at the large demo (no large PostgreSQL demo was
-    at hand), so it keeps the plain subquery, which its planner runs as a hashed semi-join.
+    be the whole table.
+    PostgreSQL with a product filter: None. The subquery became a hashed semi-join over every component's item id
+    (130,000 at the large demo) before the product's items were joined to their components anyway: 51 against
+    63 ms for the card (the index-only candidates were slower still, 94 ms: components written since the last
+    vacuum are read from the table). Without a product filter PostgreSQL keeps the semi-join (181 against 226 ms
+    for Home: it narrows 173,000 held items to the 58,000 costed ones before the join).
     """
+    if filters.product_ids and dialect == "postgresql":
+        return None
     if not filters.product_ids or dialect != "sqlite":
         return select(CostComponent.item_id)
     candidates = select(InventoryItem.id).where(InventoryItem.product_id.in_(filters.product_ids))
@@ -254,6 +295,8 @@ def value_held(session: Session, *, actor: Actor, filters: ItemFilters = ItemFil
     moment = utcnow()
     held = items_statement(actor, filters.with_(in_stock_only=True), InventoryItem.id.label("item_id"),
                            InventoryItem.created_at.label("created_at"))
-    held = held.where(InventoryItem.id.in_(_costed_ids(filters, session.get_bind().dialect.name)))
+    costed = _costed_ids(filters, session.get_bind().dialect.name)
+    if costed is not None:
+        held = held.where(InventoryItem.id.in_(costed))
     values = valued(session, held, (), moment)
     return ValueHeld(moment, tuple(sorted(values.values(), key=lambda v: v.currency)))
