@@ -156,6 +156,19 @@ def _not_percent(lines):
     return or_(lines.c.basis.is_(None), lines.c.basis != RateBasis.PERCENT)
 
 
+def _pairing(base, share, dialect: str):
+    """A percent component's row (`share`) and the other rows of its item in its currency (`base`).
+
+    SQLite has no hash join: it looped over the 14,500 percent rows and looked each item's others up in an
+    automatic index it built over the 115,000 other rows on every call (95 ms of the Home card's 350 ms at the
+    large demo). With the base side written as expressions (`+ 0`, `|| ''`) no index can be built on it, so
+    SQLite scans the others once and looks the percent rows up in a small automatic index instead (about 25 ms
+    less)."""
+    if dialect == "sqlite":
+        return share.c.item_id == base.c.item_id + 0, share.c.currency == base.c.currency.concat("")
+    return base.c.item_id == share.c.item_id, base.c.currency == share.c.currency
+
+
 def _decimal(value) -> Decimal:
     if value is None:
         return ZERO
@@ -204,8 +217,7 @@ def valued(session: Session, held: Select, keys: tuple[str, ...], moment: dateti
             func.sum(base.c.quantity * base.c.cost_price * share.c.cost_price),
             func.sum(base.c.manual_amount * share.c.cost_price), func.sum(base.c.manual_amount), func.count(),
             literal(0, Integer()))
-            .join(base, and_(base.c.item_id == share.c.item_id, base.c.currency == share.c.currency,
-                             _not_percent(base)))
+            .join(base, and_(*_pairing(base, share, dialect), _not_percent(base)))
             .where(share.c.basis == RateBasis.PERCENT).group_by(*pgroup))
     if dialect == "postgresql":
         # The planner's estimate for this one statement trips JIT compilation (about 130 ms at the large demo,
