@@ -17,11 +17,13 @@ lib.reports.valuation), each costed item's state at the end of that day from the
 whole item record (docs/costing.md), so a held item counts all its components.
 
 Aggregated in SQL: the value at cost is linear in the components, so one statement sums quantity × the price in
-force at the item's creation (a correlated seek in rate_versions' (profile, effective_at) index) per group
-(product, kind, location when asked), profile, unit and currency, and the quantities for today's prices; Python
-multiplies by the unit's factor and rounds each group half-up to cents once (a total can differ from the sum of
-the item pages' per-component costs by a few cents). Only admins and managers (`Right.VIEW_RATES`) receive a
-value.
+force at the item's creation per group (product, kind, location when asked), profile, unit and currency, and the
+quantities for today's prices (read once per profile, not per component); Python multiplies by the unit's factor
+and rounds each group half-up to cents once (a total can differ from the sum of the item pages' per-component
+costs by a few cents). The price at the item's creation is a binary search over each profile's prices on
+PostgreSQL and an index seek on SQLite (`_cost_price`); the statement's shape differs per database
+(`_statement`, `_sqlite_statement`: where the time went is in docs/costing.md, "Speed"). Only admins and
+managers (`Right.VIEW_RATES`) receive a value.
 """
 from __future__ import annotations
 
@@ -139,17 +141,19 @@ def _cost_price(created_at, first_at, dialect: str, priced_ids: list[int]):
 def _lines(held, keys: tuple[str, ...], dialect: str, priced_ids: list[int]):
     """One row per component of a held item: its group keys, profile, unit, quantity, currency, price at cost
     (a CTE: the percent rows read it more than once)."""
-    firsts = _firsts()
-    return (select(*(held.c[key] for key in keys), CostComponent.item_id, CostComponent.profile_id,
+    firsts = _firsts() if dialect == "sqlite" else None  # PostgreSQL's lookup takes the first price itself
+    stmt = (select(*(held.c[key] for key in keys), CostComponent.item_id, CostComponent.profile_id,
                    CostComponent.component_type, CostComponent.unit, CostComponent.quantity,
                    CostComponent.manual_amount,
                    func.coalesce(RateProfile.currency, CostComponent.manual_currency).label("currency"),
                    RateProfile.basis.label("basis"),
-                   _cost_price(held.c.created_at, firsts.c.first_at, dialect, priced_ids).label("cost_price"))
+                   _cost_price(held.c.created_at, None if firsts is None else firsts.c.first_at, dialect,
+                               priced_ids).label("cost_price"))
             .join(held, held.c.item_id == CostComponent.item_id)
-            .outerjoin(RateProfile, RateProfile.id == CostComponent.profile_id)
-            .outerjoin(firsts, firsts.c.profile_id == CostComponent.profile_id)
-            .cte("cost_lines").prefix_with("MATERIALIZED"))
+            .outerjoin(RateProfile, RateProfile.id == CostComponent.profile_id))
+    if firsts is not None:
+        stmt = stmt.outerjoin(firsts, firsts.c.profile_id == CostComponent.profile_id)
+    return stmt.cte("cost_lines").prefix_with("MATERIALIZED")
 
 
 def _not_percent(lines):
@@ -186,6 +190,99 @@ def _factor(profile: RateProfile, unit: str) -> Decimal:
     return basis_quantity(FACTOR_SCALE, unit, profile.basis) / FACTOR_SCALE
 
 
+def _statement(held, keys: tuple[str, ...], dialect: str, priced_ids: list[int]):
+    """PostgreSQL's one statement: the components of the held items with their prices at cost (a CTE), grouped
+    per group keys, profile, type, unit and currency (tag 0), and the pairs (percent component, another of its
+    item in its currency) grouped per the other's group and the percent profile (tag 1)."""
+    lines = _lines(held, keys, dialect, priced_ids)
+    group = (*(lines.c[key] for key in keys), lines.c.profile_id, lines.c.component_type, lines.c.unit,
+             lines.c.currency)
+    unpriced = func.sum(case((and_(lines.c.profile_id.is_not(None), lines.c.cost_price.is_(None)), 1), else_=0))
+    stmt = (select(literal(0, Integer()), *group, literal(None, Integer()), func.sum(lines.c.quantity),
+                   func.sum(lines.c.quantity * lines.c.cost_price), func.sum(lines.c.manual_amount),
+                   func.sum(lines.c.manual_amount), func.count(), unpriced)
+            .where(_not_percent(lines)).group_by(*group))
+    return union_all(stmt, _pairs(lines, keys, dialect))
+
+
+def _pairs(lines, keys: tuple[str, ...], dialect: str):
+    """Tag 1 rows from the component rows `lines`: each percent component with the other components of its
+    item in its currency, grouped per the other's profile, type, unit, currency and the percent profile."""
+    share, base = lines.alias("share"), lines.alias("base")
+    pgroup = (*(share.c[key] for key in keys), base.c.profile_id, base.c.component_type, base.c.unit,
+              base.c.currency, share.c.profile_id)
+    return (select(literal(1, Integer()), *pgroup, func.sum(base.c.quantity),
+                   func.sum(base.c.quantity * base.c.cost_price * share.c.cost_price),
+                   func.sum(base.c.manual_amount * share.c.cost_price), func.sum(base.c.manual_amount), func.count(),
+                   literal(0, Integer()))
+            .join(base, and_(*_pairing(base, share, dialect), _not_percent(base)))
+            .where(share.c.basis == RateBasis.PERCENT).group_by(*pgroup))
+
+
+def _sqlite_statement(held: Select, keys: tuple[str, ...], priced_ids: list[int], percent_ids: list[int]):
+    """SQLite's statement, the same rows as `_statement` (tag 0 with the manual currency in the currency column:
+    a profile's currency is its profile's, set in Python).
+
+    SQLite has no hash aggregate: grouping the materialised component rows sorted all of them (130,000 at the
+    large demo: 70 ms of Home's 350 ms), and materialising them cost about 100 ms over reading them. So tag 0
+    is grouped straight from the join, in the order of ix_cost_components_valuation (profile, type, unit,
+    manual currency, then item, quantity, amount: migration 0018), which SQLite reads in group order, without a
+    sort, looking each row's item up by its key. Only the pairs keep the materialised rows, and only for the
+    items that carry a percent component."""
+    items = held.subquery("held")
+    firsts = _firsts()
+    price = _cost_price(items.c.created_at, firsts.c.first_at, "sqlite", priced_ids)
+    group = (*(items.c[key] for key in keys), CostComponent.profile_id, CostComponent.component_type,
+             CostComponent.unit, CostComponent.manual_currency)
+    stmt = (select(literal(0, Integer()), *group, literal(None, Integer()), func.sum(CostComponent.quantity),
+                   func.sum(CostComponent.quantity * price), func.sum(CostComponent.manual_amount),
+                   func.sum(CostComponent.manual_amount), func.count(), literal(0, Integer()))
+            .select_from(CostComponent).join(items, items.c.item_id == CostComponent.item_id)
+            .outerjoin(firsts, firsts.c.profile_id == CostComponent.profile_id)
+            .group_by(*group))
+    if not percent_ids:
+        return stmt
+    stmt = stmt.where(or_(CostComponent.profile_id.is_(None), CostComponent.profile_id.not_in(percent_ids)))
+    with_share = held.where(held.selected_columns.item_id.in_(
+        select(CostComponent.item_id).where(CostComponent.profile_id.in_(percent_ids))))
+    return union_all(stmt, _pairs(_lines(with_share.cte("share_held"), keys, "sqlite", priced_ids), keys,
+                                  "sqlite"))
+
+
+def _merged(found: list[tuple], profiles: _Profiles, priced_ids: list[int]) -> list[tuple]:
+    """The rows with each tag-0 row's currency its profile's (SQLite's rows carry the manual currency), rows of
+    the same group summed (exactly, before any rounding), and a profile without any price counted unpriced."""
+    merged: dict[tuple, list] = {}
+    rows = []
+    priced = set(priced_ids)
+    for row in found:
+        if row[0] != 0:
+            rows.append(row)
+            continue
+        tag, key, profile_id, component_type, unit, currency, share_id, quantity, priced_sum, _w, manual, count, \
+            _u = row
+        profile = profiles.by_id.get(profile_id)
+        if profile is not None:
+            currency = profile.currency
+        unpriced = count if profile is not None and profile_id not in priced else 0
+        group = (key, profile_id, component_type, unit, currency)
+        if group not in merged:
+            merged[group] = [tag, key, profile_id, component_type, unit, currency, share_id, quantity, priced_sum,
+                             manual, manual, count, unpriced]
+            continue
+        total = merged[group]
+        for index, value in ((7, quantity), (8, priced_sum), (9, manual), (10, manual)):
+            if value is not None:
+                total[index] = value if total[index] is None else _exact(total[index]) + _exact(value)
+        total[11] += count
+        total[12] += unpriced
+    return [tuple(row) for row in merged.values()] + rows
+
+
+def _exact(value) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
 def valued(session: Session, held: Select, keys: tuple[str, ...], moment: datetime) -> dict[tuple, Value]:
     """(group key values..., currency) -> Value of the components of the items `held` selects (columns
     `item_id`, `created_at` and the `keys`), current rates at `moment`. No actor: `held` is scoped.
@@ -196,29 +293,19 @@ def valued(session: Session, held: Select, keys: tuple[str, ...], moment: dateti
     for a base); Python multiplies by the unit's factor and rounds each group once. Current rates: Σ quantity
     × today's price."""
     dialect = session.get_bind().dialect.name
-    priced_ids = list(session.scalars(select(RateProfile.id).where(
-        select(RateVersion.id).where(RateVersion.profile_id == RateProfile.id).exists()).order_by(RateProfile.id)))
-    lines = _lines(held.cte("held"), keys, dialect, priced_ids)
+    priced_ids, percent_ids = [], []
+    for profile_id, basis, priced in session.execute(select(
+            RateProfile.id, RateProfile.basis,
+            select(RateVersion.id).where(RateVersion.profile_id == RateProfile.id).exists()).order_by(RateProfile.id)):
+        if priced:
+            priced_ids.append(profile_id)
+        if basis is RateBasis.PERCENT:
+            percent_ids.append(profile_id)
     n = len(keys)
-    group = (*(lines.c[key] for key in keys), lines.c.profile_id, lines.c.component_type, lines.c.unit,
-             lines.c.currency)
-    unpriced = func.sum(case((and_(lines.c.profile_id.is_not(None), lines.c.cost_price.is_(None)), 1), else_=0))
-    stmt = (select(literal(0, Integer()), *group, literal(None, Integer()), func.sum(lines.c.quantity),
-                   func.sum(lines.c.quantity * lines.c.cost_price), func.sum(lines.c.manual_amount),
-                   func.sum(lines.c.manual_amount), func.count(), unpriced)
-            .where(_not_percent(lines)).group_by(*group))
-    if session.scalar(select(CostComponent.id).join(RateProfile).where(RateProfile.basis == RateBasis.PERCENT)
-                      .limit(1)) is not None:
-        share, base = lines.alias("share"), lines.alias("base")
-        pgroup = (*(share.c[key] for key in keys), base.c.profile_id, base.c.component_type, base.c.unit,
-                  base.c.currency, share.c.profile_id)
-        stmt = union_all(stmt, select(
-            literal(1, Integer()), *pgroup, func.sum(base.c.quantity),
-            func.sum(base.c.quantity * base.c.cost_price * share.c.cost_price),
-            func.sum(base.c.manual_amount * share.c.cost_price), func.sum(base.c.manual_amount), func.count(),
-            literal(0, Integer()))
-            .join(base, and_(*_pairing(base, share, dialect), _not_percent(base)))
-            .where(share.c.basis == RateBasis.PERCENT).group_by(*pgroup))
+    if dialect == "sqlite":
+        stmt = _sqlite_statement(held, keys, priced_ids, percent_ids)
+    else:
+        stmt = _statement(held.cte("held"), keys, dialect, priced_ids)
     if dialect == "postgresql":
         # The planner's estimate for this one statement trips JIT compilation (about 130 ms at the large demo,
         # more than the lookups it would speed up); off for this transaction only.
@@ -231,11 +318,11 @@ def valued(session: Session, held: Select, keys: tuple[str, ...], moment: dateti
         profiles.now = {pid: v.price for pid, v in versions_as_of(session, ids, moment).items()}
     values: dict[tuple, Value] = {}
     for (tag, key, profile_id, component_type, unit, currency, share_id, quantity, priced, weighted_manual,
-         manual, count, unpriced_count) in found:
+         manual, count, unpriced_count) in _merged(found, profiles, priced_ids):
         target = values.setdefault((*key, currency), Value(currency))
         profile = profiles.by_id.get(profile_id)
         if tag == 0:
-            target.unpriced_at_cost += int(unpriced_count or 0)
+            target.unpriced_at_cost += unpriced_count
             if profile is None:  # manual amounts: as typed at both moments
                 target.at_cost += money(_decimal(manual))
                 target.at_current_rates += money(_decimal(manual))
@@ -288,6 +375,8 @@ def _costed_ids(filters: ItemFilters, dialect: str):
     for Home: it narrows 173,000 held items to the 58,000 costed ones before the join).
     """
     if filters.product_ids and dialect == "postgresql":
+        return None
+    if not filters.product_ids and dialect == "sqlite":
         return None
     if not filters.product_ids or dialect != "sqlite":
         return select(CostComponent.item_id)
