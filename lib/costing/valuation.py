@@ -190,7 +190,7 @@ def _factor(profile: RateProfile, unit: str) -> Decimal:
     return basis_quantity(FACTOR_SCALE, unit, profile.basis) / FACTOR_SCALE
 
 
-def _statement(held, keys: tuple[str, ...], dialect: str, priced_ids: list[int]):
+def _statement(held, keys: tuple[str, ...], dialect: str, priced_ids: list[int], percent_ids: list[int]):
     """PostgreSQL's one statement: the components of the held items with their prices at cost (a CTE), grouped
     per group keys, profile, type, unit and currency (tag 0), and the pairs (percent component, another of its
     item in its currency) grouped per the other's group and the percent profile (tag 1)."""
@@ -202,7 +202,7 @@ def _statement(held, keys: tuple[str, ...], dialect: str, priced_ids: list[int])
                    func.sum(lines.c.quantity * lines.c.cost_price), func.sum(lines.c.manual_amount),
                    func.sum(lines.c.manual_amount), func.count(), unpriced)
             .where(_not_percent(lines)).group_by(*group))
-    return union_all(stmt, _pairs(lines, keys, dialect))
+    return union_all(stmt, _pairs(lines, keys, dialect)) if percent_ids else stmt
 
 
 def _pairs(lines, keys: tuple[str, ...], dialect: str):
@@ -283,7 +283,8 @@ def _exact(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def valued(session: Session, held: Select, keys: tuple[str, ...], moment: datetime) -> dict[tuple, Value]:
+def valued(session: Session, held: Select, keys: tuple[str, ...], moment: datetime, *,
+           everything: bool = False) -> dict[tuple, Value]:
     """(group key values..., currency) -> Value of the components of the items `held` selects (columns
     `item_id`, `created_at` and the `keys`), current rates at `moment`. No actor: `held` is scoped.
 
@@ -291,30 +292,33 @@ def valued(session: Session, held: Select, keys: tuple[str, ...], moment: dateti
     percent rates, the other components of the items carrying one, per percent profile (tag 1, their base).
     The value at cost is linear in the components, so SQL sums quantity × price at cost (× the percent at cost
     for a base); Python multiplies by the unit's factor and rounds each group once. Current rates: Σ quantity
-    × today's price."""
+    × today's price.
+
+    `everything`: `held` is (nearly) every costed item (Home, Inventory): on SQLite the components are then read
+    in the order of ix_cost_components_value_groups (`_sqlite_statement`). A product's card and the report
+    start from their items instead (`_statement`: reading every component to keep a product's would cost more)."""
     dialect = session.get_bind().dialect.name
+    profiles = _Profiles()
     priced_ids, percent_ids = [], []
-    for profile_id, basis, priced in session.execute(select(
-            RateProfile.id, RateProfile.basis,
-            select(RateVersion.id).where(RateVersion.profile_id == RateProfile.id).exists()).order_by(RateProfile.id)):
+    for profile, priced in session.execute(select(RateProfile, select(RateVersion.id).where(
+            RateVersion.profile_id == RateProfile.id).exists()).order_by(RateProfile.id)):
+        profiles.by_id[profile.id] = profile
         if priced:
-            priced_ids.append(profile_id)
-        if basis is RateBasis.PERCENT:
-            percent_ids.append(profile_id)
+            priced_ids.append(profile.id)
+        if profile.basis is RateBasis.PERCENT:
+            percent_ids.append(profile.id)
     n = len(keys)
-    if dialect == "sqlite":
+    if dialect == "sqlite" and everything:
         stmt = _sqlite_statement(held, keys, priced_ids, percent_ids)
     else:
-        stmt = _statement(held.cte("held"), keys, dialect, priced_ids)
+        stmt = _statement(held.cte("held"), keys, dialect, priced_ids, percent_ids)
     if dialect == "postgresql":
         # The planner's estimate for this one statement trips JIT compilation (about 130 ms at the large demo,
         # more than the lookups it would speed up); off for this transaction only.
         session.execute(text("SET LOCAL jit = off"))
     found = [(row[0], tuple(row[1:n + 1]), *row[n + 1:]) for row in session.execute(stmt)]
     ids = {row[2] for row in found if row[2] is not None} | {row[6] for row in found if row[6] is not None}
-    profiles = _Profiles()
     if ids:
-        profiles.by_id = {p.id: p for p in session.scalars(select(RateProfile).where(RateProfile.id.in_(ids)))}
         profiles.now = {pid: v.price for pid, v in versions_as_of(session, ids, moment).items()}
     values: dict[tuple, Value] = {}
     for (tag, key, profile_id, component_type, unit, currency, share_id, quantity, priced, weighted_manual,
@@ -399,5 +403,5 @@ def value_held(session: Session, *, actor: Actor, filters: ItemFilters = ItemFil
     costed = _costed_ids(filters, session.get_bind().dialect.name)
     if costed is not None:
         held = held.where(InventoryItem.id.in_(costed))
-    values = valued(session, held, (), moment)
+    values = valued(session, held, (), moment, everything=not filters.product_ids)
     return ValueHeld(moment, tuple(sorted(values.values(), key=lambda v: v.currency)))

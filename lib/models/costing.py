@@ -45,7 +45,9 @@ class RateVersion(Base):
     """One price of a profile from `effective_at` on (until the next version's moment)."""
 
     __tablename__ = "rate_versions"
-    __table_args__ = (UniqueConstraint("profile_id", "effective_at", name="uq_rate_versions_profile_moment"),)
+    __table_args__ = (UniqueConstraint("profile_id", "effective_at", name="uq_rate_versions_profile_moment"),
+                      # the price at a moment from the index alone (lib.costing.valuation, migration 0018)
+                      Index("ix_rate_versions_price", "profile_id", "effective_at", "price"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     profile_id: Mapped[int] = mapped_column(ForeignKey("rate_profiles.id"))

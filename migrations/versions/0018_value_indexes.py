@@ -8,7 +8,9 @@ manual_amount) lets SQLite read the components in the order the value cards grou
 `_sqlite_statement`), so the Home card's grouping needs no sort of every component (SQLite has no hash
 aggregate). ix_cost_components_value_items (item_id first, the same columns) serves a product's or an item's
 components from the index alone (the Product Details card, the percent pairs). PostgreSQL gets them too (the
-models are one schema); its plans at the large demo were unchanged by them.
+models are one schema); its plans at the large demo were unchanged by them. ix_rate_versions_price (profile_id,
+effective_at, price) makes SQLite's seek for the price at an item's creation read the index alone (one seek per
+component: about 7 % of the Home card).
 """
 from alembic import op
 
@@ -24,8 +26,10 @@ ITEMS = ['item_id', 'profile_id', 'component_type', 'unit', 'manual_currency', '
 def upgrade() -> None:
     op.create_index('ix_cost_components_value_groups', 'cost_components', GROUPS, unique=False)
     op.create_index('ix_cost_components_value_items', 'cost_components', ITEMS, unique=False)
+    op.create_index('ix_rate_versions_price', 'rate_versions', ['profile_id', 'effective_at', 'price'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_rate_versions_price', table_name='rate_versions')
     op.drop_index('ix_cost_components_value_items', table_name='cost_components')
     op.drop_index('ix_cost_components_value_groups', table_name='cost_components')
