@@ -197,10 +197,11 @@ def _statement(held, keys: tuple[str, ...], dialect: str, priced_ids: list[int],
     lines = _lines(held, keys, dialect, priced_ids)
     group = (*(lines.c[key] for key in keys), lines.c.profile_id, lines.c.component_type, lines.c.unit,
              lines.c.currency)
-    unpriced = func.sum(case((and_(lines.c.profile_id.is_not(None), lines.c.cost_price.is_(None)), 1), else_=0))
+    # (no weighted manual sum for tag 0, and the unpriced count is the group's count for a profile without any
+    # price, in `_merged`: two sums fewer per row)
     stmt = (select(literal(0, Integer()), *group, literal(None, Integer()), func.sum(lines.c.quantity),
-                   func.sum(lines.c.quantity * lines.c.cost_price), func.sum(lines.c.manual_amount),
-                   func.sum(lines.c.manual_amount), func.count(), unpriced)
+                   func.sum(lines.c.quantity * lines.c.cost_price), cast(null(), Numeric()),
+                   func.sum(lines.c.manual_amount), func.count(), literal(0, Integer()))
             .where(_not_percent(lines)).group_by(*group))
     return union_all(stmt, _pairs(lines, keys, dialect)) if percent_ids else stmt
 
@@ -235,7 +236,7 @@ def _sqlite_statement(held: Select, keys: tuple[str, ...], priced_ids: list[int]
     group = (*(items.c[key] for key in keys), CostComponent.profile_id, CostComponent.component_type,
              CostComponent.unit, CostComponent.manual_currency)
     stmt = (select(literal(0, Integer()), *group, literal(None, Integer()), func.sum(CostComponent.quantity),
-                   func.sum(CostComponent.quantity * price), func.sum(CostComponent.manual_amount),
+                   func.sum(CostComponent.quantity * price), cast(null(), Numeric()),
                    func.sum(CostComponent.manual_amount), func.count(), literal(0, Integer()))
             .select_from(CostComponent).join(items, items.c.item_id == CostComponent.item_id)
             .outerjoin(firsts, firsts.c.profile_id == CostComponent.profile_id)
