@@ -191,9 +191,10 @@ def _factor(profile: RateProfile, unit: str) -> Decimal:
 
 
 def _statement(held, keys: tuple[str, ...], dialect: str, priced_ids: list[int], percent_ids: list[int]):
-    """PostgreSQL's one statement: the components of the held items with their prices at cost (a CTE), grouped
-    per group keys, profile, type, unit and currency (tag 0), and the pairs (percent component, another of its
-    item in its currency) grouped per the other's group and the percent profile (tag 1)."""
+    """The one statement (PostgreSQL always; SQLite for a product's card and the report): the components of the
+    held items with their prices at cost (a CTE), grouped per group keys, profile, type, unit and currency
+    (tag 0), and the pairs (percent component, another of its item in its currency) grouped per the other's
+    group and the percent profile (tag 1)."""
     lines = _lines(held, keys, dialect, priced_ids)
     group = (*(lines.c[key] for key in keys), lines.c.profile_id, lines.c.component_type, lines.c.unit,
              lines.c.currency)
@@ -226,7 +227,7 @@ def _sqlite_statement(held: Select, keys: tuple[str, ...], priced_ids: list[int]
 
     SQLite has no hash aggregate: grouping the materialised component rows sorted all of them (130,000 at the
     large demo: 70 ms of Home's 350 ms), and materialising them cost about 100 ms over reading them. So tag 0
-    is grouped straight from the join, in the order of ix_cost_components_valuation (profile, type, unit,
+    is grouped straight from the join, in the order of ix_cost_components_value_groups (profile, type, unit,
     manual currency, then item, quantity, amount: migration 0018), which SQLite reads in group order, without a
     sort, looking each row's item up by its key. Only the pairs keep the materialised rows, and only for the
     items that carry a percent component."""
@@ -372,7 +373,9 @@ def _costed_ids(filters: ItemFilters, dialect: str):
     components: the held-items part was 20 ms of the card's ~84 ms on SQLite; 66 ms this way, bench_valuation).
     With few components (1 in 50 held items) the plain plan is a little faster (12 ms against 14 ms), both far
     inside the target. Home and Inventory (no product filter) keep the plain subquery: there the index scan would
-    be the whole table.
+    be the whole table. SQLite without a product filter: None (Home and Inventory read every component in the
+    order of ix_cost_components_value_groups and look its item up, `_sqlite_statement`; the subquery made SQLite
+    start from the 58,000 costed items instead and sort their components).
     PostgreSQL with a product filter: None. The subquery became a hashed semi-join over every component's item id
     (130,000 at the large demo) before the product's items were joined to their components anyway: 51 against
     63 ms for the card (the index-only candidates were slower still, 94 ms: components written since the last
