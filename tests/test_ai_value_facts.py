@@ -147,7 +147,8 @@ def test_the_manager_sees_the_value_part_and_a_member_of_the_same_location_the_m
 def test_money_in_the_main_part_keeps_the_whole_summary_from_members(session, fake_llm, leak):
     shop, _gold = valued_shop(session)
     older = generate(session, fake_llm, shop, shop.manager, MAIN)  # an earlier, clean summary of the same view
-    view = generate(session, fake_llm, shop, shop.manager, f"{leak}\n- In the last 30 days 2.5 g was deducted.\n{VALUE}")
+    view = generate(session, fake_llm, shop, shop.manager,
+                    f"{leak}\n- In the last 30 days 2.5 g was deducted.\n{VALUE}")
     assert not view.shared_with_members and not session.get(AiSummary, view.id).shared_with_members
     assert grounding.money_figures(leak, ai_summary.build_facts(
         session, actor=shop.manager, product_id=shop.product.id, filters=ItemFilters()))
@@ -183,6 +184,7 @@ def test_a_summary_without_a_value_part_is_stored_and_shared(session, fake_llm):
     (f"{MAIN}\n- Value: USD 120 at cost.", MAIN, "USD 120 at cost."),
     (f"{MAIN}\n\n**Value:** USD 120 at cost.", MAIN, "USD 120 at cost."),
     (f"{MAIN}\nVALUE: USD 120 at cost.\n- One more bullet.", MAIN, "USD 120 at cost.\n- One more bullet."),
+    (f"{MAIN}\nValue held: USD 120 at cost.", MAIN, "USD 120 at cost."),
     (MAIN, MAIN, None),
     ("The value of the stock is not in the facts.", "The value of the stock is not in the facts.", None),
 ])

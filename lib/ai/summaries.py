@@ -366,14 +366,14 @@ def render_prompt(main_json: str, value_json: str | None, unit: str) -> prompts.
     return prompts.load(PROMPT_NAME).render(facts_json=main_json, value_json=value_json or "null", unit=unit)
 
 
-_VALUE_MARKER = re.compile(r"^[ \t]*(?:[-*•][ \t]*)?(?:\*\*|__)?value(?:\*\*|__)?[ \t]*(?::|\*\*:|：)[ \t]*(?:\*\*)?",
-                           re.IGNORECASE | re.MULTILINE)
+_VALUE_MARKER = re.compile(r"^[ \t]*(?:[-*•][ \t]*)?(?:\*\*|__)?value(?: held)?(?:\*\*|__)?[ \t]*"
+                           r"(?::|\*\*:|：)[ \t]*(?:\*\*)?", re.IGNORECASE | re.MULTILINE)
 
 
 def split_reply(text: str) -> tuple[str, str | None]:
-    """(main part, value part or None): the value part starts at the first line beginning with "Value:" (a
-    bullet dash or bold marks allowed) and runs to the end, so anything after the marker stays with admins and
-    managers. The marker itself is not kept."""
+    """(main part, value part or None): the value part starts at the first line beginning with "Value:" or
+    "Value held:" (a bullet dash or bold marks allowed) and runs to the end, so anything after the marker stays
+    with admins and managers. The marker itself is not kept."""
     found = _VALUE_MARKER.search(text)
     if found is None:
         return text.strip(), None
