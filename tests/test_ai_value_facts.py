@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from lib.ai import grounding
@@ -257,3 +260,43 @@ def test_a_money_figure_with_member_facts_is_unsupported(session):
     (claim,) = grounding.check_claims("The stock is worth USD 12.5 at cost.", facts).claims
     assert claim.status == grounding.UNSUPPORTED
     assert not grounding.check_claims("North holds 12.5 g.", facts).flagged  # a weight is still a weight
+
+
+# ---------------------------------------------------------------- what counts as money in the main part
+
+@pytest.mark.parametrize("text", [
+    "North holds 12.5 g worth USD 132.",
+    "At cost: USD 1,320.50.",
+    "North's 12.5 g are valued at €120.",
+    "The gold in it comes to 132 USD.",
+    "It is worth about one hundred dollars.",
+    "The stock at current rates is 198.",
+    "North: 12.5 g; 132 at today's prices.",
+    "The value held is 120.",
+])
+def test_money_figures_finds_amounts_however_they_are_written(session, text):
+    shop, _gold = valued_shop(session)
+    facts = ai_summary.build_facts(session, actor=shop.admin, product_id=shop.product.id, filters=ItemFilters())
+    assert grounding.money_figures(text, facts), text
+
+
+@pytest.mark.parametrize("text", [
+    "The product holds 19.8 g in 4 items.",
+    "North holds 12.5 g (63.1% of the product's weight) and was last moved 5 days ago.",
+    "In the last 30 days 2.5 g was deducted; the oldest stock is 100 days old.",
+    "Quality AAA holds 7.5 g, as of 2026-01-01.",
+])
+def test_money_figures_leaves_weights_counts_shares_and_dates_alone(session, text):
+    shop, _gold = valued_shop(session)
+    facts = ai_summary.build_facts(session, actor=shop.admin, product_id=shop.product.id, filters=ItemFilters())
+    assert grounding.money_figures(text, facts) == [], text
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(amount=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9999999"), places=2),
+       form=st.sampled_from(["USD {a}", "{a} USD", "${a}", "US${a}", "€{a}", "{a} dollars", "EUR {a}"]),
+       sentence=st.sampled_from(["North holds 12.5 g, {m}.", "- {m} is what it holds.", "Stock: {m}"]))
+def test_any_written_amount_with_a_currency_is_money(amount, form, sentence):
+    facts = {"product": {"name": "Ruby"}, "unit": "g", "stock": {"items": 2, "total_weight": 12.5}}
+    written = form.format(a=f"{amount:,}")
+    assert grounding.money_figures(sentence.format(m=written), facts), written

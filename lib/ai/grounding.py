@@ -184,7 +184,7 @@ _CURRENCY_CODES = {"USD", "EUR", "GBP", "CHF", "JPY", "INR", "AUD", "CAD", "HKD"
                    "ZAR", "SEK", "NOK", "DKK", "NZD", "MXN", "BRL", "TRY", "LKR"}  # and the facts' own currencies
 _CURRENCY_SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "CHF": "CHF"}
 _MONEY_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?P<code>[A-Z]{3})|(?P<symbol>US\$|[$€£¥₹]))[ \u00a0]?$")
-_MONEY_CLAUSE = re.compile(r"\b(?:worth|valued?|values?|costs?|at cost|current rates?|priced?)\b", re.IGNORECASE)
+_MONEY_CLAUSE = re.compile(r"\b(?:worth|valued?|values?|costs?|at cost|current rates?|price[ds]?)\b", re.IGNORECASE)
 _MONEY_MEASURES = [  # first match wins a span; "metal value at current rates" is metal, not current rates
     ("value_metal", re.compile(r"\bmetals?(?: content)?(?: value)?(?: (?:at|on) (?:current|today'?s) "
                                r"(?:rates?|prices?))?", re.IGNORECASE)),
@@ -608,14 +608,18 @@ def check_claims(text: str, facts: dict) -> ClaimCheck:
 
 
 _MONEY_AFTER = re.compile(r"^[ \u00a0]*(?:(?P<word>dollars?|euros?|rupees?|francs?|yen|yuan|dirhams?|baht|rand)\b|"
-                          r"(?P<code>[A-Z]{3})(?![A-Za-z]))", re.IGNORECASE)
+                          r"(?P<code>(?-i:[A-Z]{3}))(?![A-Za-z]))", re.IGNORECASE)
+
+
+_MONEY_ANYWHERE = re.compile(r"US\$|[$€£¥₹]|\b(?:dollars?|euros?|rupees?|yen|yuan|dirhams?)\b", re.IGNORECASE)
 
 
 def money_figures(text: str, facts: dict) -> list[str]:
     """The figures of `text` that are amounts of money, as written: read as money by the claim reader (a currency
     code or symbol with it, or a bare number in a clause about value or cost), a count or bare number followed by
-    a currency word ("120 dollars"), or a bare number equal to one of the facts' money amounts that no other fact
-    has. Keeps money out of the part of a summary members read (issue 19), so it errs towards finding money."""
+    a currency word ("120 dollars"), a bare number equal to one of the facts' money amounts that no other fact
+    has, and any currency symbol or currency word even without digits ("one hundred dollars"). Keeps money out
+    of the part of a summary members read (issue 19), so it errs towards finding money."""
     known = facts_of(facts)
     money = {fact.value for fact in known if fact.quantity == MONEY and fact.value}
     other = {fact.value for fact in known if fact.quantity != MONEY}
@@ -625,7 +629,8 @@ def money_figures(text: str, facts: dict) -> list[str]:
         if isinstance(reading, str) or reading.quantity in (WEIGHT, PERCENT, DAYS):
             continue
         after = _MONEY_AFTER.match(text[end:end + 16])
-        named = bool(after and (after.group("word") or after.group("code").upper() in codes))
+        named = bool(after and (after.group("word") or after.group("code") in codes))
         if reading.quantity == MONEY or named or (reading.value in money and reading.value not in other):
             found.append(shown)
-    return found
+    # a currency symbol or word anywhere ("one hundred dollars", "$ value"), numbers or not
+    return found + [match.group(0) for match in _MONEY_ANYWHERE.finditer(text)]
