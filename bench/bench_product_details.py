@@ -83,9 +83,8 @@ def default_view(engine: Engine, actor: Actor, product_id: int, filters: ItemFil
         product = products.get_product_in_scope(session, actor=actor, product_id=product_id)
         unit = get_workspace(session).default_weight_unit
         products.data_version(session)
-        kpis = details.kpis(session, actor=actor, product_id=product.id, filters=filters, today=today, unit=unit)
-        series = details.weight_series(session, actor=actor, product_id=product.id, filters=filters,
-                                       range_key="90d", today=today, unit=unit)
+        kpis, series = details.overview(session, actor=actor, product_id=product.id, filters=filters,
+                                        range_key="90d", today=today, unit=unit)
         rows = page_rows(session, actor=actor, filters=details.table_filters(product.id, filters),
                           page=Page(), expected_rows=kpis.items)
     return kpis, series, rows

@@ -542,6 +542,8 @@ TABLE = {
         s, actor=a, product_id=w.ruby, filters=south(w), today=current_day())),
     "lib.products.details.kpis": Read(lambda s, a, w: details.kpis(
         s, actor=a, product_id=w.ruby, filters=south(w), today=current_day())),
+    "lib.products.details.overview": Read(lambda s, a, w: [details.overview(
+        s, actor=a, product_id=w.ruby, filters=south(w), range_key=key, today=current_day()) for key in details.RANGES]),
     "lib.products.details.weight_series": Read(lambda s, a, w: [details.weight_series(
         s, actor=a, product_id=w.ruby, filters=south(w), range_key=key, today=current_day()) for key in details.RANGES]),
     # lib.production: stages are admin-only; jobs belong to their location
