@@ -15,6 +15,13 @@ Grounding: every figure in the reply is read as a claim (subject, measure,
 window, unit) and checked against the exact fact it names (`lib.ai.grounding`);
 misattributed and unsupported figures are counted, stored with the summary,
 and marked in the text shown to users with a note naming the fact they match.
+
+One request, two audiences (issue 19): an admin's or manager's facts carry a
+separate `value` section (the Product Details value card), sent apart from the
+main facts; the prompt asks for the summary without money, then a "Value:"
+part. `split_reply` stores the two parts on the one row; members of the same
+scope read only the main part and the value-free facts, and nothing when the
+main part named money (`grounding.money_figures`; docs/ai-summaries.md).
 """
 from __future__ import annotations
 
