@@ -11,8 +11,11 @@ On the large demo, for its largest product, as an admin:
   alternation with the lib view, so machine load affects both alike);
 - product_details_vs_floor: the ratio of the two (target: within 2x). Since the
   default view reads the summaries (issue 18) both sides are a few milliseconds
-  and the ratio is mostly the ORM's fixed cost per statement (about 0.8 ms on
-  SQLite, eight statements against the floor's four raw ones);
+  and on SQLite the ratio is SQLAlchemy's cost per statement and per row, not
+  the database's: the lib's eight statements (product, unit, data version,
+  held, one stock_daily read, table size, page ids, page rows) replayed on the
+  driver take what the floor's four take (about 1.1 ms on the large demo); the
+  rest, about 2.4 ms, is building, compiling-cache lookup and typed rows;
 - product_details_small_ms: the default view for the small demo's largest product;
 - product_details_apptest_ms: median full AppTest render of /product at large
   scale with cold caches (st.cache_data cleared before every render);

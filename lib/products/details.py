@@ -102,9 +102,11 @@ def _narrowing(actor: Actor, filters: ItemFilters) -> dict[str, list]:
     """The summaries' key lists a view narrows to (absent: any): the product, kinds and location filters and
     the actor's own locations."""
     lists = {"products": sorted(filters.product_ids), "kinds": list(filters.kinds),
-             "locations": sorted(filters.location_ids),
-             "scope": sorted(actor.location_ids) if actor.location_ids is not None else None}
-    return {name: values for name, values in lists.items() if values or (name == "scope" and values is not None)}
+             "locations": sorted(filters.location_ids)}
+    narrowed = {name: values for name, values in lists.items() if values}
+    if actor.location_ids is not None:  # a scoped actor, even one who sees no location (an empty IN: no rows)
+        narrowed["scope"] = sorted(actor.location_ids)
+    return narrowed
 
 
 @functools.cache
