@@ -18,16 +18,16 @@ def test_every_prompt_file_renders(name):
 
 def test_there_is_a_product_summary_prompt():
     prompt = prompts.load("product_summary")
-    assert prompt.variables == {"facts_json", "unit"}
+    assert prompt.variables == {"facts_json", "unit", "value_json"}
     assert "3 to 5 bullets" in prompt.sections["user"] and "only the facts" in prompt.sections["system"]
 
 
 def test_a_missing_or_unexpected_variable_raises():
     prompt = prompts.load("product_summary")
-    with pytest.raises(prompts.PromptError, match="missing variables \\['unit'\\]"):
+    with pytest.raises(prompts.PromptError, match="missing variables \\['unit', 'value_json'\\]"):
         prompt.render(facts_json="{}")
     with pytest.raises(prompts.PromptError, match="unexpected variables \\['colour'\\]"):
-        prompt.render(facts_json="{}", unit="g", colour="red")
+        prompt.render(facts_json="{}", unit="g", value_json="null", colour="red")
 
 
 def test_values_are_inserted_verbatim():

@@ -609,6 +609,7 @@ TABLE = {
     "lib.ai.summaries.build_facts": Read(lambda s, a, w: summaries.build_facts(
         s, actor=a, product_id=w.ruby, filters=south(w))),
     "lib.ai.summaries.check_can_generate": NotLocationData("checks the role, the workspace switch and the endpoint"),
+    "lib.ai.summaries.sees_values": NotLocationData("reads the actor's role only"),
     "lib.ai.summaries.prepare_summary": Write(lambda s, a, w: summaries.prepare_summary(
         s, actor=a, settings=settings_with_llm(), product_id=w.jade, filters=ItemFilters())),
     "lib.ai.summaries.store_summary": Write(lambda s, a, w: summaries.store_summary(

@@ -15,13 +15,20 @@ Grounding: every figure in the reply is read as a claim (subject, measure,
 window, unit) and checked against the exact fact it names (`lib.ai.grounding`);
 misattributed and unsupported figures are counted, stored with the summary,
 and marked in the text shown to users with a note naming the fact they match.
+
+One request, two audiences (issue 19): an admin's or manager's facts carry a
+separate `value` section (the Product Details value card), sent apart from the
+main facts; the prompt asks for the summary without money, then a "Value:"
+part. `split_reply` stores the two parts on the one row; members of the same
+scope read only the main part and the value-free facts, and nothing when the
+main part named money (`grounding.money_figures`; docs/ai-summaries.md).
 """
 from __future__ import annotations
 
 import json
 import re
 from contextlib import nullcontext
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -32,21 +39,33 @@ from lib import audit
 from lib.access import Actor, Right
 from lib.ai import grounding
 from lib.config import Settings
+from lib.costing import valuation
 from lib.errors import ConfigurationError, PermissionDenied, ValidationFailed
 from lib.inventory import import_ai
 from lib.inventory.query import ItemFilters, items_statement, movements_statement, start_of_day, totals
 from lib.llm import client as llm
 from lib.llm import metering, prompts
 from lib.llm.client import credits_for
-from lib.models import AiSummary, AiUsage, CatalogEntry, InventoryItem, Location, StockMovement, User, utcnow
+from lib.models import (
+    AiSummary,
+    AiUsage,
+    CatalogEntry,
+    CostComponent,
+    InventoryItem,
+    Location,
+    RateVersion,
+    StockMovement,
+    User,
+    utcnow,
+)
 from lib.orders import demand, lines_ai
 from lib.production.overview import production_for_product
 from lib.products import details
 from lib.products.catalog import get_product_in_scope
 from lib.products.details import Kpis, kpis
+from lib.text import without_refused
 from lib.units import from_grams
 from lib.workspace.settings import get_workspace
-from lib.text import without_refused
 
 FEATURE = "product_summary"
 FEATURE_LABELS = {FEATURE: "Product summary", lines_ai.FEATURE: lines_ai.FEATURE_LABEL,
@@ -57,6 +76,7 @@ LARGEST_MOVEMENTS = 5
 MAX_GROUPS = 10
 LABEL_CHARS = 60
 ORDERS_NOT_VISIBLE = "sales and purchase orders"  # for viewers who may not see orders
+VALUE = "value"  # the facts' value section (admins and managers only; never in facts_json, which members read)
 
 
 # ---------------------------------------------------------------- keys and scope
@@ -64,6 +84,11 @@ ORDERS_NOT_VISIBLE = "sales and purchase orders"  # for viewers who may not see 
 def view_filters(product_id: int, filters: ItemFilters) -> ItemFilters:
     """The page's filters narrowed to one product (the kind switch is `filters.kinds`)."""
     return filters.with_(product_ids=(product_id,), in_stock_only=False)
+
+
+def sees_values(actor: Actor) -> bool:
+    """Whether the viewer gets the value section and the value part (admins and managers: `Right.VIEW_RATES`)."""
+    return actor.can(Right.VIEW_RATES)
 
 
 def kind_key(filters: ItemFilters) -> str:
@@ -179,6 +204,19 @@ def _in_production(session: Session, actor: Actor, product_id: int, filters: Ite
     the weight in the workspace default unit, like every weight of the facts."""
     found = production_for_product(session, actor=actor, product_id=product_id, kinds=filters.kinds, limit=0)
     return {"open_jobs": found.open_jobs, "issued_weight": _number(found.issued)}
+
+
+def _value(session: Session, actor: Actor, product_id: int, filters: ItemFilters) -> dict:
+    """The Product Details value card as facts (lib.costing.valuation.value_held, the same filters): per
+    currency, never converted; amounts in the currency's units (cents as decimals)."""
+    held = valuation.value_held(session, actor=actor, filters=details.product_filters(product_id, filters))
+    return {"currencies": [{"currency": v.currency, "value_at_cost": _number(v.at_cost),
+                            "value_at_current_rates": _number(v.at_current_rates),
+                            "metal_value_at_current_rates": _number(v.metal_at_current_rates)}
+                           for v in held.values],
+            "components_without_a_price_today": held.unpriced}
+
+
 def _open(figure: demand.Open, unit: str) -> dict:
     return {"lines": figure.lines, "orders": figure.orders, "pieces": figure.pieces,
             "weight": _number(from_grams(figure.grams, unit))}
@@ -205,6 +243,9 @@ def build_facts(session: Session, *, actor: Actor, product_id: int, filters: Ite
     may see orders also get the product's open sales demand and incoming
     purchases (`lib.orders.demand`: workspace-wide, orders have no location),
     as counts of lines and orders, pieces and weight; no customer or supplier.
+    Viewers who may see costs (admins, managers: `sees_values`) also get a separate `value` section, the
+    Product Details value card's figures per currency (`lib.costing.valuation.value_held`, same scope and
+    filters); members get no amount of money. `main_facts` is the sheet without that section.
     """
     now = now or utcnow()
     product = get_product_in_scope(session, actor=actor, product_id=product_id)
@@ -227,7 +268,13 @@ def build_facts(session: Session, *, actor: Actor, product_id: int, filters: Ite
         "in_production": _in_production(session, actor, product.id, filters),
         **({"orders": _orders(session, actor, product.id, kpi.unit)} if actor.can(Right.VIEW_ORDERS) else {}),
         "not_tracked": [] if actor.can(Right.VIEW_ORDERS) else [ORDERS_NOT_VISIBLE],
+        **({VALUE: _value(session, actor, product.id, filters)} if sees_values(actor) else {}),
     }
+
+
+def main_facts(facts: dict) -> dict:
+    """The fact sheet without its `value` section: what the main summary is written from and members read."""
+    return {key: item for key, item in facts.items() if key != VALUE}
 
 
 def has_activity(facts: dict) -> bool:
@@ -260,11 +307,12 @@ class SummaryRequest:
     filters_key: str
     data_version: int
     prompt_version: str
-    facts: dict
-    facts_json: str
+    facts: dict  # the whole sheet, with the `value` section for admins and managers (for grounding)
+    facts_json: str  # the main facts as sent and stored: never any money (members read them)
     system: str
     user: str
     is_refresh: bool
+    value_json: str | None = None  # the `value` section as sent, or None for a viewer without values
 
 
 @dataclass(frozen=True)
@@ -286,6 +334,8 @@ class SummaryView:
     facts: dict
     facts_json: str
     stale: bool
+    has_value_part: bool = False  # text ends with the "Value:" part (only ever for admins and managers)
+    shared_with_members: bool = True  # False: the main part named money, so members are shown nothing
 
 
 def check_can_generate(session: Session, *, actor: Actor, settings: Settings) -> None:
@@ -307,14 +357,34 @@ def prepare_summary(session: Session, *, actor: Actor, settings: Settings, produ
     if not has_activity(facts):
         raise ValidationFailed("There is nothing to summarise: this product has no stock and no movements "
                                "in the last 90 days in your view.")
-    payload = facts_json(facts)
-    prompt = prompts.load(PROMPT_NAME).render(facts_json=payload, unit=facts["unit"])
+    payload = facts_json(main_facts(facts))
+    value = facts_json(facts[VALUE]) if VALUE in facts else None
+    prompt = render_prompt(payload, value, facts["unit"])
     keys = dict(product_id=product_id, scope_key=actor.scope_key, kind_key=kind_key(filters),
                 filters_key=filters_key(filters))
     return SummaryRequest(**keys, data_version=data_version(session, actor=actor, product_id=product_id,
                                                             filters=filters),
                           prompt_version=prompt.version, facts=facts, facts_json=payload, system=prompt.system,
-                          user=prompt.user, is_refresh=_latest_row(session, **keys) is not None)
+                          user=prompt.user, is_refresh=_latest_row(session, **keys) is not None, value_json=value)
+
+
+def render_prompt(main_json: str, value_json: str | None, unit: str) -> prompts.RenderedPrompt:
+    """The product summary prompt: the main facts in <facts>, the value section (or null) in <value_facts>."""
+    return prompts.load(PROMPT_NAME).render(facts_json=main_json, value_json=value_json or "null", unit=unit)
+
+
+_VALUE_MARKER = re.compile(r"^[ \t]*(?:[-*•][ \t]*)?(?:\*\*|__)?value(?: held)?(?:\*\*|__)?[ \t]*"
+                           r"(?::|\*\*:|：)[ \t]*(?:\*\*)?", re.IGNORECASE | re.MULTILINE)
+
+
+def split_reply(text: str) -> tuple[str, str | None]:
+    """(main part, value part or None): the value part starts at the first line beginning with "Value:" or
+    "Value held:" (a bullet dash or bold marks allowed) and runs to the end, so anything after the marker stays
+    with admins and managers. The marker itself is not kept."""
+    found = _VALUE_MARKER.search(text)
+    if found is None:
+        return text.strip(), None
+    return text[:found.start()].strip(), text[found.end():].strip()
 
 
 def request_completion(request: SummaryRequest, *, actor: Actor, settings: Settings,
@@ -338,25 +408,32 @@ def store_summary(session: Session, *, actor: Actor, request: SummaryRequest,
     if request.scope_key != actor.scope_key:
         raise PermissionDenied("This summary was prepared for other locations than yours; prepare it again.")
     get_product_in_scope(session, actor=actor, product_id=request.product_id)
-    text = clean_reply(completion.text)
-    checked = check_figures(text, request.facts)
+    text, value_text = split_reply(clean_reply(completion.text))
+    checked = check_figures(text, main_facts(request.facts))
+    value_checked = check_figures(value_text, request.facts) if value_text is not None else grounding.ClaimCheck(())
+    # money in the part members read is a leak: the summary is kept for its author's audience only
+    shared = bool(text) and not grounding.money_figures(text, request.facts)
     credits = credits_for(completion.total_tokens)
     row = AiSummary(product_id=request.product_id, scope_key=request.scope_key, kind_key=request.kind_key,
                     filters_key=request.filters_key, data_version=request.data_version,
                     prompt_version=request.prompt_version, model=completion.model,
                     prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
                     total_tokens=completion.total_tokens, credits=credits,
-                    unsupported_figures=len(checked.unsupported),
-                    misattributed_figures=len(checked.misattributed), grounding_json=checked.to_json(),
-                    text=text, facts_json=request.facts_json, user_id=actor.user_id)
+                    unsupported_figures=len(checked.unsupported) + len(value_checked.unsupported),
+                    misattributed_figures=len(checked.misattributed) + len(value_checked.misattributed),
+                    grounding_json=checked.to_json(), text=text, facts_json=request.facts_json,
+                    value_text=value_text, value_json=request.value_json,
+                    value_grounding_json=value_checked.to_json() if value_text is not None else None,
+                    shared_with_members=shared, user_id=actor.user_id)
     session.add(row)
     session.flush()
     audit.record(session, actor_id=actor.user_id, action="generate AI summary", entity="ai_summary",
                  entity_id=row.id, new={"product_id": row.product_id, "scope": row.scope_key, "kind": row.kind_key,
                                         "model": row.model, "tokens": row.total_tokens, "credits": credits,
                                         "unsupported_figures": row.unsupported_figures,
-                                        "misattributed_figures": row.misattributed_figures})
-    return _view(row, actor.username, stale=False)
+                                        "misattributed_figures": row.misattributed_figures,
+                                        "value_part": value_text is not None, "shared_with_members": shared})
+    return _view(row, actor.username, stale=False, with_value=sees_values(actor))
 
 
 def generate_summary(session: Session, *, actor: Actor, settings: Settings, product_id: int,
@@ -393,17 +470,33 @@ def _latest_row(session: Session, *, product_id: int, scope_key: str, kind_key: 
     return (found[0], found[1]) if found else None
 
 
-def _view(row: AiSummary, username: str | None, stale: bool) -> SummaryView:
-    facts = json.loads(row.facts_json)
+VALUE_LABEL = "Value: "  # how the value part is shown after the main part, to admins and managers
+
+
+def _view(row: AiSummary, username: str | None, stale: bool, with_value: bool) -> SummaryView:
+    """The row as this viewer may see it: members get the main part and the value-free facts only; admins and
+    managers also the value part (after the main part, its flagged figures numbered on) and the value facts."""
+    facts, facts_text, text = json.loads(row.facts_json), row.facts_json, row.text
     # the check stored with the summary is what it was generated with; summaries from before it are checked now
     checked = (grounding.ClaimCheck.from_json(row.grounding_json) if row.grounding_json
                else check_figures(row.text, facts))
-    return SummaryView(id=row.id, text=row.text, marked_text=checked.marked(row.text), notes=tuple(checked.notes()),
+    if with_value and row.value_json is not None:
+        facts = {**facts, VALUE: json.loads(row.value_json)}
+        facts_text = facts_json(facts)
+    has_value_part = with_value and row.value_text is not None
+    if has_value_part:
+        value_checked = (grounding.ClaimCheck.from_json(row.value_grounding_json) if row.value_grounding_json
+                         else check_figures(row.value_text, facts))
+        offset = len(text) + 2 + len(VALUE_LABEL)
+        text = f"{text}\n\n{VALUE_LABEL}{row.value_text}"
+        checked = grounding.ClaimCheck(checked.claims + tuple(
+            replace(claim, start=claim.start + offset, end=claim.end + offset) for claim in value_checked.claims))
+    return SummaryView(id=row.id, text=text, marked_text=checked.marked(text), notes=tuple(checked.notes()),
                        unsupported_figures=len(checked.unsupported), misattributed_figures=len(checked.misattributed),
                        model=row.model, created_at=row.created_at,
                        generated_by=username or "a removed user", prompt_version=row.prompt_version,
-                       total_tokens=row.total_tokens, credits=row.credits, facts=facts, facts_json=row.facts_json,
-                       stale=stale)
+                       total_tokens=row.total_tokens, credits=row.credits, facts=facts, facts_json=facts_text,
+                       stale=stale, has_value_part=has_value_part, shared_with_members=row.shared_with_members)
 
 
 def latest_summary(session: Session, *, actor: Actor, product_id: int, filters: ItemFilters) -> SummaryView | None:
@@ -411,18 +504,31 @@ def latest_summary(session: Session, *, actor: Actor, product_id: int, filters: 
 
     Only summaries generated for the same scope are ever returned, so a member
     sees one only when it was generated within their own location(s), and
-    nobody reads figures from locations outside their scope.
+    nobody reads figures from locations outside their scope. A member (no
+    `sees_values`) reads the main part and the value-free facts only, and
+    nothing at all when the newest summary's main part named money
+    (`shared_with_members` false): no older summary is shown instead.
     """
     actor.require(Right.VIEW_INVENTORY)
-    found = _latest_row(session, product_id=product_id, scope_key=actor.scope_key, kind_key=kind_key(filters),
-                        filters_key=filters_key(filters))
-    if found is None:
+    with_value = sees_values(actor)
+    found = _latest_row(session, product_id=product_id, scope_key=actor.scope_key,
+                        kind_key=kind_key(filters), filters_key=filters_key(filters))
+    if found is None or not (with_value or found[0].shared_with_members):
         return None
     row, username = found
     unit_now = get_workspace(session).default_weight_unit
     stale = (row.data_version != data_version(session, actor=actor, product_id=product_id, filters=filters)
-             or json.loads(row.facts_json).get("unit") != unit_now)
-    return _view(row, username, stale)
+             or json.loads(row.facts_json).get("unit") != unit_now
+             or (with_value and row.value_json is not None and _values_changed_since(session, row.created_at)))
+    return _view(row, username, stale, with_value)
+
+
+def _values_changed_since(session: Session, moment: datetime) -> bool:
+    """A price recorded or a cost component added or edited after `moment` (workspace-wide: two max() reads):
+    a summary whose facts carry the value held may then be out of date. A removed component is not seen."""
+    newest = [session.scalar(select(func.max(RateVersion.recorded_at))),
+              session.scalar(select(func.max(CostComponent.updated_at)))]
+    return any(value is not None and value > moment for value in newest)
 
 
 @dataclass(frozen=True)
