@@ -298,7 +298,7 @@ def test_a_manager_sees_the_value_part_and_a_member_of_north_only_the_main_part(
     assert len(fake_llm.requests) == 1 and stored(shop.url) == (1, 1)  # one press, one request, one charge
     assert '"value_at_cost": 120' in fake_llm.requests[0].prompt
     assert f"{VALUE_MAIN}\n\n{VALUE_LINE}" in [element.value for element in nina.text]
-    assert ai_panel.VALUE_PART_NOTE in texts(nina) and '"value_at_current_rates": 132' in nina.get("code")[0].value
+    assert ai_panel.MANAGER_PART_NOTE in texts(nina) and '"value_at_current_rates": 132' in nina.get("code")[0].value
 
     mo = product_page(shop, "mo")
     assert VALUE_MAIN in [element.value for element in mo.text]

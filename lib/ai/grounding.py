@@ -634,3 +634,40 @@ def money_figures(text: str, facts: dict) -> list[str]:
             found.append(shown)
     # a currency symbol or word anywhere ("one hundred dollars", "$ value"), numbers or not
     return found + [match.group(0) for match in _MONEY_ANYWHERE.finditer(text)]
+
+
+ORDER_MEASURES = ("demand", "incoming")  # the facts' `orders` section (admins and managers only)
+_ORDER_WORDS = re.compile(
+    r"\b(?:demand(?:s|ed)?|backorders?|(?:sales|purchase|open|customer|supplier)[ -]orders?|orders?|"
+    r"incoming purchases?|(?:open|pending|outstanding|expected) purchases?|on order|customers?|suppliers?)\b",
+    re.IGNORECASE)
+_NOT_ORDERS = re.compile(r"\bin order (?:to|of|for)\b|\border of magnitude\b", re.IGNORECASE)
+
+
+def order_figures(text: str, facts: dict) -> list[str]:
+    """What in `text` speaks of orders, as written: a figure equal (at the precision written, as the claim check
+    reads it) to one of the facts' `orders` figures that no other non-money fact has, and the words of orders
+    ("demand", "sales order", "orders", "incoming purchases", "on order", "customers", "suppliers"; not "in order
+    to", nor the movement kind "Purchase receipt"). Keeps orders out of the part of a summary members read, so it
+    errs towards finding them."""
+    known = facts_of(facts)
+    orders = [fact for fact in known if fact.measure in ORDER_MEASURES and fact.value]
+    other = [fact for fact in known if fact.measure not in ORDER_MEASURES and fact.quantity != MONEY]
+    found = []
+    for _start, _end, shown, reading in ([] if not orders else _read(text, facts)):
+        if isinstance(reading, str) or reading.quantity in (PERCENT, MONEY):
+            continue
+
+        def matches(candidates: list[Fact], reading=reading) -> bool:
+            return any(_same_quantity(reading, fact) and _value_matches(reading, fact) for fact in candidates)
+
+        if matches(orders) and not matches(other):
+            found.append(shown)
+    cleaned = _NOT_ORDERS.sub(lambda match: " " * len(match.group(0)), text)
+    return found + [match.group(0) for match in _ORDER_WORDS.finditer(cleaned)]
+
+
+def restricted_figures(text: str, facts: dict) -> list[str]:
+    """Everything in `text` that only admins and managers may read: amounts of money (`money_figures`) and
+    order figures or words (`order_figures`). A summary's main part with any of it is not shown to members."""
+    return money_figures(text, facts) + order_figures(text, facts)
