@@ -177,6 +177,14 @@ def test_order_figures_are_read_however_they_are_written(session):
     assert grounding.order_figures("North holds 12.5 g.", facts) == []
 
 
+def test_names_in_the_facts_are_names_not_order_words():
+    facts = {"product": {"name": "Custom Order Ring"}, "unit": "g", "stock": {"items": 2, "total_weight": 12.5},
+             "by_location": [{"location": "Customer Returns", "items": 2, "weight": 12.5, "share_pct": 100.0}],
+             "orders": {"open_sales_demand": {"lines": 1, "orders": 1, "pieces": 4, "weight": 9.6}}}
+    assert grounding.order_figures("Custom Order Ring: Customer Returns holds 12.5 g.", facts) == []
+    assert grounding.order_figures("Custom Order Ring has open orders.", facts) == ["open orders"]
+
+
 # ---------------------------------------------------------------- summaries stored before this change
 
 def _as_before(session, view_id: int, facts: dict, text: str) -> AiSummary:
