@@ -13,6 +13,8 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from lib.ai import grounding
@@ -175,6 +177,18 @@ def test_order_figures_are_read_however_they_are_written(session):
     assert grounding.order_figures("Backorders: none.", facts) == ["Backorders"]
     # a figure a main fact also has is not taken for an order figure (12.5 g is held)
     assert grounding.order_figures("North holds 12.5 g.", facts) == []
+
+
+@settings(max_examples=50, deadline=None)
+@given(label=st.sampled_from(["Orders", "ORDERS", "Open demand", "Sales orders", "Incoming purchases", "Value",
+                              "value held"]),
+       bullet=st.sampled_from(["", "- ", "* ", "• ", "  - "]), bold=st.booleans(),
+       tail=st.text(alphabet="abcdefgh 0123456789.,;:-\n", max_size=60))
+def test_everything_from_the_first_orders_or_value_line_on_stays_with_managers(label, bullet, bold, tail):
+    mark = "**" if bold else ""
+    main, part = ai_summary.split_reply(f"{MAIN}\n{bullet}{mark}{label}:{mark} 4 pieces (9.6 g).{tail}")
+    assert main == MAIN
+    assert part.startswith(f"{label[0].upper()}{label[1:].lower()}: 4 pieces (9.6 g).")
 
 
 def test_names_in_the_facts_are_names_not_order_words():
