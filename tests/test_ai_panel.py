@@ -298,7 +298,7 @@ def test_a_manager_sees_the_value_part_and_a_member_of_north_only_the_main_part(
     assert len(fake_llm.requests) == 1 and stored(shop.url) == (1, 1)  # one press, one request, one charge
     assert '"value_at_cost": 120' in fake_llm.requests[0].prompt
     assert f"{VALUE_MAIN}\n\n{VALUE_LINE}" in [element.value for element in nina.text]
-    assert ai_panel.VALUE_PART_NOTE in texts(nina) and '"value_at_current_rates": 132' in nina.get("code")[0].value
+    assert ai_panel.MANAGER_PART_NOTE in texts(nina) and '"value_at_current_rates": 132' in nina.get("code")[0].value
 
     mo = product_page(shop, "mo")
     assert VALUE_MAIN in [element.value for element in mo.text]
@@ -320,3 +320,51 @@ def test_money_in_the_main_part_is_never_shown_to_a_member(shop, monkeypatch, fa
     nina.button(key="ai_refresh").click().run()
     assert len(fake_llm.requests) == 2 and ai_panel.NOT_SHARED not in texts(nina)
     assert VALUE_MAIN in [element.value for element in product_page(shop, "mo").text]
+
+
+# ---------------------------------------------------------------- orders follow-up: members read no orders
+
+ORDERS_LINE = "Orders: open sales demand is 4 pieces (9.6 g); incoming purchases are 6 pieces (41.7 g)."
+ORDER_FIGURES = re.compile(r"open_sales_demand|incoming_purchases|\b(?:9\.6|41\.7)\b|\bOrders:|demand|purchases",
+                           re.IGNORECASE)
+
+
+def add_orders(url: str) -> None:
+    """An open sales order for 4 pieces, 9.6 g of ruby and an open purchase order for 6 pieces, 41.7 g."""
+    from lib.models import OrderKind, PartyKind
+    from lib.orders import orders
+    from lib.orders.orders import LineInput, OrderInput
+
+    engine = db.make_engine(url)
+    with db.session_scope(engine, write=True) as session:
+        boss = factories.actor(session, session.scalars(select(User).where(User.username == "boss")).one())
+        ruby = session.scalars(select(InventoryItem.product_id).where(InventoryItem.tag_id == "TRUB0001")).one()
+        for kind, party, quantity, weight in ((OrderKind.SALES, PartyKind.CUSTOMER, 4, "9.6"),
+                                              (OrderKind.PURCHASE, PartyKind.SUPPLIER, 6, "41.7")):
+            orders.create_order(session, actor=boss, data=OrderInput(
+                kind=kind, party_id=factories.make_party(session, party).id, lead_id=boss.user_id,
+                lines=[LineInput(product_id=ruby, quantity=quantity, weight=weight, weight_unit="g")]))
+    engine.dispose()
+
+
+def test_a_member_of_north_reads_no_orders_in_the_managers_summary(shop, monkeypatch, fake_llm):
+    add_orders(shop.url)
+    configure(monkeypatch, fake_llm.url)
+    fake_llm.reply = f"Ruby: 1.2 g held in North; open demand is 4 pieces.\n{ORDERS_LINE}"
+    nina = generate(panel(shop, "nina"))
+    prompt = fake_llm.requests[0].prompt
+    assert '"open_sales_demand"' in prompt.split("<manager_facts>")[1]
+    assert not ORDER_FIGURES.search(prompt.split("<facts>")[1].split("</facts>")[0])
+    assert ai_panel.NOT_SHARED in texts(nina) and "ai_refresh" in button_keys(nina)
+    mo = product_page(shop, "mo")  # the main part spoke of demand: the member is shown no summary
+    assert "Ruby: 1.2 g held in North" not in everything(mo) and not ORDER_FIGURES.search(everything(mo))
+
+    fake_llm.reply = f"{VALUE_MAIN}\n{ORDERS_LINE}"
+    nina.button(key="ai_refresh").click().run()
+    assert not nina.exception and len(fake_llm.requests) == 2 and ai_panel.NOT_SHARED not in texts(nina)
+    assert f"{VALUE_MAIN}\n\n{ORDERS_LINE}" in [element.value for element in nina.text]
+    assert ai_panel.MANAGER_PART_NOTE in texts(nina) and '"incoming_purchases"' in nina.get("code")[0].value
+    mo = product_page(shop, "mo")
+    assert VALUE_MAIN in [element.value for element in mo.text]
+    assert not ORDER_FIGURES.search(everything(mo)), ORDER_FIGURES.search(everything(mo))
+    assert '"total_weight": 1.2' in mo.get("code")[0].value

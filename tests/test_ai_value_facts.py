@@ -89,7 +89,7 @@ def test_a_member_facts_and_prompt_hold_no_value_or_currency_amount(session, fak
     facts = ai_summary.build_facts(session, actor=actor, product_id=shop.product.id, filters=ItemFilters())
     assert "value" not in facts and ai_summary.main_facts(facts) == facts
     prompt = ai_summary.render_prompt(ai_summary.facts_json(facts), None, facts["unit"])
-    assert "<value_facts>\nnull\n</value_facts>" in prompt.user
+    assert "<manager_facts>\nnull\n</manager_facts>" in prompt.user
     assert not MONEY.search(prompt.user.split("<facts>")[1])  # the instructions name "Value:"; the data never
     with pytest.raises(PermissionDenied):  # and a member never sends a prompt at all
         ai_summary.prepare_summary(session, actor=actor, settings=llm_settings(fake_llm.url),
@@ -103,7 +103,7 @@ def test_a_manager_prompt_carries_the_value_section_apart_from_the_money_free_fa
     (request,) = fake_llm.requests
     system, user = (message["content"] for message in request.body["messages"])
     facts_block = user.split("<facts>")[1].split("</facts>")[0]
-    value_block = user.split("<value_facts>")[1].split("</value_facts>")[0]
+    value_block = user.split("<manager_facts>")[1].split("</manager_facts>")[0]
     assert not MONEY.search(facts_block)
     assert '"currency": "USD"' in value_block and '"value_at_cost": 120' in value_block
     assert '"value_at_current_rates": 132' in value_block
@@ -115,11 +115,11 @@ def test_a_manager_prompt_carries_the_value_section_apart_from_the_money_free_fa
 def test_the_manager_sees_the_value_part_and_a_member_of_the_same_location_the_main_part_only(session, fake_llm):
     shop, _gold = valued_shop(session)
     view = generate(session, fake_llm, shop, shop.manager, f"{MAIN}\n{VALUE}")
-    assert view.text == f"{MAIN}\n\n{VALUE}" and view.has_value_part and view.shared_with_members
+    assert view.text == f"{MAIN}\n\n{VALUE}" and view.has_manager_part and view.shared_with_members
     assert view.unsupported_figures == 0 and view.misattributed_figures == 0, view.notes
     row = session.get(AiSummary, view.id)
-    assert row.text == MAIN and row.value_text == VALUE.removeprefix("Value: ")
-    assert json.loads(row.value_json)["currencies"][0]["value_at_current_rates"] == 132
+    assert row.text == MAIN and row.value_text == VALUE  # the managers-only part, its label kept
+    assert json.loads(row.value_json)["value"]["currencies"][0]["value_at_current_rates"] == 132
     assert not MONEY.search(row.facts_json) and row.scope_key == shop.manager.scope_key
     # one press, one request, one usage row (one credit charge)
     assert len(fake_llm.requests) == 1
@@ -131,7 +131,7 @@ def test_the_manager_sees_the_value_part_and_a_member_of_the_same_location_the_m
 
     member = latest(session, shop, shop.member_north)
     assert member is not None and member.id == view.id
-    assert member.text == MAIN and member.marked_text == MAIN and not member.has_value_part
+    assert member.text == MAIN and member.marked_text == MAIN and not member.has_manager_part
     assert "value" not in member.facts and not MONEY.search(member.facts_json)
     assert not MONEY.search(" ".join([member.text, member.marked_text, *member.notes]))
     state = ai_summary.panel_state(session, actor=shop.member_north, settings=llm_settings(fake_llm.url),
@@ -177,21 +177,25 @@ def test_a_clean_main_part_is_shared_even_with_weights_counts_and_dates(session,
 def test_a_summary_without_a_value_part_is_stored_and_shared(session, fake_llm):
     shop, _gold = valued_shop(session)
     view = generate(session, fake_llm, shop, shop.manager, MAIN)
-    assert view.text == MAIN and not view.has_value_part and view.shared_with_members
+    assert view.text == MAIN and not view.has_manager_part and view.shared_with_members
     assert session.get(AiSummary, view.id).value_text is None
     assert latest(session, shop, shop.member_north).text == MAIN
 
 
 @pytest.mark.parametrize("reply, main, value", [
-    (f"{MAIN}\n{VALUE}", MAIN, VALUE.removeprefix("Value: ")),
-    (f"{MAIN}\n- Value: USD 120 at cost.", MAIN, "USD 120 at cost."),
-    (f"{MAIN}\n\n**Value:** USD 120 at cost.", MAIN, "USD 120 at cost."),
-    (f"{MAIN}\nVALUE: USD 120 at cost.\n- One more bullet.", MAIN, "USD 120 at cost.\n- One more bullet."),
-    (f"{MAIN}\nValue held: USD 120 at cost.", MAIN, "USD 120 at cost."),
+    (f"{MAIN}\n{VALUE}", MAIN, VALUE),
+    (f"{MAIN}\n- Value: USD 120 at cost.", MAIN, "Value: USD 120 at cost."),
+    (f"{MAIN}\n\n**Value:** USD 120 at cost.", MAIN, "Value: USD 120 at cost."),
+    (f"{MAIN}\nVALUE: USD 120 at cost.\n- One more bullet.", MAIN, "Value: USD 120 at cost.\n- One more bullet."),
+    (f"{MAIN}\nValue held: USD 120 at cost.", MAIN, "Value held: USD 120 at cost."),
+    (f"{MAIN}\nOrders: 2 open sales lines.\nValue: USD 120 at cost.", MAIN,
+     "Orders: 2 open sales lines.\nValue: USD 120 at cost."),
+    (f"{MAIN}\n- **Open demand:** 4 pieces.\n- Incoming purchases: 6 pieces.", MAIN,
+     "Open demand: 4 pieces.\nIncoming purchases: 6 pieces."),
     (MAIN, MAIN, None),
     ("The value of the stock is not in the facts.", "The value of the stock is not in the facts.", None),
 ])
-def test_the_reply_is_split_at_the_first_value_line(reply, main, value):
+def test_the_reply_is_split_at_the_first_orders_or_value_line(reply, main, value):
     assert ai_summary.split_reply(reply) == (main, value)
 
 

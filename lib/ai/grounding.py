@@ -30,6 +30,9 @@ Every fact of the sheet carries the same four fields (`facts_of`). A figure is
 - **unsupported** when no fact has that value.
 
 Dates must appear in the facts. What the checker cannot catch is written in docs/ai-summaries.md.
+
+`restricted_figures` finds what only admins and managers may read (money, and the `orders` section's figures and
+words) in the main part of a summary, which members read (issue 19 and its orders follow-up).
 """
 from __future__ import annotations
 
@@ -634,3 +637,42 @@ def money_figures(text: str, facts: dict) -> list[str]:
             found.append(shown)
     # a currency symbol or word anywhere ("one hundred dollars", "$ value"), numbers or not
     return found + [match.group(0) for match in _MONEY_ANYWHERE.finditer(text)]
+
+
+ORDER_MEASURES = ("demand", "incoming")  # the facts' `orders` section (admins and managers only)
+_ORDER_WORDS = re.compile(
+    r"\b(?:demand(?:s|ed)?|backorders?|(?:sales|purchase|open|customer|supplier)[ -]orders?|orders?|"
+    r"incoming purchases?|(?:open|pending|outstanding|expected) purchases?|on order|customers?|suppliers?)\b",
+    re.IGNORECASE)
+_NOT_ORDERS = re.compile(r"\bin order (?:to|of|for)\b|\border of magnitude\b", re.IGNORECASE)
+
+
+def order_figures(text: str, facts: dict) -> list[str]:
+    """What in `text` speaks of orders, as written: a figure equal (at the precision written, as the claim check
+    reads it) to one of the facts' `orders` figures that no other non-money fact has, and the words of orders
+    ("demand", "sales order", "orders", "incoming purchases", "on order", "customers", "suppliers"; not "in order
+    to", nor the movement kind "Purchase receipt", nor a word inside a name of the facts). Keeps orders out of
+    the part of a summary members read, so it errs towards finding them."""
+    known = facts_of(facts)
+    orders = [fact for fact in known if fact.measure in ORDER_MEASURES and fact.value]
+    other = [fact for fact in known if fact.measure not in ORDER_MEASURES and fact.quantity != MONEY]
+    found = []
+    for _start, _end, shown, reading in ([] if not orders else _read(text, facts)):
+        if isinstance(reading, str) or reading.quantity in (PERCENT, MONEY):
+            continue
+
+        def matches(candidates: list[Fact], reading=reading) -> bool:
+            return any(_same_quantity(reading, fact) and _value_matches(reading, fact) for fact in candidates)
+
+        if matches(orders) and not matches(other):
+            found.append(shown)
+    cleaned = _NOT_ORDERS.sub(lambda match: " " * len(match.group(0)), text)
+    for start, end, _subject in _mentions(text, facts):  # names from the facts ("Order Desk" location) are names
+        cleaned = cleaned[:start] + " " * (end - start) + cleaned[end:]
+    return found + [match.group(0) for match in _ORDER_WORDS.finditer(cleaned)]
+
+
+def restricted_figures(text: str, facts: dict) -> list[str]:
+    """Everything in `text` that only admins and managers may read: amounts of money (`money_figures`) and
+    order figures or words (`order_figures`). A summary's main part with any of it is not shown to members."""
+    return money_figures(text, facts) + order_figures(text, facts)
