@@ -33,9 +33,10 @@ class AiSummary(Base):
     misattributed_figures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     grounding_json: Mapped[str | None] = mapped_column(Text, info={"max_length": None})  # built by lib.ai.grounding
     text: Mapped[str] = mapped_column(Text, info={"max_length": None})  # the model's reply, length capped by lib.ai
-    facts_json: Mapped[str] = mapped_column(Text, info={"max_length": None})  # never holds money (members read it)
-    # Issue 19: the reply's "Value:" part, the facts' `value` section and its claim check, for admins and
-    # managers only; shared_with_members is false when the main text named an amount of money.
+    facts_json: Mapped[str] = mapped_column(Text, info={"max_length": None})  # no money, no orders (members read it)
+    # The reply's managers-only part ("Orders:" / "Value:" lines), the manager facts {"orders", "value"} and its
+    # claim check, for admins and managers only (the names are from when it held the value alone);
+    # shared_with_members is false when the main text named money or orders.
     value_text: Mapped[str | None] = mapped_column(Text, info={"max_length": None})
     value_json: Mapped[str | None] = mapped_column(Text, info={"max_length": None})
     value_grounding_json: Mapped[str | None] = mapped_column(Text, info={"max_length": None})
