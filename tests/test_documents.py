@@ -65,7 +65,7 @@ def shop(session):
         lines=[orders.LineInput(product_id=ring.id, quantity=10, weight="25", weight_unit="ct")]))
     session.flush()
     return dict(session=session, admin=admin, manager=manager, member=member, sale=sale, purchase=purchase,
-                ring=ring, north=north)
+                ring=ring, north=north, supplier=supplier)
 
 
 def test_order_confirmation_shows_letterhead_customer_and_lines(shop):
@@ -194,3 +194,25 @@ def test_file_names_stay_file_names_with_any_order_prefix(shop):
     document = printed.pick_list(session, actor=admin, order_id=sale.id)
     assert sale.number.startswith("SO/26.") and document.filename == sale.number.replace("/", "-") + "-pick-list.pdf"
     assert f"Pick list {sale.number}" in text_of(document)
+
+
+def test_an_admins_purchase_order_and_confirmation_carry_the_prices_and_a_managers_do_not(shop):
+    session, admin = shop["session"], shop["admin"]
+    supplier = shop["supplier"].id
+    priced = orders.create_order(session, actor=admin, data=orders.OrderInput(
+        kind=OrderKind.PURCHASE, party_id=supplier, lead_id=admin.user_id, lines=[
+            orders.LineInput(product_id=shop["ring"].id, quantity=10, weight="25", weight_unit="ct",
+                             unit_price="120.5", price_basis="ct", price_currency="USD"),
+            orders.LineInput(product_id=shop["ring"].id, quantity=4, weight="0", unit_price="35",
+                             price_basis="piece", price_currency="USD"),
+            orders.LineInput(product_id=shop["ring"].id, quantity=1, weight="2", weight_unit="g")]))
+    session.flush()
+    text = " ".join(text_of(printed.purchase_order(session, actor=admin, order_id=priced.id)).split())
+    assert "Unit price" in text and "USD 120.50 per carat" in text and "USD 35.00 per piece" in text
+    assert "USD 3,012.50" in text and "USD 140.00" in text  # 25 ct × 120.50 and 4 pieces × 35
+    assert "Total USD 3,152.50" in text  # the unpriced line adds nothing
+    manager_copy = text_of(printed.purchase_order(session, actor=shop["manager"], order_id=priced.id))
+    assert not any(price in manager_copy for price in ("Unit price", "120.50", "3,012.50", "3,152.50", "35.00"))
+    # an order without a price keeps the plain table
+    assert "Unit price" not in text_of(printed.purchase_order(session, actor=admin, order_id=shop["purchase"].id))
+    assert "Unit price" not in text_of(printed.order_confirmation(session, actor=admin, order_id=shop["sale"].id))
