@@ -170,10 +170,10 @@ with head_text:
         f'<span>{type_text}</span></div>')
     if not product.active:
         st.warning("This product is inactive: it stays visible with its stock, but is not offered for new items.")
-    back = st.columns([1, 1, 4])
-    back[0].page_link("pages/products.py", label="All products", icon=":material/arrow_back:")
+    back = st.container(horizontal=True)  # links as wide as their labels: fixed columns cut "Back to Inventory"
+    back.page_link("pages/products.py", label="All products", icon=":material/arrow_back:")
     # The Inventory list as the user last left it in this session (its filters, sort and page).
-    back[1].page_link("pages/inventory.py", label="Back to Inventory", icon=":material/arrow_back:",
+    back.page_link("pages/inventory.py", label="Back to Inventory", icon=":material/arrow_back:",
                       query_params=st.session_state.get(INVENTORY_VIEW_KEY) or {})
 
 kind_value = st.segmented_control("Inventory kind", KIND_OPTIONS, default="all", required=True,
