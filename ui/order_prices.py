@@ -46,6 +46,7 @@ def section(actor: Actor, view: OrderDetail) -> None:
             row["Cost type of received items"] = ComponentType(kind).label if kind else "—"
         rows.append(row)
     st.subheader("Prices")
-    st.caption("Admins only." + (" Margin = price total − cost of the selected stock (same currency)."
+    st.caption("Admins only." + (" Margin = price total − cost of the selected stock (same currency); “—” until "
+                                 "stock is selected and every selected item carries a cost."
                                  if view.kind is OrderKind.SALES else ""))
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="order_prices")
