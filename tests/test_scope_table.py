@@ -777,6 +777,8 @@ TABLE = {
     "lib.documents.printed.packing_slip": Write(lambda s, a, w: doc_printed.packing_slip(
         s, actor=a, order_id=orders_of(s, w).sales, shipment=1)),
     "lib.documents.scan.open_scanned": Write(lambda s, a, w: doc_scan.open_scanned(s, actor=a, text="SECRETJAD1")),
+    "lib.documents.scan.scan_target": Write(lambda s, a, w: [doc_scan.scan_target(s, actor=a, text=code) for code in (
+        "SECRETJAD1", s.get(ProductionJob, w.south_job).number)]),
     "lib.documents.scan.item_id_for_link": Read(lambda s, a, w: [doc_scan.item_id_for_link(s, actor=a, reference=ref)
                                                                  for ref in ("SECRETRUB1", str(w.south_item))]),
     "lib.workspace.users.list_users": Write(lambda s, a, w: users.list_users(s, actor=a)),
