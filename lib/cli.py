@@ -11,6 +11,9 @@
     python -m lib.cli rates import PATH | export  the morning price sheet (lib/costing/commands.py)
     python -m lib.cli labels --tags TAG[,TAG...] | --product NAME [--layout NAME] [--as USERNAME] --out PATH
                                                   item labels as a PDF (lib/documents/commands.py)
+    python -m lib.cli document confirmation|pick-list|packing-slip|purchase-order|envelope NUMBER
+                               [--shipment N] [--as USERNAME] --out PATH
+                                                  an order's or a job's printed document as a PDF
 
 The demo is loaded into an empty database unless `--no-demo` or LOUPE_DEMO=0
 (`make run DEMO=0`): the app then shows its *Create your workspace* form.

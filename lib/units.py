@@ -4,6 +4,7 @@ Every factor is a Decimal copied from the reference table; conversion always
 goes unit -> grams -> unit so that two records in different units add up.
 """
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -69,6 +70,12 @@ def to_grams(weight: Decimal, symbol: str) -> Decimal:
 def from_grams(grams: Decimal, symbol: str, places: Decimal = WEIGHT_QUANTUM) -> Decimal:
     """`grams` expressed in unit `symbol`, rounded to `places`."""
     return (Decimal(grams) / unit(symbol).grams).quantize(places)
+
+
+def grams_converter(symbol: str, places: Decimal = WEIGHT_QUANTUM) -> Callable[[Decimal], Decimal]:
+    """`from_grams` for many values in one unit, the unit looked up once (a chart's hundreds of buckets)."""
+    grams_per_unit = unit(symbol).grams
+    return lambda grams: (Decimal(grams) / grams_per_unit).quantize(places)
 
 
 def convert(weight: Decimal, from_symbol: str, to_symbol: str) -> Decimal:

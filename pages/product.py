@@ -60,23 +60,17 @@ HELP = {
 # ---------------------------------------------------------------------------
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
-def _kpis(actor: Actor, product_id: int, filters: ItemFilters, today: date, unit: str, version: tuple[int, int]):
+def _overview(actor: Actor, product_id: int, filters: ItemFilters, range_key: str, today: date, unit: str,
+              version: tuple[int, int]) -> details.Overview:
     with context.db() as session:
-        return details.kpis(session, actor=actor, product_id=product_id, filters=filters, today=today, unit=unit)
+        return details.overview(session, actor=actor, product_id=product_id, filters=filters,
+                                range_key=range_key, today=today, unit=unit)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
 def _value(actor: Actor, product_id: int, filters: ItemFilters, version: tuple[int, int]):
     """The value card's figures (None for members); rate changes are audited, so a new price is a new version."""
     return value_card.load(actor, details.product_filters(product_id, filters))
-
-
-@st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
-def _series(actor: Actor, product_id: int, filters: ItemFilters, range_key: str, today: date, unit: str,
-            version: tuple[int, int]):
-    with context.db() as session:
-        return details.weight_series(session, actor=actor, product_id=product_id, filters=filters,
-                                     range_key=range_key, today=today, unit=unit)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
@@ -176,10 +170,10 @@ with head_text:
         f'<span>{type_text}</span></div>')
     if not product.active:
         st.warning("This product is inactive: it stays visible with its stock, but is not offered for new items.")
-    back = st.columns([1, 1, 4])
-    back[0].page_link("pages/products.py", label="All products", icon=":material/arrow_back:")
+    back = st.container(horizontal=True)  # links as wide as their labels: fixed columns cut "Back to Inventory"
+    back.page_link("pages/products.py", label="All products", icon=":material/arrow_back:")
     # The Inventory list as the user last left it in this session (its filters, sort and page).
-    back[1].page_link("pages/inventory.py", label="Back to Inventory", icon=":material/arrow_back:",
+    back.page_link("pages/inventory.py", label="Back to Inventory", icon=":material/arrow_back:",
                       query_params=st.session_state.get(INVENTORY_VIEW_KEY) or {})
 
 kind_value = st.segmented_control("Inventory kind", KIND_OPTIONS, default="all", required=True,
@@ -222,8 +216,7 @@ selected = {field: tuple(sorted(_chosen(FILTER_KEYS[field]))) for field in FILTE
 
 filters = ItemFilters(search=search, kinds=kinds, **selected)
 range_key = st.session_state.get("product_range") or "30d"
-kpis = _kpis(actor, product.id, filters, today, unit, version)
-series = _series(actor, product.id, filters, range_key, today, unit, version)
+kpis, series = _overview(actor, product.id, filters, range_key, today, unit, version)
 
 first, second, third, fourth = st.columns(4)
 first.metric("Items held", f"{kpis.items:,}", border=True, help=HELP["items"], icon=":material/inventory_2:")

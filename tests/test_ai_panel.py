@@ -2,6 +2,8 @@
 and a real chat-completions server on 127.0.0.1."""
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,12 +11,16 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from lib import db, ledger
-from lib.models import AiSummary, AiUsage, InventoryItem, MovementKind, User, Workspace
+from lib.costing import components, rates
+from lib.costing.components import ComponentInput
+from lib.costing.rates import ProfileInput
+from lib.enums import ComponentType, RateBasis
+from lib.models import AiSummary, AiUsage, InventoryItem, MovementKind, User, Workspace, utcnow
 from tests import factories
-from tests.apptest import point_app_at, signed_in, texts
+from tests.apptest import point_app_at, readable, signed_in, texts
 from tests.fake_llm import Behaviour, fake_llm  # noqa: F401  (fixture)
 from tests.scenarios import two_location_workshop
-from ui import context
+from ui import ai_panel, context
 
 RUN_TIMEOUT = 60
 
@@ -245,3 +251,120 @@ def test_an_empty_product_sends_nothing_and_says_why(shop, monkeypatch, fake_llm
     generate(at)
     assert any("nothing to summarise" in element.value for element in at.error)
     assert fake_llm.requests == [] and stored(shop.url) == (0, 0)
+
+
+# ---------------------------------------------------------------- issue 19: the value part and members
+
+VALUE_MAIN = "Ruby: 1.2 g held in North.\n- Nothing moved recently."
+VALUE_LINE = "Value: the value held at cost is USD 120 and USD 132 at current rates."
+MONEY = re.compile(r"USD|\$|value_at|metal_value|\bValue:|\b(?:120|132)(?:\.00)?\b")
+
+
+def add_gold(url: str) -> None:
+    """2 g of gold on North's ruby item (made two days ago): USD 60/g then, USD 66/g since an hour ago, so North
+    is worth USD 120 at cost and USD 132 at current rates (the Product Details value card's figures)."""
+    engine = db.make_engine(url)
+    with db.session_scope(engine, write=True) as session:
+        boss = factories.actor(session, session.scalars(select(User).where(User.username == "boss")).one())
+        gold = rates.add_profile(session, actor=boss, data=ProfileInput(
+            name="Gold 18K (750)", component_type=ComponentType.METAL, basis=RateBasis.GRAM),
+            price="60", effective_at=utcnow() - timedelta(days=40))
+        item = session.scalars(select(InventoryItem).where(InventoryItem.tag_id == "TRUB0001")).one()
+        item.created_at = utcnow() - timedelta(days=2)
+        components.add_component(session, actor=boss, item_id=item.id,
+                                 data=ComponentInput(quantity="2", unit="g", profile_id=gold.id))
+        rates.record_price(session, actor=boss, profile_id=gold.id, price="66",
+                           effective_at=utcnow() - timedelta(hours=1))
+    engine.dispose()
+
+
+def product_page(shop, username: str) -> AppTest:
+    at = signed_in(shop.url, username, page="product.py", query={"id": str(shop.product_id)})
+    at.run(timeout=RUN_TIMEOUT)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def everything(at: AppTest) -> str:
+    """Every text a user can read on the run, the facts expander's code included."""
+    return "\n".join([readable(at), *(e.value for e in at.text), *(e.value for e in at.get("code"))])
+
+
+def test_a_manager_sees_the_value_part_and_a_member_of_north_only_the_main_part(shop, monkeypatch, fake_llm):
+    add_gold(shop.url)
+    configure(monkeypatch, fake_llm.url)
+    fake_llm.reply = f"{VALUE_MAIN}\n{VALUE_LINE}"
+    nina = generate(panel(shop, "nina"))
+    assert len(fake_llm.requests) == 1 and stored(shop.url) == (1, 1)  # one press, one request, one charge
+    assert '"value_at_cost": 120' in fake_llm.requests[0].prompt
+    assert f"{VALUE_MAIN}\n\n{VALUE_LINE}" in [element.value for element in nina.text]
+    assert ai_panel.MANAGER_PART_NOTE in texts(nina) and '"value_at_current_rates": 132' in nina.get("code")[0].value
+
+    mo = product_page(shop, "mo")
+    assert VALUE_MAIN in [element.value for element in mo.text]
+    assert not MONEY.search(everything(mo)), MONEY.search(everything(mo))
+    assert '"total_weight": 1.2' in mo.get("code")[0].value and not button_keys(mo) & {"ai_generate", "ai_refresh"}
+
+
+def test_money_in_the_main_part_is_never_shown_to_a_member(shop, monkeypatch, fake_llm):
+    add_gold(shop.url)
+    configure(monkeypatch, fake_llm.url)
+    fake_llm.reply = f"Ruby: 1.2 g held in North, worth USD 132 today.\n{VALUE_LINE}"
+    nina = generate(panel(shop, "nina"))
+    assert ai_panel.NOT_SHARED in texts(nina) and "ai_refresh" in button_keys(nina)
+    mo = product_page(shop, "mo")
+    assert "Ruby: 1.2 g held in North" not in everything(mo) and not MONEY.search(everything(mo))
+    assert not mo.get("code") or '"total_weight"' not in " ".join(e.value for e in mo.get("code"))
+    # the manager asks again and gets a clean main part: members read it
+    fake_llm.reply = f"{VALUE_MAIN}\n{VALUE_LINE}"
+    nina.button(key="ai_refresh").click().run()
+    assert len(fake_llm.requests) == 2 and ai_panel.NOT_SHARED not in texts(nina)
+    assert VALUE_MAIN in [element.value for element in product_page(shop, "mo").text]
+
+
+# ---------------------------------------------------------------- orders follow-up: members read no orders
+
+ORDERS_LINE = "Orders: open sales demand is 4 pieces (9.6 g); incoming purchases are 6 pieces (41.7 g)."
+ORDER_FIGURES = re.compile(r"open_sales_demand|incoming_purchases|\b(?:9\.6|41\.7)\b|\bOrders:|demand|purchases",
+                           re.IGNORECASE)
+
+
+def add_orders(url: str) -> None:
+    """An open sales order for 4 pieces, 9.6 g of ruby and an open purchase order for 6 pieces, 41.7 g."""
+    from lib.models import OrderKind, PartyKind
+    from lib.orders import orders
+    from lib.orders.orders import LineInput, OrderInput
+
+    engine = db.make_engine(url)
+    with db.session_scope(engine, write=True) as session:
+        boss = factories.actor(session, session.scalars(select(User).where(User.username == "boss")).one())
+        ruby = session.scalars(select(InventoryItem.product_id).where(InventoryItem.tag_id == "TRUB0001")).one()
+        for kind, party, quantity, weight in ((OrderKind.SALES, PartyKind.CUSTOMER, 4, "9.6"),
+                                              (OrderKind.PURCHASE, PartyKind.SUPPLIER, 6, "41.7")):
+            orders.create_order(session, actor=boss, data=OrderInput(
+                kind=kind, party_id=factories.make_party(session, party).id, lead_id=boss.user_id,
+                lines=[LineInput(product_id=ruby, quantity=quantity, weight=weight, weight_unit="g")]))
+    engine.dispose()
+
+
+def test_a_member_of_north_reads_no_orders_in_the_managers_summary(shop, monkeypatch, fake_llm):
+    add_orders(shop.url)
+    configure(monkeypatch, fake_llm.url)
+    fake_llm.reply = f"Ruby: 1.2 g held in North; open demand is 4 pieces.\n{ORDERS_LINE}"
+    nina = generate(panel(shop, "nina"))
+    prompt = fake_llm.requests[0].prompt
+    assert '"open_sales_demand"' in prompt.split("<manager_facts>")[1]
+    assert not ORDER_FIGURES.search(prompt.split("<facts>")[1].split("</facts>")[0])
+    assert ai_panel.NOT_SHARED in texts(nina) and "ai_refresh" in button_keys(nina)
+    mo = product_page(shop, "mo")  # the main part spoke of demand: the member is shown no summary
+    assert "Ruby: 1.2 g held in North" not in everything(mo) and not ORDER_FIGURES.search(everything(mo))
+
+    fake_llm.reply = f"{VALUE_MAIN}\n{ORDERS_LINE}"
+    nina.button(key="ai_refresh").click().run()
+    assert not nina.exception and len(fake_llm.requests) == 2 and ai_panel.NOT_SHARED not in texts(nina)
+    assert f"{VALUE_MAIN}\n\n{ORDERS_LINE}" in [element.value for element in nina.text]
+    assert ai_panel.MANAGER_PART_NOTE in texts(nina) and '"incoming_purchases"' in nina.get("code")[0].value
+    mo = product_page(shop, "mo")
+    assert VALUE_MAIN in [element.value for element in mo.text]
+    assert not ORDER_FIGURES.search(everything(mo)), ORDER_FIGURES.search(everything(mo))
+    assert '"total_weight": 1.2' in mo.get("code")[0].value

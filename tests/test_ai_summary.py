@@ -155,7 +155,7 @@ def test_a_manager_generates_a_summary_that_is_stored_with_usage_and_audit(sessi
     row = session.get(AiSummary, view.id)
     assert (row.product_id, row.scope_key, row.kind_key, row.model) == (
         shop.product.id, shop.manager.scope_key, "all", "fake-model")
-    assert row.data_version > 0 and row.prompt_version == "2" and row.user_id == shop.manager.user_id
+    assert row.data_version > 0 and row.prompt_version == "4" and row.user_id == shop.manager.user_id
     assert (row.prompt_tokens, row.completion_tokens, row.total_tokens, row.credits) == (900, 250, 1150, 2)
     assert row.unsupported_figures == 0 and json.loads(row.facts_json)["stock"]["total_weight"] == 12.5
     usage = session.scalars(select(AiUsage).order_by(AiUsage.id.desc())).first()

@@ -83,6 +83,14 @@ def test_a_sales_line_shows_price_cost_of_selected_stock_and_margin_to_admins_on
     assert margins[first.id].selected_cost == {"USD": D("150.00")}  # 300 x 3 g / 6 g
     assert margins[first.id].margin == D("50.00")
     assert (margins[second.id].price, margins[second.id].margin) == ("", None)
+    # a line whose selected stock carries no cost has no margin (not a margin of the whole price)
+    third_ref = orders.create_order(session, actor=shop.admin, data=sales(
+        shop, ruby_line(shop, quantity=1, weight="1", unit_price="80", price_basis="piece")))
+    (third,) = lines_of(session, third_ref.id)
+    assert prices.line_margins(session, actor=shop.admin, order_id=third_ref.id)[third.id].margin is None  # none
+    selection.select_items(session, actor=shop.admin, line_id=third.id, picks=[selection.Pick(shop.rn2)])
+    uncosted = prices.line_margins(session, actor=shop.admin, order_id=third_ref.id)[third.id]
+    assert (uncosted.price_total, uncosted.selected_cost, uncosted.margin) == (D("80.00"), {}, None)
     for who in (shop.manager, shop.member):
         with pytest.raises(PermissionDenied):
             prices.line_margins(session, actor=who, order_id=ref.id)

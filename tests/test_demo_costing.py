@@ -13,7 +13,7 @@ from lib import db
 from lib.costing import components, rates
 from lib.demo import build as demo
 from lib.enums import ComponentType, RateBasis
-from lib.models import CostComponent, RateProfile, RateVersion
+from lib.models import CostComponent, InventoryItem, OrderSelection, RateProfile, RateVersion
 
 NOW = datetime(2026, 6, 30, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -55,12 +55,19 @@ def test_a_few_dozen_items_carry_priced_components(built):
     with Session(built) as session:
         item_ids = session.scalars(select(CostComponent.item_id).where(CostComponent.item_id.is_not(None))
                                    .distinct()).all()
-        assert 30 <= len(item_ids) <= 48  # 36 costed here, priced purchase receipts, the costed job's output
+        assert 30 <= len(item_ids) <= 60  # 36 costed here, priced purchase receipts, the job's output, sold stock
         costs = components.costs_of_items(session, item_ids, NOW)
         assert all(cost.unpriced == 0 and set(cost.totals) == {"USD"} for cost in costs.values())
         with_metal = [cost for cost in costs.values() if cost.fine_grams]  # metal at a rate with a purity
-        # 24 pieces costed, one of them issued whole to the costed job since: its cost moved to the job's output
-        assert len(with_metal) == 23 and all(0 < cost.fine_grams < cost.metal_grams for cost in with_metal)
+        sold_in_grams = session.scalars(select(InventoryItem.id).distinct()
+                                        .join(OrderSelection, OrderSelection.item_id == InventoryItem.id)
+                                        .where(InventoryItem.weight_unit == "g",
+                                               OrderSelection.released_at.is_(None))).all()
+        assert sold_in_grams and all(costs[item_id].fine_grams > 0 for item_id in sold_in_grams)
+        # 24 pieces costed, one of them issued whole to the costed job since: its cost moved to the job's output;
+        # and the sold stock weighed in grams
+        assert len(with_metal) == 23 + len(sold_in_grams)
+        assert all(0 < cost.fine_grams < cost.metal_grams for cost in with_metal)
         assert session.scalar(select(func.count()).select_from(CostComponent)) > 100
 
 
@@ -80,3 +87,16 @@ def test_priced_purchase_receipts_and_a_costed_job_are_alive_on_first_start(buil
                                                        JobOutput.bucket == OutputBucket.RECEIVED)).one()
         assert good.cost > 0
         assert components.costs_of_items(session, [good.item_id], NOW)[good.item_id].totals["USD"] == good.cost
+
+
+def test_the_demo_sales_orders_show_a_margin(built):
+    from lib.access import actor_for_user
+    from lib.costing import prices
+    from lib.models import Order, OrderKind, User
+
+    with Session(built) as session:
+        admin = actor_for_user(session, session.scalar(select(User.id).where(User.username == "admin")))
+        margins = [margin for order_id in session.scalars(select(Order.id).where(Order.kind == OrderKind.SALES))
+                   for margin in prices.line_margins(session, actor=admin, order_id=order_id).values()]
+        assert all(margin.price for margin in margins)  # every demo sales line is priced
+        assert any(margin.margin is not None and margin.selected_cost for margin in margins)

@@ -8,9 +8,10 @@ import pytest
 from PIL import Image as PILImage
 from pypdf import PdfReader
 
+from lib import cli, db
 from lib.documents import printed
 from lib.errors import NotFound, PermissionDenied, ValidationFailed
-from lib.models import OrderKind, PartyKind, Role
+from lib.models import OrderKind, PartyKind, Role, User
 from lib.orders import detail, orders, parties, selection, shipments
 from lib.production import jobs, stages
 from lib.production.jobs import NewJob, SourceLine
@@ -32,6 +33,11 @@ def _png(size=(60, 30)) -> bytes:
 
 @pytest.fixture
 def shop(session):
+    return build_shop(session)
+
+
+def build_shop(session) -> dict:
+    """Rivera Gems: a sales order shipped twice, a purchase order, an admin, a North manager and member."""
     f.make_workspace(session, name="Rivera Gems", sales_order_prefix="SO-", purchase_order_prefix="PO-")
     north, south = f.make_location(session, "North Bench"), f.make_location(session, "South Safe")
     admin = f.actor(session, f.make_user(session, Role.ADMIN, None))
@@ -65,7 +71,7 @@ def shop(session):
         lines=[orders.LineInput(product_id=ring.id, quantity=10, weight="25", weight_unit="ct")]))
     session.flush()
     return dict(session=session, admin=admin, manager=manager, member=member, sale=sale, purchase=purchase,
-                ring=ring, north=north)
+                ring=ring, north=north, supplier=supplier)
 
 
 def test_order_confirmation_shows_letterhead_customer_and_lines(shop):
@@ -194,3 +200,84 @@ def test_file_names_stay_file_names_with_any_order_prefix(shop):
     document = printed.pick_list(session, actor=admin, order_id=sale.id)
     assert sale.number.startswith("SO/26.") and document.filename == sale.number.replace("/", "-") + "-pick-list.pdf"
     assert f"Pick list {sale.number}" in text_of(document)
+
+
+def test_an_admins_purchase_order_and_confirmation_carry_the_prices_and_a_managers_do_not(shop):
+    session, admin = shop["session"], shop["admin"]
+    supplier = shop["supplier"].id
+    priced = orders.create_order(session, actor=admin, data=orders.OrderInput(
+        kind=OrderKind.PURCHASE, party_id=supplier, lead_id=admin.user_id, lines=[
+            orders.LineInput(product_id=shop["ring"].id, quantity=10, weight="25", weight_unit="ct",
+                             unit_price="120.5", price_basis="ct", price_currency="USD"),
+            orders.LineInput(product_id=shop["ring"].id, quantity=4, weight="0", unit_price="35",
+                             price_basis="piece", price_currency="USD"),
+            orders.LineInput(product_id=shop["ring"].id, quantity=1, weight="2", weight_unit="g")]))
+    session.flush()
+    text = " ".join(text_of(printed.purchase_order(session, actor=admin, order_id=priced.id)).split())
+    assert "Unit price" in text and "USD 120.50 per carat" in text and "USD 35.00 per piece" in text
+    assert "USD 3,012.50" in text and "USD 140.00" in text  # 25 ct × 120.50 and 4 pieces × 35
+    assert "Total USD 3,152.50" in text  # the unpriced line adds nothing
+    manager_copy = text_of(printed.purchase_order(session, actor=shop["manager"], order_id=priced.id))
+    assert not any(price in manager_copy for price in ("Unit price", "120.50", "3,012.50", "3,152.50", "35.00"))
+    # an order without a price keeps the plain table
+    assert "Unit price" not in text_of(printed.purchase_order(session, actor=admin, order_id=shop["purchase"].id))
+    assert "Unit price" not in text_of(printed.order_confirmation(session, actor=admin, order_id=shop["sale"].id))
+
+
+# ---------------------------------------------------------------- the `document` command
+
+@pytest.fixture
+def cli_shop(fresh_url, fresh_engine, monkeypatch, tmp_path):
+    db.migrate(fresh_url)
+    with db.session_scope(fresh_engine, write=True) as session:
+        built = build_shop(session)
+        admin = built["admin"]
+        stage = stages.add_stage(session, actor=admin, name="Polishing", code="POL")
+        far = f.make_location(session, "Far Annex")
+        near = f.make_item(session, built["ring"], built["north"], quantity=1, weight="2", tag_id="GRING0011")
+        away = f.make_item(session, built["ring"], far, quantity=1, weight="1", tag_id="GRING0012")
+        numbers = {"near_job": jobs.create_job(session, actor=admin, data=NewJob(
+                       stage_id=stage.id, sources=(SourceLine(near.id),))).number,
+                   "far_job": jobs.create_job(session, actor=admin, data=NewJob(
+                       stage_id=stage.id, sources=(SourceLine(away.id),))).number,
+                   "sale": built["sale"].number, "purchase": built["purchase"].number,
+                   "manager": session.get(User, built["manager"].user_id).username,
+                   "member": session.get(User, built["member"].user_id).username}
+    monkeypatch.setenv("LOUPE_DATABASE_URL", fresh_url)
+    monkeypatch.setenv("LOUPE_DATA_DIR", str(tmp_path))
+    return tmp_path, numbers
+
+
+def test_the_document_command_prints_what_the_page_prints(cli_shop, capsys):
+    folder, numbers = cli_shop
+    out = folder / "doc.pdf"
+    for kind, number, expected in (("confirmation", numbers["sale"], "Meera Jewellers"),
+                                   ("pick-list", numbers["sale"], "Pick list"),
+                                   ("purchase-order", numbers["purchase"], "Bullion House"),
+                                   ("envelope", numbers["near_job"], "Polishing")):
+        assert cli.main(["document", kind, number, "--out", str(out)]) == 0, kind
+        assert expected in text_of(printed.Document("x.pdf", "", out.read_bytes())), kind
+    assert cli.main(["document", "packing-slip", numbers["sale"], "--shipment", "2", "--out", str(out)]) == 0
+    assert "TRK1" in text_of(printed.Document("x.pdf", "", out.read_bytes()))  # the second shipment's tracking
+    assert "written to" in capsys.readouterr().out
+    # a manager's confirmation: the customer is a reference, as on the page
+    assert cli.main(["document", "confirmation", numbers["sale"], "--as", numbers["manager"], "--out", str(out)]) == 0
+    assert "Meera" not in text_of(printed.Document("x.pdf", "", out.read_bytes()))
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["confirmation", "SO-9999"], "No order SO-9999 in your view"),
+    (["envelope", "far_job", "--as", "member"], "in your view"),  # another location's job: as if it did not exist
+    (["envelope", "JOB-9999", "--as", "member"], "No job JOB-9999 in your view"),
+    (["pick-list", "sale", "--as", "member"], "may not"),
+    (["confirmation", "purchase"], "purchase order"),
+    (["packing-slip", "sale", "--shipment", "5"], "there is no shipment 5"),
+    (["confirmation", "sale", "--as", "ghost"], "No active user"),
+])
+def test_the_document_command_refuses_clearly_and_writes_nothing(cli_shop, capsys, arguments, message):
+    folder, numbers = cli_shop
+    out = folder / "refused.pdf"
+    arguments = [numbers.get(argument, argument) for argument in arguments]
+    assert cli.main(["document", *arguments, "--out", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()

@@ -146,8 +146,14 @@ def test_a_member_is_told_orders_are_for_admins_and_managers(shop):
         assert not at.dataframe and "SO-0001" not in everything(at) and "Acme" not in everything(at)
 
 
+def test_an_order_opens_by_its_printed_number_too(shop):
+    at = run(signed_in(shop["url"], "boss", page="orders.py", query={"order": "SO-0001"}))
+    assert [element.value.replace("\\", "") for element in at.title] == ["SO-0001"]  # the title is escaped text
+    assert not at.error
+
+
 def test_an_unknown_or_malformed_order_id_says_so(shop):
-    for raw in ("999", "abc", "-1"):
+    for raw in ("999", "abc", "-1", "SO-9999", "SO-0001\x00", "S" * 41):
         at = run(signed_in(shop["url"], "boss", page="orders.py", query={"order": raw}))
         assert [element.value for element in at.title] == ["Order not found"]
         assert said(at.error) == ["No such order."]

@@ -141,6 +141,20 @@ def test_a_job_page_reads_the_documented_progress_and_efficiency(plant):
     assert "Receipt 1" in list(_frame(at, "What")["What"])
 
 
+def test_a_job_opens_by_its_printed_job_id_and_never_across_locations(plant):
+    """The envelope's QR code holds the job ID ("JOB-0001"): a scanned or pasted job ID opens the job too."""
+    engine = db.make_engine(plant.url)
+    with db.session_scope(engine) as session:
+        done, southern = (session.get(ProductionJob, job_id).number for job_id in (plant.done, plant.southern))
+    engine.dispose()
+    at = signed_in(plant.url, "boss", page="production.py", query={"job": done})
+    at.run()
+    assert not at.exception and done in texts(at) and "Production job not found" not in texts(at)
+    at = signed_in(plant.url, "mo", page="production.py", query={"job": southern})
+    at.run()
+    assert "No such production job in your locations" in texts(at) and not at.metric
+
+
 @pytest.mark.parametrize("username, job", [("mo", "southern"), ("sam", "done"), ("nina", None)])
 def test_deep_links_never_cross_locations(plant, username, job):
     at = signed_in(plant.url, username, page="production.py",

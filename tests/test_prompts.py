@@ -18,16 +18,20 @@ def test_every_prompt_file_renders(name):
 
 def test_there_is_a_product_summary_prompt():
     prompt = prompts.load("product_summary")
-    assert prompt.variables == {"facts_json", "unit"}
+    assert prompt.variables == {"facts_json", "unit", "manager_facts_json"}
     assert "3 to 5 bullets" in prompt.sections["user"] and "only the facts" in prompt.sections["system"]
+    # orders and money go only into the managers-only lines, never into the paragraph and bullets
+    assert "say nothing in them about orders, open demand, incoming purchases" in prompt.sections["system"]
+    assert 'starts with "Orders: "' in prompt.sections["user"] and 'starts with "Value: "' in prompt.sections["user"]
+    assert "<manager_facts>\n{manager_facts_json}\n</manager_facts>" in prompt.sections["user"]
 
 
 def test_a_missing_or_unexpected_variable_raises():
     prompt = prompts.load("product_summary")
-    with pytest.raises(prompts.PromptError, match="missing variables \\['unit'\\]"):
+    with pytest.raises(prompts.PromptError, match="missing variables \\['manager_facts_json', 'unit'\\]"):
         prompt.render(facts_json="{}")
     with pytest.raises(prompts.PromptError, match="unexpected variables \\['colour'\\]"):
-        prompt.render(facts_json="{}", unit="g", colour="red")
+        prompt.render(facts_json="{}", unit="g", manager_facts_json="null", colour="red")
 
 
 def test_values_are_inserted_verbatim():

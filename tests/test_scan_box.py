@@ -119,6 +119,37 @@ def test_the_job_page_prints_its_envelope(workshop):
     assert shown(download.proto.label).endswith("-envelope.pdf")
 
 
+def test_a_scanned_job_id_opens_the_job_and_another_locations_job_reads_like_an_unknown_tag(workshop):
+    """The job envelope's QR code holds the job ID: scanning it at the bench opens the job."""
+    from sqlalchemy import select
+
+    from lib import db
+    from lib.models import Location, Product, User
+    from lib.production import jobs, stages
+    from lib.production.jobs import NewJob, SourceLine
+    from tests import factories as f
+
+    engine = db.make_engine(workshop.url)
+    with db.session_scope(engine, write=True) as session:
+        boss = f.actor(session, session.scalars(select(User).where(User.username == "boss")).one())
+        stage = stages.add_stage(session, actor=boss, name="Scan stage", code="SCN")
+        ruby = session.get(Product, workshop.product_id)
+        sources = [f.make_item(session, ruby, session.get(Location, location_id), quantity=1, weight="2",
+                               tag_id=tag) for location_id, tag in ((workshop.north_id, "TSCN0001"),
+                                                                    (workshop.south_id, "TSCN0002"))]
+        # issued whole: the items leave the held stock the other tests of this module list
+        near, far = (jobs.create_job(session, actor=boss, data=NewJob(stage_id=stage.id, sources=(
+            SourceLine(item.id),))).number for item in sources)
+    engine.dispose()
+    at = signed_in(workshop.url, "mo")  # North
+    at.run()
+    _scan(at, near.lower())
+    assert not at.exception and not at.sidebar.error and at.query_params.get("job") == near
+    assert near in texts(at) and "Production job not found" not in texts(at)
+    _scan(at, far)
+    assert [error.value for error in at.sidebar.error] == ["No item with that tag in your locations\\."]
+
+
 def test_a_manager_prints_an_orders_pick_list(workshop):
     from sqlalchemy import select
 

@@ -542,6 +542,8 @@ TABLE = {
         s, actor=a, product_id=w.ruby, filters=south(w), today=current_day())),
     "lib.products.details.kpis": Read(lambda s, a, w: details.kpis(
         s, actor=a, product_id=w.ruby, filters=south(w), today=current_day())),
+    "lib.products.details.overview": Read(lambda s, a, w: [details.overview(
+        s, actor=a, product_id=w.ruby, filters=south(w), range_key=key, today=current_day()) for key in details.RANGES]),
     "lib.products.details.weight_series": Read(lambda s, a, w: [details.weight_series(
         s, actor=a, product_id=w.ruby, filters=south(w), range_key=key, today=current_day()) for key in details.RANGES]),
     # lib.production: stages are admin-only; jobs belong to their location
@@ -607,6 +609,7 @@ TABLE = {
     "lib.ai.summaries.build_facts": Read(lambda s, a, w: summaries.build_facts(
         s, actor=a, product_id=w.ruby, filters=south(w))),
     "lib.ai.summaries.check_can_generate": NotLocationData("checks the role, the workspace switch and the endpoint"),
+    "lib.ai.summaries.sees_values": NotLocationData("reads the actor's role only"),
     "lib.ai.summaries.prepare_summary": Write(lambda s, a, w: summaries.prepare_summary(
         s, actor=a, settings=settings_with_llm(), product_id=w.jade, filters=ItemFilters())),
     "lib.ai.summaries.store_summary": Write(lambda s, a, w: summaries.store_summary(
@@ -774,6 +777,8 @@ TABLE = {
     "lib.documents.printed.packing_slip": Write(lambda s, a, w: doc_printed.packing_slip(
         s, actor=a, order_id=orders_of(s, w).sales, shipment=1)),
     "lib.documents.scan.open_scanned": Write(lambda s, a, w: doc_scan.open_scanned(s, actor=a, text="SECRETJAD1")),
+    "lib.documents.scan.scan_target": Write(lambda s, a, w: [doc_scan.scan_target(s, actor=a, text=code) for code in (
+        "SECRETJAD1", s.get(ProductionJob, w.south_job).number)]),
     "lib.documents.scan.item_id_for_link": Read(lambda s, a, w: [doc_scan.item_id_for_link(s, actor=a, reference=ref)
                                                                  for ref in ("SECRETRUB1", str(w.south_item))]),
     "lib.workspace.users.list_users": Write(lambda s, a, w: users.list_users(s, actor=a)),

@@ -148,6 +148,12 @@ def _check_both_paths(session, monkeypatch, story, label) -> None:
                         session, actor=actor, product_id=product_id, filters=filters, range_key=range_key,
                         today=story["today"]))
                     assert summed == exact, (label, actor.role, product_id, filters, range_key)
+                    # the page's one call: a single stock_daily read for both must give the same KPIs and chart
+                    one_read = details.overview(session, actor=actor, product_id=product_id, filters=filters,
+                                                range_key=range_key, today=story["today"])
+                    exact_kpis = _both_paths(monkeypatch, lambda: details.kpis(
+                        session, actor=actor, product_id=product_id, filters=filters, today=story["today"]))[1]
+                    assert one_read == (exact_kpis, exact), (label, actor.role, product_id, filters, range_key)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -9,6 +9,12 @@ Model text is untrusted: it is shown with `st.text` (no Markdown, no HTML),
 with misattributed and unsupported figures marked as ⚠️[12.5 g]¹ and a
 numbered note under it naming the fact each figure really matches (also
 plain text). Markdown is used only for our own fixed sentences.
+
+Issue 19 and its orders follow-up: admins and managers see the summary's
+managers-only part ("Orders:" and "Value:" lines) and the orders and value
+facts; members of the same locations see the main part and the main facts
+only, never an order figure or an amount of money (lib.ai.summaries decides;
+this module only draws what it gets).
 """
 from __future__ import annotations
 
@@ -25,6 +31,11 @@ OFF_FOR_ADMINS = ("AI summaries are off for this workspace. Turn them on in the 
                   "product's activity on demand.")
 OFF_FOR_OTHERS = "AI summaries are off for this workspace."
 NOT_AVAILABLE = "AI summaries are not available in this workspace yet."
+MANAGER_PART_NOTE = ("The “Orders:” and “Value:” lines and the orders and value facts are shown to admins and "
+                     "managers only.")
+NOT_SHARED = ("Members of these locations are not shown this summary: its main part names an amount of money or "
+              "speaks of orders, which only the “Orders:” and “Value:” lines may. Refresh the summary to have it "
+              "written again.")
 
 
 def render(actor: Actor, product_id: int, filters: ItemFilters) -> None:
@@ -57,6 +68,10 @@ def _summary(view: ai_summary.SummaryView) -> None:
         st.warning(f"{flagged} figure{'s' if flagged != 1 else ''} in this summary could not be confirmed "
                    f"({', '.join(parts)}); marked ⚠️[…] above. Check them against the facts below.")
         st.text("\n".join(view.notes))
+    if view.has_manager_part:
+        st.caption(MANAGER_PART_NOTE)
+    if not view.shared_with_members:
+        st.warning(NOT_SHARED, icon="🔒")
     if view.stale:
         st.caption("Stock has changed since this summary was generated.")
     with st.expander("Facts used", key="ai_facts"):
@@ -71,7 +86,7 @@ def _actions(actor: Actor, product_id: int, filters: ItemFilters, state: ai_summ
         return
     if state.summary is None:
         clicked = st.button("Summarise activity", key="ai_generate", icon="✨", type="primary")
-    elif state.summary.stale:
+    elif state.summary.stale or not state.summary.shared_with_members:
         clicked = st.button("Refresh summary", key="ai_refresh", icon="🔄")
     else:
         return

@@ -94,15 +94,17 @@ def page_picked(key: str) -> None:
 def filter_widgets(opts: forms.Options) -> ItemFilters:
     seed_list_widgets(opts)
     with st.container(border=True):
-        top = st.columns([2, 3, 3, 2])
+        # Two rows: in one, the pills were cut at "Materials & Supp" and the search hint at "notes".
+        top = st.columns([3, 1], vertical_alignment="bottom")
         search = top[0].text_input("Search", key="inv_q", placeholder="Tag ID, product name or notes",
                                    on_change=first_page)
-        kinds = top[1].pills("Kind", list(InventoryKind), selection_mode="multi", key="inv_f_kind",
-                             format_func=lambda k: k.label, on_change=first_page)
-        statuses = top[2].pills("Status", list(ItemStatus), selection_mode="multi", key="inv_f_status",
-                                format_func=lambda s: s.label, on_change=first_page)
-        in_stock = top[3].toggle("Held stock only", key="inv_f_in_stock", on_change=first_page,
+        in_stock = top[1].toggle("Held stock only", key="inv_f_in_stock", on_change=first_page,
                                  help=HELD_HELP)
+        pills = st.columns(2)
+        kinds = pills[0].pills("Kind", list(InventoryKind), selection_mode="multi", key="inv_f_kind",
+                               format_func=lambda k: k.label, on_change=first_page)
+        statuses = pills[1].pills("Status", list(ItemStatus), selection_mode="multi", key="inv_f_status",
+                                  format_func=lambda s: s.label, on_change=first_page)
         with st.expander("More filters", icon=":material/filter_list:"):
             ids = {}
             columns = st.columns(4)

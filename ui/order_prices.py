@@ -19,10 +19,6 @@ from ui import context
 from ui.feedback import show_error
 
 
-def _money(currency, amount) -> str:
-    return "—" if amount is None else f"{currency or ''} {amount:,.2f}".strip()
-
-
 def section(actor: Actor, view: OrderDetail) -> None:
     if not (actor.can(Right.EDIT_ORDERS) and actor.can(Right.VIEW_RATES)):
         return
@@ -41,15 +37,16 @@ def section(actor: Actor, view: OrderDetail) -> None:
         if margin is None:
             continue
         row = {"Line": line.position, "Product": line.product, "Unit price": margin.price or "—",
-               "Price total": _money(margin.currency, margin.price_total)}
+               "Price total": prices.money_text(margin.currency, margin.price_total)}
         if view.kind is OrderKind.SALES:
             row.update({"Cost of selected stock": margin.cost_text,
-                        "Margin": _money(margin.currency, margin.margin)})
+                        "Margin": prices.money_text(margin.currency, margin.margin)})
         else:
             kind = cost_types.get(line.id)
             row["Cost type of received items"] = ComponentType(kind).label if kind else "—"
         rows.append(row)
     st.subheader("Prices")
-    st.caption("Admins only." + (" Margin = price total − cost of the selected stock (same currency)."
+    st.caption("Admins only." + (" Margin = price total − cost of the selected stock (same currency); “—” until "
+                                 "stock is selected and every selected item carries a cost."
                                  if view.kind is OrderKind.SALES else ""))
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="order_prices")

@@ -11,8 +11,14 @@ is read with
   from the nearest keyword (one before the figure preferred);
 - its **window**: 30 or 90 days (or 12 months, which the facts do not have), from the clause, else the
   nearest earlier mention in the same paragraph or bullet; the window's own number is not a claim;
-- its **unit**: a weight unit (converted), a percentage, a count word, days; spelled numbers followed by a
-  unit ("roughly two kilograms") are read too.
+- its **unit**: a weight unit (converted), a percentage, a count word, days, money (a currency code or symbol
+  before or after it: "USD 1,234.56", "$1,234", "1,234 EUR"; or a bare number in a clause about value or cost);
+  spelled numbers followed by a unit ("roughly two kilograms") are read too.
+
+Money (the value held, in the facts of admins and managers only) is matched as a measure like any other: value
+at cost, at current rates or metal value at current rates, in its currency; a money figure is never compared
+with a weight or a count, nor a bare number with a money fact, and a sum or conversion of currencies is
+unsupported.
 
 Every fact of the sheet carries the same four fields (`facts_of`). A figure is
 
@@ -24,6 +30,9 @@ Every fact of the sheet carries the same four fields (`facts_of`). A figure is
 - **unsupported** when no fact has that value.
 
 Dates must appear in the facts. What the checker cannot catch is written in docs/ai-summaries.md.
+
+`restricted_figures` finds what only admins and managers may read (money, and the `orders` section's figures and
+words) in the main part of a summary, which members read (issue 19 and its orders follow-up).
 """
 from __future__ import annotations
 
@@ -42,7 +51,7 @@ HEDGE_POINTS = Decimal(2)
 GENERIC_PENALTY = 24  # "holds"/"stock"/"weight" lose to a specific measure word unless clearly nearer
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
-WEIGHT, COUNT, PERCENT, DAYS = "weight", "count", "percent", "days"
+WEIGHT, COUNT, PERCENT, DAYS, MONEY = "weight", "count", "percent", "days", "money"
 PRODUCT = "product"
 MEASURE_LABELS = {
     "held": "weight held", "items": "item count", "pieces": "piece count", "average": "average weight per item",
@@ -51,6 +60,8 @@ MEASURE_LABELS = {
     "production_weight": "weight issued to open production jobs", "production_jobs": "open production jobs",
     "demand": "open sales demand", "incoming": "incoming purchases", "age": "age of the oldest stock",
     "idle": "days since the last movement", "groups": "number of groups",
+    "value_cost": "value held at cost", "value_current": "value held at current rates",
+    "value_metal": "metal value at current rates", "unpriced": "components without a price today",
 }
 
 
@@ -71,11 +82,13 @@ class Fact:
                                                          f"{kind} {name}'s" if kind == "quality" else
                                                          f"the {name} kind's")
         what = MEASURE_LABELS.get(self.measure, self.measure)
-        if self.detail:
+        if self.detail and self.quantity != MONEY:
             what += f" ({self.detail})"
         if self.window:
             what += f" in the last {self.window} days"
         shown = f"{self.value:,}" if self.quantity != PERCENT else f"{self.value}%"
+        if self.quantity == MONEY:
+            shown = f"{self.detail} {self.value:,}"
         if self.quantity == WEIGHT:
             shown += f" {unit}"
         return f"{owner} {what} ({shown})"
@@ -126,7 +139,17 @@ def facts_of(facts: dict) -> list[Fact]:
         for field in ("lines", "orders", "pieces"):
             add(product, measure, None, COUNT, figures.get(field), field)
         add(product, measure, None, WEIGHT, figures.get("weight"), "weight")
+    value = facts.get("value") or {}
+    for row in value.get("currencies") or []:
+        for key, measure in (("value_at_cost", "value_cost"), ("value_at_current_rates", "value_current"),
+                             ("metal_value_at_current_rates", "value_metal")):
+            add(product, measure, None, MONEY, row.get(key), str(row.get("currency", "")))
+    add(product, "unpriced", None, COUNT, value.get("components_without_a_price_today"))
     return out
+
+
+def _currencies(facts: dict) -> set[str]:
+    return {str(row.get("currency", "")) for row in (facts.get("value") or {}).get("currencies") or []}
 
 
 def _dates(facts: dict) -> set[str]:
@@ -157,8 +180,21 @@ _COUNT_MEASURES = {"item": "items", "items": "items", "record": "items", "record
                    "pieces": "pieces", "pcs": "pieces", "job": "production_jobs", "jobs": "production_jobs",
                    "location": "groups", "locations": "groups", "kind": "groups", "kinds": "groups",
                    "quality": "groups", "qualities": "groups", "grade": "groups", "grades": "groups",
-                   "order": None, "orders": None, "line": None, "lines": None}
+                   "order": None, "orders": None, "line": None, "lines": None,
+                   "component": "unpriced", "components": "unpriced"}
 _DAY_WORDS = {"day", "days"}
+_CURRENCY_CODES = {"USD", "EUR", "GBP", "CHF", "JPY", "INR", "AUD", "CAD", "HKD", "SGD", "THB", "AED", "CNY", "ILS",
+                   "ZAR", "SEK", "NOK", "DKK", "NZD", "MXN", "BRL", "TRY", "LKR"}  # and the facts' own currencies
+_CURRENCY_SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "CHF": "CHF"}
+_MONEY_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?P<code>[A-Z]{3})|(?P<symbol>US\$|[$€£¥₹]))[ \u00a0]?$")
+_MONEY_CLAUSE = re.compile(r"\b(?:worth|valued?|values?|costs?|at cost|current rates?|price[ds]?)\b", re.IGNORECASE)
+_MONEY_MEASURES = [  # first match wins a span; "metal value at current rates" is metal, not current rates
+    ("value_metal", re.compile(r"\bmetals?(?: content)?(?: value)?(?: (?:at|on) (?:current|today'?s) "
+                               r"(?:rates?|prices?))?", re.IGNORECASE)),
+    ("value_cost", re.compile(r"\b(?:at cost|cost(?:s|ed)?|book value|paid|purchase value)\b", re.IGNORECASE)),
+    ("value_current", re.compile(r"\b(?:(?:at |on )?(?:current|today'?s|market) (?:rates?|prices?|value)|"
+                                 r"re-?valued|market)\b", re.IGNORECASE)),
+]
 _HEDGE = re.compile(r"(?:about|around|roughly|approximately|approx\.?|nearly|almost|some|close to|~|c\.|circa|"
                     r"an estimated|just over|just under)\s*$", re.IGNORECASE)
 _ABOVE = re.compile(r"(?:over|more than|above|at least|upwards of)\s*$", re.IGNORECASE)
@@ -215,6 +251,7 @@ class _Reading:
     hedge: str  # "", "about", "above", "below"
     written: str  # the digits as written, for the rounding tolerance
     scale: Decimal = Decimal(1)  # the written unit in the facts' unit (a tolerance of 0.05 kg is 50 g)
+    currency: str | None = None  # money: the currency written with it (None: any of the facts')
 
 
 @dataclass(frozen=True)
@@ -347,6 +384,31 @@ def _windows(text: str) -> tuple[list[tuple[int, int, int]], list[tuple[int, int
     return sorted(mentions), numbers
 
 
+def _money_measure(clause: str, offset: int, start: int, end: int) -> str | None:
+    """value_cost / value_current / value_metal from the nearest money measure words, or None (any value)."""
+    spans: list[tuple[int, int, str]] = []
+    for name, pattern in _MONEY_MEASURES:
+        for match in pattern.finditer(clause):
+            s, e = offset + match.start(), offset + match.end()
+            if not any(s < e2 and s2 < e for s2, e2, _ in spans):
+                spans.append((s, e, name))
+    found = _nearest(spans, start, end)
+    return found[2] if found else None
+
+
+def _currency(text: str, clause_start: int, start: int, word: str | None, facts: dict) -> str | None:
+    """The currency written with the figure ("USD 12", "$12", "12 EUR"), or None."""
+    codes = _CURRENCY_CODES | _currencies(facts)
+    if word and word in codes:
+        return word
+    before = _MONEY_BEFORE.search(text[clause_start:start])
+    if before and before.group("code") in codes:
+        return before.group("code")
+    if before and before.group("symbol"):
+        return _CURRENCY_SYMBOLS[before.group("symbol")]
+    return None
+
+
 def _measure(clause: str, offset: int, start: int, end: int, quantity: str, word: str | None) -> str | None:
     spans = []
     for name, pattern in _MEASURE_RE:
@@ -421,13 +483,21 @@ def _read(text: str, facts: dict) -> list[tuple[int, int, str, _Reading | str]]:
         quantity = (WEIGHT if symbol else PERCENT if lowered == "%" else DAYS if lowered in _DAY_WORDS
                     else COUNT if lowered in _COUNT_MEASURES else "number")
         end = match.end() if symbol or quantity == PERCENT or spelled else number_end
+        clause = next(((s, e, p) for s, e, p in clauses if s <= start < e), (0, len(text), 0))
+        currency = None
+        if not spelled and quantity in (COUNT, "number"):
+            currency = _currency(text, clause[0], start, word, facts)
+            if currency is not None or (quantity == "number" and _MONEY_CLAUSE.search(text[clause[0]:clause[1]])):
+                quantity = MONEY
+                end = match.end() if currency is not None and word == currency else number_end
         scale = Decimal(1)
         if symbol:
             scale = weight_unit(symbol).grams / weight_unit(facts.get("unit", "g")).grams
             value = value * scale
         taken.append((start, end))
-        clause = next(((s, e, p) for s, e, p in clauses if s <= start < e), (0, len(text), 0))
         before = text[clause[0]:start]
+        if quantity == MONEY:  # "about USD 125": the hedge is before the currency
+            before = _MONEY_BEFORE.sub("", before)
         hedge = "about" if _HEDGE.search(before) or spelled else "above" if _ABOVE.search(before) else \
             "below" if _BELOW.search(before) else ""
         in_clause = [m for m in mentions if clause[0] <= m[0] < clause[1]]
@@ -441,11 +511,13 @@ def _read(text: str, facts: dict) -> list[tuple[int, int, str, _Reading | str]]:
             earlier = [w for w in windows if w[1] <= clause[0]
                        and not any(p != clause[2] for s, e, p in clauses if s <= w[0] < e)]
             window = earlier[-1] if earlier else None
-        measure = None if quantity == "number" else _measure(text[clause[0]:clause[1]], clause[0], start, end,
-                                                             quantity, word)
+        measure = (None if quantity == "number" else
+                   _money_measure(text[clause[0]:clause[1]], clause[0], start, end) if quantity == MONEY else
+                   _measure(text[clause[0]:clause[1]], clause[0], start, end, quantity, word))
         out.append((start, end, text[start:end], _Reading(
             value=value, quantity=quantity, subject=subject[2] if subject else None, measure=measure,
-            window=window[2] if window else None, hedge=hedge, written="" if spelled else written, scale=scale)))
+            window=window[2] if window else None, hedge=hedge, written="" if spelled else written, scale=scale,
+            currency=currency)))
     return out
 
 
@@ -475,6 +547,8 @@ def _value_matches(reading: _Reading, fact: Fact) -> bool:
 def _same_quantity(reading: _Reading, fact: Fact) -> bool:
     if reading.quantity == "number":
         return fact.quantity in (COUNT, DAYS, WEIGHT)
+    if reading.quantity == MONEY:
+        return fact.quantity == MONEY and reading.currency in (None, fact.detail)
     return reading.quantity == fact.quantity
 
 
@@ -534,3 +608,71 @@ def check_claims(text: str, facts: dict) -> ClaimCheck:
             found = f" ({expected[0].label(unit)})" if len(expected) == 1 else ""
             claims.append(Claim(start, end, shown, UNSUPPORTED, f"{shown} matches no figure in the facts{found}."))
     return ClaimCheck(tuple(claims))
+
+
+_MONEY_AFTER = re.compile(r"^[ \u00a0]*(?:(?P<word>dollars?|euros?|rupees?|francs?|yen|yuan|dirhams?|baht|rand)\b|"
+                          r"(?P<code>(?-i:[A-Z]{3}))(?![A-Za-z]))", re.IGNORECASE)
+
+
+_MONEY_ANYWHERE = re.compile(r"US\$|[$€£¥₹]|\b(?:dollars?|euros?|rupees?|yen|yuan|dirhams?)\b", re.IGNORECASE)
+
+
+def money_figures(text: str, facts: dict) -> list[str]:
+    """The figures of `text` that are amounts of money, as written: read as money by the claim reader (a currency
+    code or symbol with it, or a bare number in a clause about value or cost), a count or bare number followed by
+    a currency word ("120 dollars"), a bare number equal to one of the facts' money amounts that no other fact
+    has, and any currency symbol or currency word even without digits ("one hundred dollars"). Keeps money out
+    of the part of a summary members read (issue 19), so it errs towards finding money."""
+    known = facts_of(facts)
+    money = {fact.value for fact in known if fact.quantity == MONEY and fact.value}
+    other = {fact.value for fact in known if fact.quantity != MONEY}
+    codes = _CURRENCY_CODES | _currencies(facts)
+    found = []
+    for start, end, shown, reading in _read(text, facts):
+        if isinstance(reading, str) or reading.quantity in (WEIGHT, PERCENT, DAYS):
+            continue
+        after = _MONEY_AFTER.match(text[end:end + 16])
+        named = bool(after and (after.group("word") or after.group("code") in codes))
+        if reading.quantity == MONEY or named or (reading.value in money and reading.value not in other):
+            found.append(shown)
+    # a currency symbol or word anywhere ("one hundred dollars", "$ value"), numbers or not
+    return found + [match.group(0) for match in _MONEY_ANYWHERE.finditer(text)]
+
+
+ORDER_MEASURES = ("demand", "incoming")  # the facts' `orders` section (admins and managers only)
+_ORDER_WORDS = re.compile(
+    r"\b(?:demand(?:s|ed)?|backorders?|(?:sales|purchase|open|customer|supplier)[ -]orders?|orders?|"
+    r"incoming purchases?|(?:open|pending|outstanding|expected) purchases?|on order|customers?|suppliers?)\b",
+    re.IGNORECASE)
+_NOT_ORDERS = re.compile(r"\bin order (?:to|of|for)\b|\border of magnitude\b", re.IGNORECASE)
+
+
+def order_figures(text: str, facts: dict) -> list[str]:
+    """What in `text` speaks of orders, as written: a figure equal (at the precision written, as the claim check
+    reads it) to one of the facts' `orders` figures that no other non-money fact has, and the words of orders
+    ("demand", "sales order", "orders", "incoming purchases", "on order", "customers", "suppliers"; not "in order
+    to", nor the movement kind "Purchase receipt", nor a word inside a name of the facts). Keeps orders out of
+    the part of a summary members read, so it errs towards finding them."""
+    known = facts_of(facts)
+    orders = [fact for fact in known if fact.measure in ORDER_MEASURES and fact.value]
+    other = [fact for fact in known if fact.measure not in ORDER_MEASURES and fact.quantity != MONEY]
+    found = []
+    for _start, _end, shown, reading in ([] if not orders else _read(text, facts)):
+        if isinstance(reading, str) or reading.quantity in (PERCENT, MONEY):
+            continue
+
+        def matches(candidates: list[Fact], reading=reading) -> bool:
+            return any(_same_quantity(reading, fact) and _value_matches(reading, fact) for fact in candidates)
+
+        if matches(orders) and not matches(other):
+            found.append(shown)
+    cleaned = _NOT_ORDERS.sub(lambda match: " " * len(match.group(0)), text)
+    for start, end, _subject in _mentions(text, facts):  # names from the facts ("Order Desk" location) are names
+        cleaned = cleaned[:start] + " " * (end - start) + cleaned[end:]
+    return found + [match.group(0) for match in _ORDER_WORDS.finditer(cleaned)]
+
+
+def restricted_figures(text: str, facts: dict) -> list[str]:
+    """Everything in `text` that only admins and managers may read: amounts of money (`money_figures`) and
+    order figures or words (`order_figures`). A summary's main part with any of it is not shown to members."""
+    return money_figures(text, facts) + order_figures(text, facts)

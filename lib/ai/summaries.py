@@ -15,13 +15,26 @@ Grounding: every figure in the reply is read as a claim (subject, measure,
 window, unit) and checked against the exact fact it names (`lib.ai.grounding`);
 misattributed and unsupported figures are counted, stored with the summary,
 and marked in the text shown to users with a note naming the fact they match.
+
+One request, two audiences (issue 19 and its orders follow-up): an admin's or
+manager's facts carry the sections only they may read, `orders` (open sales
+demand and incoming purchases) and `value` (the Product Details value card),
+sent apart from the main facts in <manager_facts>; the prompt asks for the
+summary without money or orders, then a managers-only part ("Orders: ..." and
+"Value: ..." lines). `split_reply` stores the two parts on the one row (the
+columns `value_text`, `value_json` and `value_grounding_json` keep their issue
+19 names but hold the whole managers-only part: its text, its sections as
+{"orders": ..., "value": ...} and its claim check); members of the same scope
+read only the main part and the main facts, and nothing when the main part
+named money or an order figure (`grounding.restricted_figures`;
+docs/ai-summaries.md).
 """
 from __future__ import annotations
 
 import json
 import re
 from contextlib import nullcontext
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -32,21 +45,33 @@ from lib import audit
 from lib.access import Actor, Right
 from lib.ai import grounding
 from lib.config import Settings
+from lib.costing import valuation
 from lib.errors import ConfigurationError, PermissionDenied, ValidationFailed
 from lib.inventory import import_ai
 from lib.inventory.query import ItemFilters, items_statement, movements_statement, start_of_day, totals
 from lib.llm import client as llm
 from lib.llm import metering, prompts
 from lib.llm.client import credits_for
-from lib.models import AiSummary, AiUsage, CatalogEntry, InventoryItem, Location, StockMovement, User, utcnow
+from lib.models import (
+    AiSummary,
+    AiUsage,
+    CatalogEntry,
+    CostComponent,
+    InventoryItem,
+    Location,
+    RateVersion,
+    StockMovement,
+    User,
+    utcnow,
+)
 from lib.orders import demand, lines_ai
 from lib.production.overview import production_for_product
 from lib.products import details
 from lib.products.catalog import get_product_in_scope
 from lib.products.details import Kpis, kpis
+from lib.text import without_refused
 from lib.units import from_grams
 from lib.workspace.settings import get_workspace
-from lib.text import without_refused
 
 FEATURE = "product_summary"
 FEATURE_LABELS = {FEATURE: "Product summary", lines_ai.FEATURE: lines_ai.FEATURE_LABEL,
@@ -57,6 +82,10 @@ LARGEST_MOVEMENTS = 5
 MAX_GROUPS = 10
 LABEL_CHARS = 60
 ORDERS_NOT_VISIBLE = "sales and purchase orders"  # for viewers who may not see orders
+# The managers-only sections of the facts, each with the right it needs: never in facts_json, which members read.
+ORDERS = "orders"  # open sales demand and incoming purchases (Right.VIEW_ORDERS)
+VALUE = "value"  # the value held (Right.VIEW_RATES)
+MANAGER_SECTIONS = {ORDERS: Right.VIEW_ORDERS, VALUE: Right.VIEW_RATES}
 
 
 # ---------------------------------------------------------------- keys and scope
@@ -64,6 +93,17 @@ ORDERS_NOT_VISIBLE = "sales and purchase orders"  # for viewers who may not see 
 def view_filters(product_id: int, filters: ItemFilters) -> ItemFilters:
     """The page's filters narrowed to one product (the kind switch is `filters.kinds`)."""
     return filters.with_(product_ids=(product_id,), in_stock_only=False)
+
+
+def sees_values(actor: Actor) -> bool:
+    """Whether the viewer gets the value section (admins and managers: `Right.VIEW_RATES`)."""
+    return actor.can(Right.VIEW_RATES)
+
+
+def _sees_manager_part(actor: Actor) -> bool:
+    """Whether the viewer reads a summary's managers-only part ("Orders:" and "Value:" lines): only with every
+    right of `MANAGER_SECTIONS` (admins and managers), since one text covers both sections."""
+    return all(actor.can(right) for right in MANAGER_SECTIONS.values())
 
 
 def kind_key(filters: ItemFilters) -> str:
@@ -179,6 +219,19 @@ def _in_production(session: Session, actor: Actor, product_id: int, filters: Ite
     the weight in the workspace default unit, like every weight of the facts."""
     found = production_for_product(session, actor=actor, product_id=product_id, kinds=filters.kinds, limit=0)
     return {"open_jobs": found.open_jobs, "issued_weight": _number(found.issued)}
+
+
+def _value(session: Session, actor: Actor, product_id: int, filters: ItemFilters) -> dict:
+    """The Product Details value card as facts (lib.costing.valuation.value_held, the same filters): per
+    currency, never converted; amounts in the currency's units (cents as decimals)."""
+    held = valuation.value_held(session, actor=actor, filters=details.product_filters(product_id, filters))
+    return {"currencies": [{"currency": v.currency, "value_at_cost": _number(v.at_cost),
+                            "value_at_current_rates": _number(v.at_current_rates),
+                            "metal_value_at_current_rates": _number(v.metal_at_current_rates)}
+                           for v in held.values],
+            "components_without_a_price_today": held.unpriced}
+
+
 def _open(figure: demand.Open, unit: str) -> dict:
     return {"lines": figure.lines, "orders": figure.orders, "pieces": figure.pieces,
             "weight": _number(from_grams(figure.grams, unit))}
@@ -202,9 +255,13 @@ def build_facts(session: Session, *, actor: Actor, product_id: int, filters: Ite
     days (UTC) ending today. `in_production` is the Product Details block:
     open jobs in scope holding issued stock of the product (of the kind switch's
     kinds) and that stock's issued weight. No notes, tag IDs or people's names. Viewers who
-    may see orders also get the product's open sales demand and incoming
-    purchases (`lib.orders.demand`: workspace-wide, orders have no location),
-    as counts of lines and orders, pieces and weight; no customer or supplier.
+    may see orders (admins, managers) also get a separate `orders` section: the product's open sales demand
+    and incoming purchases (`lib.orders.demand`: workspace-wide, orders have no location), as counts of
+    lines and orders, pieces and weight; no customer or supplier. Viewers who may see costs (admins,
+    managers: `sees_values`) also get a separate `value` section, the Product Details value card's figures
+    per currency (`lib.costing.valuation.value_held`, same scope and filters). Members get neither: no order
+    figure and no amount of money, and `not_tracked` tells the model orders are not tracked for them.
+    `main_facts` is the sheet without the managers-only sections, `manager_facts` those sections alone.
     """
     now = now or utcnow()
     product = get_product_in_scope(session, actor=actor, product_id=product_id)
@@ -225,9 +282,22 @@ def build_facts(session: Session, *, actor: Actor, product_id: int, filters: Ite
         "movement": _movement(session, actor, view, kpi, total_g, now.date()),
         "largest_recent_movements": _largest(session, actor, view, kpi.unit, now.date()),
         "in_production": _in_production(session, actor, product.id, filters),
-        **({"orders": _orders(session, actor, product.id, kpi.unit)} if actor.can(Right.VIEW_ORDERS) else {}),
+        **({ORDERS: _orders(session, actor, product.id, kpi.unit)} if actor.can(Right.VIEW_ORDERS) else {}),
         "not_tracked": [] if actor.can(Right.VIEW_ORDERS) else [ORDERS_NOT_VISIBLE],
+        **({VALUE: _value(session, actor, product.id, filters)} if sees_values(actor) else {}),
     }
+
+
+def main_facts(facts: dict) -> dict:
+    """The fact sheet without its managers-only sections (`orders`, `value`): what the main summary is written
+    from and members read."""
+    return {key: item for key, item in facts.items() if key not in MANAGER_SECTIONS}
+
+
+def manager_facts(facts: dict) -> dict | None:
+    """The managers-only sections of the sheet ({"orders": ..., "value": ...}, those present), or None."""
+    found = {key: facts[key] for key in MANAGER_SECTIONS if key in facts}
+    return found or None
 
 
 def has_activity(facts: dict) -> bool:
@@ -260,11 +330,12 @@ class SummaryRequest:
     filters_key: str
     data_version: int
     prompt_version: str
-    facts: dict
-    facts_json: str
+    facts: dict  # the whole sheet, with the `orders` and `value` sections for admins and managers (for grounding)
+    facts_json: str  # the main facts as sent and stored: never money or orders (members read them)
     system: str
     user: str
     is_refresh: bool
+    manager_json: str | None = None  # the managers-only sections as sent, or None for a viewer without them
 
 
 @dataclass(frozen=True)
@@ -286,6 +357,8 @@ class SummaryView:
     facts: dict
     facts_json: str
     stale: bool
+    has_manager_part: bool = False  # text ends with the "Orders:"/"Value:" part (only ever for admins, managers)
+    shared_with_members: bool = True  # False: the main part named money or orders, so members are shown nothing
 
 
 def check_can_generate(session: Session, *, actor: Actor, settings: Settings) -> None:
@@ -307,14 +380,45 @@ def prepare_summary(session: Session, *, actor: Actor, settings: Settings, produ
     if not has_activity(facts):
         raise ValidationFailed("There is nothing to summarise: this product has no stock and no movements "
                                "in the last 90 days in your view.")
-    payload = facts_json(facts)
-    prompt = prompts.load(PROMPT_NAME).render(facts_json=payload, unit=facts["unit"])
+    payload = facts_json(main_facts(facts))
+    restricted = manager_facts(facts)
+    manager = facts_json(restricted) if restricted is not None else None
+    prompt = render_prompt(payload, manager, facts["unit"])
     keys = dict(product_id=product_id, scope_key=actor.scope_key, kind_key=kind_key(filters),
                 filters_key=filters_key(filters))
     return SummaryRequest(**keys, data_version=data_version(session, actor=actor, product_id=product_id,
                                                             filters=filters),
                           prompt_version=prompt.version, facts=facts, facts_json=payload, system=prompt.system,
-                          user=prompt.user, is_refresh=_latest_row(session, **keys) is not None)
+                          user=prompt.user, is_refresh=_latest_row(session, **keys) is not None, manager_json=manager)
+
+
+def render_prompt(main_json: str, manager_json: str | None, unit: str) -> prompts.RenderedPrompt:
+    """The product summary prompt: the main facts in <facts>, the managers-only sections (or null) in
+    <manager_facts>."""
+    return prompts.load(PROMPT_NAME).render(facts_json=main_json, manager_facts_json=manager_json or "null",
+                                            unit=unit)
+
+
+_LABELS = (r"value(?: held)?|(?:open |sales |open sales )?(?:orders|demand)|incoming(?: purchases)?"
+           r"|(?:incoming |open )?purchases")
+_MARKER = re.compile(rf"^[ \t]*(?:[-*•][ \t]*)?(?:\*\*|__)?(?P<label>{_LABELS})(?:\*\*|__)?[ \t]*"
+                     r"(?::|\*\*:|：)[ \t]*(?:(?:\*\*|__)[ \t]*)?", re.IGNORECASE | re.MULTILINE)
+
+
+def _label_line(found: re.Match) -> str:
+    label = " ".join(found.group("label").split()).lower()
+    return f"{label[0].upper()}{label[1:]}: "
+
+
+def split_reply(text: str) -> tuple[str, str | None]:
+    """(main part, managers-only part or None): the managers-only part starts at the first line beginning with
+    "Orders:", "Value:" or another label of orders or value ("Value held:", "Open demand:", "Incoming
+    purchases:"...; a bullet dash or bold marks allowed) and runs to the end, so anything after it stays with
+    admins and managers. Its labels are kept, written plainly ("- **VALUE:**" becomes "Value: ")."""
+    found = _MARKER.search(text)
+    if found is None:
+        return text.strip(), None
+    return text[:found.start()].strip(), _MARKER.sub(_label_line, text[found.start():]).strip()
 
 
 def request_completion(request: SummaryRequest, *, actor: Actor, settings: Settings,
@@ -338,25 +442,32 @@ def store_summary(session: Session, *, actor: Actor, request: SummaryRequest,
     if request.scope_key != actor.scope_key:
         raise PermissionDenied("This summary was prepared for other locations than yours; prepare it again.")
     get_product_in_scope(session, actor=actor, product_id=request.product_id)
-    text = clean_reply(completion.text)
-    checked = check_figures(text, request.facts)
+    text, value_text = split_reply(clean_reply(completion.text))
+    checked = check_figures(text, main_facts(request.facts))
+    value_checked = check_figures(value_text, request.facts) if value_text is not None else grounding.ClaimCheck(())
+    # money or orders in the part members read is a leak: the summary is kept for its author's audience only
+    shared = bool(text) and not grounding.restricted_figures(text, request.facts)
     credits = credits_for(completion.total_tokens)
     row = AiSummary(product_id=request.product_id, scope_key=request.scope_key, kind_key=request.kind_key,
                     filters_key=request.filters_key, data_version=request.data_version,
                     prompt_version=request.prompt_version, model=completion.model,
                     prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
                     total_tokens=completion.total_tokens, credits=credits,
-                    unsupported_figures=len(checked.unsupported),
-                    misattributed_figures=len(checked.misattributed), grounding_json=checked.to_json(),
-                    text=text, facts_json=request.facts_json, user_id=actor.user_id)
+                    unsupported_figures=len(checked.unsupported) + len(value_checked.unsupported),
+                    misattributed_figures=len(checked.misattributed) + len(value_checked.misattributed),
+                    grounding_json=checked.to_json(), text=text, facts_json=request.facts_json,
+                    value_text=value_text, value_json=request.manager_json,
+                    value_grounding_json=value_checked.to_json() if value_text is not None else None,
+                    shared_with_members=shared, user_id=actor.user_id)
     session.add(row)
     session.flush()
     audit.record(session, actor_id=actor.user_id, action="generate AI summary", entity="ai_summary",
                  entity_id=row.id, new={"product_id": row.product_id, "scope": row.scope_key, "kind": row.kind_key,
                                         "model": row.model, "tokens": row.total_tokens, "credits": credits,
                                         "unsupported_figures": row.unsupported_figures,
-                                        "misattributed_figures": row.misattributed_figures})
-    return _view(row, actor.username, stale=False)
+                                        "misattributed_figures": row.misattributed_figures,
+                                        "manager_part": value_text is not None, "shared_with_members": shared})
+    return _view(row, actor.username, stale=False, viewer=actor)
 
 
 def generate_summary(session: Session, *, actor: Actor, settings: Settings, product_id: int,
@@ -393,17 +504,55 @@ def _latest_row(session: Session, *, product_id: int, scope_key: str, kind_key: 
     return (found[0], found[1]) if found else None
 
 
-def _view(row: AiSummary, username: str | None, stale: bool) -> SummaryView:
-    facts = json.loads(row.facts_json)
-    # the check stored with the summary is what it was generated with; summaries from before it are checked now
-    checked = (grounding.ClaimCheck.from_json(row.grounding_json) if row.grounding_json
-               else check_figures(row.text, facts))
-    return SummaryView(id=row.id, text=row.text, marked_text=checked.marked(row.text), notes=tuple(checked.notes()),
+LEGACY_VALUE_LABEL = "Value: "  # rows from before the orders follow-up stored their value part without its label
+
+
+def _stored_manager_facts(row: AiSummary) -> dict:
+    """The row's managers-only sections ({"orders": ..., "value": ...}); rows from before the orders follow-up
+    stored the value section alone in `value_json` (and the orders, if any, in `facts_json`)."""
+    stored = json.loads(row.value_json) if row.value_json is not None else None
+    if not isinstance(stored, dict):
+        return {}
+    return stored if set(stored) <= set(MANAGER_SECTIONS) else {VALUE: stored}
+
+
+def _shared(row: AiSummary, stored_facts: dict) -> bool:
+    """Whether members may read the row: stored as shared and, for a row from before the orders follow-up whose
+    main facts carried the orders, its main part names no order figure or order words either (checked now)."""
+    if not row.shared_with_members:
+        return False
+    return ORDERS not in stored_facts or not grounding.restricted_figures(row.text, stored_facts)
+
+
+def _view(row: AiSummary, username: str | None, stale: bool, viewer: Actor) -> SummaryView:
+    """The row as this viewer may see it: members get the main part and the main facts only (no orders, no
+    value); admins and managers also the managers-only part (after the main part, its flagged figures numbered
+    on) and the `orders` and `value` sections."""
+    stored, text = json.loads(row.facts_json), row.text
+    facts = main_facts(stored)
+    sections = {**{key: stored[key] for key in MANAGER_SECTIONS if key in stored}, **_stored_manager_facts(row)}
+    facts.update({key: item for key, item in sections.items() if viewer.can(MANAGER_SECTIONS[key])})
+    facts_text = row.facts_json if facts == stored else facts_json(facts)
+    # the check stored with the summary is what it was generated with; summaries from before it are checked now,
+    # and so are old ones whose stored check was made with the orders a member may not read of (its notes)
+    recheck = not row.grounding_json or (ORDERS in stored and ORDERS not in facts)
+    checked = (check_figures(row.text, {key: item for key, item in facts.items() if key != VALUE}) if recheck
+               else grounding.ClaimCheck.from_json(row.grounding_json))
+    has_manager_part = _sees_manager_part(viewer) and row.value_text is not None
+    if has_manager_part:
+        value_checked = (grounding.ClaimCheck.from_json(row.value_grounding_json) if row.value_grounding_json
+                         else check_figures(row.value_text, facts))
+        label = "" if _MARKER.match(row.value_text) else LEGACY_VALUE_LABEL
+        offset = len(text) + 2 + len(label)
+        text = f"{text}\n\n{label}{row.value_text}"
+        checked = grounding.ClaimCheck(checked.claims + tuple(
+            replace(claim, start=claim.start + offset, end=claim.end + offset) for claim in value_checked.claims))
+    return SummaryView(id=row.id, text=text, marked_text=checked.marked(text), notes=tuple(checked.notes()),
                        unsupported_figures=len(checked.unsupported), misattributed_figures=len(checked.misattributed),
                        model=row.model, created_at=row.created_at,
                        generated_by=username or "a removed user", prompt_version=row.prompt_version,
-                       total_tokens=row.total_tokens, credits=row.credits, facts=facts, facts_json=row.facts_json,
-                       stale=stale)
+                       total_tokens=row.total_tokens, credits=row.credits, facts=facts, facts_json=facts_text,
+                       stale=stale, has_manager_part=has_manager_part, shared_with_members=_shared(row, stored))
 
 
 def latest_summary(session: Session, *, actor: Actor, product_id: int, filters: ItemFilters) -> SummaryView | None:
@@ -411,18 +560,34 @@ def latest_summary(session: Session, *, actor: Actor, product_id: int, filters: 
 
     Only summaries generated for the same scope are ever returned, so a member
     sees one only when it was generated within their own location(s), and
-    nobody reads figures from locations outside their scope.
+    nobody reads figures from locations outside their scope. A member (no
+    `_sees_manager_part`) reads the main part and the main facts only (no
+    orders, no value), and nothing at all when the newest summary's main part
+    named money or orders (`_shared`): no older summary is shown instead.
     """
     actor.require(Right.VIEW_INVENTORY)
-    found = _latest_row(session, product_id=product_id, scope_key=actor.scope_key, kind_key=kind_key(filters),
-                        filters_key=filters_key(filters))
+    found = _latest_row(session, product_id=product_id, scope_key=actor.scope_key,
+                        kind_key=kind_key(filters), filters_key=filters_key(filters))
     if found is None:
         return None
     row, username = found
+    stored = json.loads(row.facts_json)
+    if not _sees_manager_part(actor) and not _shared(row, stored):
+        return None
     unit_now = get_workspace(session).default_weight_unit
     stale = (row.data_version != data_version(session, actor=actor, product_id=product_id, filters=filters)
-             or json.loads(row.facts_json).get("unit") != unit_now)
-    return _view(row, username, stale)
+             or stored.get("unit") != unit_now
+             or (sees_values(actor) and VALUE in _stored_manager_facts(row)
+                 and _values_changed_since(session, row.created_at)))
+    return _view(row, username, stale, actor)
+
+
+def _values_changed_since(session: Session, moment: datetime) -> bool:
+    """A price recorded or a cost component added or edited after `moment` (workspace-wide: two max() reads):
+    a summary whose facts carry the value held may then be out of date. A removed component is not seen."""
+    newest = [session.scalar(select(func.max(RateVersion.recorded_at))),
+              session.scalar(select(func.max(CostComponent.updated_at)))]
+    return any(value is not None and value > moment for value in newest)
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,11 @@ def price_text(line: OrderLine) -> str:
     return f"{line.price_currency} {Decimal(line.unit_price):,.2f} {RateBasis(line.price_basis).label}"
 
 
+def money_text(currency: str | None, amount: Decimal | None) -> str:
+    """ "USD 1,234.50", or "—" without an amount."""
+    return "—" if amount is None else f"{currency or ''} {amount:,.2f}".strip()
+
+
 def _amount_in_basis(basis: RateBasis, pieces: int, weight: Decimal, unit: str) -> Decimal:
     if basis is RateBasis.PIECE:
         return Decimal(pieces)
@@ -124,7 +129,8 @@ class LineMargin:
     price_total: Decimal | None  # unit price × what the line asks for
     currency: str | None
     selected_cost: dict[str, Decimal]  # currency -> cost of the selected stock
-    margin: Decimal | None  # price total - selected cost, when both are in one currency
+    margin: Decimal | None  # price total - selected cost; None unless stock is selected, every selected item
+    # carries a cost and that cost is in the price's currency (an uncosted item is not free)
 
     @property
     def cost_text(self) -> str:
@@ -147,6 +153,7 @@ def line_margins(session: Session, *, actor: Actor, order_id: int) -> dict[int, 
         .where(OrderSelection.line_id.in_([line.id for line in lines]), OrderSelection.released_at.is_(None))))
     costs = costs_of_items(session, {row.item_id for row in rows})
     selected: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    uncosted = {row.line_id for row in rows if not costs[row.item_id].totals}
     for row in rows:
         weight, after = Decimal(row.weight or 0), Decimal(row.weight_after or 0)
         share = (weight / (weight + after) if weight + after > 0 else
@@ -162,8 +169,9 @@ def line_margins(session: Session, *, actor: Actor, order_id: int) -> dict[int, 
             total = money(Decimal(line.unit_price) * _amount_in_basis(basis, line.quantity, Decimal(line.weight),
                                                                       line.weight_unit))
         cost = dict(selected.get(line.id, {}))
-        margin = (total - cost.get(line.price_currency, Decimal(0))
-                  if total is not None and set(cost) <= {line.price_currency} else None)
+        # a margin needs the whole cost: stock selected, every selected item costed, in the price's currency
+        known = bool(cost) and line.id not in uncosted and set(cost) == {line.price_currency}
+        margin = total - cost[line.price_currency] if total is not None and known else None
         found[line.id] = LineMargin(line.id, price_text(line), total, line.price_currency, cost, margin)
     return found
 

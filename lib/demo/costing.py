@@ -16,7 +16,9 @@ of 1 g to 60 g (their metal, named by the product when it says 18K, silver,
 (their own weight at the matching stone rate; rough at the rough rate). Items that already carry a cost (the
 demo's priced purchase receipts, lib/demo/orders.py) are left as they are. Then one costed production job
 (`_costed_job`): a costed finished piece polished with half a bench hour, 98 % received and 2 % waste,
-completed, so the job page's cost card and the output's cost are alive.
+completed, so the job page's cost card and the output's cost are alive. Last, the stock selected for the
+demo's sales orders gets its cost (`_sold_stock`: a piece weighed in grams its metal at 80 % of its weight and
+its polishing, a stone its own weight at the matching stone rate), so those orders show a margin.
 
 Determinism: only `Random(f"costing-{seed}")` chooses; every row made is
 stamped with times derived from the demo's `now`.
@@ -41,6 +43,7 @@ from lib.models import (
     AuditEntry,
     CostComponent,
     InventoryItem,
+    OrderSelection,
     Product,
     ProductionStage,
     RateProfile,
@@ -152,6 +155,7 @@ def add_demo_costing(engine: Engine, *, now: datetime, seed: int) -> CostingDemo
         job_mark = (session.scalar(select(func.count()).select_from(InventoryItem)),
                     session.scalar(select(func.count()).select_from(StockMovement)))
         job = _costed_job(session, admin, rng, ids, now)
+        made += _sold_stock(session, admin, ids)
         job_items = session.scalar(select(func.count()).select_from(InventoryItem)) - job_mark[0]
         job_movements = session.scalar(select(func.count()).select_from(StockMovement)) - job_mark[1]
         session.execute(update(RateProfile).values(created_at=start))
@@ -203,6 +207,39 @@ def _components(session, admin, rng: Random, ids: dict[str, int]) -> int:
         if row.kind is InventoryKind.ROUGH:
             stone = "Rough gemstone, mixed"
         add(row.id, profile_id=ids[stone], quantity=str(row.weight), unit=row.weight_unit)
+    return made
+
+
+def _sold_stock(session, admin, ids: dict[str, int]) -> int:
+    """Components on the uncosted items selected for sales orders (no random choice: the demo's other draws
+    stay as they were). Returns the number of components made."""
+    # the weight an item had before its selections took their share: what its components describe
+    rows = session.execute(
+        select(InventoryItem.id, InventoryItem.weight_unit, Product.name,
+               InventoryItem.weight + func.sum(OrderSelection.weight),
+               InventoryItem.weight_g + func.sum(OrderSelection.weight_g))
+        .join(OrderSelection, OrderSelection.item_id == InventoryItem.id)
+        .join(Product, Product.id == InventoryItem.product_id)
+        .where(OrderSelection.released_at.is_(None), ~exists().where(CostComponent.item_id == InventoryItem.id))
+        .group_by(InventoryItem.id, InventoryItem.weight_unit, Product.name, InventoryItem.weight,
+                  InventoryItem.weight_g)
+        .order_by(InventoryItem.id)).all()
+    made = 0
+    for item_id, unit, product, weight, grams in rows:
+        name = product.lower()
+        if unit == "g" and grams > 0:
+            metal = next((profile for word, profile in METAL_WORDS if word in name), "Gold 14K (585)")
+            metal_grams = (Decimal(str(grams)) * Decimal("0.8")).quantize(Decimal("0.001"))
+            for values in ({"profile_id": ids[metal], "quantity": str(metal_grams), "unit": "g"},
+                           {"profile_id": ids["Polishing"], "quantity": "1", "unit": "pcs"}):
+                components.add_component(session, actor=admin, item_id=item_id, data=ComponentInput(**values))
+                made += 1
+        elif unit == "ct" and weight > 0:
+            stone = next((profile for word, profile in STONE_WORDS if word in name), "Coloured stones, mixed")
+            carats = Decimal(str(weight)).quantize(Decimal("0.0001"))
+            components.add_component(session, actor=admin, item_id=item_id, data=ComponentInput(
+                profile_id=ids[stone], quantity=str(carats), unit="ct"))
+            made += 1
     return made
 
 

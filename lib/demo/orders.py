@@ -132,7 +132,15 @@ def _stock(session: Session, rng: Random, needed: int) -> list[tuple[int, list[_
 def _line(product_id: int, pieces: int, item: _Stock) -> LineInput:
     _pieces, weight = item.part(pieces)
     return LineInput(product_id=product_id, quantity=pieces, weight=weight, weight_unit=item.unit,
-                     description="as sample" if pieces == 1 else "matching set")
+                     description="as sample" if pieces == 1 else "matching set",
+                     unit_price=str(_piece_price(item)), price_basis="piece")
+
+
+def _piece_price(item: _Stock) -> Decimal:
+    """A believable price per piece (the order's currency) that grows with the piece's weight; computed, not
+    drawn, so the demo's random choices stay as they were."""
+    per_piece = item.weight / item.quantity
+    return (Decimal(150) + per_piece * 45).quantize(Decimal("0.01"))
 
 
 def _sales(session, admin, customer, lead, ordered_on, notes, lines) -> tuple[int, list[int]]:

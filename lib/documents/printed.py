@@ -12,6 +12,10 @@ against the font (`fonts.check_printable`): text the font cannot print refuses t
 naming the field. File names are stable: `SO-0012-confirmation.pdf`, `SO-0012-pick-list.pdf`,
 `SO-0012-packing-slip-2.pdf` (the order's second shipment), `PO-0003-purchase-order.pdf`,
 `JOB-0007-envelope.pdf`.
+
+Prices: the order confirmation and the purchase order add "Unit price" and "Total" columns and a total per
+currency when the reader may see prices (admins, as on the order page's Prices table) and a line has a price;
+other readers' copies leave prices out.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -30,7 +35,8 @@ from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 from sqlalchemy.orm import Session
 
-from lib.access import Actor
+from lib.access import Actor, Right
+from lib.costing.prices import LineMargin, line_margins, money_text
 from lib.documents import codes, fonts
 from lib.errors import ValidationFailed
 from lib.models import Image, OrderKind
@@ -178,19 +184,50 @@ def _party_rows(view: OrderDetail, role: str) -> list[tuple[str, object]]:
             ("Country", details.country), ("E-mail", details.email), ("Phone", details.phone)]
 
 
-def _line_rows(view: OrderDetail) -> list[list[object]]:
+def _line_rows(view: OrderDetail, priced: dict[int, LineMargin] | None) -> list[list[object]]:
     rows = []
     for line in view.lines:
         attributes = ", ".join(value for value in line.attributes.values() if value)
         description = " · ".join(part for part in (line.description, attributes) if part)
         status = "cancelled" if line.cancelled else line.status.label
-        rows.append([str(line.position), line.product, description, str(line.quantity),
-                     format_weight(line.weight, line.weight_unit), status])
+        row = [str(line.position), line.product, description, str(line.quantity),
+               format_weight(line.weight, line.weight_unit), status]
+        if priced is not None:
+            price = priced.get(line.id)
+            row += [price.price or "—" if price else "—",
+                    money_text(price.currency, price.price_total) if price and not line.cancelled else "—"]
+        rows.append(row)
     return rows
+
+
+def _prices(session: Session, actor: Actor, view: OrderDetail) -> dict[int, LineMargin] | None:
+    """The lines' prices when the reader may see prices (admins: `lib.costing.prices.line_margins`) and a line
+    has one; None leaves the price columns out."""
+    if not (actor.can(Right.EDIT_ORDERS) and actor.can(Right.VIEW_RATES)):
+        return None
+    found = line_margins(session, actor=actor, order_id=view.id)
+    return found if any(margin.price for margin in found.values()) else None
+
+
+def _lines_table(view: OrderDetail, priced: dict[int, LineMargin] | None) -> list[Flowable]:
+    """The lines, with "Unit price" and "Total" columns and a total per currency when `priced`."""
+    rows = _line_rows(view, priced)
+    if priced is None:
+        return [_table(_LINE_HEADERS, rows, _LINE_WIDTHS, "Order line")]
+    totals: dict[str, Decimal] = {}
+    cancelled = {line.id for line in view.lines if line.cancelled}
+    for line_id, margin in priced.items():
+        if margin.price_total is not None and line_id not in cancelled:
+            totals[margin.currency] = totals.get(margin.currency, Decimal(0)) + margin.price_total
+    summary = [_text(f"Total {money_text(currency, amount)}", "Order total", _TOTAL)
+               for currency, amount in sorted(totals.items())]
+    return [_table((*_LINE_HEADERS, "Unit price", "Total"), rows, _PRICED_WIDTHS, "Order line"), *summary]
 
 
 _LINE_HEADERS = ("#", "Product", "Description", "Pieces", "Weight", "Status")
 _LINE_WIDTHS = (8 * mm, 42 * mm, None, 16 * mm, 26 * mm, 24 * mm)
+_PRICED_WIDTHS = (7 * mm, 28 * mm, None, 13 * mm, 22 * mm, 20 * mm, 27 * mm, 26 * mm)
+_TOTAL = ParagraphStyle("total", parent=_BODY, fontName=fonts.BOLD, alignment=2, spaceBefore=3)  # right-aligned
 
 
 def _order(session: Session, actor: Actor, order_id, kind: OrderKind) -> OrderDetail:
@@ -208,7 +245,7 @@ def order_confirmation(session: Session, *, actor: Actor, order_id) -> Document:
     story = [_fields([*_party_rows(view, "Customer"), ("Order date", _day(view.ordered_on)),
                       ("Date required", _day(view.date_required)), ("Payment terms", view.payment_terms.label),
                       ("Currency", view.currency), ("Order lead", view.lead)]),
-             Paragraph("Lines", _HEADING), _table(_LINE_HEADERS, _line_rows(view), _LINE_WIDTHS, "Order line")]
+             Paragraph("Lines", _HEADING), *_lines_table(view, _prices(session, actor, view))]
     if view.notes:
         story += [Paragraph("Notes", _HEADING), _text(view.notes, "Order notes")]
     data = _render(head, "Order confirmation", view.number, story)
@@ -222,7 +259,7 @@ def purchase_order(session: Session, *, actor: Actor, order_id) -> Document:
     story = [_fields([*_party_rows(view, "Supplier"), ("Order date", _day(view.ordered_on)),
                       ("Date required", _day(view.date_required)), ("Payment terms", view.payment_terms.label),
                       ("Currency", view.currency), ("Ordered by", view.lead)]),
-             Paragraph("Please deliver", _HEADING), _table(_LINE_HEADERS, _line_rows(view), _LINE_WIDTHS, "Order line")]
+             Paragraph("Please deliver", _HEADING), *_lines_table(view, _prices(session, actor, view))]
     if view.notes:
         story += [Paragraph("Notes", _HEADING), _text(view.notes, "Order notes")]
     data = _render(head, "Purchase order", view.number, story)

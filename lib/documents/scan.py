@@ -3,10 +3,12 @@
 `read_scan` accepts a tag (exact, any case, spaces around ignored) or a full address whose query names
 `item=<tag>` (any host: behind a proxy the address people scan may differ from the server's own).
 `open_scanned` then finds the item in the actor's scope; every miss says the same sentence, so a scan
-never tells whether a tag exists in a location the user does not see.
+never tells whether a tag exists in a location the user does not see. `scan_target` is where the scan box
+goes: the item, or else the production job whose job ID was scanned (the job envelope's QR code holds it).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
@@ -14,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from lib.access import Actor, Right, scope_items
 from lib.errors import NotFound, ValidationFailed
-from lib.models import InventoryItem
+from lib.models import InventoryItem, ProductionJob
 from lib.tags import MAX_TAG_LENGTH, TAG_PATTERN
 
 MAX_SCAN = 300
@@ -63,3 +65,27 @@ def item_id_for_link(session: Session, *, actor: Actor, reference: str) -> int |
     if found is None and text.isdigit():
         found = session.scalar(scope_items(select(InventoryItem.id).where(InventoryItem.id == int(text)), actor))
     return found
+
+
+@dataclass(frozen=True)
+class ScanTarget:
+    """Where a scan leads: a page ("inventory" or "production") and its query."""
+
+    page: str
+    query: dict[str, str]
+
+
+def scan_target(session: Session, *, actor: Actor, text: str) -> ScanTarget:
+    """The item a scan names (`open_scanned`), or else the production job in the actor's scope whose job ID it
+    is (exact, any case); the item's refusal otherwise, so a job out of scope reads like an unknown tag."""
+    try:
+        return ScanTarget("inventory", {"item": open_scanned(session, actor=actor, text=text)})
+    except (NotFound, ValidationFailed) as missed:
+        number = str(text or "").strip().upper()
+        if not actor.can(Right.VIEW_PRODUCTION) or not number or len(number) > 40:
+            raise missed
+        job = session.execute(select(ProductionJob.number, ProductionJob.location_id)
+                              .where(ProductionJob.number == number)).first()
+        if job is None or not actor.can_see_location(job.location_id):
+            raise missed
+        return ScanTarget("production", {"job": job.number})

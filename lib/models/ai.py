@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lib.models.base import Base, UtcDateTime, utcnow
@@ -33,7 +33,14 @@ class AiSummary(Base):
     misattributed_figures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     grounding_json: Mapped[str | None] = mapped_column(Text, info={"max_length": None})  # built by lib.ai.grounding
     text: Mapped[str] = mapped_column(Text, info={"max_length": None})  # the model's reply, length capped by lib.ai
-    facts_json: Mapped[str] = mapped_column(Text, info={"max_length": None})
+    facts_json: Mapped[str] = mapped_column(Text, info={"max_length": None})  # no money, no orders (members read it)
+    # The reply's managers-only part ("Orders:" / "Value:" lines), the manager facts {"orders", "value"} and its
+    # claim check, for admins and managers only (the names are from when it held the value alone);
+    # shared_with_members is false when the main text named money or orders.
+    value_text: Mapped[str | None] = mapped_column(Text, info={"max_length": None})
+    value_json: Mapped[str | None] = mapped_column(Text, info={"max_length": None})
+    value_grounding_json: Mapped[str | None] = mapped_column(Text, info={"max_length": None})
+    shared_with_members: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 

@@ -59,6 +59,7 @@ from lib.orders.listing import hidden_customer, hides_customer, sees_budget
 from lib.orders.parties import display_name
 from lib.orders.selection import Matching, matching_stock
 from lib.orders.shipments import Held, held
+from lib.text import text_problem
 from lib.units import from_grams
 
 ELSEWHERE = "an item in another location"
@@ -434,12 +435,17 @@ def _timeline(session: Session, actor: Actor, order: Order, text_hidden: bool) -
 # The order
 # ---------------------------------------------------------------------------
 
-def parse_order_id(raw) -> int:
-    """An order id from a url parameter; NotFound for anything that is not a positive id."""
+def order_condition(raw):
+    """Which order a url parameter names: its id (`?order=12`, the app's own links) or its number as it is
+    printed (`?order=SO-0012`, as people paste it from an e-mail); NotFound for anything else."""
     text = str(raw or "").strip()
-    if not text.isdigit() or not 0 < int(text) < 2**31:
+    if text.isdigit():
+        if not 0 < int(text) < 2**31:
+            raise NotFound(ORDER_NOT_FOUND)
+        return Order.id == int(text)
+    if not text or len(text) > 40 or text_problem(text, "Order number", 40, multiline=False):
         raise NotFound(ORDER_NOT_FOUND)
-    return int(text)
+    return Order.number == text
 
 
 def order_detail(session: Session, *, actor: Actor, order_id) -> OrderDetail:
@@ -448,7 +454,7 @@ def order_detail(session: Session, *, actor: Actor, order_id) -> OrderDetail:
     lead_user = aliased(User)
     row = session.execute(select(Order, Party, lead_user.name).join(Party, Party.id == Order.party_id)
                           .join(lead_user, lead_user.id == Order.lead_id)
-                          .where(Order.id == parse_order_id(order_id))).one_or_none()
+                          .where(order_condition(order_id))).one_or_none()
     if row is None:
         raise NotFound(ORDER_NOT_FOUND)
     order, party, lead = row

@@ -45,11 +45,16 @@ SOURCE_LIMIT = 200
 # ---------------------------------------------------------------------------
 
 def get_job_in_scope(session: Session, *, actor: Actor, job_id) -> ProductionJob:
-    """The job if it exists and its location is in the actor's scope; NotFound otherwise (never which)."""
+    """The job if it exists and its location is in the actor's scope; NotFound otherwise (never which).
+
+    `job_id` is the job's id or its job ID as printed and scanned from the envelope's QR code ("JOB-0007")."""
     actor.require(Right.VIEW_PRODUCTION)
-    try:
-        job = session.get(ProductionJob, int(job_id))
-    except (TypeError, ValueError):
+    text = str(job_id if job_id is not None else "").strip()
+    if text.isdigit():
+        job = session.get(ProductionJob, int(text)) if int(text) < 2**31 else None
+    elif text and len(text) <= 40:
+        job = session.scalars(select(ProductionJob).where(ProductionJob.number == text)).one_or_none()
+    else:
         job = None
     if job is None or not actor.can_see_location(job.location_id):
         raise NotFound("No such production job in your locations.")
@@ -59,8 +64,8 @@ def get_job_in_scope(session: Session, *, actor: Actor, job_id) -> ProductionJob
 def lock_job(session: Session, *, actor: Actor, job_id, right: Right = Right.EDIT_PRODUCTION) -> ProductionJob:
     """Check the right and the scope, then lock the job row (re-read) for a change; NotFound outside the scope."""
     actor.require(right)
-    get_job_in_scope(session, actor=actor, job_id=job_id)
-    stmt = (select(ProductionJob).where(ProductionJob.id == int(job_id)).with_for_update()
+    found = get_job_in_scope(session, actor=actor, job_id=job_id)
+    stmt = (select(ProductionJob).where(ProductionJob.id == found.id).with_for_update()
             .execution_options(populate_existing=True))
     job = session.scalars(stmt).one()
     actor.require_location(job.location_id)

@@ -71,6 +71,10 @@ def parse_product_id(raw) -> int:
     return value
 
 
+PRODUCT_TYPE = aliased(CatalogEntry, name="product_type")
+"""The product type's catalog entry, aliased once: building an alias costs more than the query it serves."""
+
+
 @dataclass(frozen=True)
 class ProductInfo:
     id: int
@@ -90,17 +94,16 @@ def _has_items_in_scope(session: Session, actor: Actor, product_id: int) -> bool
 def get_product_in_scope(session: Session, *, actor: Actor, product_id) -> ProductInfo:
     """The product if the actor may see it; NotFound (never saying which) otherwise."""
     product_id = parse_product_id(product_id)
-    ptype = aliased(CatalogEntry)
-    row = session.execute(
-        select(Product, ptype.name).outerjoin(ptype, ptype.id == Product.product_type_id)
-        .where(Product.id == product_id)).one_or_none()
+    ptype = PRODUCT_TYPE
+    row = session.execute(  # columns, not the entity: this runs on every page view and loading is half its cost
+        select(Product.id, Product.name, Product.short_name, Product.product_type_id, ptype.name,
+               Product.active, Product.image_item_id)
+        .outerjoin(ptype, ptype.id == Product.product_type_id).where(Product.id == product_id)).one_or_none()
     if row is None:
         raise NotFound(NOT_FOUND)
-    product, type_name = row
     if not sees_every_product(actor) and not _has_items_in_scope(session, actor, product_id):
         raise NotFound(NOT_FOUND)
-    return ProductInfo(product.id, product.name, product.short_name, product.product_type_id, type_name,
-                       product.active, product.image_item_id)
+    return ProductInfo(*row)
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,7 @@ def list_products(session: Session, *, actor: Actor, search: str = "") -> list[P
                              func.max(case((InventoryItem.image_id.is_not(None), InventoryItem.id)))
                              .label("newest_pictured"))
              .group_by(product_key).subquery())
-    ptype = aliased(CatalogEntry)
+    ptype = PRODUCT_TYPE
     stmt = (select(Product.id, Product.name, Product.short_name, ptype.name, Product.active,
                    func.coalesce(stats.c.item_count, 0), func.coalesce(stats.c.grams, 0), stats.c.newest_pictured)
             .outerjoin(ptype, ptype.id == Product.product_type_id)
@@ -376,15 +379,19 @@ def product_image(session: Session, *, actor: Actor, product_id: int) -> Product
 def data_version(session: Session) -> tuple[int, int]:
     """(newest movement id, newest audit entry id): changes whenever stock moves or an audited
     write (product, catalog, image choice, settings, item edit) happens. Both are primary-key maxima."""
-    return (session.scalar(select(func.max(StockMovement.id))) or 0,
-            session.scalar(select(func.max(AuditEntry.id))) or 0)
+    movement, audited = session.execute(_NEWEST_IDS).one()
+    return movement or 0, audited or 0
+
+
+_NEWEST_IDS = select(select(func.max(StockMovement.id)).scalar_subquery(),
+                     select(func.max(AuditEntry.id)).scalar_subquery())
 
 
 
 def admin_products(session: Session, *, actor: Actor, search: str = "") -> list[ProductInfo]:
     """Every product with its type, by name, for the admin settings screen (no stock figures)."""
     actor.require(Right.MANAGE_PRODUCTS)
-    ptype = aliased(CatalogEntry)
+    ptype = PRODUCT_TYPE
     stmt = (select(Product, ptype.name).outerjoin(ptype, ptype.id == Product.product_type_id)
             .order_by(Product.name_key, Product.id))
     text = search_text(search).lower()

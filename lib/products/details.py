@@ -36,12 +36,14 @@ movements themselves, as before.
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import NamedTuple
 
-from sqlalchemy import Select, String, case, func, literal, literal_column, select
+from sqlalchemy import Select, String, bindparam, case, func, literal, literal_column, select
 from sqlalchemy.orm import Session
 
 from lib import db, ledger
@@ -49,7 +51,7 @@ from lib.access import Actor
 from lib.classification import ATTRIBUTES
 from lib.inventory.query import ItemFilters, Totals, movements_statement, start_of_day, totals
 from lib.models import StockDaily, StockHeld, StockMovement
-from lib.units import WEIGHT_QUANTUM, from_grams
+from lib.units import WEIGHT_QUANTUM, from_grams, grams_converter
 from lib.workspace.settings import get_workspace
 
 RANGES: dict[str, tuple[str, int, str]] = {  # key -> (bucket, number of buckets, label)
@@ -93,37 +95,63 @@ def uses_summaries(filters: ItemFilters) -> bool:
     return not filters.touches_item_only_fields and not any(getattr(filters, a.filter_field) for a in ATTRIBUTES)
 
 
-def _summary_statement(actor: Actor, filters: ItemFilters, model, *columns) -> Select:
-    """SELECT `columns` FROM a summary table (StockHeld or StockDaily), scoped to the actor's locations and
-    narrowed to the filters' products, kinds and locations."""
-    stmt = select(*columns).select_from(model)
-    if filters.product_ids:
-        stmt = stmt.where(model.product_id.in_(sorted(filters.product_ids)))
-    if filters.kinds:
-        stmt = stmt.where(model.kind.in_(filters.kinds))
-    if filters.location_ids:
-        stmt = stmt.where(model.location_id.in_(sorted(filters.location_ids)))
-    if actor.location_ids is not None:
-        stmt = stmt.where(model.location_id.in_(sorted(actor.location_ids)))
+_NARROWING = (("products", "product_id"), ("kinds", "kind"), ("locations", "location_id"), ("scope", "location_id"))
+
+
+def _narrowing(actor: Actor, filters: ItemFilters) -> dict[str, list]:
+    """The summaries' key lists a view narrows to (absent: any): the product, kinds and location filters and
+    the actor's own locations."""
+    lists = {"products": sorted(filters.product_ids), "kinds": list(filters.kinds),
+             "locations": sorted(filters.location_ids)}
+    narrowed = {name: values for name, values in lists.items() if values}
+    if actor.location_ids is not None:  # a scoped actor, even one who sees no location (an empty IN: no rows)
+        narrowed["scope"] = sorted(actor.location_ids)
+    return narrowed
+
+
+@functools.cache
+def _summary_select(read: str, narrowed: frozenset[str]) -> Select:
+    """The statement for one summary `read` ("held" totals or "daily" sums per day) narrowed by the key lists
+    in `narrowed`, values left as bind parameters. Built once per shape: SQLAlchemy then reuses its compiled
+    form without rebuilding it, which on this page costs more than the database's part of the read."""
+    model = StockHeld if read == "held" else StockDaily
+    if read == "held":
+        stmt = select(func.coalesce(func.sum(model.items), 0), func.coalesce(func.sum(model.pieces), 0),
+                      func.coalesce(func.sum(model.weight_g), 0))
+    else:
+        stmt = (select(model.day, func.coalesce(func.sum(model.added_g), 0),
+                       func.coalesce(func.sum(model.deducted_g), 0))
+                .where(model.day >= bindparam("first"), model.day <= bindparam("last")).group_by(model.day))
+    for name, column in _NARROWING:
+        if name in narrowed:
+            stmt = stmt.where(getattr(model, column).in_(bindparam(name, expanding=True)))
     return stmt
+
+
+def _summary_rows(session: Session, actor: Actor, filters: ItemFilters, read: str, **bounds):
+    """Run one summary read for the view, after writing this session's own pending summary changes."""
+    ledger.write_summaries(session)
+    lists = _narrowing(actor, filters)
+    return session.execute(_summary_select(read, frozenset(lists)), {**lists, **bounds})
 
 
 def _held_totals(session: Session, actor: Actor, filters: ItemFilters) -> Totals:
     """`query.totals` of the held items, from stock_held."""
-    ledger.write_summaries(session)  # this session's own uncommitted changes first
-    count, pieces, grams = session.execute(_summary_statement(
-        actor, filters, StockHeld, func.coalesce(func.sum(StockHeld.items), 0),
-        func.coalesce(func.sum(StockHeld.pieces), 0), func.coalesce(func.sum(StockHeld.weight_g), 0))).one()
+    count, pieces, grams = _summary_rows(session, actor, filters, "held").one()
     return Totals(int(count), int(pieces), _grams(grams))
 
 
-def _daily_flow(session: Session, actor: Actor, filters: ItemFilters, first: date, last: date, *group):
-    """Added and deducted grams from stock_daily over the days `first`..`last` (inclusive), grouped by `group`."""
-    ledger.write_summaries(session)
-    stmt = (_summary_statement(actor, filters, StockDaily, *group, func.coalesce(func.sum(StockDaily.added_g), 0),
-                               func.coalesce(func.sum(StockDaily.deducted_g), 0))
-            .where(StockDaily.day >= first, StockDaily.day <= last))
-    return session.execute(stmt.group_by(*group) if group else stmt)
+def _daily_flow(session: Session, actor: Actor, filters: ItemFilters, first: date,
+                last: date) -> dict[date, tuple[Decimal, Decimal]]:
+    """Added and deducted grams per day from stock_daily over the days `first`..`last` (inclusive)."""
+    return {_as_date(day): (_grams(added), _grams(deducted))
+            for day, added, deducted in _summary_rows(session, actor, filters, "daily", first=first, last=last)}
+
+
+def _flow_of(days: dict[date, tuple[Decimal, Decimal]], first: date, last: date) -> Flow:
+    """The flow of the days `first`..`last` among per-day sums."""
+    inside = [pair for day, pair in days.items() if first <= day <= last]
+    return Flow(sum((added for added, _ in inside), Decimal(0)), sum((deducted for _, deducted in inside), Decimal(0)))
 
 
 def _held(session: Session, actor: Actor, filters: ItemFilters) -> Totals:
@@ -160,9 +188,8 @@ def flow(session: Session, *, actor: Actor, product_id: int, filters: ItemFilter
     """Added and deducted grams over the `days` calendar days (UTC) ending `today` (one aggregate, no join)."""
     today = today or today_utc()
     if uses_summaries(filters):
-        added, deducted = _daily_flow(session, actor, product_filters(product_id, filters),
-                                      today - timedelta(days=days - 1), today).one()
-        return Flow(_grams(added), _grams(deducted))
+        first = today - timedelta(days=days - 1)
+        return _flow_of(_daily_flow(session, actor, product_filters(product_id, filters), first, today), first, today)
     stmt = (movements_statement(actor, product_filters(product_id, filters), *_flow_columns())
             .where(StockMovement.moved_at >= start_of_day(today - timedelta(days=days - 1)),
                    StockMovement.moved_at < start_of_day(today + timedelta(days=1))))
@@ -219,11 +246,15 @@ def kpis(session: Session, *, actor: Actor, product_id: int, filters: ItemFilter
     """Item count, total and average weight, and the 30-day change: two aggregate queries."""
     unit = unit or get_workspace(session).default_weight_unit
     held = _held(session, actor, product_filters(product_id, filters))
+    return _kpis_of(held, unit, flow(session, actor=actor, product_id=product_id, filters=filters, today=today))
+
+
+def _kpis_of(held: Totals, unit: str, window: Flow) -> Kpis:
+    """The KPIs of held totals and the 30-day window's flow."""
     grams = _grams(held.grams)
     average = from_grams(grams / held.items, unit) if held.items else None
-    change = thirty_day_change(session, actor=actor, product_id=product_id, filters=filters, today=today,
-                               unit=unit, total_g=grams)
-    return Kpis(unit, held.items, held.pieces, from_grams(grams, unit), average, change)
+    return Kpis(unit, held.items, held.pieces, from_grams(grams, unit), average,
+                change_from_flow(unit, window, grams))
 
 
 # ---------------------------------------------------------------------------
@@ -296,29 +327,37 @@ def weight_series(session: Session, *, actor: Actor, product_id: int, filters: I
     filters = product_filters(product_id, filters)
     dialect = session.get_bind().dialect.name
     if uses_summaries(filters):
-        found = _summed_days(session, actor, filters, starts, size, today)
+        found = _summed_days(_daily_flow(session, actor, filters, starts[0], today), starts, size)
     elif dialect == "sqlite" and not filters.touches_item_only_fields:
         found = _range_scans(session, actor, filters, starts, size, today)
     else:
         found = _grouped(session, actor, filters, starts, today, size, dialect)
+    return _buckets(found, starts, unit)
+
+
+def _buckets(found: dict[date, tuple[Decimal, Decimal]], starts: list[date], unit: str) -> list[Bucket]:
+    """Every bucket of the range in `unit`, zeros where nothing moved."""
     zero = Decimal(0).quantize(WEIGHT_QUANTUM)
+    shown = grams_converter(unit)
     series = []
     for start in starts:
         added, deducted = found.get(start, (None, None))
-        series.append(Bucket(start, from_grams(added, unit) if added is not None else zero,
-                             from_grams(deducted, unit) if deducted is not None else zero))
+        series.append(Bucket(start, shown(added) if added is not None else zero,
+                             shown(deducted) if deducted is not None else zero))
     return series
 
 
-def _summed_days(session: Session, actor: Actor, filters: ItemFilters, starts: list[date], size: str,
-                 today: date) -> dict[date, tuple[Decimal, Decimal]]:
-    """The default view: stock_daily summed per day in SQL, days added into their week here."""
+def _summed_days(days: dict[date, tuple[Decimal, Decimal]], starts: list[date],
+                 size: str) -> dict[date, tuple[Decimal, Decimal]]:
+    """The default view: per-day sums from stock_daily added into their buckets (days before the first
+    bucket, read for the 30-day change, are left out)."""
     found: dict[date, tuple[Decimal, Decimal]] = {}
-    for day, added, deducted in _daily_flow(session, actor, filters, starts[0], today, StockDaily.day):
-        day = _as_date(day)
+    for day, (added, deducted) in days.items():
+        if day < starts[0]:
+            continue
         start = monday(day) if size == "week" else day
         before = found.get(start, (Decimal(0), Decimal(0)))
-        found[start] = (before[0] + _grams(added), before[1] + _grams(deducted))
+        found[start] = (before[0] + added, before[1] + deducted)
     return found
 
 
@@ -356,6 +395,36 @@ def _range_scans(session: Session, actor: Actor, filters: ItemFilters, starts: l
         if added or deducted:
             found[date.fromisoformat(low)] = (_grams(added), _grams(deducted))
     return found
+
+
+class Overview(NamedTuple):
+    """A view's KPIs and weight trend."""
+
+    kpis: Kpis
+    series: list[Bucket]
+
+
+def overview(session: Session, *, actor: Actor, product_id: int, filters: ItemFilters, range_key: str = "30d",
+             today: date | None = None, unit: str | None = None) -> Overview:
+    """`kpis` and `weight_series` of one view, equal to calling both.
+
+    The default view reads stock_daily once for both: the 30-day change is the sum of the last 30 days'
+    per-day rows, which the chart's range (30 days or more) already reads, so one read over the longer of
+    the two windows answers both. Other views call the two functions.
+    """
+    today = today or today_utc()
+    unit = unit or get_workspace(session).default_weight_unit
+    view = product_filters(product_id, filters)
+    if not uses_summaries(view):
+        return Overview(kpis(session, actor=actor, product_id=product_id, filters=filters, today=today, unit=unit),
+                        weight_series(session, actor=actor, product_id=product_id, filters=filters,
+                                      range_key=range_key, today=today, unit=unit))
+    size, starts = window(range_key, today)
+    change_from = today - timedelta(days=CHANGE_DAYS - 1)
+    held = _held_totals(session, actor, view)
+    days = _daily_flow(session, actor, view, min(starts[0], change_from), today)
+    return Overview(_kpis_of(held, unit, _flow_of(days, change_from, today)),
+                    _buckets(_summed_days(days, starts, size), starts, unit))
 
 
 def series_is_empty(series: list[Bucket]) -> bool:
