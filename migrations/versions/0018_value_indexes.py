@@ -1,7 +1,7 @@
 """value held: covering indexes on cost_components for the value cards
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 
 ix_cost_components_value_groups (profile_id, component_type, unit, manual_currency, item_id, quantity,
 manual_amount) lets SQLite read the components in the order the value cards group them (lib.costing.valuation,
@@ -15,7 +15,7 @@ component: about 7 % of the Home card).
 from alembic import op
 
 revision = '0018'
-down_revision = '0016'  # the lead re-chains at merge (another helper may take 0017)
+down_revision = '0017'  # after main's 0017 (ai summary value part)
 branch_labels = None
 depends_on = None
 
