@@ -102,6 +102,7 @@ def render(actor: Actor) -> None:
     allowed = catalog.reports_for(actor)
     names = [report.name for report in allowed]
     _seed(st.query_params.to_dict(), names)
+    st.title("Reports")
     refused = st.session_state.pop("rep_refused", None)
     if refused:
         st.error(plain(f"There is no report {refused!r} you can open here." if refused not in catalog.REPORTS
