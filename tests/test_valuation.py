@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -16,16 +17,18 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from lib import cli, db, ledger
 from lib.access import Actor
 from lib.costing import components, rates, valuation
-from lib.costing.components import ComponentInput
+from lib.costing.components import ComponentInput, basis_quantity, money
 from lib.costing.rates import ProfileInput
 from lib.enums import ComponentType, MovementKind, RateBasis
 from lib.errors import PermissionDenied, ValidationFailed
 from lib.inventory.query import ItemFilters
-from lib.models import InventoryKind, Location, Role, utcnow
+from lib.models import (IN_STOCK, CostComponent, InventoryItem, InventoryKind, Location, RateProfile, RateVersion,
+                        Role, utcnow)
 from lib.reports import catalog, dates
 from lib.reports import valuation as report
 from lib.reports.common import ReportFilters
@@ -251,3 +254,169 @@ def test_the_product_card_reads_the_same_value_through_its_index_only_candidates
     assert valuation.value_held(session, actor=shop.admin, filters=ItemFilters(
         product_ids=(shop.product,), kinds=(InventoryKind.ROUGH,))).values == ()
     assert valuation.value_held(session, actor=shop.admin, filters=ItemFilters(product_ids=(other.id,))).values == ()
+
+
+# ---------------------------------------------------------------------------
+# The aggregated SQL (a different statement per database) against a straightforward computation in Python
+# ---------------------------------------------------------------------------
+
+def _straightforward(session, keyed) -> dict[tuple, tuple]:
+    """(key..., currency) -> (at cost, at current rates, metal at current rates, unpriced at cost, unpriced now)
+    computed component by component from the ORM rows: the price at cost is the last version at or before the
+    item's creation (the first version for an older item), groups rounded once as the definition says."""
+    now = utcnow()
+    history = defaultdict(list)
+    for version in session.scalars(select(RateVersion).order_by(RateVersion.effective_at)):
+        history[version.profile_id].append(version)
+    profiles = {p.id: p for p in session.scalars(select(RateProfile))}
+
+    def price(profile_id, moment):
+        versions = history.get(profile_id)
+        if not versions:
+            return None
+        return [v for v in versions if v.effective_at <= moment][-1].price if versions[0].effective_at <= moment \
+            else versions[0].price
+
+    def current(profile_id):
+        versions = history.get(profile_id)
+        return price(profile_id, now) if versions and versions[0].effective_at <= now else None
+
+    def factor(profile, unit):
+        return basis_quantity(Decimal(1_000_000), unit, profile.basis) / 1_000_000
+
+    def currency(component):
+        profile = profiles.get(component.profile_id)
+        return profile.currency if profile is not None else component.manual_currency
+
+    own = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0), 0, 0])  # Σq, Σq×p, Σmanual, count, unpriced
+    pairs = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0), Decimal(0)])  # Σq, Σq×p×s, Σm×s, Σm
+    for item in session.scalars(select(InventoryItem).where(IN_STOCK)):
+        parts = list(session.scalars(select(CostComponent).where(CostComponent.item_id == item.id)))
+        for part in parts:
+            profile = profiles.get(part.profile_id)
+            if profile is not None and profile.basis is RateBasis.PERCENT:
+                share = price(profile.id, item.created_at)
+                for other in parts:
+                    other_profile = profiles.get(other.profile_id)
+                    if other is part or currency(other) != profile.currency or (
+                            other_profile is not None and other_profile.basis is RateBasis.PERCENT):
+                        continue
+                    row = pairs[(*keyed(item), other.profile_id, other.component_type, other.unit, profile.currency,
+                                 profile.id)]
+                    row[0] += other.quantity
+                    if other_profile is not None and share is not None:
+                        row[1] += other.quantity * (price(other.profile_id, item.created_at) or 0) * share
+                    if other.manual_amount is not None:
+                        row[2] += other.manual_amount * (share or 0)
+                        row[3] += other.manual_amount
+                continue
+            row = own[(*keyed(item), part.profile_id, part.component_type, part.unit, currency(part))]
+            row[0] += part.quantity
+            cost = price(part.profile_id, item.created_at)
+            row[1] += part.quantity * (cost or 0)
+            row[2] += part.manual_amount or 0
+            row[3] += 1
+            row[4] += 1 if profile is not None and cost is None else 0
+    values = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0), 0, 0])
+    for (*key, profile_id, component_type, unit, money_in), (q, priced, manual, count, unpriced) in own.items():
+        target = values[(*key, money_in)]
+        profile = profiles.get(profile_id)
+        if profile is None:
+            target[0] += money(manual)
+            target[1] += money(manual)
+            continue
+        target[3] += unpriced
+        target[0] += money(priced * factor(profile, unit))
+        today = current(profile_id)
+        if today is None:
+            target[4] += count
+            continue
+        at_rates = money(basis_quantity(q, unit, profile.basis) * today)
+        target[1] += at_rates
+        if component_type is ComponentType.METAL:
+            target[2] += at_rates
+    for (*key, profile_id, _type, unit, money_in, share_id), (q, priced, weighted, manual) in pairs.items():
+        target = values[(*key, money_in)]
+        profile = profiles.get(profile_id)
+        today_share = current(share_id)
+        if profile is None:
+            target[0] += money(weighted / 100)
+            base_now = manual
+        else:
+            target[0] += money(priced * factor(profile, unit) / 100)
+            today = current(profile_id)
+            base_now = basis_quantity(q, unit, profile.basis) * today if today is not None else Decimal(0)
+        if today_share is not None:
+            target[1] += money(base_now * today_share / 100)
+    return {key: tuple(value) for key, value in values.items()}
+
+
+_PART = st.one_of(
+    st.tuples(st.just("gold"), st.integers(1, 5000), st.sampled_from(["g", "ct"])),
+    st.tuples(st.just("setting"), st.integers(100, 300), st.just("pcs")),
+    st.tuples(st.just("overhead"), st.integers(100, 100), st.just("%")),
+    st.tuples(st.just("euro"), st.integers(1, 900), st.just("g")),
+    st.tuples(st.just("never"), st.integers(1, 900), st.just("g")),
+    st.tuples(st.just("later"), st.integers(1, 900), st.just("pcs")),
+    st.tuples(st.sampled_from(["USD", "EUR"]), st.integers(1, 99999), st.just("manual")))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(gold=st.lists(st.tuples(st.integers(0, 120), st.integers(100, 9999)), min_size=1, max_size=4,
+                     unique_by=lambda version: version[0]),
+       items=st.lists(st.tuples(st.integers(0, 150), st.booleans(), st.lists(_PART, max_size=4)), max_size=6))
+def test_the_aggregated_value_equals_a_component_by_component_computation(session, shop, gold, items):
+    """Random prices (a gold history, a EUR rate, a rate without any price, one priced only from tomorrow),
+    items received on random days with random components: the cards (Home, a product's card) and the report as
+    of today give what a component-by-component computation in Python gives, to the cent and the count, on
+    whichever database runs the suite (their statements differ: lib.costing.valuation._statement and
+    _sqlite_statement)."""
+    savepoint = session.begin_nested()
+    try:
+        now = utcnow()
+        ids = {"gold": shop.gold, "setting": shop.setting, "overhead": shop.overhead}
+        ids["euro"] = _profile(session, shop.admin, "Silver EUR", ComponentType.METAL, RateBasis.GRAM, "0.85", 30)
+        session.get(RateProfile, ids["euro"]).currency = "EUR"
+        for name, kind, basis in (("never", ComponentType.METAL, RateBasis.GRAM),
+                                  ("later", ComponentType.LABOR, RateBasis.PIECE)):
+            profile = RateProfile(name=name, name_key=name, component_type=kind, currency="USD", basis=basis)
+            session.add(profile)
+            session.flush()
+            ids[name] = profile.id
+        session.add(RateVersion(profile_id=ids["later"], price=Decimal("12.5"), effective_at=now + timedelta(days=1),
+                                recorded_at=now))
+        for days, cents in gold:
+            session.add(RateVersion(profile_id=shop.gold, price=Decimal(cents) / 100,
+                                      effective_at=now - timedelta(days=days, hours=1), recorded_at=now))
+        other = f.make_product(session, "Pendant")
+        for number, (days, pendant, parts) in enumerate(items):
+            product = other if pendant else session.get(f.Product, shop.product)
+            item = f.make_item(session, product, session.get(f.Location, shop.north if number % 2 else shop.south),
+                               weight="3", moved_at=now - timedelta(days=days, minutes=number))
+            for name, amount, unit in parts:
+                if unit == "manual":
+                    session.add(CostComponent(item_id=item.id, component_type=ComponentType.PACKAGING, quantity=1,
+                                              unit="pcs", manual_amount=Decimal(amount) / 100,
+                                              manual_currency=name))
+                else:
+                    profile = session.get(RateProfile, ids[name])
+                    session.add(CostComponent(item_id=item.id, component_type=profile.component_type,
+                                              profile_id=profile.id, quantity=Decimal(amount) / 100, unit=unit))
+        session.flush()
+        session.expire_all()
+
+        def check(actual: valuation.ValueHeld, expected: dict):
+            assert {(v.currency,): (v.at_cost, v.at_current_rates, v.metal_at_current_rates, v.unpriced_at_cost,
+                                    v.unpriced_now) for v in actual.values} == expected
+
+        check(valuation.value_held(session, actor=shop.admin), _straightforward(session, lambda item: ()))
+        card = _straightforward(session, lambda item: (item.product_id,))
+        check(valuation.value_held(session, actor=shop.admin, filters=ItemFilters(product_ids=(other.id,))),
+              {key[1:]: value for key, value in card.items() if key[0] == other.id})
+        expected = _straightforward(session, lambda item: (item.product_id, item.kind, item.location_id))
+        rows = report.valuation(session, actor=shop.admin)
+        assert {(r.product_id, r.kind, r.location_id, r.currency): (
+            r.value_at_cost, r.value_at_current_rates, r.metal_value_at_current_rates) for r in rows} == {
+            key: value[:3] for key, value in expected.items()}
+    finally:
+        savepoint.rollback()

@@ -17,11 +17,13 @@ lib.reports.valuation), each costed item's state at the end of that day from the
 whole item record (docs/costing.md), so a held item counts all its components.
 
 Aggregated in SQL: the value at cost is linear in the components, so one statement sums quantity × the price in
-force at the item's creation (a correlated seek in rate_versions' (profile, effective_at) index) per group
-(product, kind, location when asked), profile, unit and currency, and the quantities for today's prices; Python
-multiplies by the unit's factor and rounds each group half-up to cents once (a total can differ from the sum of
-the item pages' per-component costs by a few cents). Only admins and managers (`Right.VIEW_RATES`) receive a
-value.
+force at the item's creation per group (product, kind, location when asked), profile, unit and currency, and the
+quantities for today's prices (read once per profile, not per component); Python multiplies by the unit's factor
+and rounds each group half-up to cents once (a total can differ from the sum of the item pages' per-component
+costs by a few cents). The price at the item's creation is a binary search over each profile's prices on
+PostgreSQL and an index seek on SQLite (`_cost_price`); the statement's shape differs per database
+(`_statement`, `_sqlite_statement`: where the time went is in docs/costing.md, "Speed"). Only admins and
+managers (`Right.VIEW_RATES`) receive a value.
 """
 from __future__ import annotations
 
@@ -29,7 +31,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Integer, Select, and_, case, func, literal, or_, select, text, union_all
+from sqlalchemy import (BigInteger, Integer, Numeric, Select, and_, case, cast, func, literal, literal_column, null,
+                        or_, select, text, type_coerce, union_all)
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session
 
 from lib.access import Actor, Right
@@ -95,34 +99,78 @@ def _firsts():
             .group_by(RateVersion.profile_id).subquery("firsts"))
 
 
-def _cost_price(created_at, first_at):
+_PRICE_SCALE = 10 ** RateVersion.__table__.c.price.type.scale  # prices are Numeric(18, 4): × 10,000 is whole
+
+
+def _profile_array(profile_id: int, column):
+    """One profile's `column` over its versions in time order as one array: an uncorrelated scalar subquery,
+    which PostgreSQL computes once per statement (an InitPlan), so no row carries the array."""
+    return (select(func.array_agg(aggregate_order_by(column, RateVersion.effective_at)))
+            .where(RateVersion.profile_id == profile_id).scalar_subquery())
+
+
+def _cost_price(created_at, first_at, dialect: str, priced_ids: list[int]):
     """The price of the component's profile in force when the item was created, or its first price for an item
-    older than the profile's first price: one correlated seek in uq_rate_versions_profile_moment at the later of
-    the two moments."""
+    older than the profile's first price (NULL for a profile without any price).
+
+    SQLite: one correlated seek in uq_rate_versions_profile_moment at the later of the two moments (about
+    0.35 µs a component: 45 ms for 130,000).
+    PostgreSQL: the same seek cost about 1.1 µs a component (executor start-up per call): 150 ms of the Home
+    card's 340 ms at the large demo. Instead `CASE profile_id WHEN p THEN prices_p[greatest(width_bucket(
+    created_at, moments_p), 1)] ...` over the profiles that have a price (`priced_ids`): `width_bucket` is a
+    binary search (how many of the profile's moments are at or before the item's creation; 0, before the first,
+    takes the first), and each profile's two arrays are computed once per statement. The prices go into the
+    array as whole numbers (price × 10,000, bigint: an element of a fixed-width array is found directly, one of
+    a numeric array by walking from its start) and come back exact, so the figures are the same to the cent.
+    The arrays are never joined in as columns: rows carrying them were sorted and sent between workers with
+    kilobytes each (a first try spilled 150 MB to disk for the report)."""
+    if dialect == "postgresql":
+        if not priced_ids:
+            return null()
+        scaled = cast(RateVersion.price * _PRICE_SCALE, BigInteger)
+        whole = case({profile_id: type_coerce(_profile_array(profile_id, scaled), ARRAY(BigInteger))[
+            func.greatest(func.width_bucket(created_at, _profile_array(profile_id, RateVersion.effective_at)), 1)]
+            for profile_id in priced_ids}, value=CostComponent.profile_id)
+        return cast(whole, Numeric(28, 4)) / literal_column(str(_PRICE_SCALE))
     moment = case((created_at > first_at, created_at), else_=first_at)
     return (select(RateVersion.price).where(RateVersion.profile_id == CostComponent.profile_id,
                                             RateVersion.effective_at <= moment)
             .order_by(RateVersion.effective_at.desc()).limit(1).scalar_subquery())
 
 
-def _lines(held, keys: tuple[str, ...]):
+def _lines(held, keys: tuple[str, ...], dialect: str, priced_ids: list[int]):
     """One row per component of a held item: its group keys, profile, unit, quantity, currency, price at cost
     (a CTE: the percent rows read it more than once)."""
-    firsts = _firsts()
-    return (select(*(held.c[key] for key in keys), CostComponent.item_id, CostComponent.profile_id,
+    firsts = _firsts() if dialect == "sqlite" else None  # PostgreSQL's lookup takes the first price itself
+    stmt = (select(*(held.c[key] for key in keys), CostComponent.item_id, CostComponent.profile_id,
                    CostComponent.component_type, CostComponent.unit, CostComponent.quantity,
                    CostComponent.manual_amount,
                    func.coalesce(RateProfile.currency, CostComponent.manual_currency).label("currency"),
                    RateProfile.basis.label("basis"),
-                   _cost_price(held.c.created_at, firsts.c.first_at).label("cost_price"))
+                   _cost_price(held.c.created_at, None if firsts is None else firsts.c.first_at, dialect,
+                               priced_ids).label("cost_price"))
             .join(held, held.c.item_id == CostComponent.item_id)
-            .outerjoin(RateProfile, RateProfile.id == CostComponent.profile_id)
-            .outerjoin(firsts, firsts.c.profile_id == CostComponent.profile_id)
-            .cte("cost_lines").prefix_with("MATERIALIZED"))
+            .outerjoin(RateProfile, RateProfile.id == CostComponent.profile_id))
+    if firsts is not None:
+        stmt = stmt.outerjoin(firsts, firsts.c.profile_id == CostComponent.profile_id)
+    return stmt.cte("cost_lines").prefix_with("MATERIALIZED")
 
 
 def _not_percent(lines):
     return or_(lines.c.basis.is_(None), lines.c.basis != RateBasis.PERCENT)
+
+
+def _pairing(base, share, dialect: str):
+    """A percent component's row (`share`) and the other rows of its item in its currency (`base`).
+
+    SQLite has no hash join: it looped over the 14,500 percent rows and looked each item's others up in an
+    automatic index it built over the 115,000 other rows on every call (95 ms of the Home card's 350 ms at the
+    large demo). With the base side written as expressions (`+ 0`, `|| ''`) no index can be built on it, so
+    SQLite scans the others once and looks the percent rows up in a small automatic index instead (about 25 ms
+    less)."""
+    if dialect == "sqlite":
+        return share.c.item_id == base.c.item_id + 0, share.c.currency == base.c.currency.concat("")
+    return base.c.item_id == share.c.item_id, base.c.currency == share.c.currency
 
 
 def _decimal(value) -> Decimal:
@@ -142,7 +190,103 @@ def _factor(profile: RateProfile, unit: str) -> Decimal:
     return basis_quantity(FACTOR_SCALE, unit, profile.basis) / FACTOR_SCALE
 
 
-def valued(session: Session, held: Select, keys: tuple[str, ...], moment: datetime) -> dict[tuple, Value]:
+def _statement(held, keys: tuple[str, ...], dialect: str, priced_ids: list[int], percent_ids: list[int]):
+    """The one statement (PostgreSQL always; SQLite for a product's card and the report): the components of the
+    held items with their prices at cost (a CTE), grouped per group keys, profile, type, unit and currency
+    (tag 0), and the pairs (percent component, another of its item in its currency) grouped per the other's
+    group and the percent profile (tag 1)."""
+    lines = _lines(held, keys, dialect, priced_ids)
+    group = (*(lines.c[key] for key in keys), lines.c.profile_id, lines.c.component_type, lines.c.unit,
+             lines.c.currency)
+    # (no weighted manual sum for tag 0, and the unpriced count is the group's count for a profile without any
+    # price, in `_merged`: two sums fewer per row)
+    stmt = (select(literal(0, Integer()), *group, literal(None, Integer()), func.sum(lines.c.quantity),
+                   func.sum(lines.c.quantity * lines.c.cost_price), cast(null(), Numeric()),
+                   func.sum(lines.c.manual_amount), func.count(), literal(0, Integer()))
+            .where(_not_percent(lines)).group_by(*group))
+    return union_all(stmt, _pairs(lines, keys, dialect)) if percent_ids else stmt
+
+
+def _pairs(lines, keys: tuple[str, ...], dialect: str):
+    """Tag 1 rows from the component rows `lines`: each percent component with the other components of its
+    item in its currency, grouped per the other's profile, type, unit, currency and the percent profile."""
+    share, base = lines.alias("share"), lines.alias("base")
+    pgroup = (*(share.c[key] for key in keys), base.c.profile_id, base.c.component_type, base.c.unit,
+              base.c.currency, share.c.profile_id)
+    return (select(literal(1, Integer()), *pgroup, func.sum(base.c.quantity),
+                   func.sum(base.c.quantity * base.c.cost_price * share.c.cost_price),
+                   func.sum(base.c.manual_amount * share.c.cost_price), func.sum(base.c.manual_amount), func.count(),
+                   literal(0, Integer()))
+            .join(base, and_(*_pairing(base, share, dialect), _not_percent(base)))
+            .where(share.c.basis == RateBasis.PERCENT).group_by(*pgroup))
+
+
+def _sqlite_statement(held: Select, keys: tuple[str, ...], priced_ids: list[int], percent_ids: list[int]):
+    """SQLite's statement, the same rows as `_statement` (tag 0 with the manual currency in the currency column:
+    a profile's currency is its profile's, set in Python).
+
+    SQLite has no hash aggregate: grouping the materialised component rows sorted all of them (130,000 at the
+    large demo: 70 ms of Home's 350 ms), and materialising them cost about 100 ms over reading them. So tag 0
+    is grouped straight from the join, in the order of ix_cost_components_value_groups (profile, type, unit,
+    manual currency, then item, quantity, amount: migration 0018), which SQLite reads in group order, without a
+    sort, looking each row's item up by its key. Only the pairs keep the materialised rows, and only for the
+    items that carry a percent component."""
+    items = held.subquery("held")
+    firsts = _firsts()
+    price = _cost_price(items.c.created_at, firsts.c.first_at, "sqlite", priced_ids)
+    group = (*(items.c[key] for key in keys), CostComponent.profile_id, CostComponent.component_type,
+             CostComponent.unit, CostComponent.manual_currency)
+    stmt = (select(literal(0, Integer()), *group, literal(None, Integer()), func.sum(CostComponent.quantity),
+                   func.sum(CostComponent.quantity * price), cast(null(), Numeric()),
+                   func.sum(CostComponent.manual_amount), func.count(), literal(0, Integer()))
+            .select_from(CostComponent).join(items, items.c.item_id == CostComponent.item_id)
+            .outerjoin(firsts, firsts.c.profile_id == CostComponent.profile_id)
+            .group_by(*group))
+    if not percent_ids:
+        return stmt
+    stmt = stmt.where(or_(CostComponent.profile_id.is_(None), CostComponent.profile_id.not_in(percent_ids)))
+    with_share = held.where(held.selected_columns.item_id.in_(
+        select(CostComponent.item_id).where(CostComponent.profile_id.in_(percent_ids))))
+    return union_all(stmt, _pairs(_lines(with_share.cte("share_held"), keys, "sqlite", priced_ids), keys,
+                                  "sqlite"))
+
+
+def _merged(found: list[tuple], profiles: _Profiles, priced_ids: list[int]) -> list[tuple]:
+    """The rows with each tag-0 row's currency its profile's (SQLite's rows carry the manual currency), rows of
+    the same group summed (exactly, before any rounding), and a profile without any price counted unpriced."""
+    merged: dict[tuple, list] = {}
+    rows = []
+    priced = set(priced_ids)
+    for row in found:
+        if row[0] != 0:
+            rows.append(row)
+            continue
+        tag, key, profile_id, component_type, unit, currency, share_id, quantity, priced_sum, _w, manual, count, \
+            _u = row
+        profile = profiles.by_id.get(profile_id)
+        if profile is not None:
+            currency = profile.currency
+        unpriced = count if profile is not None and profile_id not in priced else 0
+        group = (key, profile_id, component_type, unit, currency)
+        if group not in merged:
+            merged[group] = [tag, key, profile_id, component_type, unit, currency, share_id, quantity, priced_sum,
+                             manual, manual, count, unpriced]
+            continue
+        total = merged[group]
+        for index, value in ((7, quantity), (8, priced_sum), (9, manual), (10, manual)):
+            if value is not None:
+                total[index] = value if total[index] is None else _exact(total[index]) + _exact(value)
+        total[11] += count
+        total[12] += unpriced
+    return [tuple(row) for row in merged.values()] + rows
+
+
+def _exact(value) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def valued(session: Session, held: Select, keys: tuple[str, ...], moment: datetime, *,
+           everything: bool = False) -> dict[tuple, Value]:
     """(group key values..., currency) -> Value of the components of the items `held` selects (columns
     `item_id`, `created_at` and the `keys`), current rates at `moment`. No actor: `held` is scoped.
 
@@ -150,46 +294,41 @@ def valued(session: Session, held: Select, keys: tuple[str, ...], moment: dateti
     percent rates, the other components of the items carrying one, per percent profile (tag 1, their base).
     The value at cost is linear in the components, so SQL sums quantity × price at cost (× the percent at cost
     for a base); Python multiplies by the unit's factor and rounds each group once. Current rates: Σ quantity
-    × today's price."""
-    lines = _lines(held.cte("held"), keys)
+    × today's price.
+
+    `everything`: `held` is (nearly) every costed item (Home, Inventory): on SQLite the components are then read
+    in the order of ix_cost_components_value_groups (`_sqlite_statement`). A product's card and the report
+    start from their items instead (`_statement`: reading every component to keep a product's would cost more)."""
+    dialect = session.get_bind().dialect.name
+    profiles = _Profiles()
+    priced_ids, percent_ids = [], []
+    for profile, priced in session.execute(select(RateProfile, select(RateVersion.id).where(
+            RateVersion.profile_id == RateProfile.id).exists()).order_by(RateProfile.id)):
+        profiles.by_id[profile.id] = profile
+        if priced:
+            priced_ids.append(profile.id)
+        if profile.basis is RateBasis.PERCENT:
+            percent_ids.append(profile.id)
     n = len(keys)
-    group = (*(lines.c[key] for key in keys), lines.c.profile_id, lines.c.component_type, lines.c.unit,
-             lines.c.currency)
-    unpriced = func.sum(case((and_(lines.c.profile_id.is_not(None), lines.c.cost_price.is_(None)), 1), else_=0))
-    stmt = (select(literal(0, Integer()), *group, literal(None, Integer()), func.sum(lines.c.quantity),
-                   func.sum(lines.c.quantity * lines.c.cost_price), func.sum(lines.c.manual_amount),
-                   func.sum(lines.c.manual_amount), func.count(), unpriced)
-            .where(_not_percent(lines)).group_by(*group))
-    if session.scalar(select(CostComponent.id).join(RateProfile).where(RateProfile.basis == RateBasis.PERCENT)
-                      .limit(1)) is not None:
-        share, base = lines.alias("share"), lines.alias("base")
-        pgroup = (*(share.c[key] for key in keys), base.c.profile_id, base.c.component_type, base.c.unit,
-                  base.c.currency, share.c.profile_id)
-        stmt = union_all(stmt, select(
-            literal(1, Integer()), *pgroup, func.sum(base.c.quantity),
-            func.sum(base.c.quantity * base.c.cost_price * share.c.cost_price),
-            func.sum(base.c.manual_amount * share.c.cost_price), func.sum(base.c.manual_amount), func.count(),
-            literal(0, Integer()))
-            .join(base, and_(base.c.item_id == share.c.item_id, base.c.currency == share.c.currency,
-                             _not_percent(base)))
-            .where(share.c.basis == RateBasis.PERCENT).group_by(*pgroup))
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "sqlite" and everything:
+        stmt = _sqlite_statement(held, keys, priced_ids, percent_ids)
+    else:
+        stmt = _statement(held.cte("held"), keys, dialect, priced_ids, percent_ids)
+    if dialect == "postgresql":
         # The planner's estimate for this one statement trips JIT compilation (about 130 ms at the large demo,
         # more than the lookups it would speed up); off for this transaction only.
         session.execute(text("SET LOCAL jit = off"))
     found = [(row[0], tuple(row[1:n + 1]), *row[n + 1:]) for row in session.execute(stmt)]
     ids = {row[2] for row in found if row[2] is not None} | {row[6] for row in found if row[6] is not None}
-    profiles = _Profiles()
     if ids:
-        profiles.by_id = {p.id: p for p in session.scalars(select(RateProfile).where(RateProfile.id.in_(ids)))}
         profiles.now = {pid: v.price for pid, v in versions_as_of(session, ids, moment).items()}
     values: dict[tuple, Value] = {}
     for (tag, key, profile_id, component_type, unit, currency, share_id, quantity, priced, weighted_manual,
-         manual, count, unpriced_count) in found:
+         manual, count, unpriced_count) in _merged(found, profiles, priced_ids):
         target = values.setdefault((*key, currency), Value(currency))
         profile = profiles.by_id.get(profile_id)
         if tag == 0:
-            target.unpriced_at_cost += int(unpriced_count or 0)
+            target.unpriced_at_cost += unpriced_count
             if profile is None:  # manual amounts: as typed at both moments
                 target.at_cost += money(_decimal(manual))
                 target.at_current_rates += money(_decimal(manual))
@@ -223,19 +362,30 @@ def valued(session: Session, held: Select, keys: tuple[str, ...], moment: dateti
 # ---------------------------------------------------------------------------
 
 def _costed_ids(filters: ItemFilters, dialect: str):
-    """Ids of the items that carry cost components, as a subquery for `InventoryItem.id IN (...)`.
+    """Ids of the items that carry cost components, as a subquery for `InventoryItem.id IN (...)`, or None when
+    the plain join to the components is faster.
 
-    With a product filter (the Product Details card), the candidates are first read from indexes alone: the
-    product's items from ix_items_product_kind_location (kind too when the switch is set) that have a row in
+    SQLite with a product filter (the Product Details card): the candidates are first read from indexes alone:
+    the product's items from ix_items_product_kind_location (kind too when the switch is set) that have a row in
     ix_cost_components_item, materialised, so only those items are read from the table for the held / scope /
     filter checks. Without it the planner drove the card from every component's item and then read each item
     (at the large demo with components on 1 in 3 held items, 19,578 held items of the largest product and 14,635
     components: the held-items part was 20 ms of the card's ~84 ms on SQLite; 66 ms this way, bench_valuation).
     With few components (1 in 50 held items) the plain plan is a little faster (12 ms against 14 ms), both far
     inside the target. Home and Inventory (no product filter) keep the plain subquery: there the index scan would
-    be the whole table. SQLite only: PostgreSQL was not measured at the large demo (no large PostgreSQL demo was
-    at hand), so it keeps the plain subquery, which its planner runs as a hashed semi-join.
+    be the whole table. SQLite without a product filter: None (Home and Inventory read every component in the
+    order of ix_cost_components_value_groups and look its item up, `_sqlite_statement`; the subquery made SQLite
+    start from the 58,000 costed items instead and sort their components).
+    PostgreSQL with a product filter: None. The subquery became a hashed semi-join over every component's item id
+    (130,000 at the large demo) before the product's items were joined to their components anyway: 51 against
+    63 ms for the card (the index-only candidates were slower still, 94 ms: components written since the last
+    vacuum are read from the table). Without a product filter PostgreSQL keeps the semi-join (181 against 226 ms
+    for Home: it narrows 173,000 held items to the 58,000 costed ones before the join).
     """
+    if filters.product_ids and dialect == "postgresql":
+        return None
+    if not filters.product_ids and dialect == "sqlite":
+        return None
     if not filters.product_ids or dialect != "sqlite":
         return select(CostComponent.item_id)
     candidates = select(InventoryItem.id).where(InventoryItem.product_id.in_(filters.product_ids))
@@ -254,6 +404,8 @@ def value_held(session: Session, *, actor: Actor, filters: ItemFilters = ItemFil
     moment = utcnow()
     held = items_statement(actor, filters.with_(in_stock_only=True), InventoryItem.id.label("item_id"),
                            InventoryItem.created_at.label("created_at"))
-    held = held.where(InventoryItem.id.in_(_costed_ids(filters, session.get_bind().dialect.name)))
-    values = valued(session, held, (), moment)
+    costed = _costed_ids(filters, session.get_bind().dialect.name)
+    if costed is not None:
+        held = held.where(InventoryItem.id.in_(costed))
+    values = valued(session, held, (), moment, everything=not filters.product_ids)
     return ValueHeld(moment, tuple(sorted(values.values(), key=lambda v: v.currency)))

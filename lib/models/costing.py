@@ -45,7 +45,9 @@ class RateVersion(Base):
     """One price of a profile from `effective_at` on (until the next version's moment)."""
 
     __tablename__ = "rate_versions"
-    __table_args__ = (UniqueConstraint("profile_id", "effective_at", name="uq_rate_versions_profile_moment"),)
+    __table_args__ = (UniqueConstraint("profile_id", "effective_at", name="uq_rate_versions_profile_moment"),
+                      # the price at a moment from the index alone (lib.costing.valuation, migration 0018)
+                      Index("ix_rate_versions_price", "profile_id", "effective_at", "price"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     profile_id: Mapped[int] = mapped_column(ForeignKey("rate_profiles.id"))
@@ -64,7 +66,12 @@ class CostComponent(Base):
 
     __tablename__ = "cost_components"
     __table_args__ = (Index("ix_cost_components_item", "item_id"), Index("ix_cost_components_profile", "profile_id"),
-                      Index("ix_cost_components_job", "job_id"))
+                      Index("ix_cost_components_job", "job_id"),
+                      # value held (lib.costing.valuation, migration 0018): read in group order / by item alone
+                      Index("ix_cost_components_value_groups", "profile_id", "component_type", "unit",
+                            "manual_currency", "item_id", "quantity", "manual_amount"),
+                      Index("ix_cost_components_value_items", "item_id", "profile_id", "component_type", "unit",
+                            "manual_currency", "quantity", "manual_amount"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("inventory_items.id"))
