@@ -71,6 +71,17 @@ class DatabaseFactory:
         self._create_empty(url, template=self.template)
         return url
 
+    def drop(self, url: str) -> None:
+        """Drop one database now (PostgreSQL): FORCE also ends the connections of engines a test left open,
+        which would otherwise hold one of the server's connections each until the session ends."""
+        if not ON_POSTGRES or url not in self.created:
+            return
+        admin = self._admin()
+        with admin.connect() as connection:
+            _drop(connection, make_url(url).database)
+        admin.dispose()
+        self.created.remove(url)
+
     def drop_all(self) -> None:
         if not ON_POSTGRES:
             return
@@ -121,8 +132,12 @@ def session(shared_engine):
 
 
 @pytest.fixture
-def fresh_url(databases) -> str:
-    return databases.new("fresh")
+def fresh_url(databases):
+    """A database of the test's own, dropped when the test ends (the server allows 100 connections, and a
+    suite of a few hundred such tests must not keep one open per test)."""
+    url = databases.new("fresh")
+    yield url
+    databases.drop(url)
 
 
 @pytest.fixture

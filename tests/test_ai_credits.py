@@ -169,7 +169,7 @@ def test_concurrent_requests_cannot_overspend_by_more_than_one_request(fresh_url
         metering.set_monthly_credits(session, actor=people[0], value=monthly)
     fake_llm.default = Behaviour(delay=0.3)
     settings = llm_settings(fake_llm.url)
-    start, outcomes, lock = threading.Barrier(threads), [], threading.Lock()
+    start, outcomes, lock = threading.Barrier(threads, timeout=120), [], threading.Lock()
 
     def press(index: int) -> None:
         start.wait()

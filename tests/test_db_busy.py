@@ -47,7 +47,7 @@ def test_a_write_that_waits_too_long_for_the_lock_is_busy_and_writes_nothing(fre
 @pytest.mark.skipif(not ON_POSTGRES, reason="SQLite takes its write lock up front: two writers cannot deadlock")
 def test_a_deadlock_is_busy_for_one_side_and_the_other_commits(fresh_engine):
     first, second = _two_locations(fresh_engine)
-    both_hold_one = threading.Barrier(2)
+    both_hold_one = threading.Barrier(2, timeout=120)
     outcomes: dict[str, str] = {}
 
     def writer(label: str, mine: int, theirs: int) -> None:

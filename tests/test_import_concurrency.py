@@ -40,7 +40,7 @@ def test_imports_and_adjustments_at_once_never_fail_with_a_raw_error(fresh_engin
     sheets = [_sheet("first.csv", names, ROWS, "North"), _sheet("second.csv", names[2:], 500, "North")]
     errors: list[BaseException] = []
     outcomes: dict[str, object] = {}
-    start = threading.Barrier(3)
+    start = threading.Barrier(3, timeout=120)
     imports_done = threading.Event()
 
     def run_import(index: int) -> None:

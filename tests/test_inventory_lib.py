@@ -477,7 +477,7 @@ def test_find_by_tag_respects_scope(session, shop, item):
 # --- concurrency: real threads, committed data, then ledger.verify ---------------------------------------------------
 
 def _run_threads(count_, work):
-    barrier = threading.Barrier(count_)
+    barrier = threading.Barrier(count_, timeout=120)
     outcomes, errors = [], []
 
     def worker(index):

@@ -107,7 +107,7 @@ def test_eight_threads_on_one_item_never_lose_an_update(fresh_engine):
         item = f.make_item(session, f.make_product(session), location, quantity=20, weight="50.0000", unit="g")
         item_id, user_id = item.id, user.id
     successes, refusals, errors = [], [], []
-    barrier = threading.Barrier(8)
+    barrier = threading.Barrier(8, timeout=120)
 
     def worker():
         barrier.wait()

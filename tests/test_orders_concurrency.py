@@ -45,7 +45,7 @@ def _workshop(engine, pieces: int = 5):
 def _run(workers: int, job) -> tuple[list, list, list]:
     """Start `workers` threads at once (a barrier), each calling job(index); collect results and errors."""
     successes, refusals, errors = [], [], []
-    barrier = threading.Barrier(workers)
+    barrier = threading.Barrier(workers, timeout=120)
 
     def worker(index: int):
         barrier.wait()

@@ -38,7 +38,7 @@ def _world(engine) -> dict:
 def _run(count: int, work) -> tuple[list, list, list]:
     """Run `work(number)` in `count` threads released together; (results, refusals, other errors)."""
     results, refusals, errors = [], [], []
-    barrier = threading.Barrier(count)
+    barrier = threading.Barrier(count, timeout=120)
 
     def worker(number: int) -> None:
         barrier.wait()

@@ -284,7 +284,7 @@ def test_failures_recorded_at_the_same_moment_write_exactly_one_lock(fresh_engin
 
     with db.session_scope(fresh_engine, write=True) as session:
         username = f.make_user(session, Role.MEMBER, f.make_location(session)).username
-    attempts, barrier, errors = 8, threading.Barrier(8), []
+    attempts, barrier, errors = 8, threading.Barrier(8, timeout=120), []
 
     def attempt():
         try:
@@ -295,6 +295,7 @@ def test_failures_recorded_at_the_same_moment_write_exactly_one_lock(fresh_engin
                 users.record_sign_in(session, checked, token="unused", expiry_days=1)
         except Exception as error:  # noqa: BLE001 (reported below)
             errors.append(error)
+            barrier.abort()  # the others stop waiting for this one (a failure, not a hang)
 
     threads = [threading.Thread(target=attempt) for _ in range(attempts)]
     for thread in threads:

@@ -186,7 +186,7 @@ def test_two_issues_from_one_item_at_once_never_over_issue(fresh_engine):
         item = f.make_item(session, f.make_product(session), location, quantity=7, weight="14.0000", unit="g")
         item_id, user_id = item.id, user.id
     successes, refusals, errors = [], [], []
-    barrier = threading.Barrier(6)
+    barrier = threading.Barrier(6, timeout=120)
 
     def worker(number: int) -> None:
         barrier.wait()

@@ -237,7 +237,7 @@ def test_concurrent_adjustments_transfers_and_an_import_on_one_product_and_locat
     sheet = importer.read_sheet("rubies.csv", ("Product,Kind,Quantity,Weight,Weight unit,Location\n" + "".join(
         f"Ruby,Finished,1,{n + 1}.25,g,North\n" for n in range(300))).encode())
     errors: list[BaseException] = []
-    start = threading.Barrier(5)
+    start = threading.Barrier(5, timeout=120)
 
     def as_admin(work) -> None:
         start.wait()

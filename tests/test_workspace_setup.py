@@ -88,7 +88,7 @@ def test_the_database_itself_refuses_a_second_workspace(fresh_engine, monkeypatc
 
 def test_two_creations_at_once_give_one_workspace_and_one_admin(fresh_url):
     engines = [db.make_engine(fresh_url) for _ in range(2)]
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=120)
     outcomes: list[str] = []
 
     def create(index: int) -> None:
