@@ -125,8 +125,8 @@ def _cost_price(created_at, first_at, dialect: str, priced_ids: list[int]):
     The arrays are never joined in as columns: rows carrying them were sorted and sent between workers with
     kilobytes each (a first try spilled 150 MB to disk for the report)."""
     if dialect == "postgresql":
-        if not priced_ids:
-            return null()
+        if not priced_ids:  # typed: a bare NULL is text to PostgreSQL, and numeric * text does not exist
+            return cast(null(), Numeric(28, 4))
         scaled = cast(RateVersion.price * _PRICE_SCALE, BigInteger)
         whole = case({profile_id: type_coerce(_profile_array(profile_id, scaled), ARRAY(BigInteger))[
             func.greatest(func.width_bucket(created_at, _profile_array(profile_id, RateVersion.effective_at)), 1)]
