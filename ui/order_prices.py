@@ -37,10 +37,10 @@ def section(actor: Actor, view: OrderDetail) -> None:
         if margin is None:
             continue
         row = {"Line": line.position, "Product": line.product, "Unit price": margin.price or "—",
-               "Price total": prices.money_text(margin.currency, margin.price_total)}
+               "Price total": prices.currency_amount(margin.currency, margin.price_total)}
         if view.kind is OrderKind.SALES:
             row.update({"Cost of selected stock": margin.cost_text,
-                        "Margin": prices.money_text(margin.currency, margin.margin)})
+                        "Margin": prices.currency_amount(margin.currency, margin.margin)})
         else:
             kind = cost_types.get(line.id)
             row["Cost type of received items"] = ComponentType(kind).label if kind else "—"

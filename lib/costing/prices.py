@@ -87,7 +87,7 @@ def price_text(line: OrderLine) -> str:
     return f"{line.price_currency} {Decimal(line.unit_price):,.2f} {RateBasis(line.price_basis).label}"
 
 
-def money_text(currency: str | None, amount: Decimal | None) -> str:
+def currency_amount(currency: str | None, amount: Decimal | None) -> str:
     """ "USD 1,234.50", or "—" without an amount."""
     return "—" if amount is None else f"{currency or ''} {amount:,.2f}".strip()
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-
 from sqlalchemy import select
 
 from lib import db

@@ -36,7 +36,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, Ta
 from sqlalchemy.orm import Session
 
 from lib.access import Actor, Right
-from lib.costing.prices import LineMargin, line_margins, money_text
+from lib.costing.prices import LineMargin, currency_amount, line_margins
 from lib.documents import codes, fonts
 from lib.errors import ValidationFailed
 from lib.models import Image, OrderKind
@@ -195,7 +195,7 @@ def _line_rows(view: OrderDetail, priced: dict[int, LineMargin] | None) -> list[
         if priced is not None:
             price = priced.get(line.id)
             row += [price.price or "—" if price else "—",
-                    money_text(price.currency, price.price_total) if price and not line.cancelled else "—"]
+                    currency_amount(price.currency, price.price_total) if price and not line.cancelled else "—"]
         rows.append(row)
     return rows
 
@@ -219,7 +219,7 @@ def _lines_table(view: OrderDetail, priced: dict[int, LineMargin] | None) -> lis
     for line_id, margin in priced.items():
         if margin.price_total is not None and line_id not in cancelled:
             totals[margin.currency] = totals.get(margin.currency, Decimal(0)) + margin.price_total
-    summary = [_text(f"Total {money_text(currency, amount)}", "Order total", _TOTAL)
+    summary = [_text(f"Total {currency_amount(currency, amount)}", "Order total", _TOTAL)
                for currency, amount in sorted(totals.items())]
     return [_table((*_LINE_HEADERS, "Unit price", "Total"), rows, _PRICED_WIDTHS, "Order line"), *summary]
 

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lib.access import Actor, Right, scope_items
-from lib.errors import NotFound, ValidationFailed
-from lib.models import InventoryItem, ProductionJob
+from lib.errors import LoupeError, NotFound, ValidationFailed
+from lib.models import InventoryItem
+from lib.production.job_plan import get_job_in_scope
 from lib.tags import MAX_TAG_LENGTH, TAG_PATTERN
 
 MAX_SCAN = 300
@@ -82,10 +83,10 @@ def scan_target(session: Session, *, actor: Actor, text: str) -> ScanTarget:
         return ScanTarget("inventory", {"item": open_scanned(session, actor=actor, text=text)})
     except (NotFound, ValidationFailed) as missed:
         number = str(text or "").strip().upper()
-        if not actor.can(Right.VIEW_PRODUCTION) or not number or len(number) > 40:
+        if not number or number.isdigit():  # a bare number is no job ID (it would read as a job's database id)
             raise missed
-        job = session.execute(select(ProductionJob.number, ProductionJob.location_id)
-                              .where(ProductionJob.number == number)).first()
-        if job is None or not actor.can_see_location(job.location_id):
-            raise missed
+        try:
+            job = get_job_in_scope(session, actor=actor, job_id=number)
+        except LoupeError:
+            raise missed from None
         return ScanTarget("production", {"job": job.number})
