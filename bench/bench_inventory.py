@@ -25,7 +25,7 @@ from lib.access import actor_for_user
 from lib.inventory import export, items
 from lib.inventory.query import ItemFilters, Page
 from lib.models import InventoryKind, Location, Product, Role, User
-from lib.workspace.settings import get_workspace
+from lib.workspace.settings import default_weight_unit
 
 PAGE_TARGET_MS = 250
 EXPORT_TARGET_MB = 150
@@ -38,7 +38,7 @@ def _admin_and_filters(engine) -> tuple:
         actor = actor_for_user(session, admin_id)
         word = session.scalars(select(Product.name).order_by(Product.id)).first().split()[0].lower()
         location_id = session.scalars(select(Location.id).order_by(Location.id)).first()
-        unit = get_workspace(session).default_weight_unit
+        unit = default_weight_unit(session)
     filtered = ItemFilters(search=word, kinds=(InventoryKind.FINISHED,), location_ids=(location_id,))
     return actor, filtered, unit
 

@@ -24,7 +24,7 @@ from lib.products import catalog as products
 from lib.products import catalog_entries as catalogs
 from lib.products import details
 from lib.units import format_weight
-from lib.workspace.settings import get_workspace
+from lib.workspace.settings import default_weight_unit
 from ui import ai_panel, charts, context, product_orders, production_view, reorder_levels, value_card
 from ui import inventory_view as display
 from ui.feedback import run_action
@@ -132,7 +132,7 @@ raw_id = st.query_params.get("id")
 try:
     with context.db() as session:
         product = products.get_product_in_scope(session, actor=actor, product_id=raw_id)
-        unit = get_workspace(session).default_weight_unit
+        unit = default_weight_unit(session)
         version = products.data_version(session)
 except LoupeError as error:  # NotFound for unknown, malformed or out-of-scope ids
     st.title("Product not found" if isinstance(error, NotFound) else "Product details")

@@ -12,7 +12,7 @@ import streamlit as st
 
 from lib.access import Actor
 from lib.products import catalog as products
-from lib.workspace.settings import get_workspace
+from lib.workspace.settings import default_weight_unit
 from ui import context
 from ui.feedback import counted
 from ui.pictures import thumbnail_uri
@@ -28,7 +28,7 @@ def _catalog(actor: Actor, search: str, unit: str, version: tuple[int, int]) -> 
 
 actor = context.actor()
 with context.db() as session:
-    unit = get_workspace(session).default_weight_unit
+    unit = default_weight_unit(session)
     version = products.data_version(session)
 
 st.title("Products")

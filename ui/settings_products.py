@@ -14,7 +14,7 @@ from lib.models import CatalogKind
 from lib.products import catalog as products
 from lib.products import catalog_entries as catalogs
 from lib.units import UNITS_BY_SYMBOL, WEIGHT_UNITS
-from lib.workspace.settings import SETTINGS, get_workspace, update_settings
+from lib.workspace.settings import SETTINGS, default_weight_unit, update_settings
 from ui import context
 from ui.feedback import run_action
 
@@ -33,7 +33,7 @@ def render(actor: Actor) -> None:
 def _default_unit(actor: Actor) -> None:
     st.subheader("Default weight unit")
     with context.db() as session:
-        current = get_workspace(session).default_weight_unit
+        current = default_weight_unit(session)
     symbols = [u.symbol for u in WEIGHT_UNITS]
     with st.form("product_unit_form"):
         chosen = st.selectbox("Default weight unit", symbols, index=symbols.index(current), key="prod_unit",

@@ -71,7 +71,7 @@ from lib.products.catalog import get_product_in_scope
 from lib.products.details import Kpis, kpis
 from lib.text import without_refused
 from lib.units import from_grams
-from lib.workspace.settings import get_workspace
+from lib.workspace.settings import default_weight_unit, get_workspace
 
 FEATURE = "product_summary"
 FEATURE_LABELS = {FEATURE: "Product summary", lines_ai.FEATURE: lines_ai.FEATURE_LABEL,
@@ -574,7 +574,7 @@ def latest_summary(session: Session, *, actor: Actor, product_id: int, filters: 
     stored = json.loads(row.facts_json)
     if not _sees_manager_part(actor) and not _shared(row, stored):
         return None
-    unit_now = get_workspace(session).default_weight_unit
+    unit_now = default_weight_unit(session)
     stale = (row.data_version != data_version(session, actor=actor, product_id=product_id, filters=filters)
              or stored.get("unit") != unit_now
              or (sees_values(actor) and VALUE in _stored_manager_facts(row)

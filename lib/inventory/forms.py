@@ -44,7 +44,7 @@ from lib.text import clean_text  # the one text rule; re-exported for the forms 
 from lib.inventory.query import ItemFilters, items_statement
 from lib.models import CatalogEntry, CatalogKind, InventoryItem, InventoryKind, Location, Product, utcnow
 from lib.units import UNIT_SYMBOLS, is_unit, parse_weight, plain_decimal, unit
-from lib.workspace.settings import get_workspace
+from lib.workspace.settings import default_weight_unit
 
 MAX_NOTES = 2000
 MAX_REASON = 500
@@ -188,7 +188,7 @@ def options(session: Session, *, actor: Actor, active_only: bool = False) -> Opt
     return Options(products=_products_for(session, actor, active_only),
                    catalogs={kind: tuple(values) for kind, values in catalogs.items()},
                    locations=tuple((loc.id, loc.name) for loc in visible_locations(session, actor=actor)),
-                   default_unit=get_workspace(session).default_weight_unit, home_location_id=home)
+                   default_unit=default_weight_unit(session), home_location_id=home)
 
 
 # ---------------------------------------------------------------------------
@@ -273,7 +273,7 @@ def check_new_item(session: Session, actor: Actor, data: NewItem) -> tuple[Check
     if problem:
         problems["product_id"] = problem
     kind = collect(problems, "kind", parse_kind, data.kind)
-    symbol = data.weight_unit or get_workspace(session).default_weight_unit
+    symbol = data.weight_unit or default_weight_unit(session)
     if not is_unit(symbol):
         problems["weight_unit"] = f"Weight unit: unknown unit {symbol!r}; use one of {', '.join(UNIT_SYMBOLS)}"
     weight = collect(problems, "weight", lambda raw: parse_weight(raw, "Weight"), data.weight)

@@ -74,7 +74,7 @@ from lib.inventory.sheets import (
 from lib.models import CatalogEntry, CatalogKind, InventoryItem, InventoryKind, ItemStatus, Location, Product, utcnow
 from lib.names import clean_name, derive_short_name
 from lib.units import UNIT_SYMBOLS, WEIGHT_UNITS, parse_weight
-from lib.workspace.settings import get_workspace
+from lib.workspace.settings import default_weight_unit
 
 __all__ = ["COLUMNS", "REQUIRED", "FILE_TYPES", "DEFAULT_LIMITS", "Limits", "Sheet", "read_sheet", "sheet_names",
            "preview", "commit", "template", "Preview", "ImportResult"]
@@ -143,7 +143,7 @@ class _Lookups:
         for weight_unit in WEIGHT_UNITS:
             for name in (weight_unit.symbol, weight_unit.name.lower(), weight_unit.name.lower() + "s"):
                 units[name] = weight_unit.symbol
-        return cls(get_workspace(session).default_weight_unit, products, catalogs, locations, default, taken,
+        return cls(default_weight_unit(session), products, catalogs, locations, default, taken,
                    short_names, units)
 
 

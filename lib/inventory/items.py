@@ -22,7 +22,7 @@ from lib.errors import NotFound, PermissionDenied
 from lib.inventory.query import ItemFilters, Page, Totals, page_rows, totals
 from lib.models import CatalogEntry, Image, InventoryItem, Location, MovementKind, Product, StockMovement, User
 from lib.units import format_weight, from_grams
-from lib.workspace.settings import get_workspace
+from lib.workspace.settings import default_weight_unit
 
 PAGE_SIZES = (25, 50, 100, 200)
 TRANSFER_KINDS = (MovementKind.TRANSFER_OUT, MovementKind.TRANSFER_IN)
@@ -59,7 +59,7 @@ def list_items(session: Session, *, actor: Actor, filters: ItemFilters, page: Pa
         page = Page(number=last, size=page.size, sort=page.sort, descending=page.descending)
     rows = page_rows(session, actor=actor, filters=filters, page=page, with_thumbnail=with_thumbnail,
                      expected_rows=found.items)
-    return ListView(rows=rows, totals=found, page=page, unit=get_workspace(session).default_weight_unit)
+    return ListView(rows=rows, totals=found, page=page, unit=default_weight_unit(session))
 
 
 # ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from lib.access import Actor, scope_items, scope_movements
 from lib.inventory.items import counterpart
 from lib.models import IN_STOCK, InventoryItem, Location, Product, StockMovement, User
 from lib.units import from_grams
-from lib.workspace.settings import get_workspace
+from lib.workspace.settings import default_weight_unit
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Overview:
 
 def stock_overview(session: Session, *, actor: Actor) -> Overview:
     """Items held and their total weight in the actor's scope, overall and per location."""
-    unit = get_workspace(session).default_weight_unit
+    unit = default_weight_unit(session)
     stmt = scope_items(
         select(Location.name, func.count(InventoryItem.id), func.coalesce(func.sum(InventoryItem.weight_g), 0))
         .join(Location, Location.id == InventoryItem.location_id)

@@ -12,14 +12,16 @@ sort, so a page, its export and its link never disagree.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Iterator
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from lib import db
 from lib.access import Actor, scope_items, scope_movements
 from lib.classification import ATTRIBUTES, BY_KEY
 from lib.models import (
@@ -159,7 +161,10 @@ def totals(session: Session, *, actor: Actor, filters: ItemFilters) -> Totals:
 _NAMES = {attribute.key: aliased(CatalogEntry, name=f"{attribute.key}_name") for attribute in ATTRIBUTES}
 
 
-def _display_select():
+def _display_select(page_ids=None, with_thumbnail: bool = False) -> Select:
+    """The display rows of every item, or of the ids in the subquery `page_ids` (read first, then each item by
+    its key: the subquery is the first FROM, so PostgreSQL, which keeps the written join order past eight
+    joins, does not join every item before narrowing)."""
     columns = [InventoryItem.id, InventoryItem.tag_id, Product.name.label("product"), InventoryItem.product_id,
                InventoryItem.kind,
                *(_NAMES[attribute.key].name.label(attribute.key) for attribute in ATTRIBUTES),
@@ -167,12 +172,19 @@ def _display_select():
                InventoryItem.quantity, InventoryItem.weight, InventoryItem.weight_unit, InventoryItem.weight_g,
                Location.name.label("location"), InventoryItem.location_id, InventoryItem.status,
                InventoryItem.created_at, InventoryItem.notes, InventoryItem.image_id]
-    stmt = (select(*columns).select_from(InventoryItem)
-            .join(Product, Product.id == InventoryItem.product_id)
+    if with_thumbnail:
+        columns.append(Image.thumbnail)
+    if page_ids is None:
+        stmt = select(*columns).select_from(InventoryItem)
+    else:
+        stmt = select(*columns).select_from(page_ids).join(InventoryItem, InventoryItem.id == page_ids.c.id)
+    stmt = (stmt.join(Product, Product.id == InventoryItem.product_id)
             .join(Location, Location.id == InventoryItem.location_id))
     for attribute in ATTRIBUTES:
         alias = _NAMES[attribute.key]
         stmt = stmt.outerjoin(alias, alias.id == getattr(InventoryItem, attribute.field))
+    if with_thumbnail:
+        stmt = stmt.outerjoin(Image, Image.id == InventoryItem.image_id)
     return stmt
 
 
@@ -180,13 +192,6 @@ _DISPLAY = _display_select()
 """Every display column: the item's own, product, location and attribute names (keys as in
 `lib.classification`, e.g. row["shape"] is the shape's name)."""
 
-# One page's display rows by id, built once: SQLAlchemy then finds its compiled form without
-# rebuilding the statement's cache key, which costs more than SQLite's part of the query.
-_DISPLAY_BY_IDS = {
-    False: _DISPLAY.where(InventoryItem.id.in_(bindparam("ids", expanding=True))),
-    True: (_DISPLAY.where(InventoryItem.id.in_(bindparam("ids", expanding=True)))
-           .add_columns(Image.thumbnail).outerjoin(Image, Image.id == InventoryItem.image_id)),
-}
 _NEWEST_ITEM_ID = select(func.max(InventoryItem.id))
 
 SORTABLE: tuple[str, ...] = ("tag_id", "product", "kind", *(attribute.key for attribute in ATTRIBUTES),
@@ -250,12 +255,11 @@ def _walks_newest_first(session: Session, filters: ItemFilters, page: Page, expe
     if not (page.sort == "created_at" and len(filters.product_ids) == 1 and expected_rows
             and session.get_bind().dialect.name == "sqlite"):
         return False
-    table_rows = session.scalar(_NEWEST_ITEM_ID) or 0
+    table_rows = db.read(session, _NEWEST_ITEM_ID).scalar() or 0
     return (page.offset + page.size) * table_rows < expected_rows * expected_rows
 
 
-def _page_ids_statement(session: Session, actor: Actor, filters: ItemFilters, page: Page,
-                        expected_rows: int | None) -> Select:
+def _page_ids(actor: Actor, filters: ItemFilters, page: Page, walk_newest_first: bool) -> Select:
     """Ids of one page, sorted and limited over inventory_items (at most one join, for a name sort).
 
     Sorting the fully joined display rows makes SQLite sort all 200,000 of them; sorting ids first lets it
@@ -263,7 +267,7 @@ def _page_ids_statement(session: Session, actor: Actor, filters: ItemFilters, pa
     ix_items_created is cheaper (`_walks_newest_first`), the product condition is written as
     `product_id + 0 = :id`: the same condition, but it keeps SQLite off the product index.
     """
-    if _walks_newest_first(session, filters, page, expected_rows):
+    if walk_newest_first:
         stmt = (items_statement(actor, filters.with_(product_ids=()), InventoryItem.id)
                 .where((InventoryItem.product_id + 0) == filters.product_ids[0]))
     else:
@@ -271,24 +275,29 @@ def _page_ids_statement(session: Session, actor: Actor, filters: ItemFilters, pa
     return stmt.order_by(*_order(page.sort, page.descending)).limit(page.size).offset(page.offset)
 
 
-def _display_rows(session: Session, ids: list[int], with_thumbnail: bool) -> list[dict]:
-    """Display rows for already scoped ids, in the order of `ids`."""
-    if not ids:
-        return []
-    rows = session.execute(_DISPLAY_BY_IDS[with_thumbnail], {"ids": ids})
-    by_id = {row.id: row._asdict() for row in rows}
-    return [by_id[item_id] for item_id in ids if item_id in by_id]
+@functools.lru_cache(maxsize=256)
+def _page_select(actor: Actor, filters: ItemFilters, page: Page, walk_newest_first: bool,
+                 with_thumbnail: bool) -> Select:
+    """One page's display rows: the display columns of the ids `_page_ids` picks, in the page's order.
+
+    Built once per view (actor, filters and page are frozen values): building it cost more than SQLite's
+    part of reading a page at the large demo.
+    """
+    ids = _page_ids(actor, filters, page, walk_newest_first).subquery("page_ids")
+    return _display_select(ids, with_thumbnail).order_by(*_order(page.sort, page.descending))
 
 
 def page_rows(session: Session, *, actor: Actor, filters: ItemFilters, page: Page, with_thumbnail: bool = True,
               expected_rows: int | None = None) -> list[dict]:
-    """One page of display rows in the actor's scope, filtered and sorted (id breaks ties).
+    """One page of display rows in the actor's scope, filtered and sorted (id breaks ties), in one statement.
 
     `expected_rows`, the number of rows the filters match when the caller
     already counted them, lets SQLite choose the cheaper access path.
     """
-    ids = list(session.scalars(_page_ids_statement(session, actor, filters, page, expected_rows)))
-    return _display_rows(session, ids, with_thumbnail)
+    walk = _walks_newest_first(session, filters, page, expected_rows)
+    result = db.read(session, _page_select(actor, filters, page, walk, with_thumbnail))
+    names = tuple(result.keys())
+    return [dict(zip(names, row)) for row in result.all()]
 
 
 def iter_rows(session: Session, *, actor: Actor, filters: ItemFilters, sort: str = "tag_id",

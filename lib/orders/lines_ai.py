@@ -54,7 +54,7 @@ from lib.errors import ConfigurationError, PermissionDenied, ValidationFailed
 from lib.models import LINE_ATTRIBUTE_KEYS, CatalogEntry, Product
 from lib.orders.orders import MAX_DESCRIPTION, MAX_LINES, MAX_NOTES
 from lib.units import UNIT_SYMBOLS, WEIGHT_QUANTUM, WEIGHT_UNITS, unit
-from lib.workspace.settings import get_workspace
+from lib.workspace.settings import default_weight_unit, get_workspace
 
 FEATURE = "order_lines"
 FEATURE_LABEL = "Order lines"
@@ -163,7 +163,7 @@ def prepare_request(session: Session, *, actor: Actor, settings: Settings, notes
     prompt = load_prompt(PROMPT_NAME).render(product_names=_json_text([name for _pid, name in products]),
                                               notes=_json_text(text), units=", ".join(UNIT_SYMBOLS))
     return LinesRequest(prompt.system, prompt.user, prompt.version, products, attributes,
-                        get_workspace(session).default_weight_unit)
+                        default_weight_unit(session))
 
 
 def request_lines(request: LinesRequest, *, actor: Actor, settings: Settings, sessions: metering.WriteSessions,

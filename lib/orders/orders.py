@@ -75,7 +75,7 @@ from lib.orders.lines import (
 from lib.orders.numbering import next_number, prefix_for
 from lib.orders.parties import display_name, party_choices
 from lib.units import UNIT_SYMBOLS, is_unit, parse_weight, to_grams, unit
-from lib.workspace.settings import carrier_list, get_workspace
+from lib.workspace.settings import carrier_list, default_weight_unit, get_workspace
 
 MAX_LINES = 200
 MAX_DESCRIPTION = 500
@@ -272,7 +272,7 @@ def check_order(session: Session, data: OrderInput) -> tuple[dict, list[dict], l
         problems.append("Add at least one line")
     elif len(data.lines) > MAX_LINES:
         problems.append(f"An order may have at most {MAX_LINES} lines")
-    default_unit = get_workspace(session).default_weight_unit
+    default_unit = default_weight_unit(session)
     lines = []
     for position, line in enumerate(data.lines[:MAX_LINES], start=1):
         values, line_problems = check_line(session, line, default_unit, f"Line {position}", kind=kind,
@@ -351,7 +351,7 @@ def add_line(session: Session, *, actor: Actor, order_id: int, data: LineInput) 
                                   .where(OrderLine.order_id == order.id)).one()
     if count >= MAX_LINES:
         raise ValidationFailed(f"An order may have at most {MAX_LINES} lines.")
-    values, problems = check_line(session, data, get_workspace(session).default_weight_unit, "New line",
+    values, problems = check_line(session, data, default_weight_unit(session), "New line",
                                   kind=order.kind, currency=order.currency)
     if problems:
         raise ValidationFailed.listing("The line was not added:", problems)

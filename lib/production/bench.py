@@ -40,7 +40,7 @@ from lib.production.job_plan import get_job_in_scope, lock_job, require_open
 from lib.production.totals import job_figures
 from lib.text import clean_text
 from lib.units import format_weight, from_grams, parse_weight, to_grams
-from lib.workspace.settings import get_workspace
+from lib.workspace.settings import default_weight_unit
 
 ZERO = Decimal(0)
 
@@ -119,7 +119,7 @@ def return_stock(session: Session, *, actor: Actor, job_id: int, issue_id: int, 
     outstanding = job_figures(session, [job.id])[job.id].balance().outstanding
     grams = to_grams(part, issue.weight_unit)
     if grams > outstanding:
-        unit = get_workspace(session).default_weight_unit
+        unit = default_weight_unit(session)
         left = format_weight(from_grams(max(outstanding, ZERO), unit), unit)
         raise ValidationFailed(f"Only {left} is unaccounted in {job.number} (the rest was received, scrapped, "
                                "wasted or returned already); nothing was returned.")

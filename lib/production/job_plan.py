@@ -32,7 +32,7 @@ from lib.production import links
 from lib.production import stages as stage_catalog
 from lib.production.totals import Figures, job_figures
 from lib.units import format_weight, is_unit, parse_weight, unit
-from lib.workspace.settings import get_workspace
+from lib.workspace.settings import default_weight_unit, get_workspace
 
 SPLIT_MODES: dict[str, str] = {"match": "Match issued", "even": "Split evenly", "item": "Per item"}
 """Per-item requested amounts: mode -> label."""
@@ -327,7 +327,7 @@ def _check_requested(session: Session, plan: JobPlan, data: NewJob) -> None:
     if plan.split != "item" and any(i.requested_quantity is not None or i.requested_weight is not None
                                     for i in plan.issues):
         problems["split"] = "Requested amounts per item are for the 'Per item' split only"
-    symbol = data.requested_weight_unit or get_workspace(session).default_weight_unit
+    symbol = data.requested_weight_unit or default_weight_unit(session)
     if not is_unit(symbol):
         problems["requested_weight_unit"] = f"Requested weight unit: unknown unit {symbol!r}"
         return

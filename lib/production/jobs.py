@@ -108,7 +108,7 @@ from lib.production.job_plan import (  # noqa: F401 (re-exported: callers use jo
     staff_options,
 )
 from lib.units import WEIGHT_QUANTUM, format_weight, from_grams, to_grams
-from lib.workspace.settings import get_workspace
+from lib.workspace.settings import default_weight_unit, get_workspace
 
 # ---------------------------------------------------------------------------
 # Creating a job, issuing into it
@@ -289,7 +289,7 @@ def _request_more(session: Session, job: ProductionJob, rows: list[JobIssue]) ->
     """What newly issued stock should yield ("Split evenly" / "Per item"): as entered, else as issued."""
     if job.split_mode == "match":
         return
-    symbol = job.requested_weight_unit or get_workspace(session).default_weight_unit
+    symbol = job.requested_weight_unit or default_weight_unit(session)
     for row in rows:
         if row.requested_quantity is None and job.requested_pieces is not None:
             row.requested_quantity = row.quantity
@@ -374,7 +374,7 @@ def close_job(session: Session, *, actor: Actor, job_id: int, reason: str = "", 
 
 def _format_grams(session: Session, grams: Decimal) -> str:
     """Grams in the workspace default unit, for messages."""
-    symbol = get_workspace(session).default_weight_unit
+    symbol = default_weight_unit(session)
     return format_weight(from_grams(grams, symbol), symbol)
 
 

@@ -69,7 +69,7 @@ from lib.orders.parties import display_name
 from lib.production.formulas import JobProgress, OrderEfficiency, order_efficiency
 from lib.production.totals import Figures, job_figures, job_status
 from lib.units import from_grams
-from lib.workspace.settings import get_workspace
+from lib.workspace.settings import default_weight_unit
 
 LINK_RIGHTS = (Right.EDIT_PRODUCTION, Right.VIEW_ORDERS)
 CLOSED_ORDERS = (Fulfilment.CANCELLED, Fulfilment.COMPLETED, Fulfilment.PARTIALLY_RETURNED, Fulfilment.ALL_RETURNED)
@@ -338,7 +338,7 @@ def order_production(session: Session, *, actor: Actor, order_id) -> OrderProduc
                            .where(ProductionJob.order_id == order_id).order_by(ProductionJob.id)).all()
     if not rows:
         return None
-    unit = get_workspace(session).default_weight_unit
+    unit = default_weight_unit(session)
     figures = job_figures(session, [job.id for job, _stage in rows])
     linked, counted = [], []
     for job, stage in rows:

@@ -62,7 +62,7 @@ from lib.production.stages import next_stage
 from lib.production.totals import Figures, is_overdue, issues_subquery, job_figures, job_status, status_expression
 from lib.spreadsheet import csv_cell
 from lib.units import format_weight, from_grams
-from lib.workspace.settings import get_workspace
+from lib.workspace.settings import default_weight_unit
 from lib.text import contains_pattern
 
 TABS: dict[str, str] = {"all": "All", "ongoing": "Ongoing", "completed": "Completed", "unscheduled": "Unscheduled",
@@ -241,7 +241,7 @@ def list_jobs(session: Session, *, actor: Actor, filters: JobFilters, page: JobP
     A page number past the last page shows the last page.
     """
     actor.require(Right.VIEW_PRODUCTION)
-    unit = get_workspace(session).default_weight_unit
+    unit = default_weight_unit(session)
     total = int(session.scalar(jobs_statement(actor, filters, func.count(ProductionJob.id))) or 0)
     last = max(1, -(-total // page.size))
     if page.number > last:
@@ -263,7 +263,7 @@ def export_jobs(session: Session, *, actor: Actor, filters: JobFilters, today: d
     """Every job the filters match in the actor's scope (all pages), as UTF-8 CSV, newest first (text cells
     neutralised by `lib.spreadsheet.csv_cell`: a stage, product or staff name never runs as a formula)."""
     actor.require(Right.VIEW_PRODUCTION)
-    unit = get_workspace(session).default_weight_unit
+    unit = default_weight_unit(session)
     today = today or utcnow().date()
     ids = list(session.scalars(jobs_statement(actor, filters, ProductionJob.id).order_by(*_order("newest"))))
     buffer = io.StringIO()
@@ -426,7 +426,7 @@ class JobDetail:
 def job_detail(session: Session, *, actor: Actor, job_id, today: date | None = None) -> JobDetail:
     """One job in the actor's scope: its fields, figures, issues, outputs, timeline, and what can go on."""
     job = get_job_in_scope(session, actor=actor, job_id=job_id)
-    unit = get_workspace(session).default_weight_unit
+    unit = default_weight_unit(session)
     figures = job_figures(session, [job.id])[job.id]
     status = job_status(job.closed_as, figures.issues, job.deadline)
     stage = session.get(ProductionStage, job.stage_id)
@@ -588,7 +588,7 @@ def production_for_product(session: Session, *, actor: Actor, product_id: int, k
                            today: date | None = None) -> ProductProduction:
     """Open jobs with issued stock of the product (optionally of these kinds) and its issued weight net of bench
     returns."""
-    unit = get_workspace(session).default_weight_unit
+    unit = default_weight_unit(session)
     if not actor.can(Right.VIEW_PRODUCTION):
         return ProductProduction(unit, 0, Decimal(0), [])
     conditions = [JobIssue.product_id == int(product_id), JobIssue.returned_movement_id.is_(None),

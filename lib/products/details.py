@@ -43,8 +43,9 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import Select, String, bindparam, case, func, literal, literal_column, select
+from sqlalchemy import Select, String, bindparam, case, func, literal, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from lib import db, ledger
 from lib.access import Actor
@@ -52,7 +53,7 @@ from lib.classification import ATTRIBUTES
 from lib.inventory.query import ItemFilters, Totals, movements_statement, start_of_day, totals
 from lib.models import StockDaily, StockHeld, StockMovement
 from lib.units import WEIGHT_QUANTUM, from_grams, grams_converter
-from lib.workspace.settings import get_workspace
+from lib.workspace.settings import default_weight_unit
 
 RANGES: dict[str, tuple[str, int, str]] = {  # key -> (bucket, number of buckets, label)
     "30d": ("day", 30, "30 days"),
@@ -82,8 +83,16 @@ def today_utc() -> date:
 
 
 def _grams(value) -> Decimal:
-    """A database sum as Decimal (SQLite sums NUMERIC as floats; str() keeps them short)."""
-    return Decimal(str(value)) if value is not None else Decimal(0)
+    """A database sum as Decimal. PostgreSQL's sums are Decimal already; SQLite sums NUMERIC as floats, read
+    to the grams columns' 10 places, as SQLAlchemy reads a typed GRAMS column (so a float's last-bit noise
+    never reaches a rounding)."""
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(f"{value:.10f}")
+    return Decimal(value)
 
 
 # ---------------------------------------------------------------------------
@@ -119,8 +128,10 @@ def _summary_select(read: str, narrowed: frozenset[str]) -> Select:
         stmt = select(func.coalesce(func.sum(model.items), 0), func.coalesce(func.sum(model.pieces), 0),
                       func.coalesce(func.sum(model.weight_g), 0))
     else:
-        stmt = (select(model.day, func.coalesce(func.sum(model.added_g), 0),
-                       func.coalesce(func.sum(model.deducted_g), 0))
+        # Untyped result columns: `_daily_flow` reads the raw values once (date or ISO text, Decimal or float);
+        # SQLAlchemy's own date and decimal processing of up to 366 rows cost more than the read
+        stmt = (select(*(type_coerce(column, NullType()) for column in (
+                    model.day, func.coalesce(func.sum(model.added_g), 0), func.coalesce(func.sum(model.deducted_g), 0))))
                 .where(model.day >= bindparam("first"), model.day <= bindparam("last")).group_by(model.day))
     for name, column in _NARROWING:
         if name in narrowed:
@@ -132,7 +143,7 @@ def _summary_rows(session: Session, actor: Actor, filters: ItemFilters, read: st
     """Run one summary read for the view, after writing this session's own pending summary changes."""
     ledger.write_summaries(session)
     lists = _narrowing(actor, filters)
-    return session.execute(_summary_select(read, frozenset(lists)), {**lists, **bounds})
+    return db.read(session, _summary_select(read, frozenset(lists)), {**lists, **bounds})
 
 
 def _held_totals(session: Session, actor: Actor, filters: ItemFilters) -> Totals:
@@ -144,8 +155,8 @@ def _held_totals(session: Session, actor: Actor, filters: ItemFilters) -> Totals
 def _daily_flow(session: Session, actor: Actor, filters: ItemFilters, first: date,
                 last: date) -> dict[date, tuple[Decimal, Decimal]]:
     """Added and deducted grams per day from stock_daily over the days `first`..`last` (inclusive)."""
-    return {_as_date(day): (_grams(added), _grams(deducted))
-            for day, added, deducted in _summary_rows(session, actor, filters, "daily", first=first, last=last)}
+    rows = _summary_rows(session, actor, filters, "daily", first=first, last=last).all()
+    return {_as_date(day): (_grams(added), _grams(deducted)) for day, added, deducted in rows}
 
 
 def _flow_of(days: dict[date, tuple[Decimal, Decimal]], first: date, last: date) -> Flow:
@@ -212,7 +223,7 @@ class Change:
 def thirty_day_change(session: Session, *, actor: Actor, product_id: int, filters: ItemFilters,
                       today: date | None = None, unit: str | None = None, total_g: Decimal | None = None) -> Change:
     """The 30-day change and its percentage of the weight held 30 days ago."""
-    unit = unit or get_workspace(session).default_weight_unit
+    unit = unit or default_weight_unit(session)
     if total_g is None:
         total_g = _held(session, actor, product_filters(product_id, filters)).grams
     window = flow(session, actor=actor, product_id=product_id, filters=filters, today=today)
@@ -244,7 +255,7 @@ class Kpis:
 def kpis(session: Session, *, actor: Actor, product_id: int, filters: ItemFilters,
          today: date | None = None, unit: str | None = None) -> Kpis:
     """Item count, total and average weight, and the 30-day change: two aggregate queries."""
-    unit = unit or get_workspace(session).default_weight_unit
+    unit = unit or default_weight_unit(session)
     held = _held(session, actor, product_filters(product_id, filters))
     return _kpis_of(held, unit, flow(session, actor=actor, product_id=product_id, filters=filters, today=today))
 
@@ -261,8 +272,10 @@ def _kpis_of(held: Totals, unit: str, window: Flow) -> Kpis:
 # The weight trend
 # ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Bucket:
+class Bucket(NamedTuple):
+    """One bar of the weight trend (a named tuple: a chart builds hundreds, and a frozen dataclass's
+    construction cost twice as much)."""
+
     bucket: date  # first day of the bucket
     added: Decimal
     deducted: Decimal
@@ -322,7 +335,7 @@ def weight_series(session: Session, *, actor: Actor, product_id: int, filters: I
     is better evaluated once, by the grouped form.
     """
     today = today or today_utc()
-    unit = unit or get_workspace(session).default_weight_unit
+    unit = unit or default_weight_unit(session)
     size, starts = window(range_key, today)
     filters = product_filters(product_id, filters)
     dialect = session.get_bind().dialect.name
@@ -351,6 +364,8 @@ def _summed_days(days: dict[date, tuple[Decimal, Decimal]], starts: list[date],
                  size: str) -> dict[date, tuple[Decimal, Decimal]]:
     """The default view: per-day sums from stock_daily added into their buckets (days before the first
     bucket, read for the 30-day change, are left out)."""
+    if size == "day":
+        return {day: flow for day, flow in days.items() if day >= starts[0]}
     found: dict[date, tuple[Decimal, Decimal]] = {}
     for day, (added, deducted) in days.items():
         if day < starts[0]:
@@ -413,7 +428,7 @@ def overview(session: Session, *, actor: Actor, product_id: int, filters: ItemFi
     the two windows answers both. Other views call the two functions.
     """
     today = today or today_utc()
-    unit = unit or get_workspace(session).default_weight_unit
+    unit = unit or default_weight_unit(session)
     view = product_filters(product_id, filters)
     if not uses_summaries(view):
         return Overview(kpis(session, actor=actor, product_id=product_id, filters=filters, today=today, unit=unit),

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lib import audit, images
+from lib import audit, db, images
 from lib.access import Actor, Right
 from lib.errors import ValidationFailed
 from lib.llm.metering import parse_credits
@@ -94,6 +94,14 @@ MAX_FOOTER = 300
 def get_workspace(session: Session) -> Workspace:
     """The single workspace row."""
     return session.scalars(select(Workspace)).one()
+
+
+_DEFAULT_UNIT = select(Workspace.default_weight_unit)
+
+
+def default_weight_unit(session: Session) -> str:
+    """The workspace's default weight unit symbol (one column: every product page view reads it)."""
+    return db.read(session, _DEFAULT_UNIT).scalar_one()
 
 
 MAX_DUE_DATE_OFFSET = 365

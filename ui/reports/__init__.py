@@ -18,7 +18,7 @@ from lib.errors import LoupeError
 from lib.production.stages import list_stages
 from lib.reports import catalog, dates
 from lib.reports.common import ReportFilters
-from lib.workspace.settings import get_workspace
+from lib.workspace.settings import default_weight_unit
 from ui import context
 from ui.feedback import plain, show_error
 from ui.reports.common import View
@@ -108,7 +108,7 @@ def render(actor: Actor) -> None:
         st.error(plain(f"There is no report {refused!r} you can open here." if refused not in catalog.REPORTS
                        else f"{catalog.REPORTS[refused].title} is for admins and managers."))
     with context.db() as session:
-        unit = get_workspace(session).default_weight_unit
+        unit = default_weight_unit(session)
         locations = {location.id: location.name for location in visible_locations(session, actor=actor)}
         stages = {stage.id: stage.name for stage in list_stages(session)}
         products = dict(options(session, actor=actor).products) if name_needs_products(
