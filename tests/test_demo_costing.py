@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lib import db
-from lib.costing import components, rates
+from lib.costing import components, cost_prices, rates
 from lib.demo import build as demo
 from lib.enums import ComponentType, RateBasis
 from lib.models import CostComponent, InventoryItem, OrderSelection, RateProfile, RateVersion
@@ -58,6 +58,7 @@ def test_a_few_dozen_items_carry_priced_components(built):
         assert 30 <= len(item_ids) <= 60  # 36 costed here, priced purchase receipts, the job's output, sold stock
         costs = components.costs_of_items(session, item_ids, NOW)
         assert all(cost.unpriced == 0 and set(cost.totals) == {"USD"} for cost in costs.values())
+        assert cost_prices.verify(session) == []  # every component's price at cost, as the demo wrote them
         with_metal = [cost for cost in costs.values() if cost.fine_grams]  # metal at a rate with a purity
         sold_in_grams = session.scalars(select(InventoryItem.id).distinct()
                                         .join(OrderSelection, OrderSelection.item_id == InventoryItem.id)

@@ -20,10 +20,9 @@ Aggregated in SQL: the value at cost is linear in the components, so one stateme
 force at the item's creation per group (product, kind, location when asked), profile, unit and currency, and the
 quantities for today's prices (read once per profile, not per component); Python multiplies by the unit's factor
 and rounds each group half-up to cents once (a total can differ from the sum of the item pages' per-component
-costs by a few cents). The price at the item's creation is a binary search over each profile's prices on
-PostgreSQL and an index seek on SQLite (`_cost_price`); the statement's shape differs per database
-(`_statement`, `_sqlite_statement`: where the time went is in docs/costing.md, "Speed"). Only admins and
-managers (`Right.VIEW_RATES`) receive a value.
+costs by a few cents). The price at the item's creation is stored on each component (`cost_price`, kept by
+lib.costing.cost_prices); the statement's shape differs per database (`_statement`, `_sqlite_statement`: where
+the time went is in docs/costing.md, "Speed"). Only admins and managers (`Right.VIEW_RATES`) receive a value.
 """
 from __future__ import annotations
 
@@ -31,10 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import (BigInteger, Integer, Numeric, Select, and_, case, cast, func, literal, literal_column, null,
-                        or_, select, text, type_coerce, union_all)
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, Numeric, Select, and_, cast, func, literal, null, or_, select, text, union_all
+from sqlalchemy.orm import Session, aliased
 
 from lib.access import Actor, Right
 from lib.costing.components import basis_quantity, money
@@ -93,66 +90,16 @@ class ValueHeld:
 # The SQL: components of held items, summed per group, profile, unit and price at the item's creation
 # ---------------------------------------------------------------------------
 
-def _firsts():
-    """Each profile's first price moment (a few rows: one per profile)."""
-    return (select(RateVersion.profile_id, func.min(RateVersion.effective_at).label("first_at"))
-            .group_by(RateVersion.profile_id).subquery("firsts"))
-
-
-_PRICE_SCALE = 10 ** RateVersion.__table__.c.price.type.scale  # prices are Numeric(18, 4): × 10,000 is whole
-
-
-def _profile_array(profile_id: int, column):
-    """One profile's `column` over its versions in time order as one array: an uncorrelated scalar subquery,
-    which PostgreSQL computes once per statement (an InitPlan), so no row carries the array."""
-    return (select(func.array_agg(aggregate_order_by(column, RateVersion.effective_at)))
-            .where(RateVersion.profile_id == profile_id).scalar_subquery())
-
-
-def _cost_price(created_at, first_at, dialect: str, priced_ids: list[int]):
-    """The price of the component's profile in force when the item was created, or its first price for an item
-    older than the profile's first price (NULL for a profile without any price).
-
-    SQLite: one correlated seek in uq_rate_versions_profile_moment at the later of the two moments (about
-    0.35 µs a component: 45 ms for 130,000).
-    PostgreSQL: the same seek cost about 1.1 µs a component (executor start-up per call): 150 ms of the Home
-    card's 340 ms at the large demo. Instead `CASE profile_id WHEN p THEN prices_p[greatest(width_bucket(
-    created_at, moments_p), 1)] ...` over the profiles that have a price (`priced_ids`): `width_bucket` is a
-    binary search (how many of the profile's moments are at or before the item's creation; 0, before the first,
-    takes the first), and each profile's two arrays are computed once per statement. The prices go into the
-    array as whole numbers (price × 10,000, bigint: an element of a fixed-width array is found directly, one of
-    a numeric array by walking from its start) and come back exact, so the figures are the same to the cent.
-    The arrays are never joined in as columns: rows carrying them were sorted and sent between workers with
-    kilobytes each (a first try spilled 150 MB to disk for the report)."""
-    if dialect == "postgresql":
-        if not priced_ids:  # typed: a bare NULL is text to PostgreSQL, and numeric * text does not exist
-            return cast(null(), Numeric(28, 4))
-        scaled = cast(RateVersion.price * _PRICE_SCALE, BigInteger)
-        whole = case({profile_id: type_coerce(_profile_array(profile_id, scaled), ARRAY(BigInteger))[
-            func.greatest(func.width_bucket(created_at, _profile_array(profile_id, RateVersion.effective_at)), 1)]
-            for profile_id in priced_ids}, value=CostComponent.profile_id)
-        return cast(whole, Numeric(28, 4)) / literal_column(str(_PRICE_SCALE))
-    moment = case((created_at > first_at, created_at), else_=first_at)
-    return (select(RateVersion.price).where(RateVersion.profile_id == CostComponent.profile_id,
-                                            RateVersion.effective_at <= moment)
-            .order_by(RateVersion.effective_at.desc()).limit(1).scalar_subquery())
-
-
-def _lines(held, keys: tuple[str, ...], dialect: str, priced_ids: list[int]):
+def _lines(held, keys: tuple[str, ...]):
     """One row per component of a held item: its group keys, profile, unit, quantity, currency, price at cost
     (a CTE: the percent rows read it more than once)."""
-    firsts = _firsts() if dialect == "sqlite" else None  # PostgreSQL's lookup takes the first price itself
     stmt = (select(*(held.c[key] for key in keys), CostComponent.item_id, CostComponent.profile_id,
                    CostComponent.component_type, CostComponent.unit, CostComponent.quantity,
                    CostComponent.manual_amount,
                    func.coalesce(RateProfile.currency, CostComponent.manual_currency).label("currency"),
-                   RateProfile.basis.label("basis"),
-                   _cost_price(held.c.created_at, None if firsts is None else firsts.c.first_at, dialect,
-                               priced_ids).label("cost_price"))
+                   RateProfile.basis.label("basis"), CostComponent.cost_price)
             .join(held, held.c.item_id == CostComponent.item_id)
             .outerjoin(RateProfile, RateProfile.id == CostComponent.profile_id))
-    if firsts is not None:
-        stmt = stmt.outerjoin(firsts, firsts.c.profile_id == CostComponent.profile_id)
     return stmt.cte("cost_lines").prefix_with("MATERIALIZED")
 
 
@@ -163,11 +110,11 @@ def _not_percent(lines):
 def _pairing(base, share, dialect: str):
     """A percent component's row (`share`) and the other rows of its item in its currency (`base`).
 
-    SQLite has no hash join: it looped over the 14,500 percent rows and looked each item's others up in an
-    automatic index it built over the 115,000 other rows on every call (95 ms of the Home card's 350 ms at the
-    large demo). With the base side written as expressions (`+ 0`, `|| ''`) no index can be built on it, so
-    SQLite scans the others once and looks the percent rows up in a small automatic index instead (about 25 ms
-    less)."""
+    SQLite has no hash join: it looped over the percent rows and looked each item's others up in an automatic
+    index it built over all the other rows on every call. With the base side written as expressions (`+ 0`,
+    `|| ''`) no index can be built on it, so SQLite scans the others once and looks the percent rows up in a
+    small automatic index instead (a product's card: 40 ms against 50 ms with `_indexed_pairs`, whose
+    seeks SQLite prepares with a Bloom filter built from every component)."""
     if dialect == "sqlite":
         return share.c.item_id == base.c.item_id + 0, share.c.currency == base.c.currency.concat("")
     return base.c.item_id == share.c.item_id, base.c.currency == share.c.currency
@@ -190,12 +137,12 @@ def _factor(profile: RateProfile, unit: str) -> Decimal:
     return basis_quantity(FACTOR_SCALE, unit, profile.basis) / FACTOR_SCALE
 
 
-def _statement(held, keys: tuple[str, ...], dialect: str, priced_ids: list[int], percent_ids: list[int]):
+def _statement(held, keys: tuple[str, ...], dialect: str, percent_ids: list[int]):
     """The one statement (PostgreSQL always; SQLite for a product's card and the report): the components of the
     held items with their prices at cost (a CTE), grouped per group keys, profile, type, unit and currency
     (tag 0), and the pairs (percent component, another of its item in its currency) grouped per the other's
     group and the percent profile (tag 1)."""
-    lines = _lines(held, keys, dialect, priced_ids)
+    lines = _lines(held, keys)
     group = (*(lines.c[key] for key in keys), lines.c.profile_id, lines.c.component_type, lines.c.unit,
              lines.c.currency)
     # (no weighted manual sum for tag 0, and the unpriced count is the group's count for a profile without any
@@ -204,7 +151,9 @@ def _statement(held, keys: tuple[str, ...], dialect: str, priced_ids: list[int],
                    func.sum(lines.c.quantity * lines.c.cost_price), cast(null(), Numeric()),
                    func.sum(lines.c.manual_amount), func.count(), literal(0, Integer()))
             .where(_not_percent(lines)).group_by(*group))
-    return union_all(stmt, _pairs(lines, keys, dialect)) if percent_ids else stmt
+    if not percent_ids:
+        return stmt
+    return union_all(stmt, _pairs(lines, keys, dialect))
 
 
 def _pairs(lines, keys: tuple[str, ...], dialect: str):
@@ -221,7 +170,7 @@ def _pairs(lines, keys: tuple[str, ...], dialect: str):
             .where(share.c.basis == RateBasis.PERCENT).group_by(*pgroup))
 
 
-def _sqlite_statement(held: Select, keys: tuple[str, ...], priced_ids: list[int], percent_ids: list[int]):
+def _sqlite_statement(held: Select, keys: tuple[str, ...], percent_ids: list[int]):
     """SQLite's statement, the same rows as `_statement` (tag 0 with the manual currency in the currency column:
     a profile's currency is its profile's, set in Python).
 
@@ -232,23 +181,51 @@ def _sqlite_statement(held: Select, keys: tuple[str, ...], priced_ids: list[int]
     sort, looking each row's item up by its key. Only the pairs keep the materialised rows, and only for the
     items that carry a percent component."""
     items = held.subquery("held")
-    firsts = _firsts()
-    price = _cost_price(items.c.created_at, firsts.c.first_at, "sqlite", priced_ids)
     group = (*(items.c[key] for key in keys), CostComponent.profile_id, CostComponent.component_type,
              CostComponent.unit, CostComponent.manual_currency)
     stmt = (select(literal(0, Integer()), *group, literal(None, Integer()), func.sum(CostComponent.quantity),
-                   func.sum(CostComponent.quantity * price), cast(null(), Numeric()),
+                   func.sum(CostComponent.quantity * CostComponent.cost_price), cast(null(), Numeric()),
                    func.sum(CostComponent.manual_amount), func.count(), literal(0, Integer()))
             .select_from(CostComponent).join(items, items.c.item_id == CostComponent.item_id)
-            .outerjoin(firsts, firsts.c.profile_id == CostComponent.profile_id)
             .group_by(*group))
     if not percent_ids:
         return stmt
     stmt = stmt.where(or_(CostComponent.profile_id.is_(None), CostComponent.profile_id.not_in(percent_ids)))
-    with_share = held.where(held.selected_columns.item_id.in_(
-        select(CostComponent.item_id).where(CostComponent.profile_id.in_(percent_ids))))
-    return union_all(stmt, _pairs(_lines(with_share.cte("share_held"), keys, "sqlite", priced_ids), keys,
-                                  "sqlite"))
+    return union_all(stmt, _indexed_pairs(_held_shares(items, keys, percent_ids), keys, percent_ids))
+
+
+def _held_shares(items, keys: tuple[str, ...], percent_ids: list[int]):
+    """The held items' percent components with their group keys, price at cost and currency, found through the
+    profile (`_indexed_pairs`' shares when no component rows are materialised: the Home card)."""
+    share_rate = aliased(RateProfile, name="share_rate")
+    return (select(*(items.c[key] for key in keys), CostComponent.item_id, CostComponent.profile_id,
+                   CostComponent.cost_price, share_rate.currency)
+            .join(items, items.c.item_id == CostComponent.item_id)
+            .join(share_rate, share_rate.id == CostComponent.profile_id)
+            .where(CostComponent.profile_id.in_(percent_ids))
+            .cte("shares").prefix_with("MATERIALIZED"))
+
+
+def _indexed_pairs(shares, keys: tuple[str, ...], percent_ids: list[int]):
+    """`_pairs`' rows for SQLite: each percent component in `shares` (columns: the group keys, item_id,
+    profile_id, cost_price, currency) with the other components of its item in its currency (`base`), each
+    found by a seek in ix_cost_components_value_items. SQLite has no hash join: pairing two materialised row
+    sets needs an automatic index that its planner builds only when its row estimates favour it (the Home card
+    took 21 s once they did not); a seek by item is always on offer."""
+    base, base_rate = aliased(CostComponent, name="base"), aliased(RateProfile, name="base_rate")
+    currency = func.coalesce(base_rate.currency, base.manual_currency)
+    group = (*(shares.c[key] for key in keys), base.profile_id, base.component_type, base.unit, currency,
+             shares.c.profile_id)
+    return (select(literal(1, Integer()), *group, func.sum(base.quantity),
+                   func.sum(base.quantity * base.cost_price * shares.c.cost_price),
+                   func.sum(base.manual_amount * shares.c.cost_price), func.sum(base.manual_amount), func.count(),
+                   literal(0, Integer()))
+            .select_from(shares)
+            .join(base, and_(base.item_id == shares.c.item_id,
+                             or_(base.profile_id.is_(None), base.profile_id.not_in(percent_ids))))
+            .outerjoin(base_rate, base_rate.id == base.profile_id)
+            .where(currency == shares.c.currency)
+            .group_by(*group))
 
 
 def _merged(found: list[tuple], profiles: _Profiles, priced_ids: list[int]) -> list[tuple]:
@@ -288,7 +265,7 @@ def _exact(value) -> Decimal:
 def valued(session: Session, held: Select, keys: tuple[str, ...], moment: datetime, *,
            everything: bool = False) -> dict[tuple, Value]:
     """(group key values..., currency) -> Value of the components of the items `held` selects (columns
-    `item_id`, `created_at` and the `keys`), current rates at `moment`. No actor: `held` is scoped.
+    `item_id` and the `keys`), current rates at `moment`. No actor: `held` is scoped.
 
     One statement, grouped per group keys, profile, type, unit and currency (tag 0), plus, when the workspace has
     percent rates, the other components of the items carrying one, per percent profile (tag 1, their base).
@@ -311,12 +288,12 @@ def valued(session: Session, held: Select, keys: tuple[str, ...], moment: dateti
             percent_ids.append(profile.id)
     n = len(keys)
     if dialect == "sqlite" and everything:
-        stmt = _sqlite_statement(held, keys, priced_ids, percent_ids)
+        stmt = _sqlite_statement(held, keys, percent_ids)
     else:
-        stmt = _statement(held.cte("held"), keys, dialect, priced_ids, percent_ids)
+        stmt = _statement(held.cte("held"), keys, dialect, percent_ids)
     if dialect == "postgresql":
         # The planner's estimate for this one statement trips JIT compilation (about 130 ms at the large demo,
-        # more than the lookups it would speed up); off for this transaction only.
+        # more than it saves); off for this transaction only.
         session.execute(text("SET LOCAL jit = off"))
     found = [(row[0], tuple(row[1:n + 1]), *row[n + 1:]) for row in session.execute(stmt)]
     ids = {row[2] for row in found if row[2] is not None} | {row[6] for row in found if row[6] is not None}
@@ -402,8 +379,7 @@ def value_held(session: Session, *, actor: Actor, filters: ItemFilters = ItemFil
     per currency (admins and managers only)."""
     actor.require(Right.VIEW_RATES)
     moment = utcnow()
-    held = items_statement(actor, filters.with_(in_stock_only=True), InventoryItem.id.label("item_id"),
-                           InventoryItem.created_at.label("created_at"))
+    held = items_statement(actor, filters.with_(in_stock_only=True), InventoryItem.id.label("item_id"))
     costed = _costed_ids(filters, session.get_bind().dialect.name)
     if costed is not None:
         held = held.where(InventoryItem.id.in_(costed))

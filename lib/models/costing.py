@@ -3,7 +3,9 @@
 A new price is a new `RateVersion` row; a version is never edited, so any past
 moment is valued at the price then in force (`lib.costing.rates.price_as_of`).
 A `CostComponent` stores what the user typed (quantity and its unit) and either
-links a profile or carries a manual amount; its cost is worked out when read.
+links a profile or carries a manual amount; its cost is worked out when read,
+except the price its profile had when its item was created (`cost_price`), which
+`lib.costing.cost_prices` keeps with every component and price written.
 """
 from __future__ import annotations
 
@@ -46,7 +48,7 @@ class RateVersion(Base):
 
     __tablename__ = "rate_versions"
     __table_args__ = (UniqueConstraint("profile_id", "effective_at", name="uq_rate_versions_profile_moment"),
-                      # the price at a moment from the index alone (lib.costing.valuation, migration 0018)
+                      # the price at a moment from the index alone (lib.costing.cost_prices' repricing)
                       Index("ix_rate_versions_price", "profile_id", "effective_at", "price"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,11 +69,12 @@ class CostComponent(Base):
     __tablename__ = "cost_components"
     __table_args__ = (Index("ix_cost_components_item", "item_id"), Index("ix_cost_components_profile", "profile_id"),
                       Index("ix_cost_components_job", "job_id"),
-                      # value held (lib.costing.valuation, migration 0018): read in group order / by item alone
+                      # value held (lib.costing.valuation, migrations 0018 and 0019): read in group order / by
+                      # item from the index alone
                       Index("ix_cost_components_value_groups", "profile_id", "component_type", "unit",
-                            "manual_currency", "item_id", "quantity", "manual_amount"),
+                            "manual_currency", "item_id", "quantity", "manual_amount", "cost_price"),
                       Index("ix_cost_components_value_items", "item_id", "profile_id", "component_type", "unit",
-                            "manual_currency", "quantity", "manual_amount"))
+                            "manual_currency", "quantity", "manual_amount", "cost_price"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("inventory_items.id"))
@@ -83,6 +86,10 @@ class CostComponent(Base):
     unit: Mapped[str] = mapped_column(String(8))  # a weight unit symbol, "pcs", "h", "min" or "%"
     manual_amount: Mapped[Decimal | None] = mapped_column(PRICE)
     manual_currency: Mapped[str | None] = mapped_column(String(3))
+    # The profile's price in force when the item was created (its first price for an item older than that);
+    # None for a manual amount, a job's component or a profile without any price. Written by
+    # lib.costing.cost_prices, never by hand: value at cost is Σ quantity × cost_price.
+    cost_price: Mapped[Decimal | None] = mapped_column(PRICE)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

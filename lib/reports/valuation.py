@@ -64,7 +64,7 @@ def _held_on(session: Session, actor: Actor, filters: ReportFilters, cutoff: dat
     if session.scalar(moved_since) is None:
         model = InventoryItem
         stmt = (select(InventoryItem.id.label("item_id"), InventoryItem.product_id, InventoryItem.kind,
-                       InventoryItem.location_id, InventoryItem.created_at)
+                       InventoryItem.location_id)
                 .where(InventoryItem.id.in_(costed), or_(InventoryItem.quantity > 0, InventoryItem.weight_g > 0)))
     else:
         model = StockMovement
@@ -72,7 +72,7 @@ def _held_on(session: Session, actor: Actor, filters: ReportFilters, cutoff: dat
         last = (select(earlier.id).where(earlier.item_id == InventoryItem.id, earlier.moved_at < cutoff)
                 .order_by(earlier.moved_at.desc(), earlier.id.desc()).limit(1).scalar_subquery())
         stmt = (select(InventoryItem.id.label("item_id"), StockMovement.product_id, StockMovement.kind,
-                       StockMovement.location_id, InventoryItem.created_at)
+                       StockMovement.location_id)
                 .select_from(InventoryItem).join(StockMovement, StockMovement.id == last)
                 .where(InventoryItem.id.in_(costed),
                        or_(StockMovement.quantity_after > 0, StockMovement.weight_after > 0)))
