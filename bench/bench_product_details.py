@@ -9,13 +9,14 @@ On the large demo, for its largest product, as an admin:
   fastest statements written by hand on the DB-API driver, reading the same
   ledger-kept summaries for the KPIs and the series (timed in
   alternation with the lib view, so machine load affects both alike);
-- product_details_vs_floor: the ratio of the two (target: within 2x). Since the
-  default view reads the summaries (issue 18) both sides are a few milliseconds
-  and on SQLite the ratio is SQLAlchemy's cost per statement and per row, not
-  the database's: the lib's eight statements (product, unit, data version,
-  held, one stock_daily read, table size, page ids, page rows) replayed on the
-  driver take what the floor's four take (about 1.1 ms on the large demo); the
-  rest, about 2.4 ms, is building, compiling-cache lookup and typed rows;
+- product_details_vs_floor: the ratio of the two (target: within 2x), from 25
+  interleaved pairs. Since the default view reads the summaries (issue 18) both
+  sides are a few milliseconds and on SQLite the ratio is SQLAlchemy's cost per
+  statement and per row, not the database's: the lib's seven statements
+  (product, unit, data version, held, one stock_daily read, table size, the
+  page) replayed on the driver take about what the floor's three take (about
+  1.1 ms on the large demo); the rest, about 1 ms, is executing through
+  SQLAlchemy and typed rows (docs/product-details.md);
 - product_details_small_ms: the default view for the small demo's largest product;
 - product_details_apptest_ms: median full AppTest render of /product at large
   scale with cold caches (st.cache_data cleared before every render);

@@ -2,8 +2,9 @@
 refusals in one line; and `python -m lib.cli report` writing the same file as the page's export."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
@@ -17,6 +18,7 @@ from lib.reports.common import ReportFilters
 from tests import factories as f
 from tests.apptest import point_app_at, signed_in, texts
 from tests.scenarios import two_location_workshop
+from ui.reports import common as report_views
 
 ROLES = {"admin": "boss", "manager": "nina", "member": "mo"}
 TODAY = dates.today_utc()
@@ -252,3 +254,12 @@ def test_the_job_page_says_the_grams_over_norm(workshop):
     over = {"1.50": "0.185", "2.25": "0.178"}[str(norm)]
     assert f"Loss 20.00 % (0.200 g) against the stage's norm of {norm} %: {over} g over norm." in [
         element.value for element in at.warning]
+
+
+def test_an_empty_text_cell_shows_a_dash_and_other_columns_keep_their_gaps():
+    frame = pd.DataFrame([{"Staff": "Ana", "Loss %": 1.5, "Required": date(2026, 1, 2)},
+                          {"Staff": None, "Loss %": None, "Required": None}])
+    shown = report_views.dashed(frame)
+    assert list(shown["Staff"]) == ["Ana", "—"]
+    assert shown["Loss %"].isna().tolist() == [False, True] and shown["Required"].isna().tolist() == [False, True]
+    assert frame["Staff"].isna().tolist() == [False, True]  # the caller's frame is left as it was

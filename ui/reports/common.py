@@ -66,7 +66,17 @@ def export_buttons(view: View, rows: int) -> None:
 
 
 def table(frame: pd.DataFrame, key: str, **column_config) -> None:
-    st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=column_config or None)
+    st.dataframe(dashed(frame), hide_index=True, width="stretch", key=key, column_config=column_config or None)
+
+
+def dashed(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with "—" in the empty cells of its text columns, as everywhere in the app (st.dataframe draws a
+    missing value as a grey "None"). Other columns keep their missing values: numbers still sort as numbers,
+    and a dash among dates would not be a date."""
+    text = [column for column in frame.columns if isinstance(frame[column].dtype, pd.StringDtype)
+            or frame[column].dtype == object
+            and frame[column].map(lambda value: isinstance(value, str) or pd.isna(value)).all()]
+    return frame.assign(**{column: frame[column].where(frame[column].notna(), "—") for column in text})
 
 
 def number(label: str, places: int = 2):
