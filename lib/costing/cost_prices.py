@@ -94,13 +94,8 @@ def _reprice_profile(session: Session, profile_id: int, since: datetime) -> None
         stmt = stmt.where(CostComponent.item_id.in_(select(InventoryItem.id)
                                                     .where(InventoryItem.created_at >= since)))
     session.connection().execute(stmt)
-    _expire(session, lambda component: component.profile_id == profile_id)
-
-
-def _expire(session: Session, which) -> None:
-    """Loaded components whose price the database now holds anew read it again on next access."""
-    for instance in list(session.identity_map.values()):
-        if isinstance(instance, CostComponent) and which(instance):
+    for instance in list(session.identity_map.values()):  # loaded ones read their new price on next access
+        if isinstance(instance, CostComponent) and instance.profile_id == profile_id:
             session.expire(instance, ["cost_price"])
 
 
