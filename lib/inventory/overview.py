@@ -60,8 +60,11 @@ class Activity:
 
 
 def recent_activity(session: Session, *, actor: Actor, limit: int = 15) -> list[Activity]:
-    """The newest stock movements at the actor's locations (transfers across the border of the actor's
-    locations without the other side's person and note, as in an item's history)."""
+    """The most recently recorded stock movements at the actor's locations, newest first (transfers across the
+    border of the actor's locations without the other side's person and note, as in an item's history).
+
+    Recorded order, not `moved_at`: a receipt entered now for yesterday is what just happened at the workshop,
+    and belongs at the top rather than below today's other movements."""
     stmt = scope_movements(
         select(StockMovement, InventoryItem.tag_id, InventoryItem.weight_unit, Product.name, Location.name, User.username)
         .join(InventoryItem, InventoryItem.id == StockMovement.item_id)
