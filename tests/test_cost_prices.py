@@ -6,6 +6,8 @@ Story (`shop`): "Gold 18K" per gram was 60.00 from 60 days ago and 65.00 from 20
 """
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -191,3 +193,48 @@ def test_migration_0019_fills_the_price_of_existing_components(fresh_url):
             assert cost_prices.verify(session) == []
     finally:
         engine.dispose()
+
+
+def test_a_component_added_while_a_backdated_price_is_recorded_gets_that_price(fresh_engine):
+    """Two people at once: one adds a gold component to a ring received 2 days ago, the other records a gold
+    price backdated 5 days. Whichever commits first, the component ends at the backdated price: without a lock
+    the price's repricing misses the uncommitted component, and the component keeps the older price it read.
+
+    The component's transaction waits a moment after writing, so the price's transaction runs meanwhile."""
+    with db.session_scope(fresh_engine, write=True) as session:
+        f.make_workspace(session)
+        admin = f.actor(session, f.make_user(session, Role.ADMIN))
+        gold = _profile(session, admin, "Gold 18K", ComponentType.METAL, RateBasis.GRAM, "60.00")
+        ring = _ring(session, 2)
+    written, errors = threading.Event(), []
+
+    def add_component():
+        try:
+            with db.session_scope(fresh_engine, write=True) as session:
+                components.add_component(session, actor=admin, item_id=ring,
+                                         data=ComponentInput(quantity="1", unit="g", profile_id=gold))
+                written.set()
+                time.sleep(1.0)  # sequencing only: the other transaction records its price meanwhile
+        except Exception as error:  # any failure fails the test
+            written.set()
+            errors.append(repr(error))
+
+    def record_price():
+        try:
+            if not written.wait(timeout=120):
+                raise TimeoutError("the component was never written")
+            with db.session_scope(fresh_engine, write=True) as session:
+                rates.record_price(session, actor=admin, profile_id=gold, price="70.00",
+                                   effective_at=utcnow() - timedelta(days=5))
+        except Exception as error:
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=add_component), threading.Thread(target=record_price)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with Session(fresh_engine) as session:
+        assert cost_prices.verify(session) == []
+        assert session.scalar(select(CostComponent.cost_price)) == Decimal("70")

@@ -16,6 +16,9 @@ Kept in the writer's transaction, like the ledger's summaries (hooks on every OR
   (all of the profile's when it is the profile's new first price, which items older than it take too), in
   `_reprice_after_flush`. A morning price at "now" touches nothing; a price backdated a week reprices that
   week's items.
+A component's price is read under a shared lock on its profile's row and a new price reprices under an
+exclusive one (PostgreSQL; SQLite runs one writer at a time), so a component written while a backdated price is
+recorded cannot keep the price from before it (`_lock_profiles`, a threaded test shows the race without it).
 A writer that inserts with Core statements (the valuation benchmark's bulk components) sets `cost_price`
 from `prices_at_creation` itself. `verify` lists every component whose stored price differs from the rule.
 """
@@ -31,7 +34,7 @@ from decimal import Decimal
 from sqlalchemy import case, event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
-from lib.models import CostComponent, InventoryItem, RateVersion
+from lib.models import CostComponent, InventoryItem, RateProfile, RateVersion
 
 _VERSIONS = "loupe_cost_price_versions"  # session.info: profile id -> earliest new price moment
 
@@ -107,6 +110,7 @@ def _price_flushing_components(session: Session, _context, _instances) -> None:
     pairs = [(c.item_id, c.profile_id) for c in components if c.item_id is not None and c.profile_id is not None]
     if components:
         with session.no_autoflush:
+            _lock_profiles(session, {profile_id for _item, profile_id in pairs}, shared=True)
             prices = prices_at_creation(session, pairs)
         for component in components:  # an unlinked pair (a manual amount, a job's component) has no price
             component.cost_price = prices.get((component.item_id, component.profile_id))
@@ -126,8 +130,21 @@ def _moved(component: CostComponent) -> bool:
 def _reprice_after_flush(session: Session, _context) -> None:
     """The components the flush's new prices govern get the rule again, in the same transaction."""
     versions = session.info.pop(_VERSIONS, {})
+    _lock_profiles(session, versions, shared=False)
     for profile_id in sorted(versions):
         _reprice_profile(session, profile_id, versions[profile_id])
+
+
+def _lock_profiles(session: Session, profile_ids: Iterable[int], *, shared: bool) -> None:
+    """Row locks on the profiles (PostgreSQL; SQLite runs one writer at a time), in id order.
+
+    A component's price is read under a shared lock and a new price reprices under an exclusive one, so the two
+    wait for each other: otherwise a repricing could miss a component written meanwhile by another transaction,
+    which would keep the price it had read before the new one was committed."""
+    ids = sorted(set(profile_ids))
+    if ids:
+        session.execute(select(RateProfile.id).where(RateProfile.id.in_(ids)).order_by(RateProfile.id)
+                        .with_for_update(read=shared))
 
 
 @event.listens_for(Session, "after_soft_rollback")
