@@ -4,9 +4,10 @@ Value at cost (lib.costing.valuation) is Σ quantity × that price, so the value
 of looking every component's price up in its profile's history (at the large demo the lookup was a fifth of
 the Product Details value card on PostgreSQL, and one index seek per component on SQLite).
 
-The rule (docs/costing.md, "Value held"; `_in_force` in Python, `_rule` in SQL): the version of the component's profile in force at the
-item's creation, i.e. the latest whose moment is not after it; an item older than the profile's first price
-takes that first price; NULL for a manual amount, a job's own component and a profile without any price.
+The rule (docs/costing.md, "Value held"; `_in_force` in Python, `_rule` in SQL): the version of the
+component's profile in force at the item's creation, i.e. the latest whose moment is not after it; an item
+older than the profile's first price takes that first price; NULL for a manual amount, a job's own component
+and a profile without any price.
 
 Kept in the writer's transaction, like the ledger's summaries (hooks on every ORM flush):
 - a component added, or its item or profile changed: its price is set before the flush writes the row
